@@ -1,0 +1,42 @@
+namespace Turbine;
+
+/// <summary>An output the client asked for, and how it wants it.</summary>
+/// <param name="Name">The model output's name.</param>
+/// <param name="BinaryData">Whether to return it in the binary tensor extension (REST only).</param>
+public sealed record RequestedOutput(string Name, bool BinaryData = false);
+
+/// <summary>One inference request, decoded from any protocol. Owns its input tensors.</summary>
+public sealed class InferenceRequest : IDisposable
+{
+    /// <summary>The target model.</summary>
+    public required string ModelName { get; init; }
+
+    /// <summary>The target version; null or empty selects by the model's version policy (the latest ready).</summary>
+    public string? ModelVersion { get; init; }
+
+    /// <summary>The client's request id, echoed in the response.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>The input tensors.</summary>
+    public List<Tensor> Inputs { get; } = [];
+
+    /// <summary>The requested outputs; empty means all of the model's outputs.</summary>
+    public List<RequestedOutput> Outputs { get; } = [];
+
+    /// <summary>Request parameters (values are string, long, double or bool).</summary>
+    public Dictionary<string, object>? Parameters { get; set; }
+
+    /// <summary>Whether outputs not listed in <see cref="Outputs"/> should default to the binary extension.</summary>
+    public bool BinaryDataOutputByDefault { get; set; }
+
+    /// <summary>Releases the input tensors.</summary>
+    public void Dispose()
+    {
+        foreach (var input in Inputs)
+        {
+            input.Dispose();
+        }
+
+        Inputs.Clear();
+    }
+}

@@ -1,0 +1,75 @@
+namespace Turbine;
+
+/// <summary>One input or output in a model configuration.</summary>
+/// <param name="Name">The tensor name in the model.</param>
+/// <param name="DataType">The element type.</param>
+/// <param name="Dims">Dimensions without the batch dimension when the model batches; -1 is dynamic.</param>
+/// <param name="Reshape">Optional shape the tensor is reshaped to before it reaches the model.</param>
+public sealed record TensorConfig(string Name, DataType DataType, long[] Dims, long[]? Reshape = null);
+
+/// <summary>ONNX Runtime session settings. Defaults are the fast ones (see DESIGN.md section 2).</summary>
+public sealed record OnnxRuntimeConfig
+{
+    /// <summary>Graph optimization level: disabled, basic, extended, layout or all.</summary>
+    public string GraphOptimizationLevel { get; init; } = "all";
+
+    /// <summary>Threads inside one operator; 0 lets ONNX Runtime decide.</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Threads across operators; 0 lets ONNX Runtime decide.</summary>
+    public int InterOpThreads { get; init; }
+
+    /// <summary>Whether idle intra-op threads spin; off by default because spinning starves the web server.</summary>
+    public bool AllowSpinning { get; init; }
+
+    /// <summary>Execution providers in priority order: cpu, cuda, tensorrt. CPU is always appended last.</summary>
+    public IReadOnlyList<string> ExecutionProviders { get; init; } = ["cpu"];
+}
+
+/// <summary>Which versions of a model are served (Triton's version_policy).</summary>
+/// <param name="Kind">latest, all or specific.</param>
+/// <param name="Latest">How many of the newest versions, for <c>latest</c>.</param>
+/// <param name="Versions">The versions, for <c>specific</c>.</param>
+public sealed record VersionPolicy(string Kind = "latest", int Latest = 1, long[]? Versions = null)
+{
+    /// <summary>The default policy: the one newest version.</summary>
+    public static VersionPolicy Default { get; } = new();
+}
+
+/// <summary>An immutable, validated model configuration.</summary>
+public sealed record ModelConfig
+{
+    /// <summary>The model's name (its folder name).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The backend that runs it, e.g. <c>onnxruntime</c>.</summary>
+    public string Backend { get; init; } = "onnxruntime";
+
+    /// <summary>Largest batch the model accepts along its first dimension; 0 means the model does not batch.</summary>
+    public int MaxBatchSize { get; init; }
+
+    /// <summary>The inputs.</summary>
+    public IReadOnlyList<TensorConfig> Inputs { get; init; } = [];
+
+    /// <summary>The outputs.</summary>
+    public IReadOnlyList<TensorConfig> Outputs { get; init; } = [];
+
+    /// <summary>How many instances (sessions) run side by side.</summary>
+    public int InstanceCount { get; init; } = 1;
+
+    /// <summary>ONNX Runtime settings.</summary>
+    public OnnxRuntimeConfig OnnxRuntime { get; init; } = new();
+
+    /// <summary>Which versions are served.</summary>
+    public VersionPolicy VersionPolicy { get; init; } = VersionPolicy.Default;
+
+    /// <summary>Bound of the per-version request queue; a full queue answers at once with an error.</summary>
+    public int MaxQueueSize { get; init; } = 1024;
+
+    /// <summary>The full shape of a tensor as the client sends it: the batch dimension prepended when batching.</summary>
+    public long[] FullShape(TensorConfig tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return MaxBatchSize > 0 ? [-1, .. tensor.Dims] : tensor.Dims;
+    }
+}

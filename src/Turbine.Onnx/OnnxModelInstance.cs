@@ -1,0 +1,193 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Turbine.Onnx;
+
+/// <summary>
+/// One ONNX Runtime session. Inputs are handed to the runtime in place (pinned tensor buffers wrapped as OrtValues,
+/// no copy); outputs are copied once into pooled buffers so the runtime's memory is freed at once.
+/// Driven by a single worker loop, so the per-call arrays below are reused without locking.
+/// </summary>
+internal sealed class OnnxModelInstance : IModelInstance
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly ModelConfig _config;
+    private readonly string[] _inputNames;
+    private readonly OrtValue[] _inputValues;
+    private readonly MemoryHandle[] _pins;
+    private readonly Dictionary<int, string[]> _outputNameCache = [];
+
+    public OnnxModelInstance(InferenceSession session, ModelConfig config)
+    {
+        _session = session;
+        _config = config;
+        _inputNames = new string[config.Inputs.Count];
+        for (var i = 0; i < _inputNames.Length; i++)
+        {
+            _inputNames[i] = config.Inputs[i].Name;
+        }
+
+        _inputValues = new OrtValue[_inputNames.Length];
+        _pins = new MemoryHandle[_inputNames.Length];
+    }
+
+    public InferenceError? Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
+    {
+        var created = 0;
+        try
+        {
+            for (; created < inputs.Count; created++)
+            {
+                _inputValues[created] = CreateInput(inputs[created], _config.Inputs[created], ref _pins[created]);
+            }
+
+            using var values = _session.Run(_runOptions, _inputNames, _inputValues, OutputNames(outputs));
+            var index = 0;
+            foreach (var value in values)
+            {
+                results.Add(CopyOutput(outputs[index++].Name, value));
+            }
+
+            return null;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            return InferenceError.Internal($"model execution failed: {e.Message}");
+        }
+        finally
+        {
+            for (var i = 0; i < created; i++)
+            {
+                _inputValues[i].Dispose();
+                _pins[i].Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    private OrtValue CreateInput(Tensor tensor, TensorConfig config, ref MemoryHandle pin)
+    {
+        var shape = ModelShape(tensor.Shape, config);
+        if (tensor.DataType == DataType.Bytes)
+        {
+            return CreateStringInput(tensor, shape);
+        }
+
+        pin = tensor.Data.Memory.Pin();
+        nint address;
+        unsafe
+        {
+            address = (nint)pin.Pointer;
+        }
+
+        return OrtValue.CreateTensorValueWithData(
+            OrtMemoryInfo.DefaultInstance, OnnxDataTypes.ToRuntime(tensor.DataType), shape, address, tensor.Data.Length);
+    }
+
+    private long[] ModelShape(long[] requestShape, TensorConfig config)
+    {
+        if (config.Reshape is null)
+        {
+            return requestShape;
+        }
+
+        return _config.MaxBatchSize > 0 ? [requestShape[0], .. config.Reshape] : config.Reshape;
+    }
+
+    private static OrtValue CreateStringInput(Tensor tensor, long[] shape)
+    {
+        var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
+        ReadOnlySpan<byte> span = tensor.Data.Span;
+        for (var index = 0; span.Length >= 4; index++)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(span);
+            value.StringTensorSetElementAt(span.Slice(4, length), index);
+            span = span[(4 + length)..];
+        }
+
+        return value;
+    }
+
+    private static Tensor CopyOutput(string name, OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        var type = OnnxDataTypes.FromRuntime(info.ElementDataType);
+        var shape = info.Shape;
+        if (type != DataType.Bytes)
+        {
+            return new Tensor(name, type, shape, TensorBuffer.CopyOf(value.GetTensorMutableRawData()));
+        }
+
+        var count = (int)info.ElementCount;
+        var total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            total += 4 + value.GetStringElementAsSpan(i).Length;
+        }
+
+        var buffer = TensorBuffer.Rent(total);
+        var destination = buffer.Span;
+        for (var i = 0; i < count; i++)
+        {
+            var element = value.GetStringElementAsSpan(i);
+            BinaryPrimitives.WriteInt32LittleEndian(destination, element.Length);
+            element.CopyTo(destination[4..]);
+            destination = destination[(4 + element.Length)..];
+        }
+
+        return new Tensor(name, DataType.Bytes, shape, buffer);
+    }
+
+    private string[] OutputNames(IReadOnlyList<TensorConfig> outputs)
+    {
+        // Requests usually ask for the same outputs every time; cache the name arrays by a cheap key.
+        var key = outputs.Count;
+        foreach (var output in outputs)
+        {
+            key = HashCode.Combine(key, output.Name);
+        }
+
+        if (_outputNameCache.TryGetValue(key, out var cached) && Matches(cached, outputs))
+        {
+            return cached;
+        }
+
+        var names = new string[outputs.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = outputs[i].Name;
+        }
+
+        if (_outputNameCache.Count < 64)
+        {
+            _outputNameCache[key] = names;
+        }
+
+        return names;
+    }
+
+    private static bool Matches(string[] names, IReadOnlyList<TensorConfig> outputs)
+    {
+        if (names.Length != outputs.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (!string.Equals(names[i], outputs[i].Name, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

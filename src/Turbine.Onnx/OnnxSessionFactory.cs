@@ -1,0 +1,88 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Turbine.Onnx;
+
+/// <summary>Turns a model's <see cref="OnnxRuntimeConfig"/> into ONNX Runtime session options.</summary>
+internal static class OnnxSessionFactory
+{
+    private static readonly Lazy<HashSet<string>> AvailableProviders =
+        new(() => new HashSet<string>(OrtEnv.Instance().GetAvailableProviders(), StringComparer.Ordinal));
+
+    public static InferenceSession Create(string modelPath, OnnxRuntimeConfig config)
+    {
+        using var options = CreateOptions(config);
+        try
+        {
+            return new InferenceSession(modelPath, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InferenceException($"ONNX Runtime could not load the model: {StripPaths(e.Message, modelPath)}");
+        }
+    }
+
+    public static SessionOptions CreateOptions(OnnxRuntimeConfig config)
+    {
+        var options = new SessionOptions();
+        try
+        {
+            options.GraphOptimizationLevel = config.GraphOptimizationLevel.ToLowerInvariant() switch
+            {
+                "disabled" or "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                "layout" => GraphOptimizationLevel.ORT_ENABLE_LAYOUT,
+                "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
+                _ => throw new InferenceException($"unknown graph optimization level '{config.GraphOptimizationLevel}'; expected disabled, basic, extended, layout or all"),
+            };
+            options.IntraOpNumThreads = config.IntraOpThreads;
+            options.InterOpNumThreads = config.InterOpThreads;
+            var spinning = config.AllowSpinning ? "1" : "0";
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
+            options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
+            foreach (var provider in config.ExecutionProviders)
+            {
+                AppendProvider(options, provider);
+            }
+
+            return options;
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
+    }
+
+    private static void AppendProvider(SessionOptions options, string provider)
+    {
+        switch (provider.ToLowerInvariant())
+        {
+            case "cpu":
+                return; // ONNX Runtime always falls back to the CPU provider last.
+            case "cuda":
+                Require("CUDAExecutionProvider", provider);
+                options.AppendExecutionProvider_CUDA(0);
+                return;
+            case "tensorrt":
+                Require("TensorrtExecutionProvider", provider);
+                options.AppendExecutionProvider_Tensorrt(0);
+                return;
+            default:
+                throw new InferenceException($"unknown execution provider '{provider}'; expected cpu, cuda or tensorrt");
+        }
+    }
+
+    private static void Require(string runtimeName, string provider)
+    {
+        if (!AvailableProviders.Value.Contains(runtimeName))
+        {
+            throw new InferenceException(
+                $"execution provider '{provider}' is not available in this build (available: {string.Join(", ", AvailableProviders.Value)}); " +
+                "build with -p:TurbineGpu=true on a machine with CUDA, or use 'cpu'");
+        }
+    }
+
+    private static string StripPaths(string message, string modelPath) =>
+        message.Replace(modelPath, Path.GetFileName(modelPath), StringComparison.Ordinal);
+}
