@@ -1,0 +1,71 @@
+namespace Turbine.Core.Repository;
+
+/// <summary>
+/// Fills what a config leaves out from the model file's own signature, as Triton's auto-complete does: the
+/// inputs and outputs, their types and dims, and batching (a model whose every input and output has a dynamic
+/// first dimension batches, up to <see cref="DefaultMaxBatchSize"/>).
+/// </summary>
+internal static class ModelConfigCompleter
+{
+    /// <summary>The batch limit given to a batching model whose config does not set one.</summary>
+    public const int DefaultMaxBatchSize = 32;
+
+    public static ModelConfig Complete(string modelName, ModelConfigDraft draft, ModelSignature signature)
+    {
+        var maxBatchSize = draft.MaxBatchSize ?? (SupportsBatching(signature) ? DefaultMaxBatchSize : 0);
+        var batching = maxBatchSize > 0;
+        return new ModelConfig
+        {
+            Name = draft.Name ?? modelName,
+            Backend = draft.Backend ?? "onnxruntime",
+            MaxBatchSize = maxBatchSize,
+            Inputs = Tensors(draft.Inputs, signature.Inputs, batching),
+            Outputs = Tensors(draft.Outputs, signature.Outputs, batching),
+            InstanceCount = draft.InstanceCount ?? 1,
+            OnnxRuntime = draft.OnnxRuntime ?? new OnnxRuntimeConfig(),
+            VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
+            MaxQueueSize = draft.MaxQueueSize ?? 1024,
+        };
+    }
+
+    private static bool SupportsBatching(ModelSignature signature)
+    {
+        foreach (var tensor in signature.Inputs.Concat(signature.Outputs))
+        {
+            if (tensor.Shape.Length == 0 || tensor.Shape[0] != -1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static List<TensorConfig> Tensors(IReadOnlyList<TensorConfigDraft>? drafts, IReadOnlyList<TensorSignature> declared, bool batching)
+    {
+        var result = new List<TensorConfig>();
+        if (drafts is null)
+        {
+            foreach (var tensor in declared)
+            {
+                result.Add(new TensorConfig(tensor.Name, tensor.DataType, Dims(tensor.Shape, batching)));
+            }
+
+            return result;
+        }
+
+        foreach (var draft in drafts)
+        {
+            var match = declared.FirstOrDefault(t => t.Name == draft.Name);
+            result.Add(new TensorConfig(
+                draft.Name,
+                draft.DataType ?? match?.DataType ?? DataType.Invalid,
+                draft.Dims ?? (match is null ? [] : Dims(match.Shape, batching)),
+                draft.Reshape));
+        }
+
+        return result;
+    }
+
+    private static long[] Dims(long[] shape, bool batching) => batching && shape.Length > 0 ? shape[1..] : shape;
+}

@@ -1,0 +1,29 @@
+namespace Turbine.Core.Repository;
+
+/// <summary>
+/// A model configuration as written on disk: every field optional, because a missing or partial config is
+/// completed from the model file itself (<see cref="ModelConfigCompleter"/>).
+/// </summary>
+internal sealed record ModelConfigDraft
+{
+    public string? Name { get; init; }
+
+    public string? Backend { get; init; }
+
+    public int? MaxBatchSize { get; init; }
+
+    public IReadOnlyList<TensorConfigDraft>? Inputs { get; init; }
+
+    public IReadOnlyList<TensorConfigDraft>? Outputs { get; init; }
+
+    public int? InstanceCount { get; init; }
+
+    public OnnxRuntimeConfig? OnnxRuntime { get; init; }
+
+    public VersionPolicy? VersionPolicy { get; init; }
+
+    public int? MaxQueueSize { get; init; }
+}
+
+/// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>
+internal sealed record TensorConfigDraft(string Name, DataType? DataType, long[]? Dims, long[]? Reshape);

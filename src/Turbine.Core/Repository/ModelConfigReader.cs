@@ -1,0 +1,306 @@
+using System.Text.Json;
+
+namespace Turbine.Core.Repository;
+
+/// <summary>
+/// Reads <c>config.json</c> in Triton's JSON form (<c>max_batch_size</c>, <c>input</c>/<c>output</c> with
+/// <c>data_type</c> and <c>dims</c>, <c>instance_group</c>, <c>version_policy</c>) plus Turbine's
+/// <c>onnxruntime</c> section. Every problem found is added to the error list; reading goes on.
+/// </summary>
+internal static class ModelConfigReader
+{
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    public static ModelConfigDraft Read(string json, List<string> errors)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, Options);
+        }
+        catch (JsonException e)
+        {
+            errors.Add($"config.json is not valid JSON: {e.Message}");
+            return new ModelConfigDraft();
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add("config.json must hold a JSON object");
+                return new ModelConfigDraft();
+            }
+
+            var backend = String(root, "backend", errors);
+            var platform = String(root, "platform", errors);
+            if (backend is null && platform is "onnxruntime_onnx")
+            {
+                backend = "onnxruntime";
+            }
+
+            return new ModelConfigDraft
+            {
+                Name = String(root, "name", errors),
+                Backend = backend,
+                MaxBatchSize = Int(root, "max_batch_size", errors),
+                Inputs = Tensors(root, "input", errors),
+                Outputs = Tensors(root, "output", errors),
+                InstanceCount = InstanceCount(root, errors),
+                OnnxRuntime = OnnxRuntime(root, errors),
+                VersionPolicy = Policy(root, errors),
+                MaxQueueSize = Int(root, "max_queue_size", errors),
+            };
+        }
+    }
+
+    private static List<TensorConfigDraft>? Tensors(JsonElement root, string property, List<string> errors)
+    {
+        if (!root.TryGetProperty(property, out var array))
+        {
+            return null;
+        }
+
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"'{property}' must be an array");
+            return null;
+        }
+
+        var result = new List<TensorConfigDraft>();
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var where = $"{property}[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"'{where}' must be an object");
+                continue;
+            }
+
+            var name = String(item, "name", errors, where);
+            if (string.IsNullOrEmpty(name))
+            {
+                errors.Add($"'{where}' needs a 'name'");
+                continue;
+            }
+
+            DataType? type = null;
+            var typeName = String(item, "data_type", errors, where);
+            if (typeName is not null)
+            {
+                if (DataTypes.TryParse(typeName, out var parsed))
+                {
+                    type = parsed;
+                }
+                else
+                {
+                    errors.Add($"'{where}.data_type' '{typeName}' is not a data type; expected e.g. TYPE_FP32 or FP32");
+                }
+            }
+
+            long[]? reshape = null;
+            if (item.TryGetProperty("reshape", out var reshapeElement))
+            {
+                reshape = reshapeElement.ValueKind == JsonValueKind.Object
+                    ? Longs(reshapeElement, "shape", errors, where + ".reshape") ?? []
+                    : null;
+                if (reshapeElement.ValueKind != JsonValueKind.Object)
+                {
+                    errors.Add($"'{where}.reshape' must be an object with a 'shape' array");
+                }
+            }
+
+            result.Add(new TensorConfigDraft(name, type, Longs(item, "dims", errors, where), reshape));
+        }
+
+        return result;
+    }
+
+    private static int? InstanceCount(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("instance_group", out var groups))
+        {
+            return null;
+        }
+
+        if (groups.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add("'instance_group' must be an array");
+            return null;
+        }
+
+        var total = 0;
+        var index = 0;
+        foreach (var group in groups.EnumerateArray())
+        {
+            var where = $"instance_group[{index++}]";
+            total += group.ValueKind == JsonValueKind.Object ? Int(group, "count", errors, where) ?? 1 : 1;
+            var kind = group.ValueKind == JsonValueKind.Object ? String(group, "kind", errors, where) : null;
+            if (kind is not null and not "KIND_CPU" and not "KIND_GPU" and not "KIND_AUTO")
+            {
+                errors.Add($"'{where}.kind' '{kind}' is not one of KIND_AUTO, KIND_CPU, KIND_GPU");
+            }
+        }
+
+        return total;
+    }
+
+    private static OnnxRuntimeConfig? OnnxRuntime(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("onnxruntime", out var section))
+        {
+            return null;
+        }
+
+        if (section.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'onnxruntime' must be an object");
+            return null;
+        }
+
+        const string Where = "onnxruntime";
+        var defaults = new OnnxRuntimeConfig();
+        var providers = defaults.ExecutionProviders;
+        if (section.TryGetProperty("execution_providers", out var list))
+        {
+            var names = new List<string>();
+            if (list.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in list.EnumerateArray())
+                {
+                    names.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : "?");
+                }
+            }
+            else
+            {
+                errors.Add("'onnxruntime.execution_providers' must be an array of names");
+            }
+
+            providers = names;
+        }
+
+        return new OnnxRuntimeConfig
+        {
+            GraphOptimizationLevel = String(section, "graph_optimization_level", errors, Where) ?? defaults.GraphOptimizationLevel,
+            IntraOpThreads = Int(section, "intra_op_threads", errors, Where) ?? 0,
+            InterOpThreads = Int(section, "inter_op_threads", errors, Where) ?? 0,
+            AllowSpinning = Bool(section, "allow_spinning", errors, Where) ?? false,
+            ExecutionProviders = providers,
+        };
+    }
+
+    private static VersionPolicy? Policy(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("version_policy", out var policy))
+        {
+            return null;
+        }
+
+        if (policy.ValueKind == JsonValueKind.Object)
+        {
+            if (policy.TryGetProperty("latest", out var latest) && latest.ValueKind == JsonValueKind.Object)
+            {
+                return new VersionPolicy("latest", Int(latest, "num_versions", errors, "version_policy.latest") ?? 1);
+            }
+
+            if (policy.TryGetProperty("all", out _))
+            {
+                return new VersionPolicy("all", 0);
+            }
+
+            if (policy.TryGetProperty("specific", out var specific) && specific.ValueKind == JsonValueKind.Object)
+            {
+                return new VersionPolicy("specific", 0, Longs(specific, "versions", errors, "version_policy.specific") ?? []);
+            }
+        }
+
+        errors.Add("'version_policy' must be {\"latest\": {\"num_versions\": N}}, {\"all\": {}} or {\"specific\": {\"versions\": [...]}}");
+        return null;
+    }
+
+    private static string? String(JsonElement obj, string property, List<string> errors, string? where = null)
+    {
+        if (!obj.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            return value.GetString();
+        }
+
+        errors.Add($"'{Path(where, property)}' must be a string");
+        return null;
+    }
+
+    private static int? Int(JsonElement obj, string property, List<string> errors, string? where = null)
+    {
+        if (!obj.TryGetProperty(property, out var value))
+        {
+            return null;
+        }
+
+        // Triton's JSON form writes 64-bit numbers as strings; accept both.
+        if ((value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)) ||
+            (value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out number)))
+        {
+            return number;
+        }
+
+        errors.Add($"'{Path(where, property)}' must be an integer");
+        return null;
+    }
+
+    private static bool? Bool(JsonElement obj, string property, List<string> errors, string where)
+    {
+        if (!obj.TryGetProperty(property, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+
+        errors.Add($"'{Path(where, property)}' must be true or false");
+        return null;
+    }
+
+    private static long[]? Longs(JsonElement obj, string property, List<string> errors, string where)
+    {
+        if (!obj.TryGetProperty(property, out var array))
+        {
+            return null;
+        }
+
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"'{Path(where, property)}' must be an array of integers");
+            return null;
+        }
+
+        var result = new long[array.GetArrayLength()];
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            if ((item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out var number)) ||
+                (item.ValueKind == JsonValueKind.String && long.TryParse(item.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out number)))
+            {
+                result[i++] = number;
+            }
+            else
+            {
+                errors.Add($"'{Path(where, property)}[{i}]' must be an integer");
+                return null;
+            }
+        }
+
+        return result;
+    }
+
+    private static string Path(string? where, string property) => where is null ? property : where + "." + property;
+}

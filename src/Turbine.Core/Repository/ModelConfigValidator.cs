@@ -1,0 +1,177 @@
+namespace Turbine.Core.Repository;
+
+/// <summary>Checks a completed configuration against itself and the model file; reports every error, not the first.</summary>
+internal static class ModelConfigValidator
+{
+    private static readonly string[] OptimizationLevels = ["disabled", "none", "basic", "extended", "layout", "all"];
+    private static readonly string[] Providers = ["cpu", "cuda", "tensorrt"];
+
+    public static void Validate(ModelConfig config, string folderName, ModelSignature? signature, List<string> errors)
+    {
+        if (config.Name != folderName)
+        {
+            errors.Add($"'name' is '{config.Name}' but the model folder is '{folderName}'; they must match");
+        }
+
+        if (config.Backend != "onnxruntime")
+        {
+            errors.Add($"'backend' '{config.Backend}' is not supported; expected 'onnxruntime'");
+        }
+
+        if (config.MaxBatchSize < 0)
+        {
+            errors.Add($"'max_batch_size' must be >= 0, got {config.MaxBatchSize}");
+        }
+
+        if (config.InstanceCount is < 1 or > 64)
+        {
+            errors.Add($"instance count must be between 1 and 64, got {config.InstanceCount}");
+        }
+
+        if (config.MaxQueueSize < 1)
+        {
+            errors.Add($"'max_queue_size' must be >= 1, got {config.MaxQueueSize}");
+        }
+
+        if (config.Inputs.Count == 0)
+        {
+            errors.Add("the model has no inputs");
+        }
+
+        if (config.Outputs.Count == 0)
+        {
+            errors.Add("the model has no outputs");
+        }
+
+        ValidateTensors("input", config.Inputs, signature?.Inputs, config.MaxBatchSize > 0, errors);
+        ValidateTensors("output", config.Outputs, signature?.Outputs, config.MaxBatchSize > 0, errors);
+        ValidateOnnxRuntime(config.OnnxRuntime, errors);
+        ValidatePolicy(config.VersionPolicy, errors);
+    }
+
+    private static void ValidateTensors(string kind, IReadOnlyList<TensorConfig> tensors, IReadOnlyList<TensorSignature>? declared, bool batching, List<string> errors)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tensor in tensors)
+        {
+            var where = $"{kind} '{tensor.Name}'";
+            if (!seen.Add(tensor.Name))
+            {
+                errors.Add($"{where} is listed twice");
+            }
+
+            if (tensor.DataType == DataType.Invalid)
+            {
+                errors.Add($"{where} has no data_type and the model does not declare it");
+            }
+
+            if (tensor.Dims.Length > Shapes.MaxRank)
+            {
+                errors.Add($"{where} has {tensor.Dims.Length} dims; at most {Shapes.MaxRank} are allowed");
+            }
+
+            foreach (var dim in tensor.Dims)
+            {
+                if (dim < -1)
+                {
+                    errors.Add($"{where} has dim {dim}; dims must be >= 0, or -1 for dynamic");
+                    break;
+                }
+            }
+
+            if (tensor.Reshape is { } reshape && Shapes.TryGetElementCount(tensor.Dims, out var count) &&
+                Shapes.TryGetElementCount(reshape, out var reshapeCount) && count != reshapeCount)
+            {
+                errors.Add($"{where}: reshape {Shapes.Format(reshape)} holds {reshapeCount} elements but dims {Shapes.Format(tensor.Dims)} hold {count}");
+            }
+
+            if (declared is null)
+            {
+                continue;
+            }
+
+            var match = declared.FirstOrDefault(t => t.Name == tensor.Name);
+            if (match is null)
+            {
+                errors.Add($"{where} is not an {kind} of the model; the model has {string.Join(", ", declared.Select(t => $"'{t.Name}'"))}");
+                continue;
+            }
+
+            if (tensor.DataType != DataType.Invalid && match.DataType != tensor.DataType)
+            {
+                errors.Add($"{where} is configured as {tensor.DataType.ToWireName()} but the model declares {match.DataType.ToWireName()}");
+            }
+
+            if (tensor.Reshape is null)
+            {
+                long[] full = batching ? [-1, .. tensor.Dims] : tensor.Dims;
+                if (!Compatible(full, match.Shape))
+                {
+                    errors.Add($"{where} has shape {Shapes.Format(full)} (with batch dimension: {batching}) but the model declares {Shapes.Format(match.Shape)}");
+                }
+            }
+        }
+    }
+
+    private static bool Compatible(long[] configured, long[] declared)
+    {
+        if (declared.Length == 0)
+        {
+            return true; // the model file does not record a shape
+        }
+
+        if (configured.Length != declared.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < configured.Length; i++)
+        {
+            if (declared[i] != -1 && configured[i] != -1 && configured[i] != declared[i])
+            {
+                return false;
+            }
+
+            if (declared[i] != -1 && configured[i] == -1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void ValidateOnnxRuntime(OnnxRuntimeConfig config, List<string> errors)
+    {
+        if (!OptimizationLevels.Contains(config.GraphOptimizationLevel.ToLowerInvariant()))
+        {
+            errors.Add($"'onnxruntime.graph_optimization_level' '{config.GraphOptimizationLevel}' is not one of disabled, basic, extended, layout, all");
+        }
+
+        if (config.IntraOpThreads < 0 || config.InterOpThreads < 0)
+        {
+            errors.Add("'onnxruntime' thread counts must be >= 0 (0 lets ONNX Runtime decide)");
+        }
+
+        foreach (var provider in config.ExecutionProviders)
+        {
+            if (!Providers.Contains(provider.ToLowerInvariant()))
+            {
+                errors.Add($"'onnxruntime.execution_providers' has '{provider}'; expected cpu, cuda or tensorrt");
+            }
+        }
+    }
+
+    private static void ValidatePolicy(VersionPolicy policy, List<string> errors)
+    {
+        if (policy.Kind == "latest" && policy.Latest < 1)
+        {
+            errors.Add($"'version_policy.latest.num_versions' must be >= 1, got {policy.Latest}");
+        }
+
+        if (policy.Kind == "specific" && (policy.Versions is null || policy.Versions.Length == 0 || policy.Versions.Any(v => v < 1)))
+        {
+            errors.Add("'version_policy.specific.versions' must list positive version numbers");
+        }
+    }
+}

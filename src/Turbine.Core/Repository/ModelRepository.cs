@@ -1,0 +1,141 @@
+namespace Turbine.Core.Repository;
+
+/// <summary>
+/// A Triton-layout model repository on local disk: <c>&lt;root&gt;/&lt;model&gt;/config.json</c> and numeric version
+/// folders holding the model file. Only names that pass <see cref="ModelNames"/> ever become paths, and every
+/// path is checked to stay inside the root.
+/// </summary>
+public sealed class ModelRepository
+{
+    private readonly string _rootWithSeparator;
+
+    /// <summary>Opens the repository at <paramref name="root"/>.</summary>
+    public ModelRepository(string root)
+    {
+        Root = Path.GetFullPath(root);
+        _rootWithSeparator = Path.EndsInDirectorySeparator(Root) ? Root : Root + Path.DirectorySeparatorChar;
+    }
+
+    /// <summary>The repository folder, as a full path.</summary>
+    public string Root { get; }
+
+    /// <summary>The names of the model folders, sorted. Folders with unsafe names are ignored.</summary>
+    public IReadOnlyList<string> ListModels()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+
+        var names = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories(Root))
+        {
+            var name = Path.GetFileName(directory);
+            if (ModelNames.IsValid(name) && !IsLink(directory))
+            {
+                names.Add(name);
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>Whether a model folder of that name exists.</summary>
+    public bool Contains(string name) => ModelNames.IsValid(name) && Directory.Exists(ModelPath(name));
+
+    /// <summary>Reads a model's folder: its configuration (completed and validated) and its version numbers.</summary>
+    public ModelDefinition Read(string name, IModelBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var errors = new List<string>();
+        var folder = ModelPath(name);
+        var configPath = Path.Combine(folder, "config.json");
+        var draft = File.Exists(configPath) ? ModelConfigReader.Read(File.ReadAllText(configPath), errors) : new ModelConfigDraft();
+        var versions = SelectVersions(ListVersions(folder), draft.VersionPolicy ?? VersionPolicy.Default);
+        if (versions.Count == 0)
+        {
+            errors.Add("the model folder has no version folders (e.g. '1/' holding " + backend.DefaultModelFileName + ") that its version policy selects");
+            return new ModelDefinition(name, null, versions, errors);
+        }
+
+        ModelSignature? signature = null;
+        try
+        {
+            signature = backend.Inspect(ModelFilePath(name, versions[^1], backend));
+        }
+        catch (InferenceException e)
+        {
+            errors.Add($"version {versions[^1]}: {e.Message}");
+        }
+        catch (IOException)
+        {
+            errors.Add($"version {versions[^1]}: {backend.DefaultModelFileName} is missing or unreadable");
+        }
+
+        var config = ModelConfigCompleter.Complete(name, draft, signature ?? new ModelSignature([], []));
+        ModelConfigValidator.Validate(config, name, signature, errors);
+        return new ModelDefinition(name, errors.Count == 0 ? config : null, versions, errors);
+    }
+
+    /// <summary>The path of a version's model file.</summary>
+    public string ModelFilePath(string name, long version, IModelBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        return Contained(Path.Combine(ModelPath(name), version.ToString(System.Globalization.CultureInfo.InvariantCulture), backend.DefaultModelFileName));
+    }
+
+    private string ModelPath(string name)
+    {
+        if (!ModelNames.IsValid(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid model name", nameof(name));
+        }
+
+        return Contained(Path.Combine(Root, name));
+    }
+
+    private string Contained(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return full.StartsWith(_rootWithSeparator, StringComparison.Ordinal)
+            ? full
+            : throw new ArgumentException("path escapes the model repository", nameof(path));
+    }
+
+    private static List<long> ListVersions(string folder)
+    {
+        var versions = new List<long>();
+        if (!Directory.Exists(folder))
+        {
+            return versions;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(folder))
+        {
+            if (ModelNames.TryParseVersion(Path.GetFileName(directory), out var version) && !IsLink(directory))
+            {
+                versions.Add(version);
+            }
+        }
+
+        versions.Sort();
+        return versions;
+    }
+
+    private static List<long> SelectVersions(List<long> available, VersionPolicy policy) => policy.Kind switch
+    {
+        "all" => available,
+        "specific" => available.Where(v => policy.Versions?.Contains(v) == true).ToList(),
+        _ => available.Skip(Math.Max(0, available.Count - Math.Max(1, policy.Latest))).ToList(),
+    };
+
+    private static bool IsLink(string path) => new DirectoryInfo(path).LinkTarget is not null;
+}
+
+/// <summary>What the repository holds for one model.</summary>
+/// <param name="Name">The model name.</param>
+/// <param name="Config">The completed, valid configuration; null when <paramref name="Errors"/> is not empty.</param>
+/// <param name="Versions">The versions the policy selects, ascending.</param>
+/// <param name="Errors">Every problem found.</param>
+public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors);
