@@ -1,14 +1,6 @@
 using Turbine.Core.Lifecycle;
-using Turbine.Core.Statistics;
 
 namespace Turbine.Core.Execution;
-
-/// <summary>A served model version as the protocols see it.</summary>
-/// <param name="Config">The model's configuration.</param>
-/// <param name="Version">The version.</param>
-/// <param name="ReadyVersions">All ready versions of the model, ascending.</param>
-/// <param name="Statistics">This version's statistics.</param>
-public sealed record ModelVersionInfo(ModelConfig Config, string Version, IReadOnlyList<string> ReadyVersions, ModelStatistics Statistics);
 
 /// <summary>
 /// The entry point every protocol calls: resolves the model version, validates the request against it and

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Turbine.Core.Statistics;
 
 namespace Turbine.Core.Execution;
 

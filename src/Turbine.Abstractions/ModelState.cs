@@ -1,4 +1,4 @@
-namespace Turbine.Core.Lifecycle;
+namespace Turbine;
 
 /// <summary>The lifecycle states of a model version, as Triton's repository index names them.</summary>
 public enum ModelState

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Turbine.Core.Statistics;
+namespace Turbine;
 
 /// <summary>A count and the total nanoseconds spent, updated without locks.</summary>
 public sealed class DurationCounter

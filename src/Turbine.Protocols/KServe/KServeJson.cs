@@ -1,0 +1,286 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Turbine.Protocols.KServe;
+
+/// <summary>The JSON bodies of the KServe v2 REST API and Triton's extensions, other than inference itself.</summary>
+public static class KServeJson
+{
+    /// <summary>The platform name reported for ONNX models (Triton's name for it).</summary>
+    public const string OnnxPlatform = "onnxruntime_onnx";
+
+    /// <summary>The server metadata body.</summary>
+    public static void WriteServerMetadata(IBufferWriter<byte> output, string name, string version, IReadOnlyList<string> extensions)
+    {
+        ArgumentNullException.ThrowIfNull(extensions);
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, name);
+        writer.WriteString("version"u8, version);
+        writer.WriteStartArray("extensions"u8);
+        foreach (var extension in extensions)
+        {
+            writer.WriteStringValue(extension);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The model metadata body: name, versions, platform, inputs and outputs with full shapes.</summary>
+    public static void WriteModelMetadata(IBufferWriter<byte> output, ModelVersionInfo model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, model.Config.Name);
+        writer.WriteStartArray("versions"u8);
+        foreach (var version in model.ReadyVersions)
+        {
+            writer.WriteStringValue(version);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("platform"u8, OnnxPlatform);
+        WriteTensorMetadata(writer, "inputs", model.Config, model.Config.Inputs);
+        WriteTensorMetadata(writer, "outputs", model.Config, model.Config.Outputs);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTensorMetadata(Utf8JsonWriter writer, string property, ModelConfig config, IReadOnlyList<TensorConfig> tensors)
+    {
+        writer.WriteStartArray(property);
+        foreach (var tensor in tensors)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, tensor.Name);
+            writer.WriteString("datatype"u8, tensor.DataType.ToWireName());
+            KServeResponseEncoder.WriteShape(writer, config.FullShape(tensor));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>The model configuration in Triton's JSON form, plus Turbine's <c>onnxruntime</c> section.</summary>
+    public static void WriteModelConfig(IBufferWriter<byte> output, ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, config.Name);
+        writer.WriteString("platform"u8, OnnxPlatform);
+        writer.WriteString("backend"u8, config.Backend);
+        writer.WriteStartObject("version_policy"u8);
+        switch (config.VersionPolicy.Kind)
+        {
+            case "all":
+                writer.WriteStartObject("all"u8);
+                writer.WriteEndObject();
+                break;
+            case "specific":
+                writer.WriteStartObject("specific"u8);
+                WriteLongs(writer, "versions", config.VersionPolicy.Versions ?? []);
+                writer.WriteEndObject();
+                break;
+            default:
+                writer.WriteStartObject("latest"u8);
+                writer.WriteNumber("num_versions"u8, config.VersionPolicy.Latest);
+                writer.WriteEndObject();
+                break;
+        }
+
+        writer.WriteEndObject();
+        writer.WriteNumber("max_batch_size"u8, config.MaxBatchSize);
+        WriteTensorConfigs(writer, "input", config.Inputs);
+        WriteTensorConfigs(writer, "output", config.Outputs);
+        writer.WriteStartArray("instance_group"u8);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, config.Name);
+        writer.WriteString("kind"u8, config.OnnxRuntime.ExecutionProviders.Any(p => p is "cuda" or "tensorrt") ? "KIND_GPU" : "KIND_CPU");
+        writer.WriteNumber("count"u8, config.InstanceCount);
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteNumber("max_queue_size"u8, config.MaxQueueSize);
+        writer.WriteStartObject("onnxruntime"u8);
+        writer.WriteString("graph_optimization_level"u8, config.OnnxRuntime.GraphOptimizationLevel);
+        writer.WriteNumber("intra_op_threads"u8, config.OnnxRuntime.IntraOpThreads);
+        writer.WriteNumber("inter_op_threads"u8, config.OnnxRuntime.InterOpThreads);
+        writer.WriteBoolean("allow_spinning"u8, config.OnnxRuntime.AllowSpinning);
+        writer.WriteStartArray("execution_providers"u8);
+        foreach (var provider in config.OnnxRuntime.ExecutionProviders)
+        {
+            writer.WriteStringValue(provider);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTensorConfigs(Utf8JsonWriter writer, string property, IReadOnlyList<TensorConfig> tensors)
+    {
+        writer.WriteStartArray(property);
+        foreach (var tensor in tensors)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, tensor.Name);
+            writer.WriteString("data_type"u8, tensor.DataType.ToConfigName());
+            WriteLongs(writer, "dims", tensor.Dims);
+            if (tensor.Reshape is not null)
+            {
+                writer.WriteStartObject("reshape"u8);
+                WriteLongs(writer, "shape", tensor.Reshape);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteLongs(Utf8JsonWriter writer, string property, IEnumerable<long> values)
+    {
+        writer.WriteStartArray(property);
+        foreach (var value in values)
+        {
+            writer.WriteNumberValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>The statistics body (<c>{"model_stats": [...]}</c>).</summary>
+    public static void WriteStatistics(IBufferWriter<byte> output, IReadOnlyList<ModelVersionInfo> models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteStartArray("model_stats"u8);
+        foreach (var model in models)
+        {
+            var stats = model.Statistics;
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, model.Config.Name);
+            writer.WriteString("version"u8, model.Version);
+            writer.WriteNumber("last_inference"u8, stats.LastInferenceMs);
+            writer.WriteNumber("inference_count"u8, stats.InferenceCount);
+            writer.WriteNumber("execution_count"u8, stats.ExecutionCount);
+            writer.WriteStartObject("inference_stats"u8);
+            WriteDuration(writer, "success", stats.Success);
+            WriteDuration(writer, "fail", stats.Fail);
+            WriteDuration(writer, "queue", stats.Queue);
+            WriteDuration(writer, "compute_input", stats.ComputeInput);
+            WriteDuration(writer, "compute_infer", stats.ComputeInfer);
+            WriteDuration(writer, "compute_output", stats.ComputeOutput);
+            WriteDuration(writer, "cache_hit", new DurationCounter());
+            WriteDuration(writer, "cache_miss", new DurationCounter());
+            writer.WriteEndObject();
+            writer.WriteStartArray("batch_stats"u8);
+            foreach (var (size, batch) in stats.Batches.OrderBy(b => b.Key))
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("batch_size"u8, size);
+                WriteDuration(writer, "compute_input", batch.ComputeInput);
+                WriteDuration(writer, "compute_infer", batch.ComputeInfer);
+                WriteDuration(writer, "compute_output", batch.ComputeOutput);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteDuration(Utf8JsonWriter writer, string property, DurationCounter counter)
+    {
+        writer.WriteStartObject(property);
+        writer.WriteNumber("count"u8, counter.Count);
+        writer.WriteNumber("ns"u8, counter.Nanoseconds);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The repository index body: an array of {name, version, state, reason}.</summary>
+    public static void WriteRepositoryIndex(IBufferWriter<byte> output, IReadOnlyList<RepositoryIndexEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartArray();
+        foreach (var entry in entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, entry.Name);
+            if (entry.Version is not null)
+            {
+                writer.WriteString("version"u8, entry.Version);
+            }
+
+            writer.WriteString("state"u8, StateName(entry.State));
+            writer.WriteString("reason"u8, entry.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Triton's name for a lifecycle state.</summary>
+    public static string StateName(ModelState state) => state switch
+    {
+        ModelState.Ready => "READY",
+        ModelState.Loading => "LOADING",
+        ModelState.Unloading => "UNLOADING",
+        _ => "UNAVAILABLE",
+    };
+
+    /// <summary>The error body: <c>{"error": "..."}</c>.</summary>
+    public static void WriteError(IBufferWriter<byte> output, string message)
+    {
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteString("error"u8, message);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Reads the optional <c>{"ready": bool}</c> body of a repository index request.</summary>
+    public static InferenceError? ReadIndexRequest(ReadOnlySpan<byte> body, out bool readyOnly)
+    {
+        readyOnly = false;
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = KServeLimits.Default.MaxJsonDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return InferenceError.Invalid("the repository index request body must be a JSON object");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isReady = reader.ValueTextEquals("ready"u8);
+                reader.Read();
+                if (isReady && reader.TokenType is JsonTokenType.True or JsonTokenType.False)
+                {
+                    readyOnly = reader.GetBoolean();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return null;
+        }
+        catch (JsonException)
+        {
+            return InferenceError.Invalid("the repository index request body is not valid JSON");
+        }
+    }
+}
