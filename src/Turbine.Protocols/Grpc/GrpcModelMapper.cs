@@ -1,0 +1,170 @@
+namespace Turbine.Protocols.Grpc;
+
+/// <summary>Maps model metadata, configuration, statistics and the repository index to their gRPC messages.</summary>
+public static class GrpcModelMapper
+{
+    /// <summary>The ModelMetadata response.</summary>
+    public static ModelMetadataResponse ToMetadata(ModelVersionInfo model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var response = new ModelMetadataResponse { Name = model.Config.Name, Platform = KServe.KServeJson.OnnxPlatform };
+        response.Versions.AddRange(model.ReadyVersions);
+        foreach (var input in model.Config.Inputs)
+        {
+            response.Inputs.Add(TensorMetadata(model.Config, input));
+        }
+
+        foreach (var output in model.Config.Outputs)
+        {
+            response.Outputs.Add(TensorMetadata(model.Config, output));
+        }
+
+        return response;
+    }
+
+    private static ModelMetadataResponse.Types.TensorMetadata TensorMetadata(Turbine.ModelConfig config, TensorConfig tensor)
+    {
+        var metadata = new ModelMetadataResponse.Types.TensorMetadata { Name = tensor.Name, Datatype = tensor.DataType.ToWireName() };
+        metadata.Shape.AddRange(config.FullShape(tensor));
+        return metadata;
+    }
+
+    /// <summary>The ModelConfig message (Triton's field numbers; the ONNX Runtime settings go in <c>parameters</c>).</summary>
+    public static ModelConfig ToConfig(Turbine.ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var message = new ModelConfig
+        {
+            Name = config.Name,
+            Platform = KServe.KServeJson.OnnxPlatform,
+            Backend = config.Backend,
+            MaxBatchSize = config.MaxBatchSize,
+            VersionPolicy = config.VersionPolicy.Kind switch
+            {
+                "all" => new ModelVersionPolicy { All = new ModelVersionPolicy.Types.All() },
+                "specific" => new ModelVersionPolicy { Specific = Specific(config.VersionPolicy.Versions ?? []) },
+                _ => new ModelVersionPolicy { Latest = new ModelVersionPolicy.Types.Latest { NumVersions = (uint)config.VersionPolicy.Latest } },
+            },
+        };
+        foreach (var input in config.Inputs)
+        {
+            var tensor = new ModelInput { Name = input.Name, DataType = (DataType)ConfigTypeNumber(input.DataType) };
+            tensor.Dims.AddRange(input.Dims);
+            if (input.Reshape is not null)
+            {
+                tensor.Reshape = new ModelTensorReshape();
+                tensor.Reshape.Shape.AddRange(input.Reshape);
+            }
+
+            message.Input.Add(tensor);
+        }
+
+        foreach (var output in config.Outputs)
+        {
+            var tensor = new ModelOutput { Name = output.Name, DataType = (DataType)ConfigTypeNumber(output.DataType) };
+            tensor.Dims.AddRange(output.Dims);
+            message.Output.Add(tensor);
+        }
+
+        message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = ModelInstanceGroup.Types.Kind.Cpu });
+        var ort = config.OnnxRuntime;
+        message.Parameters["graph_optimization_level"] = new ModelParameter { StringValue = ort.GraphOptimizationLevel };
+        message.Parameters["intra_op_thread_count"] = new ModelParameter { StringValue = ort.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        message.Parameters["inter_op_thread_count"] = new ModelParameter { StringValue = ort.InterOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        message.Parameters["execution_providers"] = new ModelParameter { StringValue = string.Join(",", ort.ExecutionProviders) };
+        return message;
+    }
+
+    private static ModelVersionPolicy.Types.Specific Specific(long[] versions)
+    {
+        var specific = new ModelVersionPolicy.Types.Specific();
+        specific.Versions.AddRange(versions);
+        return specific;
+    }
+
+    /// <summary>Triton's config enum numbers differ from the order of the v2 names (FP16..FP64 before STRING, BF16 last).</summary>
+    private static int ConfigTypeNumber(Turbine.DataType type) => type switch
+    {
+        Turbine.DataType.Bool => 1,
+        Turbine.DataType.UInt8 => 2,
+        Turbine.DataType.UInt16 => 3,
+        Turbine.DataType.UInt32 => 4,
+        Turbine.DataType.UInt64 => 5,
+        Turbine.DataType.Int8 => 6,
+        Turbine.DataType.Int16 => 7,
+        Turbine.DataType.Int32 => 8,
+        Turbine.DataType.Int64 => 9,
+        Turbine.DataType.Fp16 => 10,
+        Turbine.DataType.Fp32 => 11,
+        Turbine.DataType.Fp64 => 12,
+        Turbine.DataType.Bytes => 13,
+        Turbine.DataType.Bf16 => 14,
+        _ => 0,
+    };
+
+    /// <summary>The ModelStatistics response.</summary>
+    public static ModelStatisticsResponse ToStatistics(IReadOnlyList<ModelVersionInfo> models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var response = new ModelStatisticsResponse();
+        foreach (var model in models)
+        {
+            var stats = model.Statistics;
+            var message = new ModelStatistics
+            {
+                Name = model.Config.Name,
+                Version = model.Version,
+                LastInference = (ulong)stats.LastInferenceMs,
+                InferenceCount = (ulong)stats.InferenceCount,
+                ExecutionCount = (ulong)stats.ExecutionCount,
+                InferenceStats = new InferStatistics
+                {
+                    Success = Duration(stats.Success),
+                    Fail = Duration(stats.Fail),
+                    Queue = Duration(stats.Queue),
+                    ComputeInput = Duration(stats.ComputeInput),
+                    ComputeInfer = Duration(stats.ComputeInfer),
+                    ComputeOutput = Duration(stats.ComputeOutput),
+                    CacheHit = new StatisticDuration(),
+                    CacheMiss = new StatisticDuration(),
+                },
+            };
+            foreach (var (size, batch) in stats.Batches.OrderBy(b => b.Key))
+            {
+                message.BatchStats.Add(new InferBatchStatistics
+                {
+                    BatchSize = (ulong)size,
+                    ComputeInput = Duration(batch.ComputeInput),
+                    ComputeInfer = Duration(batch.ComputeInfer),
+                    ComputeOutput = Duration(batch.ComputeOutput),
+                });
+            }
+
+            response.ModelStats.Add(message);
+        }
+
+        return response;
+    }
+
+    private static StatisticDuration Duration(DurationCounter counter) =>
+        new() { Count = (ulong)counter.Count, Ns = (ulong)counter.Nanoseconds };
+
+    /// <summary>The RepositoryIndex response.</summary>
+    public static RepositoryIndexResponse ToIndex(IReadOnlyList<RepositoryIndexEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var response = new RepositoryIndexResponse();
+        foreach (var entry in entries)
+        {
+            response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex
+            {
+                Name = entry.Name,
+                Version = entry.Version ?? string.Empty,
+                State = KServe.KServeJson.StateName(entry.State),
+                Reason = entry.Reason,
+            });
+        }
+
+        return response;
+    }
+}
