@@ -40,7 +40,7 @@ public sealed partial class ModelManager : IAsyncDisposable
     {
         if (!ModelNames.IsValid(name))
         {
-            return InferenceError.Invalid($"'{Sanitize(name)}' is not a valid model name");
+            return InferenceError.Invalid($"'{ClientText.Quote(name)}' is not a valid model name");
         }
 
         if (!_repository.Contains(name))
@@ -77,7 +77,7 @@ public sealed partial class ModelManager : IAsyncDisposable
     {
         if (!ModelNames.IsValid(name))
         {
-            return InferenceError.Invalid($"'{Sanitize(name)}' is not a valid model name");
+            return InferenceError.Invalid($"'{ClientText.Quote(name)}' is not a valid model name");
         }
 
         if (!_models.TryGetValue(name, out var entry))
@@ -149,7 +149,7 @@ public sealed partial class ModelManager : IAsyncDisposable
         runner = null;
         if (!_models.TryGetValue(name, out var entry))
         {
-            return InferenceError.NotFound($"Request for unknown model: '{Sanitize(name)}' is not found");
+            return InferenceError.NotFound($"Request for unknown model: '{ClientText.Quote(name)}' is not found");
         }
 
         var snapshot = entry.Snapshot;
@@ -161,7 +161,7 @@ public sealed partial class ModelManager : IAsyncDisposable
 
         if (!ModelNames.TryParseVersion(version, out var number) || !HasVersion(snapshot, number))
         {
-            return InferenceError.NotFound($"Request for unknown model: '{name}' version {Sanitize(version)} is not found");
+            return InferenceError.NotFound($"Request for unknown model: '{name}' version {ClientText.Quote(version)} is not found");
         }
 
         runner = snapshot.Runner(number);
@@ -288,21 +288,6 @@ public sealed partial class ModelManager : IAsyncDisposable
 
     private static List<ModelVersionStatus> WithState(IReadOnlyList<ModelVersionStatus> versions, ModelState state, string reason = "") =>
         versions.Select(v => v with { State = state, Reason = reason }).ToList();
-
-    /// <summary>Client-supplied names go into messages and logs escaped and bounded (SECURITY.md A13, A15).</summary>
-    internal static string Sanitize(string text)
-    {
-        var bounded = text.Length > 200 ? text[..200] + "..." : text;
-        foreach (var c in bounded)
-        {
-            if (char.IsControl(c))
-            {
-                return System.Text.Json.JsonEncodedText.Encode(bounded).ToString();
-            }
-        }
-
-        return bounded;
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' is ready with {Versions} version(s)")]
     private static partial void LogLoaded(ILogger logger, string model, int versions);

@@ -63,7 +63,7 @@ public static class GrpcInferenceMapper
         tensor = null;
         if (!DataTypes.TryParse(input.Datatype, out Turbine.DataType type))
         {
-            return InferenceError.Invalid($"input '{input.Name}': datatype '{KServeText.Bounded(input.Datatype)}' is not a KServe data type");
+            return InferenceError.Invalid($"input '{input.Name}': datatype '{ClientText.Quote(input.Datatype)}' is not a KServe data type");
         }
 
         if (input.Shape.Count > Shapes.MaxRank)

@@ -246,7 +246,7 @@ public static class KServeJson
     }
 
     /// <summary>Reads the optional <c>{"ready": bool}</c> body of a repository index request.</summary>
-    public static InferenceError? ReadIndexRequest(ReadOnlySpan<byte> body, out bool readyOnly)
+    public static InferenceError? ReadIndexRequest(ReadOnlySpan<byte> body, int maxDepth, out bool readyOnly)
     {
         readyOnly = false;
         if (body.IsEmpty)
@@ -256,7 +256,7 @@ public static class KServeJson
 
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = KServeLimits.Default.MaxJsonDepth });
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return InferenceError.Invalid("the repository index request body must be a JSON object");

@@ -31,7 +31,7 @@ public static class KServeParameters
             };
             if (value is null)
             {
-                return InferenceError.Invalid($"parameter '{KServeText.Bounded(name)}' must be a bool, number or string");
+                return InferenceError.Invalid($"parameter '{ClientText.Quote(name)}' must be a bool, number or string");
             }
 
             result[name] = value;

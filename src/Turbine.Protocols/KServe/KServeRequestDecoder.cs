@@ -350,7 +350,7 @@ public static class KServeRequestDecoder
         Shapes.TryGetByteSize(count, type, long.MaxValue, out var bytes) ? bytes.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more than 2^63";
 
     private static string Describe(ref Utf8JsonReader reader) =>
-        reader.TokenType == JsonTokenType.String ? "'" + KServeText.Bounded(reader.GetString()!) + "'" : "(not a string)";
+        reader.TokenType == JsonTokenType.String ? "'" + ClientText.Quote(reader.GetString()!) + "'" : "(not a string)";
 
     private static string FirstSentence(string message)
     {

@@ -1,0 +1,129 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Turbine.Core.Execution;
+using Turbine.Core.Lifecycle;
+using Turbine.Protocols.Grpc;
+using Turbine.Protocols.KServe;
+using Turbine.Server.Hosting;
+using Turbine.Server.Http;
+
+namespace Turbine.Server.Grpc;
+
+/// <summary>The <c>inference.GRPCInferenceService</c> service: KServe v2 plus Triton's repository, config and statistics extensions.</summary>
+internal sealed class InferenceGrpcService(
+    InferenceService inference,
+    ModelManager models,
+    ServerReadiness readiness,
+    ManagementAccess access,
+    IOptions<TurbineServerOptions> options) : GRPCInferenceService.GRPCInferenceServiceBase
+{
+    private readonly KServeLimits _limits = new(options.Value.MaxRequestBodyBytes, options.Value.MaxJsonDepth);
+
+    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerLiveResponse { Live = true });
+
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerReadyResponse { Ready = readiness.IsReady });
+
+    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    {
+        var error = inference.TryGetModel(request.Name, request.Version, out _);
+        return error is { Code: StatusCode.NotFound }
+            ? throw GrpcErrors.ToRpcException(error)
+            : Task.FromResult(new ModelReadyResponse { Ready = error is null });
+    }
+
+    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
+    {
+        var response = new ServerMetadataResponse { Name = "turbine", Version = ServerVersion.Value };
+        response.Extensions.AddRange(KServeHttpEndpoints.Extensions);
+        return Task.FromResult(response);
+    }
+
+    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
+        Task.FromResult(GrpcModelMapper.ToMetadata(Model(request.Name, request.Version)));
+
+    public override Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context) =>
+        Task.FromResult(new ModelConfigResponse { Config = GrpcModelMapper.ToConfig(Model(request.Name, request.Version).Config) });
+
+    public override Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context)
+    {
+        var error = inference.Statistics(request.Name, request.Version, out var stats);
+        return error is null ? Task.FromResult(GrpcModelMapper.ToStatistics(stats)) : throw GrpcErrors.ToRpcException(error);
+    }
+
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        var (response, error) = await InferAsync(request, context.CancellationToken);
+        return error is null ? response! : throw GrpcErrors.ToRpcException(error);
+    }
+
+    public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
+    {
+        // Triton's streaming contract: an error answers that one request in error_message; the stream goes on.
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            var (response, error) = await InferAsync(request, context.CancellationToken);
+            await responseStream.WriteAsync(error is null
+                ? new ModelStreamInferResponse { InferResponse = response }
+                : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = request.Id, ModelName = request.ModelName, ModelVersion = request.ModelVersion } });
+        }
+    }
+
+    public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
+    {
+        Authorize(context);
+        return Task.FromResult(GrpcModelMapper.ToIndex(models.Index(request.Ready)));
+    }
+
+    public override async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
+    {
+        Authorize(context);
+        var error = await models.LoadAsync(request.ModelName, context.CancellationToken);
+        return error is null ? new RepositoryModelLoadResponse() : throw GrpcErrors.ToRpcException(error);
+    }
+
+    public override async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
+    {
+        Authorize(context);
+        var error = await models.UnloadAsync(request.ModelName, context.CancellationToken);
+        return error is null ? new RepositoryModelUnloadResponse() : throw GrpcErrors.ToRpcException(error);
+    }
+
+    private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, CancellationToken cancellationToken)
+    {
+        var error = GrpcInferenceMapper.FromGrpc(message, _limits, out var request);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        using (request)
+        {
+            var result = await inference.InferAsync(request!, cancellationToken);
+            if (result.Error is not null)
+            {
+                return (null, result.Error);
+            }
+
+            using var response = result.Response!;
+            return (GrpcInferenceMapper.ToGrpc(response), null);
+        }
+    }
+
+    private ModelVersionInfo Model(string name, string version)
+    {
+        var error = inference.TryGetModel(name, version, out var info);
+        return error is null ? info! : throw GrpcErrors.ToRpcException(error);
+    }
+
+    private void Authorize(ServerCallContext context)
+    {
+        var error = access.Check(context.GetHttpContext());
+        if (error is not null)
+        {
+            throw GrpcErrors.ToRpcException(error);
+        }
+    }
+}

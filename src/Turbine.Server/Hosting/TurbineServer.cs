@@ -1,0 +1,159 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Turbine.Core.Execution;
+using Turbine.Core.Lifecycle;
+using Turbine.Core.Repository;
+using Turbine.Onnx;
+using Turbine.Server.Grpc;
+using Turbine.Server.Http;
+using Turbine.Server.Metrics;
+
+namespace Turbine.Server.Hosting;
+
+/// <summary>
+/// The Turbine server: Kestrel with three listeners (KServe REST on HTTP/1.1, gRPC on HTTP/2, Prometheus metrics),
+/// composed over the model manager. <c>turbine serve</c> and the integration tests host it in-process.
+/// </summary>
+public sealed class TurbineServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Dictionary<ListenerKind, ListenOptions> _listeners;
+
+    private TurbineServer(WebApplication app, Dictionary<ListenerKind, ListenOptions> listeners)
+    {
+        _app = app;
+        _listeners = listeners;
+    }
+
+    /// <summary>The services, for tests and the CLI.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The REST port actually bound (after <see cref="StartAsync"/>).</summary>
+    public int HttpPort => Port(ListenerKind.Http);
+
+    /// <summary>The gRPC port actually bound.</summary>
+    public int GrpcPort => Port(ListenerKind.Grpc);
+
+    /// <summary>The metrics port actually bound, or -1 when metrics are off.</summary>
+    public int MetricsPort => _listeners.ContainsKey(ListenerKind.Metrics) ? Port(ListenerKind.Metrics) : -1;
+
+    /// <summary>Builds a server from command-line style arguments and configuration, then applies <paramref name="configure"/>.</summary>
+    public static TurbineServer Create(string[] args, Action<TurbineServerOptions>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        var options = new TurbineServerOptions();
+        builder.Configuration.GetSection(TurbineServerOptions.Section).Bind(options);
+        configure?.Invoke(options);
+        TurbineServerOptionsValidator.ThrowIfInvalid(options);
+
+        var listeners = new Dictionary<ListenerKind, ListenOptions>();
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options, listeners));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ExitTimeout);
+        AddTurbine(builder.Services, options);
+        services?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.Use(RestrictToListener);
+        app.MapKServe();
+        app.MapGrpcService<InferenceGrpcService>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));
+        return new TurbineServer(app, listeners);
+    }
+
+    /// <summary>Starts listening and loads the repository's models.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    /// <summary>Stops gracefully: readiness turns false, requests in flight finish, models drain.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM).</summary>
+    public Task RunAsync(CancellationToken cancellationToken = default) => _app.RunAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private static void AddTurbine(IServiceCollection services, TurbineServerOptions options)
+    {
+        services.AddSingleton(Options.Create(options));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IModelBackend, OnnxBackend>();
+        services.AddSingleton(new ModelRepository(options.ModelRepository));
+        services.AddSingleton<ModelManager>();
+        services.AddSingleton<InferenceService>();
+        services.AddSingleton<ServerReadiness>();
+        services.AddSingleton<InferHandler>();
+        services.AddSingleton<ManagementAccess>();
+        services.AddSingleton<TurbineMetrics>();
+        services.AddSingleton<PrometheusExporter>();
+        services.AddHostedService<ModelLoaderService>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.MaxGrpcMessageBytes;
+            grpc.MaxSendMessageSize = options.MaxGrpcMessageBytes;
+            grpc.EnableDetailedErrors = false;
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, TurbineServerOptions options, Dictionary<ListenerKind, ListenOptions> listeners)
+    {
+        // Every limit is set on purpose (SECURITY.md A10), not left to whatever the defaults are today.
+        kestrel.AddServerHeader = false;
+        kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        kestrel.Limits.MaxRequestHeaderCount = 100;
+        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(130);
+        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        kestrel.Limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        kestrel.Limits.MaxConcurrentConnections = 10_000;
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 256;
+        kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 32 * 1024;
+        var address = IPAddress.Parse(options.Host);
+        Listen(kestrel, address, options.HttpPort, ListenerKind.Http, HttpProtocols.Http1, listeners);
+        Listen(kestrel, address, options.GrpcPort, ListenerKind.Grpc, HttpProtocols.Http2, listeners);
+        if (options.MetricsPort >= 0)
+        {
+            Listen(kestrel, address, options.MetricsPort, ListenerKind.Metrics, HttpProtocols.Http1, listeners);
+        }
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, IPAddress address, int port, ListenerKind kind, HttpProtocols protocols, Dictionary<ListenerKind, ListenOptions> listeners) =>
+        kestrel.Listen(address, port, listen =>
+        {
+            listen.Protocols = protocols;
+            listen.Use(next => connection =>
+            {
+                ListenerKinds.Tag(connection.Items, kind);
+                return next(connection);
+            });
+            listeners[kind] = listen;
+        });
+
+    /// <summary>The metrics port serves only /metrics, and /metrics is served only there.</summary>
+    private static Task RestrictToListener(HttpContext context, RequestDelegate next)
+    {
+        var onMetricsPort = ListenerKinds.Of(context) == ListenerKind.Metrics;
+        var isMetricsPath = context.Request.Path.Equals("/metrics", StringComparison.Ordinal);
+        if (onMetricsPort != isMetricsPath)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return next(context);
+    }
+
+    private int Port(ListenerKind kind) => _listeners[kind].IPEndPoint!.Port;
+}

@@ -1,0 +1,54 @@
+namespace Turbine.Server.Hosting;
+
+/// <summary>Server settings, bound from the <c>Turbine</c> configuration section (appsettings, <c>TURBINE__*</c> variables, flags).</summary>
+public sealed class TurbineServerOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Turbine";
+
+    /// <summary>The model repository folder.</summary>
+    public string ModelRepository { get; set; } = "models";
+
+    /// <summary>The address every port binds to.</summary>
+    public string Host { get; set; } = "0.0.0.0";
+
+    /// <summary>KServe v2 REST port (HTTP/1.1); 0 picks a free port.</summary>
+    public int HttpPort { get; set; } = 8000;
+
+    /// <summary>gRPC port (HTTP/2 cleartext); 0 picks a free port.</summary>
+    public int GrpcPort { get; set; } = 8001;
+
+    /// <summary>Prometheus metrics port; 0 picks a free port, -1 turns metrics off.</summary>
+    public int MetricsPort { get; set; } = 8002;
+
+    /// <summary>Largest request body after decompression (SECURITY.md A7).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Largest gRPC message received or sent.</summary>
+    public int MaxGrpcMessageBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Deepest JSON nesting accepted (SECURITY.md A11).</summary>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>How long shutdown waits for requests in flight.</summary>
+    public TimeSpan ExitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>When true the server is ready only if every model loaded (Triton's strict readiness).</summary>
+    public bool StrictReadiness { get; set; }
+
+    /// <summary>Who may call the repository (control-plane) endpoints.</summary>
+    public ManagementOptions Management { get; set; } = new();
+}
+
+/// <summary>Access to the repository API: load, unload, index (SECURITY.md A1).</summary>
+public sealed class ManagementOptions
+{
+    /// <summary>Whether the repository API is served at all.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// A bearer token that callers must present (<c>Authorization: Bearer ...</c>). When empty, only clients on the
+    /// loopback interface may call the repository API.
+    /// </summary>
+    public string? Token { get; set; }
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Turbine.Server.Hosting;
+
+/// <summary>Checks the server options at start and reports every problem at once.</summary>
+internal static class TurbineServerOptionsValidator
+{
+    public static void ThrowIfInvalid(TurbineServerOptions options)
+    {
+        var errors = new List<string>();
+        if (!IPAddress.TryParse(options.Host, out _))
+        {
+            errors.Add($"Host '{options.Host}' is not an IP address");
+        }
+
+        foreach (var (name, port, min) in new[] { ("HttpPort", options.HttpPort, 0), ("GrpcPort", options.GrpcPort, 0), ("MetricsPort", options.MetricsPort, -1) })
+        {
+            if (port < min || port > 65535)
+            {
+                errors.Add($"{name} {port} is not a port number");
+            }
+        }
+
+        if (options.HttpPort != 0 && (options.HttpPort == options.GrpcPort || options.HttpPort == options.MetricsPort || options.GrpcPort == options.MetricsPort))
+        {
+            errors.Add("HttpPort, GrpcPort and MetricsPort must differ");
+        }
+
+        if (options.MaxRequestBodyBytes is < 1024 or > int.MaxValue)
+        {
+            errors.Add("MaxRequestBodyBytes must be between 1 KiB and 2 GiB");
+        }
+
+        if (options.MaxGrpcMessageBytes < 1024)
+        {
+            errors.Add("MaxGrpcMessageBytes must be at least 1 KiB");
+        }
+
+        if (options.MaxJsonDepth is < 4 or > 256)
+        {
+            errors.Add("MaxJsonDepth must be between 4 and 256");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ModelRepository))
+        {
+            errors.Add("ModelRepository must name a folder");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(TurbineServerOptions.Section, typeof(TurbineServerOptions), errors);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Turbine.Core.Execution;
+using Turbine.Protocols.KServe;
+using Turbine.Server.Hosting;
+
+namespace Turbine.Server.Http;
+
+/// <summary>
+/// <c>POST /v2/models/{model}[/versions/{version}]/infer</c>: reads the body, decodes JSON and binary tensors,
+/// runs the request and writes JSON (plus binary outputs when asked for).
+/// </summary>
+internal sealed class InferHandler(InferenceService inference, IOptions<TurbineServerOptions> options)
+{
+    private const string HeaderLengthName = "Inference-Header-Content-Length";
+    private readonly KServeLimits _limits = new(options.Value.MaxRequestBodyBytes, options.Value.MaxJsonDepth);
+    private readonly long _maxBody = options.Value.MaxRequestBodyBytes;
+
+    public async Task HandleAsync(HttpContext context, string model, string? version)
+    {
+        var contentType = context.Request.ContentType;
+        if (!IsAcceptedContentType(contentType))
+        {
+            await HttpResults.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                $"unsupported Content-Type '{ClientText.Quote(contentType)}'; use application/json or application/octet-stream");
+            return;
+        }
+
+        var headerError = ParseHeaderLength(context.Request, out var headerLength);
+        if (headerError is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, headerError);
+            return;
+        }
+
+        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, _maxBody);
+        if (readError is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, readError);
+            return;
+        }
+
+        using (body)
+        {
+            var decodeError = KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out var request);
+            if (decodeError is not null)
+            {
+                await HttpResults.WriteErrorAsync(context, decodeError);
+                return;
+            }
+
+            using (request)
+            {
+                body.Dispose(); // the tensors hold their own copies; give the body back before the model runs
+                var result = await inference.InferAsync(request!, context.RequestAborted);
+                if (result.Error is not null)
+                {
+                    await HttpResults.WriteErrorAsync(context, result.Error);
+                    return;
+                }
+
+                using var response = result.Response!;
+                await WriteResponseAsync(context, response);
+            }
+        }
+    }
+
+    private static async Task WriteResponseAsync(HttpContext context, InferenceResponse response)
+    {
+        using var buffer = new PooledBufferWriter(16 * 1024);
+        var headerLength = KServeResponseEncoder.Write(buffer, response);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        if (headerLength >= 0)
+        {
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.Headers[HeaderLengthName] = headerLength.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            context.Response.ContentType = "application/json";
+        }
+
+        context.Response.ContentLength = buffer.WrittenMemory.Length;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    private static bool IsAcceptedContentType(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return true;
+        }
+
+        var mediaType = contentType.AsSpan();
+        var semicolon = mediaType.IndexOf(';');
+        if (semicolon >= 0)
+        {
+            mediaType = mediaType[..semicolon];
+        }
+
+        mediaType = mediaType.Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+               mediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Parses the binary extension header strictly (SECURITY.md A9): one value, decimal digits only.</summary>
+    private static InferenceError? ParseHeaderLength(HttpRequest request, out int headerLength)
+    {
+        headerLength = -1;
+        var values = request.Headers[HeaderLengthName];
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out headerLength))
+        {
+            headerLength = -1;
+            return InferenceError.Invalid($"{HeaderLengthName} must be one non-negative decimal integer no larger than the body");
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,143 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Turbine.Core.Execution;
+using Turbine.Core.Lifecycle;
+using Turbine.Protocols.KServe;
+using Turbine.Server.Hosting;
+
+namespace Turbine.Server.Http;
+
+/// <summary>Maps the KServe v2 REST API and Triton's HTTP extensions.</summary>
+internal static class KServeHttpEndpoints
+{
+    public static readonly string[] Extensions = ["model_repository", "model_configuration", "statistics", "binary_tensor_data"];
+
+    public static void MapKServe(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v2/health/live", (HttpContext context) =>
+            HttpResults.WriteJsonAsync(context, w => WriteBool(w, "live", true)));
+        app.MapGet("/v2/health/ready", (HttpContext context, ServerReadiness readiness) =>
+        {
+            var ready = readiness.IsReady;
+            return HttpResults.WriteJsonAsync(context, w => WriteBool(w, "ready", ready), ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapGet("/v2", (HttpContext context) =>
+            HttpResults.WriteJsonAsync(context, w => KServeJson.WriteServerMetadata(w, "turbine", ServerVersion.Value, Extensions)));
+
+        MapModelRoutes(app, "/v2/models/{model}");
+        MapModelRoutes(app, "/v2/models/{model}/versions/{version}");
+
+        app.MapGet("/v2/models/stats", (HttpContext context, InferenceService inference) => StatisticsAsync(context, inference, null, null));
+
+        app.MapPost("/v2/repository/index", IndexAsync);
+        app.MapPost("/v2/repository/models/{model}/load", (HttpContext context, string model, ModelManager models, ManagementAccess access) =>
+            RepositoryActionAsync(context, access, token => models.LoadAsync(model, token)));
+        app.MapPost("/v2/repository/models/{model}/unload", (HttpContext context, string model, ModelManager models, ManagementAccess access) =>
+            RepositoryActionAsync(context, access, token => models.UnloadAsync(model, token)));
+    }
+
+    private static void MapModelRoutes(IEndpointRouteBuilder app, string prefix)
+    {
+        app.MapGet(prefix, (HttpContext context, string model, string? version, InferenceService inference) =>
+            WithModelAsync(context, inference, model, version, info => w => KServeJson.WriteModelMetadata(w, info)));
+        app.MapGet(prefix + "/config", (HttpContext context, string model, string? version, InferenceService inference) =>
+            WithModelAsync(context, inference, model, version, info => w => KServeJson.WriteModelConfig(w, info.Config)));
+        app.MapGet(prefix + "/ready", ModelReadyAsync);
+        app.MapGet(prefix + "/stats", (HttpContext context, string model, string? version, InferenceService inference) =>
+            StatisticsAsync(context, inference, model, version));
+        app.MapPost(prefix + "/infer", (HttpContext context, string model, string? version, InferHandler handler) =>
+            handler.HandleAsync(context, model, version));
+    }
+
+    private static Task WithModelAsync(HttpContext context, InferenceService inference, string model, string? version, Func<ModelVersionInfo, Action<System.Buffers.IBufferWriter<byte>>> body)
+    {
+        var error = inference.TryGetModel(model, version, out var info);
+        return error is null ? HttpResults.WriteJsonAsync(context, body(info!)) : HttpResults.WriteErrorAsync(context, error);
+    }
+
+    private static Task ModelReadyAsync(HttpContext context, string model, string? version, InferenceService inference)
+    {
+        var error = inference.TryGetModel(model, version, out _);
+        if (error is { Code: StatusCode.NotFound })
+        {
+            return HttpResults.WriteErrorAsync(context, error);
+        }
+
+        var ready = error is null;
+        return HttpResults.WriteJsonAsync(context, w =>
+        {
+            using var writer = new System.Text.Json.Utf8JsonWriter(w);
+            writer.WriteStartObject();
+            writer.WriteString("name", model);
+            writer.WriteBoolean("ready", ready);
+            writer.WriteEndObject();
+        }, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static Task StatisticsAsync(HttpContext context, InferenceService inference, string? model, string? version)
+    {
+        var error = inference.Statistics(model, version, out var stats);
+        return error is null ? HttpResults.WriteJsonAsync(context, w => KServeJson.WriteStatistics(w, stats)) : HttpResults.WriteErrorAsync(context, error);
+    }
+
+    private static async Task IndexAsync(HttpContext context, ModelManager models, ManagementAccess access, Microsoft.Extensions.Options.IOptions<TurbineServerOptions> options)
+    {
+        var denied = access.Check(context);
+        if (denied is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, denied);
+            return;
+        }
+
+        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, 64 * 1024);
+        if (readError is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, readError);
+            return;
+        }
+
+        using (body)
+        {
+            var error = KServeJson.ReadIndexRequest(body!.Span, options.Value.MaxJsonDepth, out var readyOnly);
+            if (error is not null)
+            {
+                await HttpResults.WriteErrorAsync(context, error);
+                return;
+            }
+
+            var index = models.Index(readyOnly);
+            await HttpResults.WriteJsonAsync(context, w => KServeJson.WriteRepositoryIndex(w, index));
+        }
+    }
+
+    private static async Task RepositoryActionAsync(HttpContext context, ManagementAccess access, Func<CancellationToken, Task<InferenceError?>> action)
+    {
+        var denied = access.Check(context);
+        if (denied is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, denied);
+            return;
+        }
+
+        var error = await action(context.RequestAborted);
+        if (error is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, error);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync("{}", context.RequestAborted);
+    }
+
+    private static void WriteBool(System.Buffers.IBufferWriter<byte> output, string name, bool value)
+    {
+        using var writer = new System.Text.Json.Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteBoolean(name, value);
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Turbine.Server.Hosting;
+
+namespace Turbine.Server.Http;
+
+/// <summary>
+/// Guards the repository (control-plane) endpoints (SECURITY.md A1): off when disabled; with a token configured,
+/// only <c>Authorization: Bearer &lt;token&gt;</c> passes (compared in constant time, never read from the query
+/// string); without one, only loopback clients pass.
+/// </summary>
+internal sealed class ManagementAccess(IOptions<TurbineServerOptions> options)
+{
+    private readonly ManagementOptions _options = options.Value.Management;
+    private readonly byte[]? _token = string.IsNullOrEmpty(options.Value.Management.Token) ? null : Encoding.UTF8.GetBytes(options.Value.Management.Token);
+
+    public InferenceError? Check(HttpContext context)
+    {
+        if (!_options.Enabled)
+        {
+            return new InferenceError(StatusCode.PermissionDenied, "the repository API is disabled on this server");
+        }
+
+        if (_token is null)
+        {
+            var remote = context.Connection.RemoteIpAddress;
+            return remote is not null && System.Net.IPAddress.IsLoopback(remote)
+                ? null
+                : new InferenceError(StatusCode.PermissionDenied, "the repository API accepts only loopback clients unless a management token is configured");
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return new InferenceError(StatusCode.Unauthenticated, "the repository API needs 'Authorization: Bearer <token>'");
+        }
+
+        var presented = Encoding.UTF8.GetBytes(header[7..].Trim());
+        return CryptographicOperations.FixedTimeEquals(presented, _token)
+            ? null
+            : new InferenceError(StatusCode.PermissionDenied, "the management token is not valid");
+    }
+}
