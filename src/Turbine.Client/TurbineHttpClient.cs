@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Turbine.Protocols.KServe;
+
+namespace Turbine.Client;
+
+/// <summary>A KServe v2 REST client. Sends inputs in the binary tensor extension by default, as Triton's clients do.</summary>
+public sealed class TurbineHttpClient : ITurbineClient
+{
+    private const string HeaderLengthName = "Inference-Header-Content-Length";
+    private static readonly KServeLimits ResponseLimits = new(long.MaxValue / 2, 128);
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+
+    /// <summary>Creates a client for <paramref name="baseAddress"/>, e.g. <c>http://localhost:8000</c>.</summary>
+    public TurbineHttpClient(Uri baseAddress, string? managementToken = null)
+        : this(new HttpClient { BaseAddress = baseAddress }, managementToken, ownsHttp: true)
+    {
+    }
+
+    /// <summary>Creates a client over an existing <see cref="HttpClient"/> (its BaseAddress must be set).</summary>
+    public TurbineHttpClient(HttpClient http, string? managementToken = null)
+        : this(http, managementToken, ownsHttp: false)
+    {
+    }
+
+    private TurbineHttpClient(HttpClient http, string? managementToken, bool ownsHttp)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        _http = http;
+        _ownsHttp = ownsHttp;
+        ManagementToken = managementToken;
+    }
+
+    /// <summary>Whether inputs go as binary (true, the default) or as JSON <c>data</c> arrays.</summary>
+    public bool BinaryInputs { get; set; } = true;
+
+    /// <summary>The bearer token sent with repository calls, if any.</summary>
+    public string? ManagementToken { get; set; }
+
+    /// <inheritdoc />
+    public async Task<bool> IsServerLiveAsync(CancellationToken cancellationToken = default) =>
+        await StatusOkAsync("v2/health/live", cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> IsServerReadyAsync(CancellationToken cancellationToken = default) =>
+        await StatusOkAsync("v2/health/ready", cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> IsModelReadyAsync(string model, string? version = null, CancellationToken cancellationToken = default) =>
+        await StatusOkAsync(ModelPath(model, version) + "/ready", cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<ServerMetadata> GetServerMetadataAsync(CancellationToken cancellationToken = default)
+    {
+        using var document = await GetJsonAsync("v2", cancellationToken);
+        var root = document.RootElement;
+        return new ServerMetadata(
+            root.GetProperty("name").GetString()!,
+            root.GetProperty("version").GetString()!,
+            root.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()!).ToList());
+    }
+
+    /// <inheritdoc />
+    public async Task<ModelMetadata> GetModelMetadataAsync(string model, string? version = null, CancellationToken cancellationToken = default)
+    {
+        using var document = await GetJsonAsync(ModelPath(model, version), cancellationToken);
+        var root = document.RootElement;
+        return new ModelMetadata(
+            root.GetProperty("name").GetString()!,
+            root.GetProperty("versions").EnumerateArray().Select(e => e.GetString()!).ToList(),
+            root.GetProperty("platform").GetString()!,
+            Tensors(root.GetProperty("inputs")),
+            Tensors(root.GetProperty("outputs")));
+    }
+
+    /// <inheritdoc />
+    public async Task<string> GetModelConfigJsonAsync(string model, string? version = null, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, ModelPath(model, version) + "/config"), cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ModelStatisticsSummary>> GetModelStatisticsAsync(string? model = null, string? version = null, CancellationToken cancellationToken = default)
+    {
+        var path = model is null ? "v2/models/stats" : ModelPath(model, version) + "/stats";
+        using var document = await GetJsonAsync(path, cancellationToken);
+        var result = new List<ModelStatisticsSummary>();
+        foreach (var stats in document.RootElement.GetProperty("model_stats").EnumerateArray())
+        {
+            var inference = stats.GetProperty("inference_stats");
+            result.Add(new ModelStatisticsSummary(
+                stats.GetProperty("name").GetString()!,
+                stats.GetProperty("version").GetString()!,
+                stats.GetProperty("inference_count").GetInt64(),
+                stats.GetProperty("execution_count").GetInt64(),
+                inference.GetProperty("success").GetProperty("count").GetInt64(),
+                inference.GetProperty("success").GetProperty("ns").GetInt64(),
+                inference.GetProperty("fail").GetProperty("count").GetInt64(),
+                inference.GetProperty("queue").GetProperty("ns").GetInt64(),
+                inference.GetProperty("compute_infer").GetProperty("ns").GetInt64()));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RepositoryModel>> GetRepositoryIndexAsync(bool readyOnly = false, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, "v2/repository/index");
+        message.Content = new StringContent(readyOnly ? "{\"ready\":true}" : "{}", Encoding.UTF8, "application/json");
+        using var response = await SendAsync(message, cancellationToken);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+        return document.RootElement.EnumerateArray().Select(e => new RepositoryModel(
+            e.GetProperty("name").GetString()!,
+            e.TryGetProperty("version", out var v) ? v.GetString() : null,
+            e.GetProperty("state").GetString()!,
+            e.TryGetProperty("reason", out var r) ? r.GetString() ?? string.Empty : string.Empty)).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task LoadModelAsync(string model, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, $"v2/repository/models/{Uri.EscapeDataString(model)}/load");
+        using var response = await SendAsync(message, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task UnloadModelAsync(string model, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, $"v2/repository/models/{Uri.EscapeDataString(model)}/unload");
+        using var response = await SendAsync(message, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<InferenceResponse> InferAsync(InferenceRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var body = new ArrayBufferWriter<byte>(4096);
+        var headerLength = KServeRequestEncoder.Write(body, request, BinaryInputs);
+        using var message = new HttpRequestMessage(HttpMethod.Post, ModelPath(request.ModelName, request.ModelVersion) + "/infer")
+        {
+            Content = new ReadOnlyMemoryContent(body.WrittenMemory),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue(headerLength >= 0 ? "application/octet-stream" : "application/json");
+        if (headerLength >= 0)
+        {
+            message.Headers.Add(HeaderLengthName, headerLength.ToString(CultureInfo.InvariantCulture));
+        }
+
+        using var response = await SendAsync(message, cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var responseHeaderLength = response.Headers.TryGetValues(HeaderLengthName, out var values) &&
+            int.TryParse(values.First(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;
+        var error = KServeResponseDecoder.Decode(bytes, responseHeaderLength, ResponseLimits, out var decoded);
+        return error is null ? decoded! : throw new TurbineClientException(error.Code, error.Message);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    private static string ModelPath(string model, string? version) =>
+        string.IsNullOrEmpty(version)
+            ? $"v2/models/{Uri.EscapeDataString(model)}"
+            : $"v2/models/{Uri.EscapeDataString(model)}/versions/{Uri.EscapeDataString(version)}";
+
+    private HttpRequestMessage Management(HttpMethod method, string path)
+    {
+        var message = new HttpRequestMessage(method, path);
+        if (!string.IsNullOrEmpty(ManagementToken))
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ManagementToken);
+        }
+
+        return message;
+    }
+
+    private async Task<bool> StatusOkAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        return response.StatusCode == HttpStatusCode.OK;
+    }
+
+    private async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+        return JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        var response = await _http.SendAsync(message, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            string errorMessage;
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                errorMessage = document.RootElement.TryGetProperty("error", out var error) ? error.GetString() ?? text : text;
+            }
+            catch (JsonException)
+            {
+                errorMessage = text;
+            }
+
+            throw new TurbineClientException(FromHttpStatus(response.StatusCode), errorMessage, (int)response.StatusCode);
+        }
+    }
+
+    private static StatusCode FromHttpStatus(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.RequestEntityTooLarge => StatusCode.InvalidArgument,
+        HttpStatusCode.NotFound => StatusCode.NotFound,
+        HttpStatusCode.ServiceUnavailable => StatusCode.Unavailable,
+        HttpStatusCode.TooManyRequests => StatusCode.ResourceExhausted,
+        HttpStatusCode.GatewayTimeout => StatusCode.DeadlineExceeded,
+        HttpStatusCode.Unauthorized => StatusCode.Unauthenticated,
+        HttpStatusCode.Forbidden => StatusCode.PermissionDenied,
+        _ => StatusCode.Internal,
+    };
+
+    private static List<TensorMetadata> Tensors(JsonElement array) =>
+        array.EnumerateArray().Select(t => new TensorMetadata(
+            t.GetProperty("name").GetString()!,
+            DataTypes.TryParse(t.GetProperty("datatype").GetString(), out var type) ? type : DataType.Invalid,
+            t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray())).ToList();
+}
