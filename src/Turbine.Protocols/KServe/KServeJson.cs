@@ -6,6 +6,12 @@ namespace Turbine.Protocols.KServe;
 /// <summary>The JSON bodies of the KServe v2 REST API and Triton's extensions, other than inference itself.</summary>
 public static class KServeJson
 {
+    /// <summary>
+    /// Writer options for every KServe body: relaxed escaping, because these are JSON API bodies, never HTML, and
+    /// clients and people read messages like <c>Request for unknown model: 'x'</c> as written. Control characters are still escaped.
+    /// </summary>
+    public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The platform name reported for ONNX models (Triton's name for it).</summary>
     public const string OnnxPlatform = "onnxruntime_onnx";
 
@@ -13,7 +19,7 @@ public static class KServeJson
     public static void WriteServerMetadata(IBufferWriter<byte> output, string name, string version, IReadOnlyList<string> extensions)
     {
         ArgumentNullException.ThrowIfNull(extensions);
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("name"u8, name);
         writer.WriteString("version"u8, version);
@@ -31,7 +37,7 @@ public static class KServeJson
     public static void WriteModelMetadata(IBufferWriter<byte> output, ModelVersionInfo model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("name"u8, model.Config.Name);
         writer.WriteStartArray("versions"u8);
@@ -66,7 +72,7 @@ public static class KServeJson
     public static void WriteModelConfig(IBufferWriter<byte> output, ModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("name"u8, config.Name);
         writer.WriteString("platform"u8, OnnxPlatform);
@@ -155,7 +161,7 @@ public static class KServeJson
     public static void WriteStatistics(IBufferWriter<byte> output, IReadOnlyList<ModelVersionInfo> models)
     {
         ArgumentNullException.ThrowIfNull(models);
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteStartArray("model_stats"u8);
         foreach (var model in models)
@@ -208,7 +214,7 @@ public static class KServeJson
     public static void WriteRepositoryIndex(IBufferWriter<byte> output, IReadOnlyList<RepositoryIndexEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartArray();
         foreach (var entry in entries)
         {
@@ -239,7 +245,7 @@ public static class KServeJson
     /// <summary>The error body: <c>{"error": "..."}</c>.</summary>
     public static void WriteError(IBufferWriter<byte> output, string message)
     {
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("error"u8, message);
         writer.WriteEndObject();

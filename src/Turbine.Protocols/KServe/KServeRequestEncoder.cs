@@ -12,7 +12,7 @@ public static class KServeRequestEncoder
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(request);
-        using (var writer = new Utf8JsonWriter(output))
+        using (var writer = new Utf8JsonWriter(output, KServeJson.WriterOptions))
         {
             writer.WriteStartObject();
             if (request.Id is not null)

@@ -16,7 +16,7 @@ public static class KServeResponseEncoder
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(response);
         var anyBinary = false;
-        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true }))
+        using (var writer = new Utf8JsonWriter(output, KServeJson.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("model_name"u8, response.ModelName);

@@ -76,8 +76,8 @@ public sealed class TurbineServer : IAsyncDisposable
     /// <summary>Stops gracefully: readiness turns false, requests in flight finish, models drain.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 
-    /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM).</summary>
-    public Task RunAsync(CancellationToken cancellationToken = default) => _app.RunAsync(cancellationToken);
+    /// <summary>After <see cref="StartAsync"/>: waits until the process is asked to stop (Ctrl+C, SIGTERM), then stops gracefully.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _app.DisposeAsync();

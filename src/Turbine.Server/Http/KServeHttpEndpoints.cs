@@ -68,7 +68,7 @@ internal static class KServeHttpEndpoints
         var ready = error is null;
         return HttpResults.WriteJsonAsync(context, w =>
         {
-            using var writer = new System.Text.Json.Utf8JsonWriter(w);
+            using var writer = new System.Text.Json.Utf8JsonWriter(w, KServeJson.WriterOptions);
             writer.WriteStartObject();
             writer.WriteString("name", model);
             writer.WriteBoolean("ready", ready);
@@ -135,7 +135,7 @@ internal static class KServeHttpEndpoints
 
     private static void WriteBool(System.Buffers.IBufferWriter<byte> output, string name, bool value)
     {
-        using var writer = new System.Text.Json.Utf8JsonWriter(output);
+        using var writer = new System.Text.Json.Utf8JsonWriter(output, KServeJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteBoolean(name, value);
         writer.WriteEndObject();

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Text.Json;
+using Turbine.Client;
+
+namespace Turbine.Cli.Commands;
+
+/// <summary><c>turbine models list|load|unload|config|stats</c>: the repository and model APIs from the shell.</summary>
+internal static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("models", "List, load, unload and inspect models");
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Action("load", "Load (or reload) a model", (client, model, token) => client.LoadModelAsync(model, token), "loaded"));
+        command.Subcommands.Add(Action("unload", "Unload a model", (client, model, token) => client.UnloadModelAsync(model, token), "unloaded"));
+        command.Subcommands.Add(Config());
+        command.Subcommands.Add(Stats());
+        return command;
+    }
+
+    private static Command List()
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command("list", "List the repository's models and their states");
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            var models = await client.GetRepositoryIndexAsync(false, token);
+            Console.WriteLine($"{"MODEL",-24} {"VERSION",-8} {"STATE",-12} REASON");
+            foreach (var model in models)
+            {
+                Console.WriteLine($"{model.Name,-24} {model.Version ?? "-",-8} {model.State,-12} {model.Reason}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Action(string name, string description, Func<ITurbineClient, string, CancellationToken, Task> action, string done)
+    {
+        var connection = new ConnectionOptions();
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var command = new Command(name, description) { model };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            await action(client, parse.GetValue(model)!, token);
+            Console.WriteLine($"{parse.GetValue(model)} {done}");
+        }));
+        return command;
+    }
+
+    private static Command Config()
+    {
+        var connection = new ConnectionOptions();
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var version = new Option<string?>("--model-version") { Description = "Model version" };
+        var command = new Command("config", "Print a model's configuration") { model, version };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            var json = await client.GetModelConfigJsonAsync(parse.GetValue(model)!, parse.GetValue(version), token);
+            using var document = JsonDocument.Parse(json);
+            Console.WriteLine(JsonSerializer.Serialize(document.RootElement, Indented));
+        }));
+        return command;
+    }
+
+    private static Command Stats()
+    {
+        var connection = new ConnectionOptions();
+        var model = new Argument<string?>("model") { Description = "Model name (default: all)", Arity = ArgumentArity.ZeroOrOne };
+        var version = new Option<string?>("--model-version") { Description = "Model version" };
+        var command = new Command("stats", "Print inference statistics") { model, version };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            var stats = await client.GetModelStatisticsAsync(parse.GetValue(model), parse.GetValue(version), token);
+            Console.WriteLine($"{"MODEL",-24} {"VERSION",-8} {"SUCCESS",9} {"FAIL",6} {"EXECS",9} {"AVG ms",8} {"QUEUE ms",9} {"INFER ms",9}");
+            foreach (var s in stats)
+            {
+                var count = Math.Max(1, s.SuccessCount);
+                var execs = Math.Max(1, s.ExecutionCount);
+                Console.WriteLine($"{s.Name,-24} {s.Version,-8} {s.SuccessCount,9} {s.FailCount,6} {s.ExecutionCount,9} {s.SuccessNanoseconds / 1e6 / count,8:F3} {s.QueueNanoseconds / 1e6 / count,9:F3} {s.ComputeInferNanoseconds / 1e6 / execs,9:F3}");
+            }
+        }));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static async Task<int> RunAsync(ConnectionOptions connection, ParseResult parse, Func<ITurbineClient, Task> action)
+    {
+        using var client = connection.CreateClient(parse);
+        try
+        {
+            await action(client);
+            return 0;
+        }
+        catch (TurbineClientException e)
+        {
+            Console.Error.WriteLine($"error ({e.Code}): {e.Message}");
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            Console.Error.WriteLine($"error: cannot reach the server: {e.Message}");
+            return 1;
+        }
+    }
+}

