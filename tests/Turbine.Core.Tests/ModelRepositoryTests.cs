@@ -1,0 +1,140 @@
+using Turbine.Core.Repository;
+using Turbine.Onnx;
+using Turbine.Onnx.Graph;
+using Turbine.Tests;
+
+namespace Turbine.Core.Tests;
+
+public sealed class ModelRepositoryTests : IDisposable
+{
+    private readonly TestRepository _files = new();
+    private readonly OnnxBackend _backend = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public void A_model_without_config_is_completed_from_the_onnx_file()
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16));
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Empty(definition.Errors);
+        var config = definition.Config!;
+        Assert.Equal("simple", config.Name);
+        Assert.Equal(ModelConfigCompleter.DefaultMaxBatchSize, config.MaxBatchSize);
+        Assert.Equal(["INPUT0", "INPUT1"], config.Inputs.Select(i => i.Name));
+        Assert.Equal([16L], config.Inputs[0].Dims);
+        Assert.Equal(DataType.Int32, config.Outputs[1].DataType);
+        Assert.Equal("all", config.OnnxRuntime.GraphOptimizationLevel);
+        Assert.False(config.OnnxRuntime.AllowSpinning);
+    }
+
+    [Fact]
+    public void A_partial_config_keeps_what_it_says_and_fills_the_rest()
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 4, "input": [ { "name": "INPUT0", "dims": [16] }, { "name": "INPUT1" } ] }""");
+
+        var config = new ModelRepository(_files.Root).Read("simple", _backend).Config!;
+
+        Assert.Equal(4, config.MaxBatchSize);
+        Assert.Equal(DataType.Int32, config.Inputs[0].DataType);
+        Assert.Equal([16L], config.Inputs[1].Dims);
+        Assert.Equal(2, config.Outputs.Count);
+    }
+
+    [Fact]
+    public void A_model_without_a_batch_dimension_does_not_batch()
+    {
+        _files.Add("fixed", SampleModels.Identity(DataType.Fp32, 2, 3));
+
+        var config = new ModelRepository(_files.Root).Read("fixed", _backend).Config!;
+
+        Assert.Equal(0, config.MaxBatchSize);
+        Assert.Equal([2L, 3L], config.Inputs[0].Dims);
+    }
+
+    [Fact]
+    public void Validation_reports_every_error_at_once()
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """
+            {
+              "name": "other",
+              "backend": "tensorflow",
+              "max_batch_size": -2,
+              "input": [ { "name": "INPUT0", "data_type": "TYPE_FP32", "dims": [16] }, { "name": "NOPE", "data_type": "TYPE_INT32", "dims": [1] } ],
+              "instance_group": [ { "count": 0 } ],
+              "onnxruntime": { "graph_optimization_level": "max", "execution_providers": ["tpu"] }
+            }
+            """);
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Null(definition.Config);
+        var errors = string.Join("\n", definition.Errors);
+        Assert.Contains("folder is 'simple'", errors, StringComparison.Ordinal);
+        Assert.Contains("'backend' 'tensorflow'", errors, StringComparison.Ordinal);
+        Assert.Contains("'max_batch_size' must be >= 0", errors, StringComparison.Ordinal);
+        Assert.Contains("input 'INPUT0' is configured as FP32 but the model declares INT32", errors, StringComparison.Ordinal);
+        Assert.Contains("input 'NOPE' is not an input of the model", errors, StringComparison.Ordinal);
+        Assert.Contains("instance count", errors, StringComparison.Ordinal);
+        Assert.Contains("graph_optimization_level", errors, StringComparison.Ordinal);
+        Assert.Contains("'tpu'", errors, StringComparison.Ordinal);
+        Assert.True(definition.Errors.Count >= 8);
+    }
+
+    [Theory]
+    [InlineData("{ not json")]
+    [InlineData("[1, 2]")]
+    [InlineData("""{ "input": 5 }""")]
+    [InlineData("""{ "max_batch_size": "many" }""")]
+    [InlineData("""{ "input": [ { "name": "INPUT0", "data_type": "TYPE_COMPLEX" } ] }""")]
+    public void Malformed_configs_are_reported_not_thrown(string json)
+    {
+        _files.Add("simple", SampleModels.AddSub(), json);
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Null(definition.Config);
+        Assert.NotEmpty(definition.Errors);
+    }
+
+    [Fact]
+    public void Deeply_nested_config_json_is_reported_not_a_stack_overflow()
+    {
+        _files.Add("simple", SampleModels.AddSub(), "{\"x\":" + new string('[', 10_000) + new string(']', 10_000) + "}");
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Contains(definition.Errors, e => e.Contains("not valid JSON", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Version_policy_selects_versions()
+    {
+        _files.Add("m", SampleModels.Identity(DataType.Fp32), version: 1).Add("m", SampleModels.Identity(DataType.Fp32), version: 2).Add("m", SampleModels.Identity(DataType.Fp32), version: 10);
+        var repository = new ModelRepository(_files.Root);
+
+        Assert.Equal([10L], repository.Read("m", _backend).Versions);
+        File.WriteAllText(Path.Combine(_files.Root, "m", "config.json"), """{ "version_policy": { "all": {} } }""");
+        Assert.Equal([1L, 2L, 10L], repository.Read("m", _backend).Versions);
+        File.WriteAllText(Path.Combine(_files.Root, "m", "config.json"), """{ "version_policy": { "specific": { "versions": [2] } } }""");
+        Assert.Equal([2L], repository.Read("m", _backend).Versions);
+        File.WriteAllText(Path.Combine(_files.Root, "m", "config.json"), """{ "version_policy": { "latest": { "num_versions": 2 } } }""");
+        Assert.Equal([2L, 10L], repository.Read("m", _backend).Versions);
+    }
+
+    [Fact]
+    public void Folders_with_unsafe_names_and_non_numeric_versions_are_ignored()
+    {
+        _files.Add("good", SampleModels.Identity(DataType.Fp32));
+        Directory.CreateDirectory(Path.Combine(_files.Root, ".hidden"));
+        Directory.CreateDirectory(Path.Combine(_files.Root, "good", "latest"));
+        Directory.CreateDirectory(Path.Combine(_files.Root, "good", "01"));
+        var repository = new ModelRepository(_files.Root);
+
+        Assert.Equal(["good"], repository.ListModels());
+        Assert.Equal([1L], repository.Read("good", _backend).Versions);
+        Assert.Throws<ArgumentException>(() => repository.Read("../good", _backend));
+    }
+}

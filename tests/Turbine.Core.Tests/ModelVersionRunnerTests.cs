@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Turbine.Core.Execution;
+using Turbine.Core.Lifecycle;
+using Turbine.Core.Repository;
+using Turbine.Tests;
+
+namespace Turbine.Core.Tests;
+
+/// <summary>The bounded queue, cancellation before run, and backend faults (SECURITY.md F5, F6, F10).</summary>
+public sealed class ModelVersionRunnerTests : IAsyncLifetime
+{
+    private readonly TestRepository _files = new();
+    private readonly FakeBackend _backend = new();
+    private ModelManager _models = null!;
+    private InferenceService _inference = null!;
+
+    public async Task InitializeAsync()
+    {
+        _files.Add("echo", [0], """{ "max_batch_size": 4, "max_queue_size": 2 }""");
+        _models = new ModelManager(new ModelRepository(_files.Root), _backend, new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
+        _inference = new InferenceService(_models);
+        Assert.Null(await _models.LoadAsync("echo", CancellationToken.None));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _backend.Release();
+        await _models.DisposeAsync();
+        _files.Dispose();
+    }
+
+    [Fact]
+    public async Task A_full_queue_answers_resource_exhausted_at_once()
+    {
+        _backend.Hold();
+        var running = InferAsync(); // taken by the worker, held at the gate
+        await _backend.Entered.WaitAsync();
+        var queued = new[] { InferAsync(), InferAsync() }; // fill the queue of 2
+
+        var refused = await InferAsync();
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.Error!.Code);
+        Assert.Contains("queue is full", refused.Error.Message, StringComparison.Ordinal);
+        _backend.Release();
+        Assert.Null((await running).Error);
+        foreach (var task in queued)
+        {
+            Assert.Null((await task).Error);
+        }
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_while_queued_is_dropped_before_it_runs()
+    {
+        _backend.Hold();
+        var running = InferAsync();
+        await _backend.Entered.WaitAsync();
+        using var cancellation = new CancellationTokenSource();
+        var queued = InferAsync(cancellation.Token);
+
+        await cancellation.CancelAsync();
+        _backend.Release();
+
+        Assert.Null((await running).Error);
+        Assert.Equal(StatusCode.Cancelled, (await queued).Error!.Code);
+        Assert.Single(_inference.Models.Index(false));
+        Assert.Null(_inference.Statistics("echo", null, out var stats));
+        Assert.Equal(1, stats[0].Statistics.ExecutionCount);
+    }
+
+    [Fact]
+    public async Task A_backend_that_throws_fails_that_request_and_the_model_stays_ready()
+    {
+        _backend.Throw = true;
+        var failed = await InferAsync();
+        _backend.Throw = false;
+        var next = await InferAsync();
+
+        Assert.Equal(new InferenceError(StatusCode.Internal, "model execution failed: InvalidOperationException"), failed.Error);
+        Assert.Null(next.Error);
+        next.Response!.Dispose();
+    }
+
+    [Fact]
+    public async Task Unloading_drains_queued_requests_before_releasing_the_instance()
+    {
+        _backend.Hold();
+        var running = InferAsync();
+        await _backend.Entered.WaitAsync();
+        var queued = InferAsync();
+
+        var unload = _models.UnloadAsync("echo", CancellationToken.None);
+        Assert.False(unload.IsCompleted);
+        _backend.Release();
+
+        Assert.Null(await unload);
+        Assert.Null((await running).Error);
+        Assert.Null((await queued).Error);
+    }
+
+    private async Task<InferenceResult> InferAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new InferenceRequest { ModelName = "echo" };
+        request.Inputs.Add(Tensor.FromArray<float>("INPUT0", [1, 2], [1f, 2f]));
+        var result = await _inference.InferAsync(request, cancellationToken);
+        return result;
+    }
+}
