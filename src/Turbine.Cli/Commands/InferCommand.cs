@@ -93,22 +93,20 @@ internal static class InferCommand
         return request;
     }
 
-    /// <summary>Replaces -1 dimensions: the batch (first) one with 1, one other with whatever the value count needs.</summary>
+    /// <summary>
+    /// Replaces -1 dimensions: the last dynamic one takes whatever the number of values needs, the others are 1
+    /// (so a batching model gets a batch of one unless the values say otherwise).
+    /// </summary>
     private static long[] ResolveShape(long[] shape, int valueCount)
     {
         var resolved = (long[])shape.Clone();
-        if (resolved.Length > 0 && resolved[0] == -1)
-        {
-            resolved[0] = 1;
-        }
-
         var known = resolved.Where(d => d >= 0).Aggregate(1L, (a, b) => a * b);
+        var last = Array.LastIndexOf(resolved, -1L);
         for (var i = 0; i < resolved.Length; i++)
         {
             if (resolved[i] == -1)
             {
-                resolved[i] = known == 0 ? 0 : Math.Max(1, valueCount / known);
-                known *= resolved[i];
+                resolved[i] = i == last && known > 0 ? Math.Max(1, valueCount / known) : 1;
             }
         }
 

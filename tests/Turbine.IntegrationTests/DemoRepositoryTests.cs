@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Turbine.Cli.Demo;
+using Turbine.Server.Hosting;
+using Turbine.Tests;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// The newcomer's path: the demo repository (ResNet18 from its NuGet package included) generated, served, and
+/// queried with raw HTTP and with the <c>turbine</c> command itself.
+/// </summary>
+public sealed class DemoRepositoryTests : IAsyncLifetime
+{
+    private readonly TestRepository _folder = new();
+    private TurbineServer _server = null!;
+    private HttpClient _http = null!;
+    private string _progress = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        using var progress = new StringWriter();
+        DemoRepository.Ensure(_folder.Root, progress);
+        _progress = progress.ToString();
+        _server = await ServerFixture.StartAsync(_folder.Root);
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.HttpPort}/") };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task Every_demo_model_loads_and_generation_reports_progress()
+    {
+        Assert.Contains("[1/18] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
+        Assert.Contains("'resnet18'", _progress, StringComparison.Ordinal);
+        using var response = await _http.PostAsync("v2/repository/index", null);
+        using var index = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(18, index.RootElement.GetArrayLength());
+        Assert.All(index.RootElement.EnumerateArray(), m => Assert.Equal("READY", m.GetProperty("state").GetString()));
+
+        using var again = new StringWriter();
+        DemoRepository.Ensure(_folder.Root, again);
+        Assert.Equal(string.Empty, again.ToString());
+    }
+
+    [Fact]
+    public async Task Curl_style_requests_get_correct_answers_from_simple_mlp_and_resnet18()
+    {
+        var simple = await PostAsync("v2/models/simple/infer",
+            """{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","data":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]},{"name":"INPUT1","shape":[1,16],"datatype":"INT32","data":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}]}""");
+        Assert.Equal(Enumerable.Range(2, 16), simple.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetInt32()));
+
+        var mlp = await PostAsync("v2/models/mlp/infer", """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}""");
+        var probabilities = mlp.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.Equal(1f, probabilities.Sum(), 4);
+        Assert.Equal(Array.IndexOf(probabilities, probabilities.Max()), mlp.GetProperty("outputs")[1].GetProperty("data")[0].GetInt64());
+
+        var pixels = string.Join(",", Enumerable.Repeat("0.5", 3 * 224 * 224));
+        var resnet = await PostAsync("v2/models/resnet18/infer", $$"""{"inputs":[{"name":"Input247","shape":[1,3,224,224],"datatype":"FP32","data":[{{pixels}}]}]}""");
+        var features = resnet.GetProperty("outputs")[0];
+        Assert.Equal([1L, 512, 1, 1], features.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.Contains(features.GetProperty("data").EnumerateArray(), v => v.GetSingle() > 0);
+    }
+
+    [Fact]
+    public async Task Turbine_infer_prints_correct_answers()
+    {
+        var url = $"http://127.0.0.1:{_server.HttpPort}";
+        var ones = string.Join(",", Enumerable.Repeat(1, 16));
+        var counting = string.Join(",", Enumerable.Range(1, 16));
+
+        var simple = await RunCliAsync("infer", "simple", "--url", url, "-i", $"INPUT0={counting}", "-i", $"INPUT1={ones}");
+        var grpc = await RunCliAsync("infer", "simple", "-p", "grpc", "--url", $"http://127.0.0.1:{_server.GrpcPort}", "-i", $"INPUT0={counting}", "-i", $"INPUT1={ones}");
+        var mlp = await RunCliAsync("infer", "mlp", "--url", url, "-i", "features=5.1,3.5,1.4,0.2");
+        var resnet = await RunCliAsync("infer", "resnet18", "--url", url, "--fill", "0.5", "--max-values", "4");
+        var text = await RunCliAsync("infer", "string_upper", "--url", url, "-i", "TEXT=hello,turbine");
+
+        Assert.Contains("OUTPUT0 INT32 [1,16]: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]", simple, StringComparison.Ordinal);
+        Assert.Contains("OUTPUT1 INT32 [1,16]: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]", simple, StringComparison.Ordinal);
+        Assert.Contains("OUTPUT0 INT32 [1,16]: [2, 3, 4,", grpc, StringComparison.Ordinal);
+        Assert.Matches(@"probabilities FP32 \[1,3\]: \[[0-9.eE-]+, [0-9.eE-]+, [0-9.eE-]+\]", mlp);
+        Assert.Matches(@"label INT64 \[1\]: \[[0-2]\]", mlp);
+        Assert.Contains("Pooling395_Output_0 FP32 [1,512,1,1]:", resnet, StringComparison.Ordinal);
+        Assert.Contains("... (512 values)]", resnet, StringComparison.Ordinal);
+        Assert.Contains("UPPER BYTES [2]: [\"HELLO\", \"TURBINE\"]", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Turbine_models_commands_list_config_stats_unload_and_load()
+    {
+        var url = $"http://127.0.0.1:{_server.HttpPort}";
+
+        Assert.Matches(@"resnet18\s+1\s+READY", await RunCliAsync("models", "list", "--url", url));
+        Assert.Contains("\"max_batch_size\": 8", await RunCliAsync("models", "config", "simple", "--url", url), StringComparison.Ordinal);
+        Assert.Contains("simple", await RunCliAsync("models", "stats", "--url", url), StringComparison.Ordinal);
+        Assert.Contains("identity_int8 unloaded", await RunCliAsync("models", "unload", "identity_int8", "--url", url), StringComparison.Ordinal);
+        Assert.Matches(@"identity_int8\s+1\s+UNAVAILABLE\s+unloaded", await RunCliAsync("models", "list", "--url", url));
+        Assert.Contains("identity_int8 loaded", await RunCliAsync("models", "load", "identity_int8", "--url", url), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Turbine_infer_reports_server_errors_with_a_non_zero_exit()
+    {
+        var (exitCode, output) = await RunCliRawAsync("infer", "nope", "--url", $"http://127.0.0.1:{_server.HttpPort}", "--fill", "1");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("error (NotFound): Request for unknown model: 'nope' is not found", output, StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> PostAsync(string path, string json)
+    {
+        using var response = await _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static async Task<string> RunCliAsync(params string[] args)
+    {
+        var (exitCode, output) = await RunCliRawAsync(args);
+        Assert.True(exitCode == 0, output);
+        return output;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunCliRawAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(CliPath());
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>The CLI as built by its own project (next to its runtimeconfig), found from this test's output folder.</summary>
+    private static string CliPath()
+    {
+        var testBin = AppContext.BaseDirectory;
+        var marker = Path.Combine("tests", "Turbine.IntegrationTests");
+        var cliBin = testBin.Replace(marker, Path.Combine("src", "Turbine.Cli"), StringComparison.Ordinal);
+        return Path.Combine(cliBin, "turbine.dll");
+    }
+}

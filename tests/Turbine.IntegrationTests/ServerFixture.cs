@@ -1,0 +1,78 @@
+using Turbine.Cli.Demo;
+using Turbine.Client;
+using Turbine.Onnx.Graph;
+using Turbine.Server.Hosting;
+using Turbine.Tests;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// A real Turbine server on 127.0.0.1 with OS-assigned ports, over a repository of small generated models: Triton's
+/// <c>simple</c>, an MLP, an identity model per data type, a string model and a corrupt model.
+/// </summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    private readonly TestRepository _repository = new();
+
+    public TurbineServer Server { get; private set; } = null!;
+
+    public string RepositoryRoot => _repository.Root;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public Uri HttpAddress => new($"http://127.0.0.1:{Server.HttpPort}/");
+
+    public Uri GrpcAddress => new($"http://127.0.0.1:{Server.GrpcPort}/");
+
+    public static string IdentityName(DataType type) => "identity_" + type.ToWireName().ToLowerInvariant();
+
+    public async Task InitializeAsync()
+    {
+        _repository
+            .Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 8 }""")
+            .Add("mlp", SampleModels.Mlp())
+            .Add("string_upper", DemoRepository.StringUpper())
+            .Add("corrupt", [0x0A, 0x03, 0x01, 0x02]);
+        foreach (var type in DataTypes.All)
+        {
+            _repository.Add(IdentityName(type), SampleModels.Identity(type));
+        }
+
+        Server = await StartAsync(_repository.Root);
+        Http = new HttpClient { BaseAddress = HttpAddress };
+    }
+
+    public static async Task<TurbineServer> StartAsync(string repository, Action<TurbineServerOptions>? configure = null)
+    {
+        var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
+        {
+            options.ModelRepository = repository;
+            options.Host = "127.0.0.1";
+            options.HttpPort = 0;
+            options.GrpcPort = 0;
+            options.MetricsPort = 0;
+            options.ExitTimeout = TimeSpan.FromSeconds(5);
+            configure?.Invoke(options);
+        });
+        await server.StartAsync();
+        return server;
+    }
+
+    public TurbineHttpClient RestClient(bool binary = true) => new(Http) { BinaryInputs = binary };
+
+    public TurbineGrpcClient GrpcClient() => new(GrpcAddress);
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await Server.StopAsync();
+        await Server.DisposeAsync();
+        _repository.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}
