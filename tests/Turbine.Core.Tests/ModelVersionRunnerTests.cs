@@ -36,9 +36,9 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
         _backend.Hold();
         var running = InferAsync(); // taken by the worker, held at the gate
         await _backend.Entered.WaitAsync();
-        var queued = new[] { InferAsync(), InferAsync() }; // fill the queue of 2
+        var queued = new[] { InferOnThisThreadAsync(default), InferOnThisThreadAsync(default) }; // the worker is busy: these only queue
 
-        var refused = await InferAsync();
+        var refused = await InferOnThisThreadAsync(default);
 
         Assert.Equal(StatusCode.ResourceExhausted, refused.Error!.Code);
         Assert.Contains("queue is full", refused.Error.Message, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
         var running = InferAsync();
         await _backend.Entered.WaitAsync();
         using var cancellation = new CancellationTokenSource();
-        var queued = InferAsync(cancellation.Token);
+        var queued = InferOnThisThreadAsync(cancellation.Token);
 
         await cancellation.CancelAsync();
         _backend.Release();
@@ -88,7 +88,7 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
         _backend.Hold();
         var running = InferAsync();
         await _backend.Entered.WaitAsync();
-        var queued = InferAsync();
+        var queued = InferOnThisThreadAsync(default);
 
         var unload = _models.UnloadAsync("echo", CancellationToken.None);
         Assert.False(unload.IsCompleted);
@@ -99,7 +99,14 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
         Assert.Null((await queued).Error);
     }
 
-    private async Task<InferenceResult> InferAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts a request from a thread-pool thread, as a server would: the runner may execute it inline on the
+    /// enqueuing thread when the worker is idle, so the test thread must not be the one held at the gate.
+    /// </summary>
+    private Task<InferenceResult> InferAsync(CancellationToken cancellationToken = default) =>
+        Task.Run(() => InferOnThisThreadAsync(cancellationToken), CancellationToken.None);
+
+    private async Task<InferenceResult> InferOnThisThreadAsync(CancellationToken cancellationToken)
     {
         using var request = new InferenceRequest { ModelName = "echo" };
         request.Inputs.Add(Tensor.FromArray<float>("INPUT0", [1, 2], [1f, 2f]));

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text;
+using Turbine.Bench;
+using Turbine.Onnx.Graph;
+
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--model mlp|resnet18] [--concurrency 8] [--window 3] [--out docs/benchmarks]
+var model = Arg("--model", "mlp");
+var concurrency = int.Parse(Arg("--concurrency", "8"), CultureInfo.InvariantCulture);
+Scenarios.Window = TimeSpan.FromSeconds(double.Parse(Arg("--window", "3"), CultureInfo.InvariantCulture));
+var output = Arg("--out", "docs/benchmarks");
+var instances = Arg("--instances", "");
+var only = Arg("--only", "");
+
+var repository = Path.Combine(Path.GetTempPath(), "turbine-bench-" + Environment.ProcessId);
+var folder = Path.Combine(repository, model, "1");
+Directory.CreateDirectory(folder);
+var modelPath = Path.Combine(folder, "model.onnx");
+string inputName;
+long[] shape;
+if (model == "resnet18")
+{
+    var resnet = OnnxModelEditor.Read(Path.Combine(AppContext.BaseDirectory, "demo", "ResNet18.onnx"));
+    OnnxModelEditor.MakeDimensionDynamic(resnet);
+    OnnxModelEditor.Write(resnet, modelPath);
+    (inputName, shape) = ("Input247", [1, 3, 224, 224]);
+}
+else
+{
+    File.WriteAllBytes(modelPath, SampleModels.Mlp());
+    (inputName, shape) = ("features", [1, 4]);
+}
+
+if (instances.Length > 0)
+{
+    File.WriteAllText(Path.Combine(repository, model, "config.json"), $$"""{ "instance_group": [ { "count": {{instances}} } ] }""");
+}
+
+var count = (int)shape.Aggregate(1L, (a, b) => a * b);
+var random = new Random(1);
+var input = Enumerable.Range(0, count).Select(_ => (float)random.NextDouble()).ToArray();
+var scenarios = new Scenarios(repository, model, modelPath, inputName, shape, input, concurrency);
+
+Console.Error.WriteLine($"model {model}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");
+var results = new List<LoadResult>
+{
+    await scenarios.OnnxRuntimeInProcessAsync(),
+    await scenarios.KestrelConstantAsync(),
+    await scenarios.NaiveAspNetAsync(),
+    await scenarios.TurbineRestAsync(),
+    await scenarios.TurbineRestBinaryAsync(),
+    await scenarios.TurbineGrpcAsync(),
+};
+
+var naive = results[2].RequestsPerSecond;
+var ort = results[0].RequestsPerSecond;
+var kestrel = results[1].RequestsPerSecond;
+var table = new StringBuilder();
+table.AppendLine(CultureInfo.InvariantCulture, $"model `{model}` (input {string.Join("x", shape)}), {concurrency} concurrent callers, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+table.AppendLine();
+table.AppendLine("| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | vs naive | vs ORT in-process | vs Kestrel constant |");
+table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var r in results)
+{
+    table.AppendLine(CultureInfo.InvariantCulture,
+        $"| {r.Scenario} | {r.RequestsPerSecond:F0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {r.RequestsPerSecond / naive:F2}x | {r.RequestsPerSecond / ort:F2}x | {r.RequestsPerSecond / kestrel:F2}x |");
+}
+
+Console.WriteLine(table);
+Directory.CreateDirectory(output);
+await File.WriteAllTextAsync(Path.Combine(output, $"{model}.md"), table.ToString());
+await File.WriteAllTextAsync(Path.Combine(output, $"{model}.svg"), BarChart.Render($"{model}: requests per second ({concurrency} callers)", results));
+Directory.Delete(repository, recursive: true);
+
+string Arg(string name, string fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+}

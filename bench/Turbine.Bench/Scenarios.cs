@@ -1,0 +1,172 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Turbine.Protocols.Grpc;
+using Turbine.Server.Hosting;
+
+namespace Turbine.Bench;
+
+/// <summary>The scenarios compared side by side. Each returns a call the load runner repeats.</summary>
+internal sealed class Scenarios(string repository, string model, string modelPath, string inputName, long[] shape, float[] input, int concurrency)
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
+
+    private string JsonBody => $$"""{"inputs":[{"name":"{{inputName}}","shape":[{{string.Join(",", shape)}}],"datatype":"FP32","data":[{{string.Join(",", input.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}}]}]}""";
+
+    /// <summary>The compute limit: ONNX Runtime called in-process with the OrtValue API, Turbine's session settings.</summary>
+    public async Task<LoadResult> OnnxRuntimeInProcessAsync()
+    {
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        using var session = new InferenceSession(modelPath, options);
+        var outputs = session.OutputNames.ToArray();
+        return await LoadRunner.RunAsync("onnxruntime in-process", concurrency, Window, _ =>
+        {
+            using var runOptions = new RunOptions();
+            using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+            using var results = session.Run(runOptions, [inputName], [value], outputs);
+            return Task.FromResult(results.Count == outputs.Length);
+        });
+    }
+
+    /// <summary>The network-stack limit: Kestrel answering a constant body.</summary>
+    public async Task<LoadResult> KestrelConstantAsync()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"model_name":"x","model_version":"1","outputs":[]}""");
+        await using var app = await MinimalAsync(web => web.MapPost("/infer", async context =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(body);
+        }));
+        return await PostLoadAsync("kestrel constant body", Address(app) + "infer");
+    }
+
+    /// <summary>How a .NET user would serve the model without Turbine: System.Text.Json DTOs, NamedOnnxValue, default session options.</summary>
+    public async Task<LoadResult> NaiveAspNetAsync()
+    {
+        using var session = new InferenceSession(modelPath);
+        await using var app = await MinimalAsync(web => web.MapPost("/infer", async context =>
+        {
+            var request = await JsonSerializer.DeserializeAsync(context.Request.Body, NaiveJson.Default.NaiveRequest);
+            var tensorInput = request!.Inputs[0];
+            var tensor = new DenseTensor<float>(tensorInput.Data, tensorInput.Shape.Select(d => (int)d).ToArray());
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(tensorInput.Name, tensor)]);
+            var response = new NaiveResponse(results.Select(ToNaive).ToArray());
+            await JsonSerializer.SerializeAsync(context.Response.Body, response, NaiveJson.Default.NaiveResponse);
+        }));
+        return await PostLoadAsync("naive ASP.NET + InferenceSession", Address(app) + "infer");
+    }
+
+    private static NaiveTensor ToNaive(DisposableNamedOnnxValue value) =>
+        value.Value is Tensor<float> floats
+            ? new NaiveTensor(value.Name, floats.Dimensions.ToArray().Select(d => (long)d).ToArray(), floats.ToArray())
+            : new NaiveTensor(value.Name, value.AsTensor<long>().Dimensions.ToArray().Select(d => (long)d).ToArray(), value.AsTensor<long>().Select(v => (float)v).ToArray());
+
+    /// <summary>Turbine over KServe REST with JSON tensors.</summary>
+    public async Task<LoadResult> TurbineRestAsync()
+    {
+        await using var server = await StartTurbineAsync();
+        return await PostLoadAsync("turbine REST (JSON)", $"http://127.0.0.1:{server.HttpPort}/v2/models/{model}/infer");
+    }
+
+    /// <summary>Turbine over KServe REST with the binary tensor extension (inputs and outputs).</summary>
+    public async Task<LoadResult> TurbineRestBinaryAsync()
+    {
+        await using var server = await StartTurbineAsync();
+        var header = Encoding.UTF8.GetBytes($$$"""{"inputs":[{"name":"{{{inputName}}}","shape":[{{{string.Join(",", shape)}}}],"datatype":"FP32","parameters":{"binary_data_size":{{{input.Length * 4}}}}}],"parameters":{"binary_data_output":true}}""");
+        byte[] body = [.. header, .. System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan())];
+        var headerLength = header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var url = $"http://127.0.0.1:{server.HttpPort}/v2/models/{model}/infer";
+        return await LoadRunner.RunAsync("turbine REST (binary)", concurrency, Window, async token =>
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            message.Content.Headers.ContentType = new("application/octet-stream");
+            message.Headers.Add("Inference-Header-Content-Length", headerLength);
+            using var response = await Http.SendAsync(message, token);
+            await response.Content.ReadAsByteArrayAsync(token);
+            return response.StatusCode == HttpStatusCode.OK;
+        });
+    }
+
+    /// <summary>Turbine over gRPC with raw tensor contents.</summary>
+    public async Task<LoadResult> TurbineGrpcAsync()
+    {
+        await using var server = await StartTurbineAsync();
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}");
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var message = new ModelInferRequest { ModelName = model };
+        var tensor = new ModelInferRequest.Types.InferInputTensor { Name = inputName, Datatype = "FP32" };
+        tensor.Shape.AddRange(shape);
+        message.Inputs.Add(tensor);
+        message.RawInputContents.Add(ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan())));
+        return await LoadRunner.RunAsync("turbine gRPC (raw)", concurrency, Window, async token =>
+        {
+            var response = await client.ModelInferAsync(message, cancellationToken: token);
+            return response.RawOutputContents.Count > 0;
+        });
+    }
+
+    public static TimeSpan Window { get; set; } = TimeSpan.FromSeconds(3);
+
+    private async Task<TurbineServer> StartTurbineAsync()
+    {
+        var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
+        {
+            options.ModelRepository = repository;
+            options.Host = "127.0.0.1";
+            options.HttpPort = 0;
+            options.GrpcPort = 0;
+            options.MetricsPort = -1;
+        });
+        await server.StartAsync();
+        return server;
+    }
+
+    private async Task<LoadResult> PostLoadAsync(string scenario, string url)
+    {
+        var body = Encoding.UTF8.GetBytes(JsonBody);
+        return await LoadRunner.RunAsync(scenario, concurrency, Window, async token =>
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new("application/json");
+            using var response = await Http.PostAsync(url, content, token);
+            await response.Content.ReadAsByteArrayAsync(token);
+            return response.StatusCode == HttpStatusCode.OK;
+        });
+    }
+
+    private static async Task<WebApplication> MinimalAsync(Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static string Address(WebApplication app) => app.Urls.First() + "/";
+}
+
+internal sealed record NaiveTensor(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("shape")] long[] Shape,
+    [property: JsonPropertyName("data")] float[] Data);
+
+internal sealed record NaiveRequest([property: JsonPropertyName("inputs")] NaiveTensor[] Inputs);
+
+internal sealed record NaiveResponse([property: JsonPropertyName("outputs")] NaiveTensor[] Outputs);
+
+[JsonSerializable(typeof(NaiveRequest))]
+[JsonSerializable(typeof(NaiveResponse))]
+internal sealed partial class NaiveJson : JsonSerializerContext;
