@@ -3,7 +3,9 @@ using System.Text;
 using Turbine.Bench;
 using Turbine.Onnx.Graph;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--model mlp|resnet18] [--concurrency 8] [--window 3] [--out docs/benchmarks]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--model mlp|resnet18] [--concurrency 8] [--window 3]
+//        [--instances N] [--only rest,binary,grpc] [--out docs/benchmarks]
+// The three references (ORT in-process, Kestrel constant, naive ASP.NET) always run, so ratios stay side by side.
 var model = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "8"), CultureInfo.InvariantCulture);
 Scenarios.Window = TimeSpan.FromSeconds(double.Parse(Arg("--window", "3"), CultureInfo.InvariantCulture));
@@ -41,15 +43,23 @@ var input = Enumerable.Range(0, count).Select(_ => (float)random.NextDouble()).T
 var scenarios = new Scenarios(repository, model, modelPath, inputName, shape, input, concurrency);
 
 Console.Error.WriteLine($"model {model}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");
-var results = new List<LoadResult>
+var all = new (string Key, Func<Task<LoadResult>> Run)[]
 {
-    await scenarios.OnnxRuntimeInProcessAsync(),
-    await scenarios.KestrelConstantAsync(),
-    await scenarios.NaiveAspNetAsync(),
-    await scenarios.TurbineRestAsync(),
-    await scenarios.TurbineRestBinaryAsync(),
-    await scenarios.TurbineGrpcAsync(),
+    ("ort", scenarios.OnnxRuntimeInProcessAsync),
+    ("kestrel", scenarios.KestrelConstantAsync),
+    ("naive", scenarios.NaiveAspNetAsync),
+    ("rest", scenarios.TurbineRestAsync),
+    ("binary", scenarios.TurbineRestBinaryAsync),
+    ("grpc", scenarios.TurbineGrpcAsync),
 };
+var results = new List<LoadResult>();
+foreach (var (key, run) in all)
+{
+    if (only.Length == 0 || only.Split(',').Contains(key) || key is "ort" or "kestrel" or "naive")
+    {
+        results.Add(await run());
+    }
+}
 
 var naive = results[2].RequestsPerSecond;
 var ort = results[0].RequestsPerSecond;

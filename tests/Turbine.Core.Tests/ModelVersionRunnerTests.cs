@@ -99,10 +99,7 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
         Assert.Null((await queued).Error);
     }
 
-    /// <summary>
-    /// Starts a request from a thread-pool thread, as a server would: the runner may execute it inline on the
-    /// enqueuing thread when the worker is idle, so the test thread must not be the one held at the gate.
-    /// </summary>
+    /// <summary>Starts a request from a thread-pool thread, as a server would; the test thread never waits at the gate.</summary>
     private Task<InferenceResult> InferAsync(CancellationToken cancellationToken = default) =>
         Task.Run(() => InferOnThisThreadAsync(cancellationToken), CancellationToken.None);
 

@@ -25,10 +25,6 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
             SingleWriter = false,
             SingleReader = instances.Length == 1,
             FullMode = BoundedChannelFullMode.Wait,
-            // When the worker is idle, its loop continues on the enqueuing thread and runs the request there: no
-            // thread hop on the way in (measured: +20-40% requests/s on a small MLP, docs/BENCHMARKS.md). Under
-            // load the worker is busy and the queue behaves as usual.
-            AllowSynchronousContinuations = true,
         });
         _workers = new Task[instances.Length];
         for (var i = 0; i < instances.Length; i++)
