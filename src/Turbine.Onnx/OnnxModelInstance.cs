@@ -47,7 +47,8 @@ internal sealed class OnnxModelInstance : IModelInstance
             var index = 0;
             foreach (var value in values)
             {
-                results.Add(CopyOutput(outputs[index++].Name, value));
+                var output = outputs[index++];
+                results.Add(CopyOutput(output.Name, value, output.Reshape is null ? null : output.Dims));
             }
 
             return null;
@@ -115,11 +116,17 @@ internal sealed class OnnxModelInstance : IModelInstance
         return value;
     }
 
-    private static Tensor CopyOutput(string name, OrtValue value)
+    /// <summary>Copies an output out of the runtime; with a configured reshape, the client sees the config's dims.</summary>
+    private Tensor CopyOutput(string name, OrtValue value, long[]? configuredDims)
     {
         var info = value.GetTensorTypeAndShape();
         var type = OnnxDataTypes.FromRuntime(info.ElementDataType);
         var shape = info.Shape;
+        if (configuredDims is not null)
+        {
+            shape = _config.MaxBatchSize > 0 && shape.Length > 0 ? [shape[0], .. configuredDims] : configuredDims;
+        }
+
         if (type != DataType.Bytes)
         {
             return new Tensor(name, type, shape, TensorBuffer.CopyOf(value.GetTensorMutableRawData()));

@@ -119,6 +119,21 @@ public sealed class RestInferenceTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Reshape_in_the_config_maps_client_shapes_to_the_models_and_back()
+    {
+        using var client = fixture.RestClient();
+        using var request = new InferenceRequest { ModelName = "reshaped" };
+        request.Inputs.Add(Tensor.FromArray<float>("INPUT0", [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]));
+
+        using var response = await client.InferAsync(request);
+
+        Assert.Equal([2L, 2L, 2L], response.Outputs[0].Shape);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], response.Outputs[0].ToArray<float>());
+        var metadata = await client.GetModelMetadataAsync("reshaped");
+        Assert.Equal([-1L, 2L, 2L], metadata.Inputs[0].Shape);
+    }
+
+    [Fact]
     public async Task Gzip_encoded_requests_are_accepted()
     {
         var json = """{"inputs":[{"name":"INPUT0","shape":[1,2],"datatype":"FP32","data":[1.5,2.5]}]}""";

@@ -24,6 +24,15 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public Uri GrpcAddress => new($"http://127.0.0.1:{Server.GrpcPort}/");
 
+    /// <summary>Clients send and receive [batch, 2, 2]; the model itself sees [batch, 4].</summary>
+    private const string ReshapedConfig = """
+        {
+          "max_batch_size": 4,
+          "input": [ { "name": "INPUT0", "data_type": "TYPE_FP32", "dims": [2, 2], "reshape": { "shape": [4] } } ],
+          "output": [ { "name": "OUTPUT0", "data_type": "TYPE_FP32", "dims": [2, 2], "reshape": { "shape": [4] } } ]
+        }
+        """;
+
     public static string IdentityName(DataType type) => "identity_" + type.ToWireName().ToLowerInvariant();
 
     public async Task InitializeAsync()
@@ -32,7 +41,8 @@ public sealed class ServerFixture : IAsyncLifetime
             .Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 8 }""")
             .Add("mlp", SampleModels.Mlp())
             .Add("string_upper", DemoRepository.StringUpper())
-            .Add("corrupt", [0x0A, 0x03, 0x01, 0x02]);
+            .Add("corrupt", [0x0A, 0x03, 0x01, 0x02])
+            .Add("reshaped", SampleModels.Identity(DataType.Fp32, -1, 4), ReshapedConfig);
         foreach (var type in DataTypes.All)
         {
             _repository.Add(IdentityName(type), SampleModels.Identity(type));
