@@ -40,4 +40,30 @@ internal sealed class ConnectionOptions
             _ => throw new ArgumentException($"unknown protocol '{protocol}'; use http or grpc"),
         };
     }
+
+    /// <summary>Runs <paramref name="action"/> with a client; server errors print their message and exit 1, bad arguments exit 2.</summary>
+    public async Task<int> RunAsync(ParseResult parse, Func<ITurbineClient, Task> action)
+    {
+        using var client = CreateClient(parse);
+        try
+        {
+            await action(client);
+            return 0;
+        }
+        catch (TurbineClientException e)
+        {
+            await Console.Error.WriteLineAsync($"error ({e.Code}): {e.Message}");
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"error: cannot reach the server: {e.Message}");
+            return 1;
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+    }
 }

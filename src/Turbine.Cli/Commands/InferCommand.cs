@@ -25,27 +25,12 @@ internal static class InferCommand
         var maxValues = new Option<int>("--max-values") { Description = "Values printed per output", DefaultValueFactory = _ => 16 };
         var command = new Command("infer", "Run one inference and print the outputs") { model, version, inputs, shapes, fill, json, maxValues };
         connection.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => connection.RunAsync(parse, async client =>
         {
-            using var client = connection.CreateClient(parse);
-            try
-            {
-                using var request = await BuildRequestAsync(client, parse.GetValue(model)!, parse.GetValue(version), parse.GetValue(inputs) ?? [], parse.GetValue(shapes) ?? [], parse.GetValue(fill), parse.GetValue(json), cancellationToken);
-                using var response = await client.InferAsync(request, cancellationToken);
-                Print(response, parse.GetValue(maxValues), Console.Out);
-                return 0;
-            }
-            catch (TurbineClientException e)
-            {
-                Console.Error.WriteLine($"error ({e.Code}): {e.Message}");
-                return 1;
-            }
-            catch (FormatException e)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
-            }
-        });
+            using var request = await BuildRequestAsync(client, parse.GetValue(model)!, parse.GetValue(version), parse.GetValue(inputs) ?? [], parse.GetValue(shapes) ?? [], parse.GetValue(fill), parse.GetValue(json), cancellationToken);
+            using var response = await client.InferAsync(request, cancellationToken);
+            Print(response, parse.GetValue(maxValues), Console.Out);
+        }));
         return command;
     }
 

@@ -23,7 +23,7 @@ internal static class ModelsCommand
         var connection = new ConnectionOptions();
         var command = new Command("list", "List the repository's models and their states");
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
         {
             var models = await client.GetRepositoryIndexAsync(false, token);
             Console.WriteLine($"{"MODEL",-24} {"VERSION",-8} {"STATE",-12} REASON");
@@ -41,7 +41,7 @@ internal static class ModelsCommand
         var model = new Argument<string>("model") { Description = "Model name" };
         var command = new Command(name, description) { model };
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
         {
             await action(client, parse.GetValue(model)!, token);
             Console.WriteLine($"{parse.GetValue(model)} {done}");
@@ -56,7 +56,7 @@ internal static class ModelsCommand
         var version = new Option<string?>("--model-version") { Description = "Model version" };
         var command = new Command("config", "Print a model's configuration") { model, version };
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
         {
             var json = await client.GetModelConfigJsonAsync(parse.GetValue(model)!, parse.GetValue(version), token);
             using var document = JsonDocument.Parse(json);
@@ -72,7 +72,7 @@ internal static class ModelsCommand
         var version = new Option<string?>("--model-version") { Description = "Model version" };
         var command = new Command("stats", "Print inference statistics") { model, version };
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
         {
             var stats = await client.GetModelStatisticsAsync(parse.GetValue(model), parse.GetValue(version), token);
             Console.WriteLine($"{"MODEL",-24} {"VERSION",-8} {"SUCCESS",9} {"FAIL",6} {"EXECS",9} {"AVG ms",8} {"QUEUE ms",9} {"INFER ms",9}");
@@ -87,24 +87,4 @@ internal static class ModelsCommand
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
-    private static async Task<int> RunAsync(ConnectionOptions connection, ParseResult parse, Func<ITurbineClient, Task> action)
-    {
-        using var client = connection.CreateClient(parse);
-        try
-        {
-            await action(client);
-            return 0;
-        }
-        catch (TurbineClientException e)
-        {
-            Console.Error.WriteLine($"error ({e.Code}): {e.Message}");
-            return 1;
-        }
-        catch (HttpRequestException e)
-        {
-            Console.Error.WriteLine($"error: cannot reach the server: {e.Message}");
-            return 1;
-        }
-    }
 }

@@ -34,22 +34,7 @@ public static class KServeRequestEncoder
             writer.WriteStartArray("inputs"u8);
             foreach (var input in request.Inputs)
             {
-                writer.WriteStartObject();
-                writer.WriteString("name"u8, input.Name);
-                writer.WriteString("datatype"u8, input.DataType.ToWireName());
-                KServeResponseEncoder.WriteShape(writer, input.Shape);
-                if (binaryInputs)
-                {
-                    writer.WriteStartObject("parameters"u8);
-                    writer.WriteNumber("binary_data_size"u8, input.Data.Length);
-                    writer.WriteEndObject();
-                }
-                else
-                {
-                    KServeTensorData.Write(writer, input);
-                }
-
-                writer.WriteEndObject();
+                KServeTensorData.WriteTensor(writer, input, binaryInputs);
             }
 
             writer.WriteEndArray();

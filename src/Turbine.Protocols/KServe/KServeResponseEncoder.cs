@@ -37,22 +37,7 @@ public static class KServeResponseEncoder
                 var tensor = response.Outputs[i];
                 var binary = i < response.OutputBinary.Count && response.OutputBinary[i];
                 anyBinary |= binary;
-                writer.WriteStartObject();
-                writer.WriteString("name"u8, tensor.Name);
-                writer.WriteString("datatype"u8, tensor.DataType.ToWireName());
-                WriteShape(writer, tensor.Shape);
-                if (binary)
-                {
-                    writer.WriteStartObject("parameters"u8);
-                    writer.WriteNumber("binary_data_size"u8, tensor.Data.Length);
-                    writer.WriteEndObject();
-                }
-                else
-                {
-                    KServeTensorData.Write(writer, tensor);
-                }
-
-                writer.WriteEndObject();
+                KServeTensorData.WriteTensor(writer, tensor, binary);
             }
 
             writer.WriteEndArray();

@@ -155,6 +155,32 @@ public static class KServeTensorData
         return null;
     }
 
+    /// <summary>
+    /// Writes one tensor object: name, datatype, shape, then either its <c>data</c> or, when it travels in the binary
+    /// extension, <c>parameters.binary_data_size</c> (the caller appends the bytes after the JSON).
+    /// </summary>
+    public static void WriteTensor(Utf8JsonWriter writer, Tensor tensor, bool binary)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(tensor);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, tensor.Name);
+        writer.WriteString("datatype"u8, tensor.DataType.ToWireName());
+        KServeResponseEncoder.WriteShape(writer, tensor.Shape);
+        if (binary)
+        {
+            writer.WriteStartObject("parameters"u8);
+            writer.WriteNumber("binary_data_size"u8, tensor.Data.Length);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            Write(writer, tensor);
+        }
+
+        writer.WriteEndObject();
+    }
+
     /// <summary>Writes a tensor's elements as a flat JSON array.</summary>
     public static void Write(Utf8JsonWriter writer, Tensor tensor)
     {
