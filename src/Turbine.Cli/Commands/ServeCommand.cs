@@ -18,8 +18,9 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve a model repository") { repository, host, httpPort, grpcPort, metricsPort, logLevel };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Flags win; settings from appsettings or TURBINE__* variables apply where no flag was given.
             var folder = parse.GetValue(repository);
-            if (folder is null)
+            if (folder is null && Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY") is null)
             {
                 folder = DemoRepository.DefaultPath();
                 DemoRepository.Ensure(folder, Console.Out);
@@ -29,14 +30,14 @@ internal static class ServeCommand
                 ["--Logging:LogLevel:Default=" + parse.GetValue(logLevel), "--Logging:LogLevel:Microsoft.AspNetCore=Warning"],
                 options =>
                 {
-                    options.ModelRepository = folder;
-                    options.Host = parse.GetValue(host)!;
-                    options.HttpPort = parse.GetValue(httpPort);
-                    options.GrpcPort = parse.GetValue(grpcPort);
-                    options.MetricsPort = parse.GetValue(metricsPort);
+                    options.ModelRepository = folder ?? options.ModelRepository;
+                    options.Host = Given(parse, host) ?? options.Host;
+                    options.HttpPort = Given(parse, httpPort) ?? options.HttpPort;
+                    options.GrpcPort = Given(parse, grpcPort) ?? options.GrpcPort;
+                    options.MetricsPort = Given(parse, metricsPort) ?? options.MetricsPort;
                 });
             await server.StartAsync(cancellationToken);
-            Console.WriteLine($"Turbine is serving {folder}");
+            Console.WriteLine($"Turbine is serving {folder ?? Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY")}");
             Console.WriteLine($"  KServe v2 REST  http://localhost:{server.HttpPort}/v2");
             Console.WriteLine($"  gRPC            localhost:{server.GrpcPort}");
             if (server.MetricsPort >= 0)
@@ -49,4 +50,12 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>The flag's value when it was typed, null when only its default applies.</summary>
+    private static T? Given<T>(ParseResult parse, Option<T> option)
+        where T : struct =>
+        parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
+
+    private static string? Given(ParseResult parse, Option<string> option) =>
+        parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
 }
