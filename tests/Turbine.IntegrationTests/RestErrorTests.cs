@@ -112,6 +112,17 @@ public sealed class RestErrorTests(ServerFixture fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task A_bytes_element_claiming_four_gigabytes_is_refused()
+    {
+        var header = """{"inputs":[{"name":"TEXT","shape":[1],"datatype":"BYTES","parameters":{"binary_data_size":8}}]}""";
+
+        using var response = await PostBinaryAsync("v2/models/string_upper/infer", header, [0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4], Encoding.UTF8.GetByteCount(header).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("""{"error":"input 'TEXT': BYTES element 0 claims 4294967295 bytes but only 4 remain"}""", await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData(4)] // trailing bytes
     [InlineData(-4)] // too few
