@@ -59,10 +59,15 @@ internal sealed class OnnxModelInstance : IModelInstance
         }
         finally
         {
-            for (var i = 0; i < created; i++)
+            for (var i = 0; i < inputs.Count; i++)
             {
-                _inputValues[i].Dispose();
-                _pins[i].Dispose();
+                if (i < created)
+                {
+                    _inputValues[i].Dispose();
+                }
+
+                _pins[i].Dispose(); // also the pin of an input whose OrtValue failed to be created; a no-op when unset
+                _pins[i] = default;
             }
         }
     }
