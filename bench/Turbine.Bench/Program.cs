@@ -65,7 +65,7 @@ var naive = results[2].RequestsPerSecond;
 var ort = results[0].RequestsPerSecond;
 var kestrel = results[1].RequestsPerSecond;
 var table = new StringBuilder();
-table.AppendLine(CultureInfo.InvariantCulture, $"model `{model}` (input {string.Join("x", shape)}), {concurrency} concurrent callers, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+table.AppendLine(CultureInfo.InvariantCulture, $"model `{model}` (input {string.Join("x", shape)}), {concurrency} concurrent callers, {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
 table.AppendLine();
 table.AppendLine("| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | vs naive | vs ORT in-process | vs Kestrel constant |");
 table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -31,7 +31,7 @@ internal sealed class FakeBackend : IModelBackend
         public InferenceError? Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
         {
             backend.Entered.Release();
-            backend.Gate.Wait();
+            backend.Gate.Wait(); // a synchronous model run that takes as long as the test wants: blocking is the point
             if (backend.Throw)
             {
                 throw new InvalidOperationException("backend fault");
