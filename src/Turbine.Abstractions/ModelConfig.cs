@@ -36,6 +36,12 @@ public sealed record VersionPolicy(string Kind = "latest", int Latest = 1, long[
     public static VersionPolicy Default { get; } = new();
 }
 
+/// <summary>Dynamic batching (Triton's <c>dynamic_batching</c>): queued requests are run together as one batch.</summary>
+/// <param name="PreferredBatchSizes">Batch sizes (in rows) worth waiting for; empty means max_batch_size.</param>
+/// <param name="MaxQueueDelayMicroseconds">How long the first request of a batch may wait for others to join.</param>
+/// <param name="PreserveOrdering">Whether responses must complete in the order requests arrived.</param>
+public sealed record DynamicBatchingConfig(IReadOnlyList<int> PreferredBatchSizes, long MaxQueueDelayMicroseconds = 0, bool PreserveOrdering = false);
+
 /// <summary>An immutable, validated model configuration.</summary>
 public sealed record ModelConfig
 {
@@ -62,6 +68,9 @@ public sealed record ModelConfig
 
     /// <summary>Which versions are served.</summary>
     public VersionPolicy VersionPolicy { get; init; } = VersionPolicy.Default;
+
+    /// <summary>Dynamic batching, or null to run each request on its own.</summary>
+    public DynamicBatchingConfig? DynamicBatching { get; init; }
 
     /// <summary>Bound of the per-version request queue; a full queue answers at once with an error.</summary>
     public int MaxQueueSize { get; init; } = 1024;

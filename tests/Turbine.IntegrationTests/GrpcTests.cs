@@ -48,6 +48,8 @@ public sealed class GrpcTests(ServerFixture fixture) : IDisposable
         Assert.Equal(Protocols.Grpc.DataType.TypeInt32, response.Config.Input[0].DataType);
         Assert.Equal([16L], response.Config.Input[0].Dims);
         Assert.Equal("all", response.Config.Parameters["graph_optimization_level"].StringValue);
+        Assert.Equal(100UL, response.Config.DynamicBatching.MaxQueueDelayMicroseconds);
+        Assert.Equal([4], response.Config.DynamicBatching.PreferredBatchSize);
     }
 
     [Theory]

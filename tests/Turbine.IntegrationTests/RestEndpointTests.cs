@@ -50,8 +50,37 @@ public sealed class RestEndpointTests(ServerFixture fixture)
         Assert.Equal("TYPE_INT64", root.GetProperty("output")[1].GetProperty("data_type").GetString());
         Assert.Equal("all", root.GetProperty("onnxruntime").GetProperty("graph_optimization_level").GetString());
         Assert.False(root.GetProperty("onnxruntime").GetProperty("allow_spinning").GetBoolean());
+        Assert.False(root.TryGetProperty("dynamic_batching", out _));
         using var versioned = await GetJsonAsync("v2/models/mlp/versions/1/config");
         Assert.Equal("mlp", versioned.RootElement.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Dynamic_batching_settings_appear_in_the_config()
+    {
+        using var document = await GetJsonAsync("v2/models/simple/config");
+        var batching = document.RootElement.GetProperty("dynamic_batching");
+
+        Assert.Equal([4], batching.GetProperty("preferred_batch_size").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(100, batching.GetProperty("max_queue_delay_microseconds").GetInt32());
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_to_a_batching_model_all_get_their_own_answers()
+    {
+        using var client = fixture.RestClient();
+        var tasks = Enumerable.Range(0, 32).Select(async i =>
+        {
+            using var request = new InferenceRequest { ModelName = "simple", Id = i.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            request.Inputs.Add(Tensor.FromArray("INPUT0", [1, 16], Enumerable.Repeat(i, 16).ToArray().AsSpan()));
+            request.Inputs.Add(Tensor.FromArray("INPUT1", [1, 16], Enumerable.Range(0, 16).ToArray().AsSpan()));
+            using var response = await client.InferAsync(request);
+            Assert.Equal(request.Id, response.Id);
+            Assert.Equal(Enumerable.Range(0, 16).Select(j => i + j), response.Outputs[0].ToArray<int>());
+            Assert.Equal(Enumerable.Range(0, 16).Select(j => i - j), response.Outputs[1].ToArray<int>());
+        });
+
+        await Task.WhenAll(tasks);
     }
 
     [Fact]

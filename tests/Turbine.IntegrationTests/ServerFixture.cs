@@ -38,7 +38,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _repository
-            .Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 8 }""")
+            .Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 8, "dynamic_batching": { "preferred_batch_size": [4], "max_queue_delay_microseconds": 100 } }""")
             .Add("mlp", SampleModels.Mlp())
             .Add("string_upper", DemoRepository.StringUpper())
             .Add("corrupt", [0x0A, 0x03, 0x01, 0x02])

@@ -5,6 +5,7 @@ namespace Turbine.Core.Execution;
 /// <summary>
 /// Serves one model version: a bounded queue feeding one long-running worker loop per model instance. A full
 /// queue refuses at once (no unbounded waiting); a request cancelled while queued is dropped before it runs.
+/// With dynamic batching, compatible queued requests run together as one batch.
 /// </summary>
 internal sealed class ModelVersionRunner : IAsyncDisposable
 {
@@ -12,6 +13,8 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     private readonly IModelInstance[] _instances;
     private readonly Task[] _workers;
     private readonly TimeProvider _time;
+    private readonly DynamicBatchingConfig? _batching;
+    private readonly long _targetRows;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
     {
@@ -20,6 +23,8 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _instances = instances;
         _time = time;
+        _batching = config.MaxBatchSize > 0 ? config.DynamicBatching : null;
+        _targetRows = _batching is { PreferredBatchSizes.Count: > 0 } ? _batching.PreferredBatchSizes.Max() : config.MaxBatchSize;
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(config.MaxQueueSize)
         {
             SingleWriter = false,
@@ -68,56 +73,194 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One loop per instance: take the oldest request, let compatible ones join it (dynamic batching), run the
+    /// batch, answer each request. A request that cannot join is carried over to start the next batch.
+    /// </summary>
     private async Task WorkerLoopAsync(IModelInstance instance)
     {
+        var batch = new List<WorkItem>();
         var results = new List<Tensor>();
-        while (await _queue.Reader.WaitToReadAsync())
+        WorkItem? carried = null;
+        while (true)
         {
-            while (_queue.Reader.TryRead(out var item))
+            var first = carried ?? await ReadAsync();
+            carried = null;
+            if (first is null)
             {
-                Execute(instance, item, results);
+                return;
             }
+
+            if (DropIfCancelled(first))
+            {
+                continue;
+            }
+
+            batch.Clear();
+            batch.Add(first);
+            if (_batching is not null)
+            {
+                carried = await GatherAsync(batch);
+            }
+
+            Execute(instance, batch, results);
         }
     }
 
-    private void Execute(IModelInstance instance, WorkItem item, List<Tensor> results)
+    private async ValueTask<WorkItem?> ReadAsync()
+    {
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            if (_queue.Reader.TryRead(out var item))
+            {
+                return item;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Adds queued requests to <paramref name="batch"/> until it reaches the target size, waiting at most the
+    /// configured queue delay (counted from when the first request arrived) for more to come.
+    /// </summary>
+    /// <returns>A request that was read but cannot join this batch, or null.</returns>
+    private async ValueTask<WorkItem?> GatherAsync(List<WorkItem> batch)
+    {
+        var first = batch[0];
+        var rows = first.Validated.BatchSize;
+        var deadline = first.EnqueuedAt + (long)(_batching!.MaxQueueDelayMicroseconds * _time.TimestampFrequency / 1_000_000.0);
+        while (rows < _targetRows)
+        {
+            while (rows < _targetRows && _queue.Reader.TryRead(out var next))
+            {
+                if (DropIfCancelled(next))
+                {
+                    continue;
+                }
+
+                if (rows + next.Validated.BatchSize > Config.MaxBatchSize || !BatchAssembler.CanJoin(first.Validated, next.Validated))
+                {
+                    return next;
+                }
+
+                batch.Add(next);
+                rows += next.Validated.BatchSize;
+            }
+
+            var remaining = deadline - _time.GetTimestamp();
+            if (rows >= _targetRows || remaining <= 0 || !await WaitForMoreAsync(TimeSpan.FromSeconds((double)remaining / _time.TimestampFrequency)))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Waits until a request is queued (true) or the time is up or the queue completes (false).</summary>
+    private async ValueTask<bool> WaitForMoreAsync(TimeSpan timeout)
+    {
+        using var timer = new CancellationTokenSource(timeout, _time);
+        try
+        {
+            return await _queue.Reader.WaitToReadAsync(timer.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private bool DropIfCancelled(WorkItem item)
+    {
+        if (!item.CancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        Complete(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
+        return true;
+    }
+
+    private void Execute(IModelInstance instance, List<WorkItem> batch, List<Tensor> results)
     {
         var started = _time.GetTimestamp();
-        if (item.CancellationToken.IsCancellationRequested)
+        long rows = 0;
+        foreach (var item in batch)
         {
-            Complete(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
+            Statistics.Queue.Record(Nanoseconds(item.EnqueuedAt, started));
+            rows += item.Validated.BatchSize;
+        }
+
+        // A batch of one runs on the request's own buffers; a larger one on one contiguous copy of all its rows.
+        var inputs = batch.Count == 1 ? batch[0].Validated.Inputs : BatchAssembler.Concatenate(batch, rows);
+        var assembled = _time.GetTimestamp();
+        results.Clear();
+        var error = RunSafely(instance, inputs, batch[0].Validated.Outputs, results);
+        var ran = _time.GetTimestamp();
+        if (batch.Count > 1)
+        {
+            DisposeAll(inputs);
+        }
+
+        var perRequest = new List<Tensor>[batch.Count];
+        for (var k = 0; k < perRequest.Length; k++)
+        {
+            perRequest[k] = [];
+        }
+
+        if (error is null && batch.Count == 1)
+        {
+            perRequest[0].AddRange(results);
+            results.Clear();
+        }
+        else if (error is null)
+        {
+            error = BatchAssembler.Split(results, batch, rows, perRequest);
+            DisposeAll(results);
+        }
+
+        if (error is not null)
+        {
+            DisposeAll(results);
+            foreach (var tensors in perRequest)
+            {
+                DisposeAll(tensors);
+            }
+
+            foreach (var item in batch)
+            {
+                Complete(item, InferenceResult.Failed(error));
+            }
+
             return;
         }
 
-        Statistics.Queue.Record(Nanoseconds(item.EnqueuedAt, started));
-        results.Clear();
-        InferenceError? error;
+        var finished = _time.GetTimestamp();
+        Statistics.RecordExecution(rows, Nanoseconds(started, assembled), Nanoseconds(assembled, ran), Nanoseconds(ran, finished), _time.GetUtcNow().ToUnixTimeMilliseconds());
+        for (var k = 0; k < batch.Count; k++)
+        {
+            var item = batch[k];
+            var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = item.Request.Id };
+            response.Outputs.AddRange(perRequest[k]);
+            response.OutputBinary.AddRange(item.Validated.OutputBinary);
+            Complete(item, new InferenceResult(response, null));
+        }
+    }
+
+    private static InferenceError? RunSafely(IModelInstance instance, IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
+    {
         try
         {
-            error = instance.Run(item.Validated.Inputs, item.Validated.Outputs, results);
+            return instance.Run(inputs, outputs, results);
         }
 #pragma warning disable CA1031 // A backend fault fails this request only; the model stays ready (SECURITY.md F6).
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            error = InferenceError.Internal($"model execution failed: {e.GetType().Name}");
+            return InferenceError.Internal($"model execution failed: {e.GetType().Name}");
         }
-
-        var ran = _time.GetTimestamp();
-        if (error is not null)
-        {
-            DisposeAll(results);
-            Complete(item, InferenceResult.Failed(error));
-            return;
-        }
-
-        var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = item.Request.Id };
-        response.Outputs.AddRange(results);
-        response.OutputBinary.AddRange(item.Validated.OutputBinary);
-        results.Clear();
-        var finished = _time.GetTimestamp();
-        Statistics.RecordExecution(item.Validated.BatchSize, 0, Nanoseconds(started, ran), Nanoseconds(ran, finished), _time.GetUtcNow().ToUnixTimeMilliseconds());
-        Complete(item, new InferenceResult(response, null));
     }
 
     private void Complete(WorkItem item, InferenceResult result)
@@ -133,26 +276,13 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
     private long Nanoseconds(long from, long to) => (long)_time.GetElapsedTime(from, to).TotalNanoseconds;
 
-    private static void DisposeAll(List<Tensor> tensors)
+    private static void DisposeAll(IEnumerable<Tensor> tensors)
     {
         foreach (var tensor in tensors)
         {
             tensor.Dispose();
         }
 
-        tensors.Clear();
-    }
-
-    private sealed class WorkItem(InferenceRequest request, ValidatedRequest validated, long enqueuedAt, CancellationToken cancellationToken)
-    {
-        public InferenceRequest Request { get; } = request;
-
-        public ValidatedRequest Validated { get; } = validated;
-
-        public long EnqueuedAt { get; } = enqueuedAt;
-
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-
-        public TaskCompletionSource<InferenceResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        (tensors as List<Tensor>)?.Clear();
     }
 }

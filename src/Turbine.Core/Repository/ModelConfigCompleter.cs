@@ -25,6 +25,7 @@ internal static class ModelConfigCompleter
             OnnxRuntime = draft.OnnxRuntime ?? new OnnxRuntimeConfig(),
             VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
             MaxQueueSize = draft.MaxQueueSize ?? 1024,
+            DynamicBatching = draft.DynamicBatching,
         };
     }
 

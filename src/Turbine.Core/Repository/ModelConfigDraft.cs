@@ -23,6 +23,8 @@ internal sealed record ModelConfigDraft
     public VersionPolicy? VersionPolicy { get; init; }
 
     public int? MaxQueueSize { get; init; }
+
+    public DynamicBatchingConfig? DynamicBatching { get; init; }
 }
 
 /// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>

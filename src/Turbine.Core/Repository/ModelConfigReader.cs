@@ -51,6 +51,7 @@ internal static class ModelConfigReader
                 OnnxRuntime = OnnxRuntime(root, errors),
                 VersionPolicy = Policy(root, errors),
                 MaxQueueSize = Int(root, "max_queue_size", errors),
+                DynamicBatching = DynamicBatching(root, errors),
             };
         }
     }
@@ -189,6 +190,27 @@ internal static class ModelConfigReader
             AllowSpinning = Bool(section, "allow_spinning", errors, Where) ?? false,
             ExecutionProviders = providers,
         };
+    }
+
+    private static DynamicBatchingConfig? DynamicBatching(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("dynamic_batching", out var section))
+        {
+            return null;
+        }
+
+        if (section.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'dynamic_batching' must be an object");
+            return null;
+        }
+
+        const string Where = "dynamic_batching";
+        var preferred = Longs(section, "preferred_batch_size", errors, Where) ?? [];
+        return new DynamicBatchingConfig(
+            preferred.Select(p => (int)Math.Clamp(p, int.MinValue, int.MaxValue)).ToArray(),
+            Int(section, "max_queue_delay_microseconds", errors, Where) ?? 0,
+            Bool(section, "preserve_ordering", errors, Where) ?? false);
     }
 
     private static VersionPolicy? Policy(JsonElement root, List<string> errors)

@@ -46,6 +46,7 @@ internal static class ModelConfigValidator
         ValidateTensors("input", config.Inputs, signature?.Inputs, config.MaxBatchSize > 0, errors);
         ValidateTensors("output", config.Outputs, signature?.Outputs, config.MaxBatchSize > 0, errors);
         ValidateOnnxRuntime(config.OnnxRuntime, errors);
+        ValidateBatching(config, errors);
         ValidatePolicy(config.VersionPolicy, errors);
     }
 
@@ -159,6 +160,32 @@ internal static class ModelConfigValidator
             {
                 errors.Add($"'onnxruntime.execution_providers' has '{provider}'; expected cpu, cuda or tensorrt");
             }
+        }
+    }
+
+    private static void ValidateBatching(ModelConfig config, List<string> errors)
+    {
+        if (config.DynamicBatching is not { } batching)
+        {
+            return;
+        }
+
+        if (config.MaxBatchSize < 1)
+        {
+            errors.Add("'dynamic_batching' needs 'max_batch_size' >= 1");
+        }
+
+        foreach (var size in batching.PreferredBatchSizes)
+        {
+            if (size < 1 || size > config.MaxBatchSize)
+            {
+                errors.Add($"'dynamic_batching.preferred_batch_size' {size} must be between 1 and max_batch_size ({config.MaxBatchSize})");
+            }
+        }
+
+        if (batching.MaxQueueDelayMicroseconds is < 0 or > 10_000_000)
+        {
+            errors.Add($"'dynamic_batching.max_queue_delay_microseconds' must be between 0 and 10000000, got {batching.MaxQueueDelayMicroseconds}");
         }
     }
 

@@ -66,6 +66,16 @@ public static class GrpcModelMapper
             message.Output.Add(tensor);
         }
 
+        if (config.DynamicBatching is { } batching)
+        {
+            message.DynamicBatching = new ModelDynamicBatching
+            {
+                MaxQueueDelayMicroseconds = (ulong)batching.MaxQueueDelayMicroseconds,
+                PreserveOrdering = batching.PreserveOrdering,
+            };
+            message.DynamicBatching.PreferredBatchSize.AddRange(batching.PreferredBatchSizes);
+        }
+
         message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = ModelInstanceGroup.Types.Kind.Cpu });
         var ort = config.OnnxRuntime;
         message.Parameters["graph_optimization_level"] = new ModelParameter { StringValue = ort.GraphOptimizationLevel };

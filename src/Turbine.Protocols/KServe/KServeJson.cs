@@ -108,6 +108,15 @@ public static class KServeJson
         writer.WriteEndObject();
         writer.WriteEndArray();
         writer.WriteNumber("max_queue_size"u8, config.MaxQueueSize);
+        if (config.DynamicBatching is { } batching)
+        {
+            writer.WriteStartObject("dynamic_batching"u8);
+            WriteLongs(writer, "preferred_batch_size", batching.PreferredBatchSizes.Select(size => (long)size));
+            writer.WriteNumber("max_queue_delay_microseconds"u8, batching.MaxQueueDelayMicroseconds);
+            writer.WriteBoolean("preserve_ordering"u8, batching.PreserveOrdering);
+            writer.WriteEndObject();
+        }
+
         writer.WriteStartObject("onnxruntime"u8);
         writer.WriteString("graph_optimization_level"u8, config.OnnxRuntime.GraphOptimizationLevel);
         writer.WriteNumber("intra_op_threads"u8, config.OnnxRuntime.IntraOpThreads);
