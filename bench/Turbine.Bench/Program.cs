@@ -3,8 +3,8 @@ using System.Text;
 using Turbine.Bench;
 using Turbine.Onnx.Graph;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--model mlp|resnet18] [--concurrency 8] [--window 3]
-//        [--instances N] [--only rest,binary,grpc] [--out docs/benchmarks]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--model mlp|mlp-medium|resnet18] [--concurrency 8] [--window 3]
+//        [--instances N] [--batching-delay-us N] [--only rest,binary,grpc] [--out docs/benchmarks]
 // The three references (ORT in-process, Kestrel constant, naive ASP.NET) always run, so ratios stay side by side.
 var model = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "8"), CultureInfo.InvariantCulture);
@@ -12,6 +12,7 @@ Scenarios.Window = TimeSpan.FromSeconds(double.Parse(Arg("--window", "3"), Cultu
 var output = Arg("--out", "docs/benchmarks");
 var instances = Arg("--instances", "");
 var only = Arg("--only", "");
+var batchingDelay = Arg("--batching-delay-us", "");
 
 var repository = Path.Combine(Path.GetTempPath(), "turbine-bench-" + Environment.ProcessId);
 var folder = Path.Combine(repository, model, "1");
@@ -26,15 +27,31 @@ if (model == "resnet18")
     OnnxModelEditor.Write(resnet, modelPath);
     (inputName, shape) = ("Input247", [1, 3, 224, 224]);
 }
+else if (model == "mlp-medium")
+{
+    File.WriteAllBytes(modelPath, SampleModels.Mlp(inputs: 1024, hidden: 4096, classes: 1024));
+    (inputName, shape) = ("features", [1, 1024]);
+}
 else
 {
     File.WriteAllBytes(modelPath, SampleModels.Mlp());
     (inputName, shape) = ("features", [1, 4]);
 }
 
+var settings = new List<string>();
 if (instances.Length > 0)
 {
-    File.WriteAllText(Path.Combine(repository, model, "config.json"), $$"""{ "instance_group": [ { "count": {{instances}} } ] }""");
+    settings.Add($$"""  "instance_group": [ { "count": {{instances}} } ]""");
+}
+
+if (batchingDelay.Length > 0)
+{
+    settings.Add($$"""  "dynamic_batching": { "max_queue_delay_microseconds": {{batchingDelay}} }""");
+}
+
+if (settings.Count > 0)
+{
+    File.WriteAllText(Path.Combine(repository, model, "config.json"), "{\n" + string.Join(",\n", settings) + "\n}");
 }
 
 var count = (int)shape.Aggregate(1L, (a, b) => a * b);
