@@ -177,6 +177,18 @@ public sealed class OnnxBackendTests : IDisposable
         Assert.Contains("-p:TurbineGpu=true", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, 1, 8, 0)] // one instance: ONNX Runtime decides
+    [InlineData(0, 2, 8, 4)] // the cores shared out
+    [InlineData(0, 4, 2, 1)] // never below one
+    [InlineData(3, 4, 8, 3)] // an explicit setting wins
+    public void Several_instances_share_the_cores_instead_of_oversubscribing(int configured, int instances, int cores, int expected)
+    {
+        var config = new ModelConfig { Name = "m", InstanceCount = instances, OnnxRuntime = new OnnxRuntimeConfig { IntraOpThreads = configured } };
+
+        Assert.Equal(expected, OnnxBackend.IntraOpThreads(config, cores));
+    }
+
     private string Write(string name, byte[] bytes)
     {
         var folder = Path.Combine(_repository.Root, name, "1");
