@@ -31,7 +31,7 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_full_queue_answers_resource_exhausted_at_once()
+    public async Task A_full_queue_answers_unavailable_at_once()
     {
         _backend.Hold();
         var running = InferAsync(); // taken by the worker, held at the gate
@@ -40,7 +40,7 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
 
         var refused = await InferOnThisThreadAsync(default);
 
-        Assert.Equal(StatusCode.ResourceExhausted, refused.Error!.Code);
+        Assert.Equal(StatusCode.Unavailable, refused.Error!.Code);
         Assert.Contains("queue is full", refused.Error.Message, StringComparison.Ordinal);
         _backend.Release();
         Assert.Null((await running).Error);

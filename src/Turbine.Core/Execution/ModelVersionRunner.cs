@@ -52,11 +52,11 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         var item = new WorkItem(request, validated, _time.GetTimestamp(), cancellationToken);
         if (!_queue.Writer.TryWrite(item))
         {
+            // A full queue is "unavailable, retry later" (503 + Retry-After, gRPC UNAVAILABLE), as Triton answers it.
             var message = _queue.Reader.Completion.IsCompleted
                 ? $"model '{Config.Name}' version {VersionText} is unloading"
                 : $"model '{Config.Name}' version {VersionText} queue is full ({Config.MaxQueueSize} requests); retry later";
-            var code = _queue.Reader.Completion.IsCompleted ? StatusCode.Unavailable : StatusCode.ResourceExhausted;
-            return ValueTask.FromResult(InferenceResult.Failed(code, message));
+            return ValueTask.FromResult(InferenceResult.Failed(StatusCode.Unavailable, message));
         }
 
         return new ValueTask<InferenceResult>(item.Completion.Task);
