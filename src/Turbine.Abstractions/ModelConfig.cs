@@ -36,6 +36,16 @@ public sealed record VersionPolicy(string Kind = "latest", int Latest = 1, long[
     public static VersionPolicy Default { get; } = new();
 }
 
+/// <summary>How long requests may wait in the queue (Triton's <c>default_queue_policy</c>).</summary>
+/// <param name="DefaultTimeoutMicroseconds">Queue timeout of a request that names none; 0 means no timeout.</param>
+/// <param name="AllowTimeoutOverride">Whether a request's own <c>timeout</c> parameter (microseconds) is honoured.</param>
+/// <param name="RejectOnTimeout">REJECT (true): an expired request is dropped before it runs; DELAY (false): it still runs.</param>
+public sealed record QueuePolicyConfig(long DefaultTimeoutMicroseconds = 0, bool AllowTimeoutOverride = false, bool RejectOnTimeout = true)
+{
+    /// <summary>No timeouts.</summary>
+    public static QueuePolicyConfig None { get; } = new();
+}
+
 /// <summary>Dynamic batching (Triton's <c>dynamic_batching</c>): queued requests are run together as one batch.</summary>
 /// <param name="PreferredBatchSizes">Batch sizes (in rows) worth waiting for; empty means max_batch_size.</param>
 /// <param name="MaxQueueDelayMicroseconds">How long the first request of a batch may wait for others to join.</param>
@@ -68,6 +78,9 @@ public sealed record ModelConfig
 
     /// <summary>Which versions are served.</summary>
     public VersionPolicy VersionPolicy { get; init; } = VersionPolicy.Default;
+
+    /// <summary>Queue timeouts.</summary>
+    public QueuePolicyConfig QueuePolicy { get; init; } = QueuePolicyConfig.None;
 
     /// <summary>Dynamic batching, or null to run each request on its own.</summary>
     public DynamicBatchingConfig? DynamicBatching { get; init; }

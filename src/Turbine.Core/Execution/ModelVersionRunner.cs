@@ -49,7 +49,8 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
     public ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
-        var item = new WorkItem(request, validated, _time.GetTimestamp(), cancellationToken);
+        var now = _time.GetTimestamp();
+        var item = new WorkItem(request, validated, now, ExpiresAt(request, now), cancellationToken);
         if (!_queue.Writer.TryWrite(item))
         {
             // A full queue is "unavailable, retry later" (503 + Retry-After, gRPC UNAVAILABLE), as Triton answers it.
@@ -91,7 +92,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
                 return;
             }
 
-            if (DropIfCancelled(first))
+            if (DropIfStale(first))
             {
                 continue;
             }
@@ -134,7 +135,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         {
             while (rows < _targetRows && _queue.Reader.TryRead(out var next))
             {
-                if (DropIfCancelled(next))
+                if (DropIfStale(next))
                 {
                     continue;
                 }
@@ -172,15 +173,35 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         }
     }
 
-    private bool DropIfCancelled(WorkItem item)
+    /// <summary>The queue timeout: the request's own <c>timeout</c> parameter (microseconds) when the policy allows it, else the default.</summary>
+    private long ExpiresAt(InferenceRequest request, long now)
     {
-        if (!item.CancellationToken.IsCancellationRequested)
+        var policy = Config.QueuePolicy;
+        var microseconds = policy.DefaultTimeoutMicroseconds;
+        if (policy.AllowTimeoutOverride && request.Parameters?.TryGetValue("timeout", out var value) == true && value is long requested and > 0)
         {
-            return false;
+            microseconds = requested;
         }
 
-        Complete(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
-        return true;
+        return microseconds <= 0 ? long.MaxValue : now + (long)(microseconds * (_time.TimestampFrequency / 1_000_000.0));
+    }
+
+    /// <summary>Answers a request that was cancelled, or whose queue timeout passed under a REJECT policy, without running it.</summary>
+    private bool DropIfStale(WorkItem item)
+    {
+        if (item.CancellationToken.IsCancellationRequested)
+        {
+            Complete(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
+            return true;
+        }
+
+        if (Config.QueuePolicy.RejectOnTimeout && _time.GetTimestamp() > item.ExpiresAt)
+        {
+            Complete(item, InferenceResult.Failed(StatusCode.DeadlineExceeded, "Request timeout expired"));
+            return true;
+        }
+
+        return false;
     }
 
     private void Execute(IModelInstance instance, List<WorkItem> batch, List<Tensor> results)

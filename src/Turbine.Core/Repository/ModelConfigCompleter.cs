@@ -26,6 +26,7 @@ internal static class ModelConfigCompleter
             VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
             MaxQueueSize = draft.MaxQueueSize ?? 1024,
             DynamicBatching = draft.DynamicBatching,
+            QueuePolicy = draft.QueuePolicy ?? QueuePolicyConfig.None,
         };
     }
 

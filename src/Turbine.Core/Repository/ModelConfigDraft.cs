@@ -25,6 +25,8 @@ internal sealed record ModelConfigDraft
     public int? MaxQueueSize { get; init; }
 
     public DynamicBatchingConfig? DynamicBatching { get; init; }
+
+    public QueuePolicyConfig? QueuePolicy { get; init; }
 }
 
 /// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>

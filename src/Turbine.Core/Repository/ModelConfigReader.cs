@@ -52,6 +52,7 @@ internal static class ModelConfigReader
                 VersionPolicy = Policy(root, errors),
                 MaxQueueSize = Int(root, "max_queue_size", errors),
                 DynamicBatching = DynamicBatching(root, errors),
+                QueuePolicy = QueuePolicy(root, errors),
             };
         }
     }
@@ -213,6 +214,34 @@ internal static class ModelConfigReader
             Bool(section, "preserve_ordering", errors, Where) ?? false);
     }
 
+    /// <summary>Triton keeps the queue policy inside <c>dynamic_batching.default_queue_policy</c>; so does Turbine.</summary>
+    private static QueuePolicyConfig? QueuePolicy(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("dynamic_batching", out var batching) || batching.ValueKind != JsonValueKind.Object ||
+            !batching.TryGetProperty("default_queue_policy", out var policy))
+        {
+            return null;
+        }
+
+        const string Where = "dynamic_batching.default_queue_policy";
+        if (policy.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"'{Where}' must be an object");
+            return null;
+        }
+
+        var action = String(policy, "timeout_action", errors, Where) ?? "REJECT";
+        if (action is not "REJECT" and not "DELAY")
+        {
+            errors.Add($"'{Where}.timeout_action' '{action}' is not REJECT or DELAY");
+        }
+
+        return new QueuePolicyConfig(
+            Long(policy, "default_timeout_microseconds", errors, Where) ?? 0,
+            Bool(policy, "allow_timeout_override", errors, Where) ?? false,
+            action != "DELAY");
+    }
+
     private static VersionPolicy? Policy(JsonElement root, List<string> errors)
     {
         if (!root.TryGetProperty("version_policy", out var policy))
@@ -260,14 +289,26 @@ internal static class ModelConfigReader
 
     private static int? Int(JsonElement obj, string property, List<string> errors, string? where = null)
     {
+        var value = Long(obj, property, errors, where);
+        if (value is null or (>= int.MinValue and <= int.MaxValue))
+        {
+            return (int?)value;
+        }
+
+        errors.Add($"'{Path(where, property)}' is out of range");
+        return null;
+    }
+
+    private static long? Long(JsonElement obj, string property, List<string> errors, string? where = null)
+    {
         if (!obj.TryGetProperty(property, out var value))
         {
             return null;
         }
 
         // Triton's JSON form writes 64-bit numbers as strings; accept both.
-        if ((value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)) ||
-            (value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out number)))
+        if ((value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number)) ||
+            (value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out number)))
         {
             return number;
         }

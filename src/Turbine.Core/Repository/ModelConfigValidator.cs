@@ -183,6 +183,11 @@ internal static class ModelConfigValidator
             }
         }
 
+        if (config.QueuePolicy.DefaultTimeoutMicroseconds < 0)
+        {
+            errors.Add("'dynamic_batching.default_queue_policy.default_timeout_microseconds' must be >= 0");
+        }
+
         if (batching.MaxQueueDelayMicroseconds is < 0 or > 10_000_000)
         {
             errors.Add($"'dynamic_batching.max_queue_delay_microseconds' must be between 0 and 10000000, got {batching.MaxQueueDelayMicroseconds}");

@@ -114,6 +114,11 @@ public static class KServeJson
             WriteLongs(writer, "preferred_batch_size", batching.PreferredBatchSizes.Select(size => (long)size));
             writer.WriteNumber("max_queue_delay_microseconds"u8, batching.MaxQueueDelayMicroseconds);
             writer.WriteBoolean("preserve_ordering"u8, batching.PreserveOrdering);
+            writer.WriteStartObject("default_queue_policy"u8);
+            writer.WriteNumber("default_timeout_microseconds"u8, config.QueuePolicy.DefaultTimeoutMicroseconds);
+            writer.WriteString("timeout_action"u8, config.QueuePolicy.RejectOnTimeout ? "REJECT" : "DELAY");
+            writer.WriteBoolean("allow_timeout_override"u8, config.QueuePolicy.AllowTimeoutOverride);
+            writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
