@@ -15,6 +15,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly DynamicBatchingConfig? _batching;
     private readonly long _targetRows;
+    private volatile bool _closing;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
     {
@@ -54,7 +55,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         if (!_queue.Writer.TryWrite(item))
         {
             // A full queue is "unavailable, retry later" (503 + Retry-After, gRPC UNAVAILABLE), as Triton answers it.
-            var message = _queue.Reader.Completion.IsCompleted
+            var message = _closing
                 ? $"model '{Config.Name}' version {VersionText} is unloading"
                 : $"model '{Config.Name}' version {VersionText} queue is full ({Config.MaxQueueSize} requests); retry later";
             return ValueTask.FromResult(InferenceResult.Failed(StatusCode.Unavailable, message));
@@ -66,6 +67,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     /// <summary>Stops taking requests, lets queued ones finish, then releases the instances.</summary>
     public async ValueTask DisposeAsync()
     {
+        _closing = true;
         _queue.Writer.TryComplete();
         await Task.WhenAll(_workers);
         foreach (var instance in _instances)
