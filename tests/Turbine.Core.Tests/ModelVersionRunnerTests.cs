@@ -70,6 +70,23 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_caller_that_gives_up_is_answered_at_once_while_its_request_waits_in_the_queue()
+    {
+        _backend.Hold();
+        var running = InferAsync();
+        await _backend.Entered.WaitAsync();
+        using var cancellation = new CancellationTokenSource();
+        var queued = InferOnThisThreadAsync(cancellation.Token);
+
+        await cancellation.CancelAsync();
+
+        Assert.Equal(StatusCode.Cancelled, (await queued).Error!.Code); // answered while the worker is still held
+        Assert.False(running.IsCompleted);
+        _backend.Release();
+        Assert.Null((await running).Error);
+    }
+
+    [Fact]
     public async Task A_backend_that_throws_fails_that_request_and_the_model_stays_ready()
     {
         _backend.Throw = true;

@@ -52,8 +52,10 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     {
         var now = _time.GetTimestamp();
         var item = new WorkItem(request, validated, now, ExpiresAt(request, now), cancellationToken);
+        item.AnswerOnCancellation();
         if (!_queue.Writer.TryWrite(item))
         {
+            item.Cancellation.Dispose();
             // A full queue is "unavailable, retry later" (503 + Retry-After, gRPC UNAVAILABLE), as Triton answers it.
             var message = _closing
                 ? $"model '{Config.Name}' version {VersionText} is unloading"
@@ -191,7 +193,10 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     /// <summary>Answers a request that was cancelled, or whose queue timeout passed under a REJECT policy, without running it.</summary>
     private bool DropIfStale(WorkItem item)
     {
-        if (item.CancellationToken.IsCancellationRequested)
+        // From here on only the worker answers this request: its caller cannot be released early any more, so the
+        // caller keeps the input buffers alive while the model reads them.
+        item.Cancellation.Dispose();
+        if (item.CancellationToken.IsCancellationRequested || item.Completion.Task.IsCompleted)
         {
             Complete(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
             return true;
@@ -288,13 +293,13 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
     private void Complete(WorkItem item, InferenceResult result)
     {
+        item.Cancellation.Dispose();
         var total = Nanoseconds(item.EnqueuedAt, _time.GetTimestamp());
         (result.Error is null ? Statistics.Success : Statistics.Fail).Record(total);
         if (!item.Completion.TrySetResult(result))
         {
-            result.Response?.Dispose();
+            result.Response?.Dispose(); // the caller gave up and was answered already
         }
-
     }
 
     private long Nanoseconds(long from, long to) => (long)_time.GetElapsedTime(from, to).TotalNanoseconds;

@@ -15,4 +15,12 @@ internal sealed class WorkItem(InferenceRequest request, ValidatedRequest valida
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
     public TaskCompletionSource<InferenceResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers the caller as soon as it gives up; the worker drops the item when it reaches it.</summary>
+    public CancellationTokenRegistration Cancellation { get; private set; }
+
+    public void AnswerOnCancellation() =>
+        Cancellation = CancellationToken.Register(
+            static state => ((WorkItem)state!).Completion.TrySetResult(InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled while queued")),
+            this);
 }
