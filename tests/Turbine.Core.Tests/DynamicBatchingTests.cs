@@ -1,41 +1,26 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Turbine.Core.Execution;
-using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
 using Turbine.Onnx.Graph;
-using Turbine.Tests;
 
 namespace Turbine.Core.Tests;
 
 public sealed class DynamicBatchingTests : IAsyncLifetime
 {
     private const string Batched = """{ "max_batch_size": 8, "dynamic_batching": { "max_queue_delay_microseconds": 0 } }""";
-    private readonly TestRepository _files = new();
-    private readonly GatedBackend _backend = new();
-    private readonly FakeTimeProvider _time = new();
-    private ModelManager _models = null!;
-    private InferenceService _inference = null!;
+    private readonly GatedModels _gated = new();
 
     public async Task InitializeAsync()
     {
-        _files.Add("mlp", SampleModels.Mlp(), Batched)
+        _gated.Files.Add("mlp", SampleModels.Mlp(), Batched)
               .Add("mlp_single", SampleModels.Mlp(), """{ "max_batch_size": 8 }""")
               .Add("strings", SampleModels.Identity(DataType.Bytes), Batched)
               .Add("small", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 4, "dynamic_batching": { } }""")
               .Add("delayed", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 8, "dynamic_batching": { "preferred_batch_size": [4], "max_queue_delay_microseconds": 1000 } }""")
               .Add("preferred", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 8, "dynamic_batching": { "preferred_batch_size": [2], "max_queue_delay_microseconds": 10000000 } }""");
-        _models = new ModelManager(new ModelRepository(_files.Root), _backend, _time, NullLogger<ModelManager>.Instance);
-        _inference = new InferenceService(_models);
-        await _models.LoadAllAsync(CancellationToken.None);
+        await _gated.LoadAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        _backend.Gate.Set();
-        await _models.DisposeAsync();
-        _files.Dispose();
-    }
+    public async Task DisposeAsync() => await _gated.DisposeAsync();
 
     [Fact]
     public async Task Batched_outputs_equal_unbatched_outputs_bit_for_bit()
@@ -50,10 +35,10 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
             expected.Add((alone.Outputs[0].Data.Span.ToArray(), alone.Outputs[1].Data.Span.ToArray()));
         }
 
-        var executions = Executions("mlp");
-        var blocker = await HoldWorkerAsync("mlp", Tensor.FromArray<float>("features", [1, 4], new float[4]));
+        var executions = _gated.Statistics("mlp").ExecutionCount;
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync("mlp", Tensor.FromArray<float>("features", [1, 4], new float[4])));
         var batched = rows.Zip(features).Select(p => InferAsync("mlp", Tensor.FromArray<float>("features", [p.First, 4], p.Second))).ToArray();
-        _backend.Gate.Set();
+        _gated.Backend.Gate.Set();
         await blocker;
 
         for (var k = 0; k < rows.Length; k++)
@@ -64,17 +49,17 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
             Assert.Equal(expected[k].Labels, response.Outputs[1].Data.Span.ToArray());
         }
 
-        Assert.Equal(executions + 2, Executions("mlp")); // the blocker alone, then all four together
-        Assert.Null(_inference.Statistics("mlp", null, out var stats));
-        Assert.Equal(1, stats[0].Statistics.Batches[7].ComputeInfer.Count);
+        Assert.Equal(executions + 2, _gated.Statistics("mlp").ExecutionCount); // the blocker alone, then all four together
+        var stats = _gated.Statistics("mlp");
+        Assert.Equal(1, stats.Batches[7].ComputeInfer.Count);
     }
 
     [Fact]
     public async Task A_batch_never_exceeds_max_batch_size_in_rows()
     {
-        var blocker = await HoldWorkerAsync("small", Tensor.FromArray<int>("INPUT0", [1, 2], [0, 0]));
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync("small", Tensor.FromArray<int>("INPUT0", [1, 2], [0, 0])));
         var requests = new[] { 3, 2, 2, 1 }.Select(r => InferAsync("small", Tensor.FromArray("INPUT0", [r, 2], Enumerable.Range(r * 100, r * 2).ToArray().AsSpan()))).ToArray();
-        _backend.Gate.Set();
+        _gated.Backend.Gate.Set();
         await blocker;
 
         foreach (var (task, r) in requests.Zip(new[] { 3, 2, 2, 1 }))
@@ -83,36 +68,36 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
             Assert.Equal(Enumerable.Range(r * 100, r * 2), response.Outputs[0].ToArray<int>());
         }
 
-        Assert.Null(_inference.Statistics("small", null, out var stats));
-        Assert.All(stats[0].Statistics.Batches.Keys, size => Assert.True(size <= 4));
-        Assert.Equal(1, stats[0].Statistics.Batches[3].ComputeInfer.Count); // 3 alone (3 + 2 > 4)
-        Assert.Equal(1, stats[0].Statistics.Batches[4].ComputeInfer.Count); // 2 + 2
+        var stats = _gated.Statistics("small");
+        Assert.All(stats.Batches.Keys, size => Assert.True(size <= 4));
+        Assert.Equal(1, stats.Batches[3].ComputeInfer.Count); // 3 alone (3 + 2 > 4)
+        Assert.Equal(1, stats.Batches[4].ComputeInfer.Count); // 2 + 2
     }
 
     [Fact]
     public async Task Requests_whose_other_dimensions_differ_run_on_their_own()
     {
-        var blocker = await HoldWorkerAsync("small", Tensor.FromArray<int>("INPUT0", [1, 2], [0, 0]));
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync("small", Tensor.FromArray<int>("INPUT0", [1, 2], [0, 0])));
         var wide = InferAsync("small", Tensor.FromArray<int>("INPUT0", [1, 3], [1, 2, 3]));
         var narrow = InferAsync("small", Tensor.FromArray<int>("INPUT0", [1, 2], [4, 5]));
-        _backend.Gate.Set();
+        _gated.Backend.Gate.Set();
         await blocker;
 
         using var wideResponse = (await wide).Response!;
         using var narrowResponse = (await narrow).Response!;
         Assert.Equal([1, 2, 3], wideResponse.Outputs[0].ToArray<int>());
         Assert.Equal([4, 5], narrowResponse.Outputs[0].ToArray<int>());
-        Assert.Null(_inference.Statistics("small", null, out var stats));
-        Assert.Equal(3, stats[0].Statistics.ExecutionCount);
+        var stats = _gated.Statistics("small");
+        Assert.Equal(3, stats.ExecutionCount);
     }
 
     [Fact]
     public async Task Bytes_tensors_batch_and_split_by_element()
     {
-        var blocker = await HoldWorkerAsync("strings", Tensor.FromStrings("INPUT0", [1, 1], ["x"]));
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync("strings", Tensor.FromStrings("INPUT0", [1, 1], ["x"])));
         var first = InferAsync("strings", Tensor.FromStrings("INPUT0", [2, 2], ["a", "bb", "", "dddd"]));
         var second = InferAsync("strings", Tensor.FromStrings("INPUT0", [1, 2], ["é", "ff"]));
-        _backend.Gate.Set();
+        _gated.Backend.Gate.Set();
         await blocker;
 
         using var a = (await first).Response!;
@@ -120,8 +105,8 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
         Assert.Equal(["a", "bb", "", "dddd"], a.Outputs[0].ToStrings());
         Assert.Equal([2L, 2L], a.Outputs[0].Shape);
         Assert.Equal(["é", "ff"], b.Outputs[0].ToStrings());
-        Assert.Null(_inference.Statistics("strings", null, out var stats));
-        Assert.Equal(1, stats[0].Statistics.Batches[3].ComputeInfer.Count);
+        var stats = _gated.Statistics("strings");
+        Assert.Equal(1, stats.Batches[3].ComputeInfer.Count);
     }
 
     [Fact]
@@ -129,9 +114,9 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
     {
         var lone = InferAsync("delayed", Tensor.FromArray<int>("INPUT0", [1, 1], [7]));
 
-        _time.Advance(TimeSpan.FromMicroseconds(999));
-        Assert.False(await _backend.Entered.WaitAsync(TimeSpan.FromMilliseconds(100)));
-        _time.Advance(TimeSpan.FromMicroseconds(1));
+        _gated.Time.Advance(TimeSpan.FromMicroseconds(999));
+        Assert.False(await _gated.Backend.Entered.WaitAsync(TimeSpan.FromMilliseconds(100)));
+        _gated.Time.Advance(TimeSpan.FromMicroseconds(1));
 
         using var response = (await lone).Response!;
         Assert.Equal(new[] { 7 }, response.Outputs[0].ToArray<int>());
@@ -147,47 +132,27 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
         using var b = (await second).Response!;
         Assert.Equal(new[] { 1 }, a.Outputs[0].ToArray<int>());
         Assert.Equal(new[] { 2 }, b.Outputs[0].ToArray<int>());
-        Assert.Null(_inference.Statistics("preferred", null, out var stats));
-        Assert.Equal(1, stats[0].Statistics.Batches[2].ComputeInfer.Count);
+        var stats = _gated.Statistics("preferred");
+        Assert.Equal(1, stats.Batches[2].ComputeInfer.Count);
     }
 
     [Fact]
     public void Dynamic_batching_without_max_batch_size_is_a_config_error()
     {
-        _files.Add("bad", SampleModels.Identity(DataType.Int32, 2, 2), """{ "max_batch_size": 0, "dynamic_batching": { "preferred_batch_size": [0, 9], "max_queue_delay_microseconds": -1 } }""");
+        _gated.Files.Add("bad", SampleModels.Identity(DataType.Int32, 2, 2), """{ "max_batch_size": 0, "dynamic_batching": { "preferred_batch_size": [0, 9], "max_queue_delay_microseconds": -1 } }""");
 
-        var definition = new ModelRepository(_files.Root).Read("bad", _backend);
+        var definition = new ModelRepository(_gated.Files.Root).Read("bad", _gated.Backend);
 
         Assert.Contains("'dynamic_batching' needs 'max_batch_size' >= 1", definition.Errors);
         Assert.Contains(definition.Errors, e => e.Contains("preferred_batch_size' 9", StringComparison.Ordinal));
         Assert.Contains(definition.Errors, e => e.Contains("max_queue_delay_microseconds", StringComparison.Ordinal));
     }
 
-    /// <summary>Sends one request and holds the worker inside the model run, so the next requests queue up.</summary>
-    private async Task<Task<InferenceResult>> HoldWorkerAsync(string model, Tensor input)
-    {
-        while (_backend.Entered.Wait(0))
-        {
-            // forget runs that entered before: the next one counted must be this request's
-        }
-
-        _backend.Gate.Reset();
-        var blocker = Task.Run(() => InferAsync(model, input));
-        await _backend.Entered.WaitAsync();
-        return blocker;
-    }
-
-    private long Executions(string model)
-    {
-        Assert.Null(_inference.Statistics(model, null, out var stats));
-        return stats[0].Statistics.ExecutionCount;
-    }
-
     private async Task<InferenceResult> InferAsync(string model, Tensor input)
     {
         using var request = new InferenceRequest { ModelName = model };
         request.Inputs.Add(input);
-        var result = await _inference.InferAsync(request, CancellationToken.None);
+        var result = await _gated.Inference.InferAsync(request, CancellationToken.None);
         Assert.Null(result.Error);
         return result;
     }

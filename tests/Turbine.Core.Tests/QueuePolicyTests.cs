@@ -1,52 +1,36 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Turbine.Core.Execution;
-using Turbine.Core.Lifecycle;
-using Turbine.Core.Repository;
 using Turbine.Onnx.Graph;
-using Turbine.Tests;
 
 namespace Turbine.Core.Tests;
 
 /// <summary>Queue timeouts (Triton's default_queue_policy): expired requests are dropped before they run.</summary>
 public sealed class QueuePolicyTests : IAsyncLifetime
 {
-    private readonly TestRepository _files = new();
-    private readonly GatedBackend _backend = new();
-    private readonly FakeTimeProvider _time = new();
-    private ModelManager _models = null!;
-    private InferenceService _inference = null!;
+    private readonly GatedModels _gated = new();
 
     public async Task InitializeAsync()
     {
-        _files.Add("reject", SampleModels.Identity(DataType.Int32), Config("REJECT", allowOverride: true))
+        _gated.Files.Add("reject", SampleModels.Identity(DataType.Int32), Config("REJECT", allowOverride: true))
               .Add("strict", SampleModels.Identity(DataType.Int32), Config("REJECT", allowOverride: false))
               .Add("delay", SampleModels.Identity(DataType.Int32), Config("DELAY", allowOverride: false));
-        _models = new ModelManager(new ModelRepository(_files.Root), _backend, _time, NullLogger<ModelManager>.Instance);
-        _inference = new InferenceService(_models);
-        await _models.LoadAllAsync(CancellationToken.None);
+        await _gated.LoadAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        _backend.Gate.Set();
-        await _models.DisposeAsync();
-        _files.Dispose();
-    }
+    public async Task DisposeAsync() => await _gated.DisposeAsync();
 
     [Fact]
     public async Task A_request_that_waited_past_its_timeout_is_rejected_without_running()
     {
         var (blocker, victim) = await QueueBehindABlockerAsync("reject", timeoutMicroseconds: null);
 
-        _time.Advance(TimeSpan.FromMilliseconds(2));
-        _backend.Gate.Set();
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(2));
+        _gated.Backend.Gate.Set();
 
         Assert.Null((await blocker).Error);
         Assert.Equal(new InferenceError(StatusCode.DeadlineExceeded, "Request timeout expired"), (await victim).Error);
-        Assert.Null(_inference.Statistics("reject", null, out var stats));
-        Assert.Equal(1, stats[0].Statistics.ExecutionCount);
-        Assert.Equal(1, stats[0].Statistics.Fail.Count);
+        var stats = _gated.Statistics("reject");
+        Assert.Equal(1, stats.ExecutionCount);
+        Assert.Equal(1, stats.Fail.Count);
     }
 
     [Fact]
@@ -54,8 +38,8 @@ public sealed class QueuePolicyTests : IAsyncLifetime
     {
         var (blocker, patient) = await QueueBehindABlockerAsync("reject", timeoutMicroseconds: 5000);
 
-        _time.Advance(TimeSpan.FromMilliseconds(2));
-        _backend.Gate.Set();
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(2));
+        _gated.Backend.Gate.Set();
 
         await blocker;
         Assert.Null((await patient).Error);
@@ -66,8 +50,8 @@ public sealed class QueuePolicyTests : IAsyncLifetime
     {
         var (blocker, victim) = await QueueBehindABlockerAsync("strict", timeoutMicroseconds: 5000);
 
-        _time.Advance(TimeSpan.FromMilliseconds(2));
-        _backend.Gate.Set();
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(2));
+        _gated.Backend.Gate.Set();
 
         await blocker;
         Assert.Equal(StatusCode.DeadlineExceeded, (await victim).Error!.Code);
@@ -78,8 +62,8 @@ public sealed class QueuePolicyTests : IAsyncLifetime
     {
         var (blocker, late) = await QueueBehindABlockerAsync("delay", timeoutMicroseconds: null);
 
-        _time.Advance(TimeSpan.FromMilliseconds(2));
-        _backend.Gate.Set();
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(2));
+        _gated.Backend.Gate.Set();
 
         await blocker;
         Assert.Null((await late).Error);
@@ -97,14 +81,7 @@ public sealed class QueuePolicyTests : IAsyncLifetime
     /// <summary>Holds the worker on a first request, then queues a second one behind it.</summary>
     private async Task<(Task<InferenceResult> Blocker, Task<InferenceResult> Queued)> QueueBehindABlockerAsync(string model, long? timeoutMicroseconds)
     {
-        while (_backend.Entered.Wait(0))
-        {
-            // forget earlier runs
-        }
-
-        _backend.Gate.Reset();
-        var blocker = Task.Run(() => InferAsync(model, null));
-        await _backend.Entered.WaitAsync();
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync(model, null));
         return (blocker, InferAsync(model, timeoutMicroseconds));
     }
 
@@ -117,7 +94,7 @@ public sealed class QueuePolicyTests : IAsyncLifetime
             request.Parameters = new Dictionary<string, object> { ["timeout"] = timeout };
         }
 
-        var result = await _inference.InferAsync(request, CancellationToken.None);
+        var result = await _gated.Inference.InferAsync(request, CancellationToken.None);
         result.Response?.Dispose();
         return result;
     }
