@@ -29,9 +29,6 @@ public sealed class TensorBuffer : IDisposable
     /// <summary>The valid bytes.</summary>
     public Memory<byte> Memory => Array.AsMemory(0, Length);
 
-    /// <summary>Whether the backing array is pinned (pooled buffers always are), so its address is stable.</summary>
-    public bool IsPinned => _pool is not null;
-
     private byte[] Array => _array ?? throw new ObjectDisposedException(nameof(TensorBuffer));
 
     /// <summary>Rents a pinned buffer of exactly <paramref name="length"/> valid bytes (contents undefined).</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
@@ -240,20 +239,6 @@ public static class GrpcInferenceMapper
                 InferParameter.ParameterChoiceOneofCase.DoubleParam => value.DoubleParam,
                 _ => value.StringParam,
             };
-        }
-
-        return result;
-    }
-
-    /// <summary>Splits a raw BYTES tensor into its elements (for clients reading raw outputs).</summary>
-    public static List<byte[]> SplitBytes(ReadOnlySpan<byte> raw)
-    {
-        var result = new List<byte[]>();
-        while (raw.Length >= 4)
-        {
-            var length = BinaryPrimitives.ReadInt32LittleEndian(raw);
-            result.Add(raw.Slice(4, length).ToArray());
-            raw = raw[(4 + length)..];
         }
 
         return result;

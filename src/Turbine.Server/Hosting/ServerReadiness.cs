@@ -28,9 +28,6 @@ public sealed class ServerReadiness
     /// <summary>Whether the server should receive traffic.</summary>
     public bool IsReady => _loaded && !_stopping && (!_strict || _models.AllReady());
 
-    /// <summary>Whether shutdown has begun.</summary>
-    public bool IsStopping => _stopping;
-
     /// <summary>Marks the startup load as finished.</summary>
     public void MarkLoaded() => _loaded = true;
 }
