@@ -36,21 +36,51 @@ public sealed record VersionPolicy(string Kind = "latest", int Latest = 1, long[
     public static VersionPolicy Default { get; } = new();
 }
 
-/// <summary>How long requests may wait in the queue (Triton's <c>default_queue_policy</c>).</summary>
+/// <summary>How long requests may wait in the queue (Triton's <c>ModelQueuePolicy</c>).</summary>
 /// <param name="DefaultTimeoutMicroseconds">Queue timeout of a request that names none; 0 means no timeout.</param>
 /// <param name="AllowTimeoutOverride">Whether a request's own <c>timeout</c> parameter (microseconds) is honoured.</param>
-/// <param name="RejectOnTimeout">REJECT (true): an expired request is dropped before it runs; DELAY (false): it still runs.</param>
-public sealed record QueuePolicyConfig(long DefaultTimeoutMicroseconds = 0, bool AllowTimeoutOverride = false, bool RejectOnTimeout = true)
+/// <param name="RejectOnTimeout">
+/// REJECT (true): an expired request is dropped before it runs; DELAY (false): it still runs, but after the requests
+/// of its priority level that have not expired.
+/// </param>
+/// <param name="MaxQueueSize">Most requests of this priority level that may wait at once; 0 leaves only the model's bound.</param>
+public sealed record QueuePolicyConfig(long DefaultTimeoutMicroseconds = 0, bool AllowTimeoutOverride = false, bool RejectOnTimeout = true, int MaxQueueSize = 0)
 {
     /// <summary>No timeouts.</summary>
     public static QueuePolicyConfig None { get; } = new();
 }
 
-/// <summary>Dynamic batching (Triton's <c>dynamic_batching</c>): queued requests are run together as one batch.</summary>
-/// <param name="PreferredBatchSizes">Batch sizes (in rows) worth waiting for; empty means max_batch_size.</param>
-/// <param name="MaxQueueDelayMicroseconds">How long the first request of a batch may wait for others to join.</param>
-/// <param name="PreserveOrdering">Whether responses must complete in the order requests arrived.</param>
-public sealed record DynamicBatchingConfig(IReadOnlyList<int> PreferredBatchSizes, long MaxQueueDelayMicroseconds = 0, bool PreserveOrdering = false);
+/// <summary>
+/// Dynamic batching and queue scheduling (Triton's <c>dynamic_batching</c>): queued requests are run together as
+/// one batch, taken by priority.
+/// </summary>
+public sealed record DynamicBatchingConfig
+{
+    /// <summary>Batch sizes (in rows) worth waiting for; empty means max_batch_size.</summary>
+    public IReadOnlyList<int> PreferredBatchSizes { get; init; } = [];
+
+    /// <summary>How long the first request of a batch may wait for others to join.</summary>
+    public long MaxQueueDelayMicroseconds { get; init; }
+
+    /// <summary>Whether responses are released in the order the scheduler took the requests, across instances too.</summary>
+    public bool PreserveOrdering { get; init; }
+
+    /// <summary>How many priority levels there are (1 is the highest); 0 means one level for everything.</summary>
+    public int PriorityLevels { get; init; }
+
+    /// <summary>The level of a request that names none; 0 means the lowest level.</summary>
+    public int DefaultPriorityLevel { get; init; }
+
+    /// <summary>Queue policies of single priority levels; levels not listed use the model's default policy.</summary>
+    public IReadOnlyDictionary<int, QueuePolicyConfig> PriorityQueuePolicies { get; init; } = new Dictionary<int, QueuePolicyConfig>();
+
+    /// <summary>
+    /// Turbine's latency target in milliseconds; 0 turns latency-aware batching off. When set, the batcher learns
+    /// the cost of each batch size, waits only as long as the target allows, and refuses at once (503) a request
+    /// that it predicts cannot finish in time.
+    /// </summary>
+    public double MaxLatencyMilliseconds { get; init; }
+}
 
 /// <summary>An immutable, validated model configuration.</summary>
 public sealed record ModelConfig
@@ -79,7 +109,7 @@ public sealed record ModelConfig
     /// <summary>Which versions are served.</summary>
     public VersionPolicy VersionPolicy { get; init; } = VersionPolicy.Default;
 
-    /// <summary>Queue timeouts.</summary>
+    /// <summary>The default queue policy: timeouts, and the bound of each priority level unless it names its own.</summary>
     public QueuePolicyConfig QueuePolicy { get; init; } = QueuePolicyConfig.None;
 
     /// <summary>Dynamic batching, or null to run each request on its own.</summary>

@@ -137,15 +137,33 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Dynamic_batching_without_max_batch_size_is_a_config_error()
+    public void Scheduling_options_out_of_range_are_all_reported()
     {
-        _gated.Files.Add("bad", SampleModels.Identity(DataType.Int32, 2, 2), """{ "max_batch_size": 0, "dynamic_batching": { "preferred_batch_size": [0, 9], "max_queue_delay_microseconds": -1 } }""");
+        _gated.Files.Add("bad", SampleModels.Identity(DataType.Int32, 2, 2), """
+            {
+              "max_batch_size": 0,
+              "dynamic_batching": {
+                "preferred_batch_size": [0, 9], "max_queue_delay_microseconds": -1,
+                "priority_levels": 2, "default_priority_level": 3, "max_latency_ms": -5,
+                "priority_queue_policy": { "4": { "max_queue_size": -1 }, "top": {} }
+              }
+            }
+            """);
 
         var definition = new ModelRepository(_gated.Files.Root).Read("bad", _gated.Backend);
 
-        Assert.Contains("'dynamic_batching' needs 'max_batch_size' >= 1", definition.Errors);
-        Assert.Contains(definition.Errors, e => e.Contains("preferred_batch_size' 9", StringComparison.Ordinal));
-        Assert.Contains(definition.Errors, e => e.Contains("max_queue_delay_microseconds", StringComparison.Ordinal));
+        Assert.Equal(
+            [
+                "'dynamic_batching.priority_queue_policy' has key 'top'; keys must be priority levels (1, 2, ...)",
+                "'dynamic_batching.preferred_batch_size' 0 must be between 1 and max_batch_size (0)",
+                "'dynamic_batching.preferred_batch_size' 9 must be between 1 and max_batch_size (0)",
+                "'dynamic_batching.max_queue_delay_microseconds' must be between 0 and 10000000, got -1",
+                "'dynamic_batching.default_priority_level' must be between 1 and priority_levels (2), got 3",
+                "'dynamic_batching.priority_queue_policy' names level 4; levels run from 1 to priority_levels (2)",
+                "'dynamic_batching.priority_queue_policy.4.max_queue_size' must be >= 0",
+                "'dynamic_batching.max_latency_ms' must be between 0 and 600000, got -5",
+            ],
+            definition.Errors);
     }
 
     private async Task<InferenceResult> InferAsync(string model, Tensor input)

@@ -1,15 +1,32 @@
+using System.Collections.Concurrent;
 using Turbine.Onnx;
 
 namespace Turbine.Core.Tests;
 
-/// <summary>The real ONNX backend behind a gate, so tests can let requests pile up and batch deterministically.</summary>
+/// <summary>
+/// The real ONNX backend behind a gate, so tests can let requests pile up and batch deterministically. It also
+/// records what each run received and can charge each run a cost on the test's fake clock.
+/// </summary>
 internal sealed class GatedBackend : IModelBackend
 {
     private readonly OnnxBackend _inner = new();
 
     public ManualResetEventSlim Gate { get; } = new(initialState: true);
 
+    /// <summary>Released when a run starts, before it waits at the gate.</summary>
     public SemaphoreSlim Entered { get; } = new(0, int.MaxValue);
+
+    /// <summary>Released when a run has finished.</summary>
+    public SemaphoreSlim Exited { get; } = new(0, int.MaxValue);
+
+    /// <summary>Which runs wait at the gate; all of them when null.</summary>
+    public Func<IReadOnlyList<Tensor>, bool>? Holds { get; set; }
+
+    /// <summary>Called at each run with its batch rows, e.g. to move a fake clock as if the run took time.</summary>
+    public Action<long>? Cost { get; set; }
+
+    /// <summary>The INT32 inputs of each run, in the order the runs started.</summary>
+    public ConcurrentQueue<int[]> Runs { get; } = new();
 
     public string Name => _inner.Name;
 
@@ -23,9 +40,21 @@ internal sealed class GatedBackend : IModelBackend
     {
         public InferenceError? Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
         {
+            if (inputs[0].DataType == DataType.Int32)
+            {
+                backend.Runs.Enqueue(inputs[0].ToArray<int>());
+            }
+
             backend.Entered.Release();
-            backend.Gate.Wait(); // holds the worker (a synchronous model run) until the test opens the gate
-            return inner.Run(inputs, outputs, results);
+            if (backend.Holds?.Invoke(inputs) ?? true)
+            {
+                backend.Gate.Wait(); // holds the worker (a synchronous model run) until the test opens the gate
+            }
+
+            backend.Cost?.Invoke(inputs[0].Shape.Length > 0 ? inputs[0].Shape[0] : 1);
+            var error = inner.Run(inputs, outputs, results);
+            backend.Exited.Release();
+            return error;
         }
 
         public void Dispose() => inner.Dispose();

@@ -31,7 +31,7 @@ internal sealed class GatedModels : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="first"/> on the thread pool and returns once the worker is held inside its run.</summary>
-    public async Task<Task<InferenceResult>> HoldWorkerAsync(Func<Task<InferenceResult>> first)
+    public async Task<Task<T>> HoldWorkerAsync<T>(Func<Task<T>> first)
     {
         while (Backend.Entered.Wait(0))
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Turbine.Core.Execution.Scheduling;
 
 namespace Turbine.Core.Execution;
 

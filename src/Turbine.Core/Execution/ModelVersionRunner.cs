@@ -1,21 +1,28 @@
 using System.Threading.Channels;
 
+using Turbine.Core.Execution.Scheduling;
+
 namespace Turbine.Core.Execution;
 
 /// <summary>
-/// Serves one model version: a bounded queue feeding one long-running worker loop per model instance. A full
-/// queue refuses at once (no unbounded waiting); a request cancelled while queued is dropped before it runs.
-/// With dynamic batching, compatible queued requests run together as one batch.
+/// Serves one model version: a bounded priority queue feeding one long-running worker loop per model instance. A
+/// full queue refuses at once (no unbounded waiting); a request whose caller gives up leaves the queue at once; an
+/// expired one is dropped before it runs. With dynamic batching, compatible queued requests run as one batch.
 /// </summary>
 internal sealed class ModelVersionRunner : IAsyncDisposable
 {
-    private readonly Channel<WorkItem> _queue;
+    private readonly RequestQueue _queue;
     private readonly IModelInstance[] _instances;
     private readonly Task[] _workers;
     private readonly TimeProvider _time;
     private readonly DynamicBatchingConfig? _batching;
     private readonly long _targetRows;
-    private volatile bool _closing;
+    private readonly int _priorityLevels;
+    private readonly int _defaultPriority;
+    private readonly LatencyTarget? _latency;
+    private readonly ResponseSequencer? _sequencer;
+    private int _busyInstances;
+    private int _executingRequests;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
     {
@@ -24,14 +31,19 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _instances = instances;
         _time = time;
-        _batching = config.MaxBatchSize > 0 ? config.DynamicBatching : null;
-        _targetRows = _batching is { PreferredBatchSizes.Count: > 0 } ? _batching.PreferredBatchSizes.Max() : config.MaxBatchSize;
-        _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(config.MaxQueueSize)
+        var scheduling = config.DynamicBatching;
+        _batching = config.MaxBatchSize > 0 ? scheduling : null;
+        _targetRows = _batching is { PreferredBatchSizes.Count: > 0 } ? _batching.PreferredBatchSizes.Max() : Math.Max(1, config.MaxBatchSize);
+        _priorityLevels = Math.Max(1, scheduling?.PriorityLevels ?? 0);
+        _defaultPriority = scheduling is { DefaultPriorityLevel: > 0 } ? scheduling.DefaultPriorityLevel : _priorityLevels;
+        if (scheduling is { MaxLatencyMilliseconds: > 0 })
         {
-            SingleWriter = false,
-            SingleReader = instances.Length == 1,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+            _latency = new LatencyTarget(scheduling.MaxLatencyMilliseconds, time.TimestampFrequency, instances.Length, _targetRows);
+        }
+
+        // With one instance batches finish in the order they were taken anyway.
+        _sequencer = scheduling is { PreserveOrdering: true } && instances.Length > 1 ? new ResponseSequencer() : null;
+        _queue = new RequestQueue(config.MaxQueueSize, LevelPolicies(config, _priorityLevels), time);
         _workers = new Task[instances.Length];
         for (var i = 0; i < instances.Length; i++)
         {
@@ -48,29 +60,53 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
     public ModelStatistics Statistics { get; } = new();
 
+    /// <summary>Requests waiting in the queue now.</summary>
+    public int QueuedRequests => _queue.Count;
+
+    /// <summary>Requests inside a model execution now.</summary>
+    public int ExecutingRequests => Volatile.Read(ref _executingRequests);
+
     public ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
         var now = _time.GetTimestamp();
-        var item = new WorkItem(request, validated, now, ExpiresAt(request, now), cancellationToken);
-        item.AnswerOnCancellation();
-        if (!_queue.Writer.TryWrite(item))
+        var level = LevelOf(request);
+        var item = new WorkItem(request, validated, now, cancellationToken)
         {
-            item.Cancellation.Dispose();
-            // A full queue is "unavailable, retry later" (503 + Retry-After, gRPC UNAVAILABLE), as Triton answers it.
-            var message = _closing
-                ? $"model '{Config.Name}' version {VersionText} is unloading"
-                : $"model '{Config.Name}' version {VersionText} queue is full ({Config.MaxQueueSize} requests); retry later";
-            return ValueTask.FromResult(InferenceResult.Failed(StatusCode.Unavailable, message));
+            Runner = this,
+            Level = level,
+            ExpiresAt = ExpiresAt(_queue.PolicyOf(level), request, now),
+            AnswerBy = _latency is null ? long.MaxValue : now + _latency.Ticks,
+        };
+
+        if (_latency is not null && !_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), out var predicted))
+        {
+            return Refuse($"model '{Config.Name}' version {VersionText} cannot answer within its latency target of {_latency.Milliseconds} ms " +
+                $"(about {_time.GetElapsedTime(0, predicted).TotalMilliseconds:F0} ms of work is ahead); retry later");
         }
 
-        return new ValueTask<InferenceResult>(item.Completion.Task);
+        // Registered before the item is visible to the workers, so a worker that takes it can always dispose it.
+        item.Cancellation = cancellationToken.Register(static state => ((WorkItem)state!).Runner.OnCallerGaveUp((WorkItem)state!), item);
+        var outcome = _queue.TryEnqueue(item);
+        if (outcome == EnqueueOutcome.Queued)
+        {
+            return new ValueTask<InferenceResult>(item.Completion.Task);
+        }
+
+        item.Cancellation.Dispose();
+        // A full queue is "unavailable, retry later" (503 + Retry-After, gRPC UNAVAILABLE), as Triton answers it.
+        return Refuse(outcome switch
+        {
+            EnqueueOutcome.Closed => $"model '{Config.Name}' version {VersionText} is unloading",
+            EnqueueOutcome.LevelQueueFull => $"model '{Config.Name}' version {VersionText} queue for priority level {level + 1} is full " +
+                $"({_queue.PolicyOf(level).MaxQueueSize} requests); retry later",
+            _ => $"model '{Config.Name}' version {VersionText} queue is full ({Config.MaxQueueSize} requests); retry later",
+        });
     }
 
     /// <summary>Stops taking requests, lets queued ones finish, then releases the instances.</summary>
     public async ValueTask DisposeAsync()
     {
-        _closing = true;
-        _queue.Writer.TryComplete();
+        _queue.Close();
         await Task.WhenAll(_workers);
         foreach (var instance in _instances)
         {
@@ -78,18 +114,35 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         }
     }
 
+    private ValueTask<InferenceResult> Refuse(string message)
+    {
+        Statistics.Fail.Record(0);
+        return ValueTask.FromResult(InferenceResult.Failed(StatusCode.Unavailable, message));
+    }
+
+    /// <summary>The caller gave up: if the request is still queued, it leaves the queue and its caller is answered now.</summary>
+    private void OnCallerGaveUp(WorkItem item)
+    {
+        if (_queue.TryRemove(item))
+        {
+            Statistics.Fail.Record(Nanoseconds(item.EnqueuedAt, _time.GetTimestamp()));
+            item.Completion.TrySetResult(InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled while queued"));
+        }
+    }
+
     /// <summary>
-    /// One loop per instance: take the oldest request, let compatible ones join it (dynamic batching), run the
+    /// One loop per instance: take the next request, let compatible ones join it (dynamic batching), run the
     /// batch, answer each request. A request that cannot join is carried over to start the next batch.
     /// </summary>
     private async Task WorkerLoopAsync(IModelInstance instance)
     {
+        using var waiter = new QueueWaiter(_queue, _time);
         var batch = new List<WorkItem>();
         var results = new List<Tensor>();
         WorkItem? carried = null;
         while (true)
         {
-            var first = carried ?? await ReadAsync();
+            var first = carried ?? await NextAsync(waiter);
             carried = null;
             if (first is null)
             {
@@ -105,39 +158,46 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
             batch.Add(first);
             if (_batching is not null)
             {
-                carried = await GatherAsync(batch);
+                carried = await GatherAsync(batch, waiter);
             }
 
+            Interlocked.Increment(ref _busyInstances);
+            Interlocked.Add(ref _executingRequests, batch.Count);
             Execute(instance, batch, results);
+            Interlocked.Add(ref _executingRequests, -batch.Count);
+            Interlocked.Decrement(ref _busyInstances);
         }
     }
 
-    private async ValueTask<WorkItem?> ReadAsync()
+    private async ValueTask<WorkItem?> NextAsync(QueueWaiter waiter)
     {
-        while (await _queue.Reader.WaitToReadAsync())
+        while (true)
         {
-            if (_queue.Reader.TryRead(out var item))
+            if (_queue.TryDequeue(out var item))
             {
                 return item;
             }
-        }
 
-        return null;
+            if (!await _queue.WaitAsync(waiter, Timeout.InfiniteTimeSpan))
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>
-    /// Adds queued requests to <paramref name="batch"/> until it reaches the target size, waiting at most the
-    /// configured queue delay (counted from when the first request arrived) for more to come.
+    /// Adds queued requests to <paramref name="batch"/> until it reaches the target size, waiting for more to come
+    /// until the batch must start: the configured queue delay, or what the latency target leaves.
     /// </summary>
-    /// <returns>A request that was read but cannot join this batch, or null.</returns>
-    private async ValueTask<WorkItem?> GatherAsync(List<WorkItem> batch)
+    /// <returns>A request that was taken but cannot join this batch, or null.</returns>
+    private async ValueTask<WorkItem?> GatherAsync(List<WorkItem> batch, QueueWaiter waiter)
     {
         var first = batch[0];
         var rows = first.Validated.BatchSize;
-        var deadline = first.EnqueuedAt + (long)(_batching!.MaxQueueDelayMicroseconds * _time.TimestampFrequency / 1_000_000.0);
+        var startBy = StartBy(first);
         while (rows < _targetRows)
         {
-            while (rows < _targetRows && _queue.Reader.TryRead(out var next))
+            while (rows < _targetRows && _queue.TryDequeue(out var next))
             {
                 if (DropIfStale(next))
                 {
@@ -153,8 +213,8 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
                 rows += next.Validated.BatchSize;
             }
 
-            var remaining = deadline - _time.GetTimestamp();
-            if (rows >= _targetRows || remaining <= 0 || !await WaitForMoreAsync(TimeSpan.FromSeconds((double)remaining / _time.TimestampFrequency)))
+            var remaining = startBy - _time.GetTimestamp();
+            if (rows >= _targetRows || remaining <= 0 || !await _queue.WaitAsync(waiter, _time.GetElapsedTime(0, remaining)))
             {
                 return null;
             }
@@ -163,24 +223,43 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Waits until a request is queued (true) or the time is up or the queue completes (false).</summary>
-    private async ValueTask<bool> WaitForMoreAsync(TimeSpan timeout)
+    private long StartBy(WorkItem first)
     {
-        using var timer = new CancellationTokenSource(timeout, _time);
-        try
+        var byDelay = first.EnqueuedAt + (long)(_batching!.MaxQueueDelayMicroseconds * _time.TimestampFrequency / 1_000_000.0);
+        if (_latency?.StartBy(first.EnqueuedAt) is not { } byTarget)
         {
-            return await _queue.Reader.WaitToReadAsync(timer.Token);
+            return byDelay;
         }
-        catch (OperationCanceledException)
+
+        return _batching.MaxQueueDelayMicroseconds > 0 ? Math.Min(byDelay, byTarget) : byTarget;
+    }
+
+    /// <summary>The level a request asked for; 0, none or one out of range means the default (as Triton does).</summary>
+    private int LevelOf(InferenceRequest request)
+    {
+        if (_priorityLevels == 1)
         {
-            return false;
+            return 0;
         }
+
+        var priority = request.Parameters?.TryGetValue("priority", out var value) == true && value is long asked ? asked : 0;
+        return (priority < 1 || priority > _priorityLevels ? _defaultPriority : (int)priority) - 1;
+    }
+
+    private static QueuePolicyConfig[] LevelPolicies(ModelConfig config, int levels)
+    {
+        var policies = new QueuePolicyConfig[levels];
+        for (var level = 1; level <= levels; level++)
+        {
+            policies[level - 1] = config.DynamicBatching?.PriorityQueuePolicies.GetValueOrDefault(level) ?? config.QueuePolicy;
+        }
+
+        return policies;
     }
 
     /// <summary>The queue timeout: the request's own <c>timeout</c> parameter (microseconds) when the policy allows it, else the default.</summary>
-    private long ExpiresAt(InferenceRequest request, long now)
+    private long ExpiresAt(QueuePolicyConfig policy, InferenceRequest request, long now)
     {
-        var policy = Config.QueuePolicy;
         var microseconds = policy.DefaultTimeoutMicroseconds;
         if (policy.AllowTimeoutOverride && request.Parameters?.TryGetValue("timeout", out var value) == true && value is long requested and > 0)
         {
@@ -190,21 +269,32 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         return microseconds <= 0 ? long.MaxValue : now + (long)(microseconds * (_time.TimestampFrequency / 1_000_000.0));
     }
 
-    /// <summary>Answers a request that was cancelled, or whose queue timeout passed under a REJECT policy, without running it.</summary>
+    /// <summary>
+    /// Answers, without running it, a request taken from the queue that was cancelled, expired under a REJECT
+    /// policy, or can no longer make the latency target.
+    /// </summary>
     private bool DropIfStale(WorkItem item)
     {
-        // From here on only the worker answers this request: its caller cannot be released early any more, so the
-        // caller keeps the input buffers alive while the model reads them.
+        // From here on only the worker answers this request, so its caller keeps the input buffers alive while the
+        // model reads them.
         item.Cancellation.Dispose();
-        if (item.CancellationToken.IsCancellationRequested || item.Completion.Task.IsCompleted)
+        var now = _time.GetTimestamp();
+        if (item.CancellationToken.IsCancellationRequested)
         {
-            Complete(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
+            Finish(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
             return true;
         }
 
-        if (Config.QueuePolicy.RejectOnTimeout && _time.GetTimestamp() > item.ExpiresAt)
+        if (_queue.PolicyOf(item.Level).RejectOnTimeout && now > item.ExpiresAt)
         {
-            Complete(item, InferenceResult.Failed(StatusCode.DeadlineExceeded, "Request timeout expired"));
+            Finish(item, InferenceResult.Failed(StatusCode.DeadlineExceeded, "Request timeout expired"));
+            return true;
+        }
+
+        if (_latency?.IsHopeless(item, now) == true)
+        {
+            Finish(item, InferenceResult.Failed(StatusCode.Unavailable,
+                $"model '{Config.Name}' version {VersionText} could not answer within its latency target of {_latency.Milliseconds} ms; retry later"));
             return true;
         }
 
@@ -259,13 +349,14 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
             foreach (var item in batch)
             {
-                Complete(item, InferenceResult.Failed(error));
+                Finish(item, InferenceResult.Failed(error));
             }
 
             return;
         }
 
         var finished = _time.GetTimestamp();
+        _latency?.Costs.Record(rows, finished - started);
         Statistics.RecordExecution(rows, Nanoseconds(started, assembled), Nanoseconds(assembled, ran), Nanoseconds(ran, finished), _time.GetUtcNow().ToUnixTimeMilliseconds());
         for (var k = 0; k < batch.Count; k++)
         {
@@ -273,7 +364,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
             var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = item.Request.Id };
             response.Outputs.AddRange(perRequest[k]);
             response.OutputBinary.AddRange(item.Validated.OutputBinary);
-            Complete(item, new InferenceResult(response, null));
+            Finish(item, new InferenceResult(response, null));
         }
     }
 
@@ -291,14 +382,26 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         }
     }
 
-    private void Complete(WorkItem item, InferenceResult result)
+    /// <summary>Records the request's outcome and answers it, in order when ordering is preserved.</summary>
+    private void Finish(WorkItem item, InferenceResult result)
     {
-        item.Cancellation.Dispose();
         var total = Nanoseconds(item.EnqueuedAt, _time.GetTimestamp());
         (result.Error is null ? Statistics.Success : Statistics.Fail).Record(total);
+        if (_sequencer is null)
+        {
+            Deliver(item, result);
+        }
+        else
+        {
+            _sequencer.Release(item, result, Deliver);
+        }
+    }
+
+    private static void Deliver(WorkItem item, InferenceResult result)
+    {
         if (!item.Completion.TrySetResult(result))
         {
-            result.Response?.Dispose(); // the caller gave up and was answered already
+            result.Response?.Dispose();
         }
     }
 

@@ -208,38 +208,77 @@ internal static class ModelConfigReader
 
         const string Where = "dynamic_batching";
         var preferred = Longs(section, "preferred_batch_size", errors, Where) ?? [];
-        return new DynamicBatchingConfig(
-            preferred.Select(p => (int)Math.Clamp(p, int.MinValue, int.MaxValue)).ToArray(),
-            Int(section, "max_queue_delay_microseconds", errors, Where) ?? 0,
-            Bool(section, "preserve_ordering", errors, Where) ?? false);
+        return new DynamicBatchingConfig
+        {
+            PreferredBatchSizes = preferred.Select(p => (int)Math.Clamp(p, int.MinValue, int.MaxValue)).ToArray(),
+            MaxQueueDelayMicroseconds = Long(section, "max_queue_delay_microseconds", errors, Where) ?? 0,
+            PreserveOrdering = Bool(section, "preserve_ordering", errors, Where) ?? false,
+            PriorityLevels = Int(section, "priority_levels", errors, Where) ?? 0,
+            DefaultPriorityLevel = Int(section, "default_priority_level", errors, Where) ?? 0,
+            PriorityQueuePolicies = PriorityQueuePolicies(section, errors),
+            MaxLatencyMilliseconds = Double(section, "max_latency_ms", errors, Where) ?? 0,
+        };
     }
 
     /// <summary>Triton keeps the queue policy inside <c>dynamic_batching.default_queue_policy</c>; so does Turbine.</summary>
-    private static QueuePolicyConfig? QueuePolicy(JsonElement root, List<string> errors)
+    private static QueuePolicyConfig? QueuePolicy(JsonElement root, List<string> errors) =>
+        root.TryGetProperty("dynamic_batching", out var batching) && batching.ValueKind == JsonValueKind.Object &&
+        batching.TryGetProperty("default_queue_policy", out var policy)
+            ? QueuePolicy(policy, "dynamic_batching.default_queue_policy", errors)
+            : null;
+
+    /// <summary><c>priority_queue_policy</c>: a map from priority level (a string key, as JSON objects have) to a queue policy.</summary>
+    private static Dictionary<int, QueuePolicyConfig> PriorityQueuePolicies(JsonElement batching, List<string> errors)
     {
-        if (!root.TryGetProperty("dynamic_batching", out var batching) || batching.ValueKind != JsonValueKind.Object ||
-            !batching.TryGetProperty("default_queue_policy", out var policy))
+        var policies = new Dictionary<int, QueuePolicyConfig>();
+        if (!batching.TryGetProperty("priority_queue_policy", out var map))
         {
-            return null;
+            return policies;
         }
 
-        const string Where = "dynamic_batching.default_queue_policy";
+        const string Where = "dynamic_batching.priority_queue_policy";
+        if (map.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"'{Where}' must be an object keyed by priority level");
+            return policies;
+        }
+
+        foreach (var entry in map.EnumerateObject())
+        {
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var level))
+            {
+                errors.Add($"'{Where}' has key '{entry.Name}'; keys must be priority levels (1, 2, ...)");
+                continue;
+            }
+
+            if (QueuePolicy(entry.Value, $"{Where}.{entry.Name}", errors) is { } policy)
+            {
+                policies[level] = policy;
+            }
+        }
+
+        return policies;
+    }
+
+    private static QueuePolicyConfig? QueuePolicy(JsonElement policy, string where, List<string> errors)
+    {
         if (policy.ValueKind != JsonValueKind.Object)
         {
-            errors.Add($"'{Where}' must be an object");
+            errors.Add($"'{where}' must be an object");
             return null;
         }
 
-        var action = String(policy, "timeout_action", errors, Where) ?? "REJECT";
+        var action = String(policy, "timeout_action", errors, where) ?? "REJECT";
         if (action is not "REJECT" and not "DELAY")
         {
-            errors.Add($"'{Where}.timeout_action' '{action}' is not REJECT or DELAY");
+            errors.Add($"'{where}.timeout_action' '{action}' is not REJECT or DELAY");
         }
 
         return new QueuePolicyConfig(
-            Long(policy, "default_timeout_microseconds", errors, Where) ?? 0,
-            Bool(policy, "allow_timeout_override", errors, Where) ?? false,
-            action != "DELAY");
+            Long(policy, "default_timeout_microseconds", errors, where) ?? 0,
+            Bool(policy, "allow_timeout_override", errors, where) ?? false,
+            action != "DELAY",
+            Int(policy, "max_queue_size", errors, where) ?? 0);
     }
 
     private static VersionPolicy? Policy(JsonElement root, List<string> errors)
@@ -314,6 +353,22 @@ internal static class ModelConfigReader
         }
 
         errors.Add($"'{Path(where, property)}' must be an integer");
+        return null;
+    }
+
+    private static double? Double(JsonElement obj, string property, List<string> errors, string where)
+    {
+        if (!obj.TryGetProperty(property, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number))
+        {
+            return number;
+        }
+
+        errors.Add($"'{Path(where, property)}' must be a number");
         return null;
     }
 

@@ -3,6 +3,9 @@ namespace Turbine.Core.Repository;
 /// <summary>Checks a completed configuration against itself and the model file; reports every error, not the first.</summary>
 internal static class ModelConfigValidator
 {
+    /// <summary>Each level is a queue that the scheduler scans; a handful is what real deployments use.</summary>
+    private const int MaxPriorityLevels = 100;
+
     private static readonly string[] OptimizationLevels = ["disabled", "none", "basic", "extended", "layout", "all"];
     private static readonly string[] Providers = ["cpu", "cuda", "tensorrt"];
 
@@ -165,16 +168,13 @@ internal static class ModelConfigValidator
 
     private static void ValidateBatching(ModelConfig config, List<string> errors)
     {
+        ValidateQueuePolicy(config.QueuePolicy, "dynamic_batching.default_queue_policy", errors);
         if (config.DynamicBatching is not { } batching)
         {
             return;
         }
 
-        if (config.MaxBatchSize < 1)
-        {
-            errors.Add("'dynamic_batching' needs 'max_batch_size' >= 1");
-        }
-
+        // Without max_batch_size the section still schedules (priorities, queue policies); it just never batches.
         foreach (var size in batching.PreferredBatchSizes)
         {
             if (size < 1 || size > config.MaxBatchSize)
@@ -183,14 +183,46 @@ internal static class ModelConfigValidator
             }
         }
 
-        if (config.QueuePolicy.DefaultTimeoutMicroseconds < 0)
-        {
-            errors.Add("'dynamic_batching.default_queue_policy.default_timeout_microseconds' must be >= 0");
-        }
-
         if (batching.MaxQueueDelayMicroseconds is < 0 or > 10_000_000)
         {
             errors.Add($"'dynamic_batching.max_queue_delay_microseconds' must be between 0 and 10000000, got {batching.MaxQueueDelayMicroseconds}");
+        }
+
+        if (batching.PriorityLevels is < 0 or > MaxPriorityLevels)
+        {
+            errors.Add($"'dynamic_batching.priority_levels' must be between 0 and {MaxPriorityLevels}, got {batching.PriorityLevels}");
+        }
+        else if (batching.DefaultPriorityLevel < 0 || batching.DefaultPriorityLevel > batching.PriorityLevels)
+        {
+            errors.Add($"'dynamic_batching.default_priority_level' must be between 1 and priority_levels ({batching.PriorityLevels}), got {batching.DefaultPriorityLevel}");
+        }
+
+        foreach (var (level, policy) in batching.PriorityQueuePolicies)
+        {
+            if (level < 1 || level > batching.PriorityLevels)
+            {
+                errors.Add($"'dynamic_batching.priority_queue_policy' names level {level}; levels run from 1 to priority_levels ({batching.PriorityLevels})");
+            }
+
+            ValidateQueuePolicy(policy, $"dynamic_batching.priority_queue_policy.{level}", errors);
+        }
+
+        if (batching.MaxLatencyMilliseconds is < 0 or > 600_000)
+        {
+            errors.Add($"'dynamic_batching.max_latency_ms' must be between 0 and 600000, got {batching.MaxLatencyMilliseconds}");
+        }
+    }
+
+    private static void ValidateQueuePolicy(QueuePolicyConfig policy, string where, List<string> errors)
+    {
+        if (policy.DefaultTimeoutMicroseconds < 0)
+        {
+            errors.Add($"'{where}.default_timeout_microseconds' must be >= 0");
+        }
+
+        if (policy.MaxQueueSize < 0)
+        {
+            errors.Add($"'{where}.max_queue_size' must be >= 0");
         }
     }
 

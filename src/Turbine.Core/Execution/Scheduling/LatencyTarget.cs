@@ -1,0 +1,62 @@
+namespace Turbine.Core.Execution.Scheduling;
+
+/// <summary>
+/// Latency-aware batching (<c>dynamic_batching.max_latency_ms</c>): from what batches cost lately, decides how long a
+/// forming batch may wait, and refuses at once the requests that the queue ahead of them would make late, instead
+/// of letting them time out after waiting.
+/// </summary>
+internal sealed class LatencyTarget
+{
+    private readonly int _instances;
+    private readonly long _batchRows;
+
+    /// <param name="milliseconds">The target: time from arrival to answer.</param>
+    /// <param name="timestampFrequency">Ticks per second of the scheduler's clock.</param>
+    /// <param name="instances">Instances that run batches side by side.</param>
+    /// <param name="batchRows">The batch size the scheduler aims for.</param>
+    public LatencyTarget(double milliseconds, long timestampFrequency, int instances, long batchRows)
+    {
+        Milliseconds = milliseconds;
+        Ticks = (long)(milliseconds * timestampFrequency / 1000.0);
+        _instances = instances;
+        _batchRows = batchRows;
+    }
+
+    public double Milliseconds { get; }
+
+    /// <summary>The target in timestamp ticks.</summary>
+    public long Ticks { get; }
+
+    public BatchCostModel Costs { get; } = new();
+
+    /// <summary>
+    /// Predicts when a request of <paramref name="rows"/> rows, queued behind <paramref name="queuedRows"/> rows, would
+    /// be answered: the batches ahead are shared among the instances, one more round when all instances are busy.
+    /// False only when a prediction exists and it misses the target.
+    /// </summary>
+    public bool CanAdmit(long queuedRows, long rows, int busyInstances, out long predictedTicks)
+    {
+        if (!Costs.TryEstimate(_batchRows, out var batchTicks))
+        {
+            predictedTicks = 0;
+            return true; // nothing learned yet: admit, and learn from it
+        }
+
+        var batches = (queuedRows + rows + _batchRows - 1) / _batchRows;
+        var rounds = ((batches + _instances - 1) / _instances) + (busyInstances >= _instances ? 1 : 0);
+        predictedTicks = rounds * batchTicks;
+        return predictedTicks <= Ticks;
+    }
+
+    /// <summary>
+    /// The latest moment a forming batch may start and still answer its oldest request in time: the target less the
+    /// cost of a full batch, and less one more in case the instance that takes it next is still busy. Null before
+    /// anything is learned.
+    /// </summary>
+    public long? StartBy(long oldestEnqueuedAt) =>
+        Costs.TryEstimate(_batchRows, out var batchTicks) ? oldestEnqueuedAt + Ticks - (2 * batchTicks) : null;
+
+    /// <summary>Whether a request about to run can no longer make its target (it would be answered late).</summary>
+    public bool IsHopeless(WorkItem item, long now) =>
+        Costs.TryEstimate(item.Validated.BatchSize, out var ticks) && now + ticks > item.AnswerBy;
+}

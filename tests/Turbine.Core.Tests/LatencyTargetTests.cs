@@ -1,0 +1,95 @@
+using Turbine.Core.Execution;
+using Turbine.Onnx.Graph;
+
+namespace Turbine.Core.Tests;
+
+/// <summary>
+/// Latency-aware batching (max_latency_ms): each run costs 10 ms on the fake clock, so after warm-up the scheduler
+/// knows a batch takes 10 ms and can be checked against the 50 ms target exactly.
+/// </summary>
+public sealed class LatencyTargetTests : IAsyncLifetime
+{
+    private static readonly TimeSpan RunCost = TimeSpan.FromMilliseconds(10);
+    private readonly GatedModels _gated = new();
+
+    public async Task InitializeAsync()
+    {
+        _gated.Files.Add("target", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 4, "dynamic_batching": { "max_latency_ms": 50 } }""");
+        await _gated.LoadAsync();
+        _gated.Backend.Cost = _ => _gated.Time.Advance(RunCost);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Null((await InferAsync(i)).Error); // alone each time: the batcher has learned nothing yet, so it does not wait
+        }
+    }
+
+    public async Task DisposeAsync() => await _gated.DisposeAsync();
+
+    [Fact]
+    public async Task A_request_that_the_queue_ahead_would_make_late_is_refused_at_once()
+    {
+        var blocker = await HoldWorkerAsync();
+
+        // 10 ms a batch of 4, one batch running: 16 queued requests are 4 more batches, answered at 50 ms; a 17th is not.
+        var admitted = Enumerable.Range(1, 16).Select(i => InferAsync(i)).ToArray();
+        var refused = InferAsync(17);
+
+        Assert.True(refused.IsCompleted);
+        Assert.Equal(
+            new InferenceError(StatusCode.Unavailable, "model 'target' version 1 cannot answer within its latency target of 50 ms (about 60 ms of work is ahead); retry later"),
+            (await refused).Error);
+        _gated.Backend.Gate.Set();
+        await blocker;
+        Assert.All(await Task.WhenAll(admitted), answer => Assert.Null(answer.Error));
+    }
+
+    [Fact]
+    public async Task A_queued_request_that_can_no_longer_make_the_target_is_refused_without_running()
+    {
+        var blocker = await HoldWorkerAsync();
+        var late = InferAsync(7);
+
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(45)); // 45 ms queued + 10 ms blocker + 10 ms own run > 50 ms
+        _gated.Backend.Gate.Set();
+
+        await blocker;
+        Assert.Equal(
+            new InferenceError(StatusCode.Unavailable, "model 'target' version 1 could not answer within its latency target of 50 ms; retry later"),
+            (await late).Error);
+        Assert.DoesNotContain(_gated.Backend.Runs, run => run[0] == 7);
+    }
+
+    [Fact]
+    public async Task A_lone_request_waits_for_company_only_as_long_as_the_target_allows()
+    {
+        while (_gated.Backend.Entered.Wait(0))
+        {
+            // forget the warm-up runs
+        }
+
+        var lone = InferAsync(1);
+
+        // 50 ms target, less a full batch (10 ms), less one more in case the instance is busy: it may wait 30 ms.
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(29));
+        Assert.False(_gated.Backend.Entered.Wait(0));
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Null((await lone).Error);
+    }
+
+    /// <summary>Holds the worker inside a run of a full batch (4 rows), which has nothing to wait for.</summary>
+    private Task<Task<Answer>> HoldWorkerAsync() => _gated.HoldWorkerAsync(() => InferAsync(100, rows: 4));
+
+    private async Task<Answer> InferAsync(int value) => await InferAsync(value, rows: 1);
+
+    private async Task<Answer> InferAsync(int value, int rows)
+    {
+        using var request = new InferenceRequest { ModelName = "target" };
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [rows, 1], Enumerable.Repeat(value, rows).ToArray()));
+        var result = await _gated.Inference.InferAsync(request, CancellationToken.None);
+        result.Response?.Dispose();
+        return new Answer(result.Error);
+    }
+
+    private sealed record Answer(InferenceError? Error);
+}
