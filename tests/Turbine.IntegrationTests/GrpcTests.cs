@@ -50,6 +50,9 @@ public sealed class GrpcTests(ServerFixture fixture) : IDisposable
         Assert.Equal("all", response.Config.Parameters["graph_optimization_level"].StringValue);
         Assert.Equal(100UL, response.Config.DynamicBatching.MaxQueueDelayMicroseconds);
         Assert.Equal([4], response.Config.DynamicBatching.PreferredBatchSize);
+        Assert.Equal(2UL, response.Config.DynamicBatching.PriorityLevels);
+        Assert.Equal(64U, response.Config.DynamicBatching.PriorityQueuePolicy[1].MaxQueueSize);
+        Assert.Equal(ModelQueuePolicy.Types.TimeoutAction.Delay, response.Config.DynamicBatching.PriorityQueuePolicy[1].TimeoutAction);
     }
 
     [Theory]

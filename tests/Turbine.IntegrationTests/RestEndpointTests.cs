@@ -63,6 +63,24 @@ public sealed class RestEndpointTests(ServerFixture fixture)
 
         Assert.Equal([4], batching.GetProperty("preferred_batch_size").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal(100, batching.GetProperty("max_queue_delay_microseconds").GetInt32());
+        Assert.Equal(2, batching.GetProperty("priority_levels").GetInt32());
+        var top = batching.GetProperty("priority_queue_policy").GetProperty("1");
+        Assert.Equal(64, top.GetProperty("max_queue_size").GetInt32());
+        Assert.Equal("DELAY", top.GetProperty("timeout_action").GetString());
+        Assert.Equal("REJECT", batching.GetProperty("default_queue_policy").GetProperty("timeout_action").GetString());
+    }
+
+    [Fact]
+    public async Task A_request_may_name_its_priority_in_the_parameters()
+    {
+        using var client = fixture.RestClient();
+        using var request = new InferenceRequest { ModelName = "simple", Parameters = new Dictionary<string, object> { ["priority"] = 1L, ["timeout"] = 1_000_000L } };
+        request.Inputs.Add(Tensor.FromArray("INPUT0", [1, 16], Enumerable.Repeat(2, 16).ToArray().AsSpan()));
+        request.Inputs.Add(Tensor.FromArray("INPUT1", [1, 16], Enumerable.Repeat(1, 16).ToArray().AsSpan()));
+
+        using var response = await client.InferAsync(request);
+
+        Assert.Equal(Enumerable.Repeat(3, 16), response.Outputs[0].ToArray<int>());
     }
 
     [Fact]

@@ -14,6 +14,17 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     private readonly TestRepository _repository = new();
 
+    /// <summary>Batching with two priority levels; level 1 has its own queue bound.</summary>
+    private const string SimpleConfig = """
+        {
+          "max_batch_size": 8,
+          "dynamic_batching": {
+            "preferred_batch_size": [4], "max_queue_delay_microseconds": 100,
+            "priority_levels": 2, "default_priority_level": 2, "priority_queue_policy": { "1": { "max_queue_size": 64, "timeout_action": "DELAY" } }
+          }
+        }
+        """;
+
     public TurbineServer Server { get; private set; } = null!;
 
     public string RepositoryRoot => _repository.Root;
@@ -38,7 +49,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _repository
-            .Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 8, "dynamic_batching": { "preferred_batch_size": [4], "max_queue_delay_microseconds": 100 } }""")
+            .Add("simple", SampleModels.AddSub(DataType.Int32, 16), SimpleConfig)
             .Add("mlp", SampleModels.Mlp())
             .Add("string_upper", DemoRepository.StringUpper())
             .Add("corrupt", [0x0A, 0x03, 0x01, 0x02])

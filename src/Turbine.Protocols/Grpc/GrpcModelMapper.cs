@@ -72,8 +72,15 @@ public static class GrpcModelMapper
             {
                 MaxQueueDelayMicroseconds = (ulong)batching.MaxQueueDelayMicroseconds,
                 PreserveOrdering = batching.PreserveOrdering,
+                PriorityLevels = (ulong)batching.PriorityLevels,
+                DefaultPriorityLevel = (ulong)batching.DefaultPriorityLevel,
+                DefaultQueuePolicy = QueuePolicy(config.QueuePolicy),
             };
             message.DynamicBatching.PreferredBatchSize.AddRange(batching.PreferredBatchSizes);
+            foreach (var (level, policy) in batching.PriorityQueuePolicies)
+            {
+                message.DynamicBatching.PriorityQueuePolicy[(ulong)level] = QueuePolicy(policy);
+            }
         }
 
         message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = ModelInstanceGroup.Types.Kind.Cpu });
@@ -84,6 +91,14 @@ public static class GrpcModelMapper
         message.Parameters["execution_providers"] = new ModelParameter { StringValue = string.Join(",", ort.ExecutionProviders) };
         return message;
     }
+
+    private static ModelQueuePolicy QueuePolicy(QueuePolicyConfig policy) => new()
+    {
+        TimeoutAction = policy.RejectOnTimeout ? ModelQueuePolicy.Types.TimeoutAction.Reject : ModelQueuePolicy.Types.TimeoutAction.Delay,
+        DefaultTimeoutMicroseconds = (ulong)policy.DefaultTimeoutMicroseconds,
+        AllowTimeoutOverride = policy.AllowTimeoutOverride,
+        MaxQueueSize = (uint)policy.MaxQueueSize,
+    };
 
     private static ModelVersionPolicy.Types.Specific Specific(long[] versions)
     {

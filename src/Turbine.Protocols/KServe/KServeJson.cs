@@ -114,11 +114,23 @@ public static class KServeJson
             WriteLongs(writer, "preferred_batch_size", batching.PreferredBatchSizes.Select(size => (long)size));
             writer.WriteNumber("max_queue_delay_microseconds"u8, batching.MaxQueueDelayMicroseconds);
             writer.WriteBoolean("preserve_ordering"u8, batching.PreserveOrdering);
-            writer.WriteStartObject("default_queue_policy"u8);
-            writer.WriteNumber("default_timeout_microseconds"u8, config.QueuePolicy.DefaultTimeoutMicroseconds);
-            writer.WriteString("timeout_action"u8, config.QueuePolicy.RejectOnTimeout ? "REJECT" : "DELAY");
-            writer.WriteBoolean("allow_timeout_override"u8, config.QueuePolicy.AllowTimeoutOverride);
+            writer.WriteNumber("priority_levels"u8, batching.PriorityLevels);
+            writer.WriteNumber("default_priority_level"u8, batching.DefaultPriorityLevel);
+            writer.WritePropertyName("default_queue_policy"u8);
+            WriteQueuePolicy(writer, config.QueuePolicy);
+            writer.WriteStartObject("priority_queue_policy"u8);
+            foreach (var (level, policy) in batching.PriorityQueuePolicies)
+            {
+                writer.WritePropertyName(level.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                WriteQueuePolicy(writer, policy);
+            }
+
             writer.WriteEndObject();
+            if (batching.MaxLatencyMilliseconds > 0)
+            {
+                writer.WriteNumber("max_latency_ms"u8, batching.MaxLatencyMilliseconds);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -158,6 +170,16 @@ public static class KServeJson
         }
 
         writer.WriteEndArray();
+    }
+
+    private static void WriteQueuePolicy(Utf8JsonWriter writer, QueuePolicyConfig policy)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("timeout_action"u8, policy.RejectOnTimeout ? "REJECT" : "DELAY");
+        writer.WriteNumber("default_timeout_microseconds"u8, policy.DefaultTimeoutMicroseconds);
+        writer.WriteBoolean("allow_timeout_override"u8, policy.AllowTimeoutOverride);
+        writer.WriteNumber("max_queue_size"u8, policy.MaxQueueSize);
+        writer.WriteEndObject();
     }
 
     private static void WriteLongs(Utf8JsonWriter writer, string property, IEnumerable<long> values)
