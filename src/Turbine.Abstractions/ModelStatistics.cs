@@ -2,11 +2,25 @@ using System.Collections.Concurrent;
 
 namespace Turbine;
 
-/// <summary>A count and the total nanoseconds spent, updated without locks.</summary>
+/// <summary>
+/// A count, the total nanoseconds spent and a histogram of the durations, updated without locks. The statistics
+/// endpoints report the count and total; the metrics endpoint also the histogram.
+/// </summary>
 public sealed class DurationCounter
 {
+    private static readonly long[] Bounds =
+    [
+        50_000, 100_000, 250_000, 500_000,
+        1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000, 100_000_000, 250_000_000, 500_000_000,
+        1_000_000_000, 2_500_000_000, 5_000_000_000, 10_000_000_000,
+    ];
+
+    private readonly long[] _buckets = new long[Bounds.Length + 1];
     private long _count;
     private long _nanoseconds;
+
+    /// <summary>Upper bounds of the histogram buckets in nanoseconds (50 µs to 10 s); a last bucket holds the rest.</summary>
+    public static ReadOnlySpan<long> BucketBounds => Bounds;
 
     /// <summary>How many times it was recorded.</summary>
     public long Count => Volatile.Read(ref _count);
@@ -14,11 +28,21 @@ public sealed class DurationCounter
     /// <summary>Total nanoseconds recorded.</summary>
     public long Nanoseconds => Volatile.Read(ref _nanoseconds);
 
+    /// <summary>How many durations fell in bucket <paramref name="index"/> (not cumulative); the last index is above every bound.</summary>
+    public long BucketCount(int index) => Volatile.Read(ref _buckets[index]);
+
     /// <summary>Adds one occurrence that took <paramref name="nanoseconds"/>.</summary>
     public void Record(long nanoseconds)
     {
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _nanoseconds, nanoseconds);
+        Interlocked.Increment(ref _buckets[BucketOf(nanoseconds)]);
+    }
+
+    private static int BucketOf(long nanoseconds)
+    {
+        var index = Array.BinarySearch(Bounds, nanoseconds);
+        return index >= 0 ? index : ~index; // a bound is inclusive ("le"), as Prometheus counts it
     }
 }
 

@@ -5,4 +5,6 @@ namespace Turbine;
 /// <param name="Version">The version.</param>
 /// <param name="ReadyVersions">All ready versions of the model, ascending.</param>
 /// <param name="Statistics">This version's statistics.</param>
-public sealed record ModelVersionInfo(ModelConfig Config, string Version, IReadOnlyList<string> ReadyVersions, ModelStatistics Statistics);
+/// <param name="QueuedRequests">Requests waiting in its queue when the info was taken.</param>
+/// <param name="ExecutingRequests">Requests inside a model execution when the info was taken.</param>
+public sealed record ModelVersionInfo(ModelConfig Config, string Version, IReadOnlyList<string> ReadyVersions, ModelStatistics Statistics, int QueuedRequests = 0, int ExecutingRequests = 0);

@@ -42,6 +42,22 @@ public sealed class SchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Queue_depth_and_in_flight_counts_follow_the_requests()
+    {
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync("prio", 0));
+        var queued = new[] { InferAsync("prio", 1), InferAsync("prio", 2, priority: 1) };
+
+        var held = Info("prio");
+        Assert.Equal((2, 1), (held.QueuedRequests, held.ExecutingRequests));
+
+        _gated.Backend.Gate.Set();
+        await Task.WhenAll([blocker, .. queued]);
+        var done = Info("prio");
+        Assert.Equal((0, 0), (done.QueuedRequests, done.ExecutingRequests));
+        Assert.Equal(3, done.Statistics.Success.Count);
+    }
+
+    [Fact]
     public async Task A_full_priority_level_refuses_at_once_while_other_levels_still_queue()
     {
         var blocker = await _gated.HoldWorkerAsync(() => InferAsync("prio", 0));
@@ -113,6 +129,12 @@ public sealed class SchedulingTests : IAsyncLifetime
 
         _gated.Backend.Gate.Set();
         Assert.Equal(new[] { 1 }, (await slow).Output);
+    }
+
+    private ModelVersionInfo Info(string model)
+    {
+        Assert.Null(_gated.Inference.Statistics(model, null, out var info));
+        return info[0];
     }
 
     /// <summary>Holds request 1 inside one instance, then lets request 2 run to the end on the other.</summary>

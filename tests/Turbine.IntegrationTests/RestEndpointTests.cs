@@ -194,7 +194,7 @@ public sealed class RestEndpointTests(ServerFixture fixture)
 
         Assert.Contains("# TYPE turbine_inference_request_success_total counter", text, StringComparison.Ordinal);
         Assert.Matches("turbine_inference_request_success_total\\{model=\"simple\",version=\"1\"\\} [1-9]", text);
-        Assert.Contains("turbine_inference_queue_duration_us_total", text, StringComparison.Ordinal);
+        Assert.Contains("turbine_inference_queue_duration_seconds_bucket{model=\"simple\",version=\"1\",le=\"+Inf\"}", text, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await metrics.GetAsync("v2/health/live")).StatusCode);
     }

@@ -104,6 +104,6 @@ public sealed class InferenceService
             versions.Add(ready.VersionText);
         }
 
-        return new ModelVersionInfo(runner.Config, runner.VersionText, versions, runner.Statistics);
+        return new ModelVersionInfo(runner.Config, runner.VersionText, versions, runner.Statistics, runner.QueuedRequests, runner.ExecutingRequests);
     }
 }

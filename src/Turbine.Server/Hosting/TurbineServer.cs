@@ -61,6 +61,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<TurbineMetrics>(); // publishes the meter's instruments from the start
         app.Use(RestrictToListener);
         app.MapKServe();
         app.MapGrpcService<InferenceGrpcService>();

@@ -1,60 +1,127 @@
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Text;
+using Turbine.Core.Execution;
 
 namespace Turbine.Server.Metrics;
 
-/// <summary>Collects the <c>Turbine</c> meter's instruments on demand and renders them in the Prometheus text format.</summary>
-internal sealed class PrometheusExporter : IDisposable
+/// <summary>
+/// Renders <c>/metrics</c> from the same per-version statistics that the statistics endpoints report, so the two
+/// always agree. Names follow Prometheus conventions (base units, <c>_total</c> on counters) so that
+/// <c>promtool check metrics</c> passes; docs/OPERATIONS.md maps them to Triton's <c>nv_inference_*</c> names.
+/// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
+/// </summary>
+internal sealed class PrometheusExporter(InferenceService inference)
 {
-    private readonly MeterListener _listener = new();
-    private readonly Lock _gate = new();
-    private readonly List<(Instrument Instrument, long Value, KeyValuePair<string, object?>[] Tags)> _samples = [];
+    private const double NanosecondsPerSecond = 1e9;
 
-    public PrometheusExporter(TurbineMetrics metrics)
-    {
-        _ = metrics; // the instruments must exist before the listener subscribes
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == TurbineMetrics.MeterName)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _samples.Add((instrument, value, tags.ToArray())));
-        _listener.Start();
-    }
+    /// <summary>Batch-size histogram bounds, in rows.</summary>
+    private static readonly double[] BatchBounds = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+    private static readonly double[] DurationBounds = ToSeconds(DurationCounter.BucketBounds);
+
+    private readonly Lock _gate = new();
 
     public string Scrape()
     {
         lock (_gate)
         {
-            _samples.Clear();
-            _listener.RecordObservableInstruments();
-            var text = new StringBuilder();
-            foreach (var group in _samples.GroupBy(s => s.Instrument))
-            {
-                var name = group.Key.Name + "_total";
-                text.Append("# HELP ").Append(name).Append(' ').Append(group.Key.Description).Append('\n');
-                text.Append("# TYPE ").Append(name).Append(" counter\n");
-                foreach (var (_, value, tags) in group)
-                {
-                    text.Append(name).Append('{');
-                    for (var i = 0; i < tags.Length; i++)
-                    {
-                        text.Append(i == 0 ? string.Empty : ",").Append(tags[i].Key).Append("=\"").Append(Escape(tags[i].Value?.ToString())).Append('"');
-                    }
-
-                    text.Append("} ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                }
-            }
-
-            return text.ToString();
+            inference.Statistics(null, null, out var models);
+            var writer = new PrometheusTextWriter();
+            WriteCounters(writer, models);
+            WriteGauges(writer, models);
+            WriteDurations(writer, models);
+            WriteBatchSizes(writer, models);
+            ProcessMetrics.Write(writer);
+            return writer.ToString();
         }
     }
 
-    public void Dispose() => _listener.Dispose();
+    private static void WriteCounters(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)
+    {
+        Counter(writer, models, "turbine_inference_request_success_total", "Successful inference requests.", s => s.Success.Count);
+        Counter(writer, models, "turbine_inference_request_failure_total", "Failed inference requests, refused ones included.", s => s.Fail.Count);
+        Counter(writer, models, "turbine_inference_count_total", "Inferences performed (a batch of N rows counts N).", s => s.InferenceCount);
+        Counter(writer, models, "turbine_inference_exec_count_total", "Model executions (a batch counts 1).", s => s.ExecutionCount);
+    }
 
-    private static string Escape(string? value) =>
-        (value ?? string.Empty).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    private static void WriteGauges(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)
+    {
+        writer.Family("turbine_inference_pending_requests", "gauge", "Requests waiting in the queue (the queue depth).");
+        foreach (var model in models)
+        {
+            writer.Sample("turbine_inference_pending_requests", Labels(model), model.QueuedRequests);
+        }
+
+        writer.Family("turbine_inference_executing_requests", "gauge", "Requests inside a model execution now (in flight).");
+        foreach (var model in models)
+        {
+            writer.Sample("turbine_inference_executing_requests", Labels(model), model.ExecutingRequests);
+        }
+    }
+
+    private static void WriteDurations(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)
+    {
+        Duration(writer, models, "turbine_inference_request_duration_seconds", "End-to-end time of successful requests, queue included.", s => s.Success);
+        Duration(writer, models, "turbine_inference_queue_duration_seconds", "Time requests waited in the queue.", s => s.Queue);
+        Duration(writer, models, "turbine_inference_compute_input_duration_seconds", "Time spent assembling batch inputs, per execution.", s => s.ComputeInput);
+        Duration(writer, models, "turbine_inference_compute_infer_duration_seconds", "Time spent inside the model, per execution.", s => s.ComputeInfer);
+        Duration(writer, models, "turbine_inference_compute_output_duration_seconds", "Time spent slicing and copying outputs, per execution.", s => s.ComputeOutput);
+    }
+
+    private static void WriteBatchSizes(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)
+    {
+        const string Name = "turbine_inference_batch_size";
+        writer.Family(Name, "histogram", "Rows per model execution.");
+        Span<long> counts = stackalloc long[BatchBounds.Length + 1];
+        foreach (var model in models)
+        {
+            counts.Clear();
+            double rows = 0;
+            foreach (var (size, batch) in model.Statistics.Batches)
+            {
+                var executions = batch.ComputeInfer.Count;
+                var index = Array.BinarySearch(BatchBounds, size);
+                counts[index >= 0 ? index : ~index] += executions;
+                rows += (double)size * executions;
+            }
+
+            writer.Histogram(Name, Labels(model), BatchBounds, counts, rows);
+        }
+    }
+
+    private static void Counter(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models, string name, string help, Func<ModelStatistics, long> read)
+    {
+        writer.Family(name, "counter", help);
+        foreach (var model in models)
+        {
+            writer.Sample(name, Labels(model), read(model.Statistics));
+        }
+    }
+
+    private static void Duration(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models, string name, string help, Func<ModelStatistics, DurationCounter> read)
+    {
+        writer.Family(name, "histogram", help);
+        Span<long> counts = stackalloc long[DurationBounds.Length + 1];
+        foreach (var model in models)
+        {
+            var counter = read(model.Statistics);
+            for (var i = 0; i < counts.Length; i++)
+            {
+                counts[i] = counter.BucketCount(i);
+            }
+
+            writer.Histogram(name, Labels(model), DurationBounds, counts, counter.Nanoseconds / NanosecondsPerSecond);
+        }
+    }
+
+    private static (string, string)[] Labels(ModelVersionInfo model) => [("model", model.Config.Name), ("version", model.Version)];
+
+    private static double[] ToSeconds(ReadOnlySpan<long> nanoseconds)
+    {
+        var seconds = new double[nanoseconds.Length];
+        for (var i = 0; i < seconds.Length; i++)
+        {
+            seconds[i] = nanoseconds[i] / NanosecondsPerSecond;
+        }
+
+        return seconds;
+    }
 }
