@@ -1,0 +1,40 @@
+namespace Turbine.Cli.Bench;
+
+/// <summary>Throughput and latency percentiles of one measured window (or of one whole step).</summary>
+internal sealed record WindowResult(double Throughput, double P50Ms, double P90Ms, double P95Ms, double P99Ms, long Requests, long Errors)
+{
+    /// <param name="latencyTicks">Latencies of the successful requests, in <see cref="System.Diagnostics.Stopwatch"/> ticks; sorted in place.</param>
+    /// <param name="seconds">Length of the window.</param>
+    /// <param name="errors">Failed requests.</param>
+    public static WindowResult From(List<long> latencyTicks, double seconds, long errors)
+    {
+        latencyTicks.Sort();
+        return new WindowResult(
+            latencyTicks.Count / seconds,
+            Percentile(latencyTicks, 0.50), Percentile(latencyTicks, 0.90), Percentile(latencyTicks, 0.95), Percentile(latencyTicks, 0.99),
+            latencyTicks.Count, errors);
+    }
+
+    /// <summary>Whether the last three windows agree within <paramref name="tolerance"/> (perf_analyzer's stability rule).</summary>
+    public static bool LastThreeAgree(IReadOnlyList<WindowResult> windows, double tolerance)
+    {
+        if (windows.Count < 3)
+        {
+            return false;
+        }
+
+        var min = double.MaxValue;
+        var max = double.MinValue;
+        for (var i = windows.Count - 3; i < windows.Count; i++)
+        {
+            min = Math.Min(min, windows[i].Throughput);
+            max = Math.Max(max, windows[i].Throughput);
+        }
+
+        return max > 0 && max <= min * (1 + tolerance);
+    }
+
+    /// <summary>Nearest-rank percentile, in milliseconds.</summary>
+    private static double Percentile(List<long> sorted, double fraction) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(fraction * sorted.Count) - 1)] * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
+}
