@@ -90,6 +90,25 @@ public sealed class BenchCommandTests(ServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Failed_calls_are_counted_with_their_own_latency()
+    {
+        var calls = 0;
+
+        var window = await LoadGenerator.ClosedLoopAsync(2, TimeSpan.FromMilliseconds(200), async _ =>
+        {
+            await Task.Yield();
+            if (Interlocked.Increment(ref calls) % 2 == 0)
+            {
+                throw new InvalidOperationException("refused");
+            }
+        });
+
+        Assert.True(window.Errors > 0);
+        Assert.InRange(window.Requests, window.Errors - 2, window.Errors + 2);
+        Assert.True(double.IsFinite(window.ErrorP99Ms));
+    }
+
+    [Fact]
     public void Poisson_gaps_average_one_over_the_rate()
     {
         var random = new Random(5);

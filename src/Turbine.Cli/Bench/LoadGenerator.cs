@@ -18,37 +18,34 @@ internal static class LoadGenerator
     {
         using var stop = new CancellationTokenSource(window);
         var latencies = new List<long>[concurrency];
-        long errors = 0;
+        var failures = new List<long>[concurrency];
         var callers = new Task[concurrency];
         var started = Stopwatch.GetTimestamp();
         for (var c = 0; c < concurrency; c++)
         {
             var caller = c;
-            var own = latencies[caller] = new List<long>(4096);
+            var succeeded = latencies[caller] = new List<long>(4096);
+            var failed = failures[caller] = [];
             callers[caller] = Task.Run(async () =>
             {
                 while (!stop.IsCancellationRequested)
                 {
                     var start = Stopwatch.GetTimestamp();
-                    if (await SucceedsAsync(call, caller))
-                    {
-                        own.Add(Stopwatch.GetTimestamp() - start);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref errors);
-                    }
+                    var ok = await SucceedsAsync(call, caller);
+                    (ok ? succeeded : failed).Add(Stopwatch.GetTimestamp() - start);
                 }
             });
         }
 
         await Task.WhenAll(callers);
-        return WindowResult.From([.. latencies.SelectMany(l => l)], Stopwatch.GetElapsedTime(started).TotalSeconds, errors);
+        List<long> errors = [.. failures.SelectMany(l => l)];
+        return WindowResult.From([.. latencies.SelectMany(l => l)], Stopwatch.GetElapsedTime(started).TotalSeconds, errors.Count, errors);
     }
 
     public static async Task<WindowResult> OpenLoopAsync(double rate, Arrivals arrivals, TimeSpan window, Func<int, Task> call, Random random)
     {
         var latencies = new List<long>(4096);
+        var failures = new List<long>();
         var gate = new Lock();
         long errors = 0;
         var outstanding = 0;
@@ -84,7 +81,7 @@ internal static class LoadGenerator
         }
 
         await Task.WhenAll(inFlight);
-        return WindowResult.From(latencies, window.TotalSeconds, errors);
+        return WindowResult.From(latencies, window.TotalSeconds, errors, failures);
 
         async Task SendAsync(int index)
         {
@@ -95,12 +92,11 @@ internal static class LoadGenerator
             if (!ok)
             {
                 Interlocked.Increment(ref errors);
-                return;
             }
 
             lock (gate)
             {
-                latencies.Add(latency);
+                (ok ? latencies : failures).Add(latency);
             }
         }
     }
