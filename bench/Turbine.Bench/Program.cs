@@ -1,102 +1,104 @@
 using System.Globalization;
 using System.Text;
 using Turbine.Bench;
-using Turbine.Onnx.Graph;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--model mlp|mlp-medium|resnet18] [--concurrency 8] [--window 3]
-//        [--instances N] [--batching-delay-us N] [--only rest,binary,grpc] [--out docs/benchmarks]
-// The three references (ORT in-process, Kestrel constant, naive ASP.NET) always run, so ratios stay side by side.
-var model = Arg("--model", "mlp");
-var concurrency = int.Parse(Arg("--concurrency", "8"), CultureInfo.InvariantCulture);
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check]
+//        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
+//        [--only rest,binary,grpc] [--target-ms 100] [--out docs/benchmarks]
+// compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
+// overload: twice the sustainable load against a latency target and a queue limit.
+// cross-check: the same HTTP and gRPC endpoints loaded by wrk and h2load.
+var scenario = Arg("--scenario", "compare");
+var modelName = Arg("--model", "mlp");
+var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
 Scenarios.Window = TimeSpan.FromSeconds(double.Parse(Arg("--window", "3"), CultureInfo.InvariantCulture));
 var output = Arg("--out", "docs/benchmarks");
-var instances = Arg("--instances", "");
-var only = Arg("--only", "");
-var batchingDelay = Arg("--batching-delay-us", "");
-
-var repository = Path.Combine(Path.GetTempPath(), "turbine-bench-" + Environment.ProcessId);
-var folder = Path.Combine(repository, model, "1");
-Directory.CreateDirectory(folder);
-var modelPath = Path.Combine(folder, "model.onnx");
-string inputName;
-long[] shape;
-if (model == "resnet18")
-{
-    var resnet = OnnxModelEditor.Read(Path.Combine(AppContext.BaseDirectory, "demo", "ResNet18.onnx"));
-    OnnxModelEditor.MakeDimensionDynamic(resnet);
-    OnnxModelEditor.Write(resnet, modelPath);
-    (inputName, shape) = ("Input247", [1, 3, 224, 224]);
-}
-else if (model == "mlp-medium")
-{
-    File.WriteAllBytes(modelPath, SampleModels.Mlp(inputs: 1024, hidden: 4096, classes: 1024));
-    (inputName, shape) = ("features", [1, 1024]);
-}
-else
-{
-    File.WriteAllBytes(modelPath, SampleModels.Mlp());
-    (inputName, shape) = ("features", [1, 4]);
-}
-
-var settings = new List<string>();
-if (instances.Length > 0)
-{
-    settings.Add($$"""  "instance_group": [ { "count": {{instances}} } ]""");
-}
-
-if (batchingDelay.Length > 0)
-{
-    settings.Add($$"""  "dynamic_batching": { "max_queue_delay_microseconds": {{batchingDelay}} }""");
-}
-
-if (settings.Count > 0)
-{
-    File.WriteAllText(Path.Combine(repository, model, "config.json"), "{\n" + string.Join(",\n", settings) + "\n}");
-}
-
-var count = (int)shape.Aggregate(1L, (a, b) => a * b);
-var random = new Random(1);
-var input = Enumerable.Range(0, count).Select(_ => (float)random.NextDouble()).ToArray();
-var scenarios = new Scenarios(repository, model, modelPath, inputName, shape, input, concurrency);
-
-Console.Error.WriteLine($"model {model}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");
-var all = new (string Key, Func<Task<LoadResult>> Run)[]
-{
-    ("ort", scenarios.OnnxRuntimeInProcessAsync),
-    ("kestrel", scenarios.KestrelConstantAsync),
-    ("naive", scenarios.NaiveAspNetAsync),
-    ("rest", scenarios.TurbineRestAsync),
-    ("binary", scenarios.TurbineRestBinaryAsync),
-    ("grpc", scenarios.TurbineGrpcAsync),
-};
-var results = new List<LoadResult>();
-foreach (var (key, run) in all)
-{
-    if (only.Length == 0 || only.Split(',').Contains(key) || key is "ort" or "kestrel" or "naive")
-    {
-        results.Add(await run());
-    }
-}
-
-var naive = results[2].RequestsPerSecond;
-var ort = results[0].RequestsPerSecond;
-var kestrel = results[1].RequestsPerSecond;
-var table = new StringBuilder();
-table.AppendLine(CultureInfo.InvariantCulture, $"model `{model}` (input {string.Join("x", shape)}), {concurrency} concurrent callers, {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
-table.AppendLine();
-table.AppendLine("| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | vs naive | vs ORT in-process | vs Kestrel constant |");
-table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-foreach (var r in results)
-{
-    table.AppendLine(CultureInfo.InvariantCulture,
-        $"| {r.Scenario} | {r.RequestsPerSecond:F0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {r.RequestsPerSecond / naive:F2}x | {r.RequestsPerSecond / ort:F2}x | {r.RequestsPerSecond / kestrel:F2}x |");
-}
-
-Console.WriteLine(table);
 Directory.CreateDirectory(output);
-await File.WriteAllTextAsync(Path.Combine(output, $"{model}.md"), table.ToString());
-await File.WriteAllTextAsync(Path.Combine(output, $"{model}.svg"), BarChart.Render($"{model}: requests per second ({concurrency} callers)", results));
-Directory.Delete(repository, recursive: true);
+
+using var model = BenchModel.Create(modelName);
+var scenarios = new Scenarios(model, concurrency);
+Console.Error.WriteLine($"{scenario}: model {modelName}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");
+switch (scenario)
+{
+    case "overload":
+        var target = double.Parse(Arg("--target-ms", "100"), CultureInfo.InvariantCulture);
+        await Report($"overload-{modelName}", await OverloadScenario.RunAsync(model, scenarios, target, Scenarios.Window));
+        break;
+    case "cross-check":
+        model.Configure(Settings());
+        await Report($"cross-check-{modelName}", await CrossCheck.RunAsync(model, scenarios, concurrency, Scenarios.Window));
+        break;
+    default:
+        model.Configure(Settings());
+        await CompareAsync();
+        break;
+}
+
+async Task CompareAsync()
+{
+    var only = Arg("--only", "");
+    // The references always run, so that ratios stay side by side in one run.
+    var all = new (string Key, Func<Task<LoadResult>> Run)[]
+    {
+        ("ort", () => scenarios.OnnxRuntimeBatchAsync(rows: 1, concurrency)),
+        ("ort32", () => scenarios.OnnxRuntimeBatchAsync(rows: 32, callers: 1)),
+        ("ort32x2", () => scenarios.OnnxRuntimeBatchAsync(rows: 32, callers: 2)),
+        ("kestrel", scenarios.KestrelConstantAsync),
+        ("grpc-constant", scenarios.GrpcConstantAsync),
+        ("naive", scenarios.NaiveAspNetAsync),
+        ("rest", scenarios.TurbineRestAsync),
+        ("binary", scenarios.TurbineRestBinaryAsync),
+        ("grpc", scenarios.TurbineGrpcAsync),
+    };
+    var references = new[] { "ort", "ort32", "ort32x2", "kestrel", "grpc-constant", "naive" };
+    var results = new Dictionary<string, LoadResult>();
+    foreach (var (key, run) in all)
+    {
+        if (only.Length == 0 || only.Split(',').Contains(key) || references.Contains(key))
+        {
+            results[key] = await run();
+        }
+    }
+
+    var table = new StringBuilder();
+    table.AppendLine(CultureInfo.InvariantCulture, $"model `{modelName}` (input {string.Join("x", model.Shape)}), {concurrency} concurrent callers, {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
+    table.AppendLine();
+    table.AppendLine("| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | vs naive | vs ORT batch 1 | vs ORT batch 32 (best) | vs Kestrel constant | vs gRPC constant |");
+    table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    var best32 = Math.Max(results["ort32"].RequestsPerSecond, results["ort32x2"].RequestsPerSecond);
+    foreach (var r in results.Values)
+    {
+        table.AppendLine(CultureInfo.InvariantCulture,
+            $"| {r.Scenario} | {r.RequestsPerSecond:F0} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Ratio(r, results["naive"].RequestsPerSecond)} | {Ratio(r, results["ort"].RequestsPerSecond)} | {Ratio(r, best32)} | {Ratio(r, results["kestrel"].RequestsPerSecond)} | {Ratio(r, results["grpc-constant"].RequestsPerSecond)} |");
+    }
+
+    await Report(modelName, table.ToString());
+    await File.WriteAllTextAsync(Path.Combine(output, $"{modelName}.svg"), BarChart.Render($"{modelName}: requests per second ({concurrency} callers)", [.. results.Values]));
+}
+
+List<string> Settings()
+{
+    var settings = new List<string>();
+    if (Arg("--instances", "") is { Length: > 0 } instances)
+    {
+        settings.Add($$"""  "instance_group": [ { "count": {{instances}} } ]""");
+    }
+
+    if (Arg("--batching-delay-us", "") is { Length: > 0 } delay)
+    {
+        settings.Add($$"""  "dynamic_batching": { "max_queue_delay_microseconds": {{delay}} }""");
+    }
+
+    return settings;
+}
+
+async Task Report(string name, string markdown)
+{
+    Console.WriteLine(markdown);
+    await File.WriteAllTextAsync(Path.Combine(output, $"{name}.md"), markdown);
+}
+
+static string Ratio(LoadResult result, double reference) => (result.RequestsPerSecond / reference).ToString("F2", CultureInfo.InvariantCulture) + "x";
 
 string Arg(string name, string fallback)
 {

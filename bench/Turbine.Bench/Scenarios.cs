@@ -7,6 +7,8 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -16,37 +18,73 @@ using Turbine.Server.Hosting;
 namespace Turbine.Bench;
 
 /// <summary>The scenarios compared side by side. Each returns a call the load runner repeats.</summary>
-internal sealed class Scenarios(string repository, string model, string modelPath, string inputName, long[] shape, float[] input, int concurrency)
+internal sealed class Scenarios(BenchModel benchModel, int concurrency)
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
+    private readonly string repository = benchModel.Repository;
+    private readonly string model = benchModel.Name;
+    private readonly string modelPath = benchModel.Path;
+    private readonly string inputName = benchModel.InputName;
+    private readonly long[] shape = benchModel.Shape;
+    private readonly float[] input = benchModel.Input;
 
-    private string JsonBody => $$"""{"inputs":[{"name":"{{inputName}}","shape":[{{string.Join(",", shape)}}],"datatype":"FP32","data":[{{string.Join(",", input.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}}]}]}""";
+    /// <summary>A KServe v2 JSON request body of one row.</summary>
+    public string JsonBody => $$"""{"inputs":[{"name":"{{inputName}}","shape":[{{string.Join(",", shape)}}],"datatype":"FP32","data":[{{string.Join(",", input.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}}]}]}""";
 
-    /// <summary>The compute limit: ONNX Runtime called in-process with the OrtValue API, Turbine's session settings.</summary>
-    public async Task<LoadResult> OnnxRuntimeInProcessAsync()
+    /// <summary>A gRPC ModelInfer request of one row, with raw contents.</summary>
+    public ModelInferRequest GrpcRequest
+    {
+        get
+        {
+            var message = new ModelInferRequest { ModelName = model };
+            var tensor = new ModelInferRequest.Types.InferInputTensor { Name = inputName, Datatype = "FP32" };
+            tensor.Shape.AddRange(shape);
+            message.Inputs.Add(tensor);
+            message.RawInputContents.Add(ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan())));
+            return message;
+        }
+    }
+
+    /// <summary>
+    /// The compute limit at batch <paramref name="rows"/>: one in-process run of many rows, counted in rows per second,
+    /// with <paramref name="callers"/> runs side by side.
+    /// </summary>
+    public async Task<LoadResult> OnnxRuntimeBatchAsync(int rows, int callers)
     {
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var session = new InferenceSession(modelPath, options);
         var outputs = session.OutputNames.ToArray();
-        return await LoadRunner.RunAsync("onnxruntime in-process", concurrency, Window, _ =>
+        var batch = Enumerable.Repeat(input, rows).SelectMany(row => row).ToArray();
+        long[] batchShape = [rows, .. shape.AsSpan(1)];
+        var result = await LoadRunner.RunAsync($"onnxruntime in-process, batch {rows}, {callers} callers (rows/s)", callers, Window, _ =>
         {
             using var runOptions = new RunOptions();
-            using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+            using var value = OrtValue.CreateTensorValueFromMemory(batch, batchShape);
             using var results = session.Run(runOptions, [inputName], [value], outputs);
             return Task.FromResult(results.Count == outputs.Length);
+        });
+        return result with { RequestsPerSecond = result.RequestsPerSecond * rows };
+    }
+
+    /// <summary>The gRPC network-stack limit: a gRPC service answering a constant response as large as the model's.</summary>
+    public async Task<LoadResult> GrpcConstantAsync()
+    {
+        await using var app = await StartGrpcConstantAsync();
+        using var channel = GrpcChannel.ForAddress(Address(app));
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var request = GrpcRequest;
+        return await LoadRunner.RunAsync("gRPC constant response", concurrency, Window, async token =>
+        {
+            var answer = await client.ModelInferAsync(request, cancellationToken: token);
+            return answer.RawOutputContents.Count > 0;
         });
     }
 
     /// <summary>The network-stack limit: Kestrel answering a constant body.</summary>
     public async Task<LoadResult> KestrelConstantAsync()
     {
-        var body = Encoding.UTF8.GetBytes("""{"model_name":"x","model_version":"1","outputs":[]}""");
-        await using var app = await MinimalAsync(web => web.MapPost("/infer", async context =>
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(body);
-        }));
+        await using var app = await StartKestrelConstantAsync();
         return await PostLoadAsync("kestrel constant body", Address(app) + "infer");
     }
 
@@ -54,17 +92,20 @@ internal sealed class Scenarios(string repository, string model, string modelPat
     public async Task<LoadResult> NaiveAspNetAsync()
     {
         using var session = new InferenceSession(modelPath);
-        await using var app = await MinimalAsync(web => web.MapPost("/infer", async context =>
-        {
-            var request = await JsonSerializer.DeserializeAsync(context.Request.Body, NaiveJson.Default.NaiveRequest);
-            var tensorInput = request!.Inputs[0];
-            var tensor = new DenseTensor<float>(tensorInput.Data, tensorInput.Shape.Select(d => (int)d).ToArray());
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor(tensorInput.Name, tensor)]);
-            var response = new NaiveResponse(results.Select(ToNaive).ToArray());
-            await JsonSerializer.SerializeAsync(context.Response.Body, response, NaiveJson.Default.NaiveResponse);
-        }));
+        await using var app = await StartNaiveAsync(session);
         return await PostLoadAsync("naive ASP.NET + InferenceSession", Address(app) + "infer");
     }
+
+    /// <summary>Starts the naive endpoint on <paramref name="session"/>, for load from here or from outside (wrk).</summary>
+    public static Task<WebApplication> StartNaiveAsync(InferenceSession session) => MinimalAsync(web => web.MapPost("/infer", async context =>
+    {
+        var request = await JsonSerializer.DeserializeAsync(context.Request.Body, NaiveJson.Default.NaiveRequest);
+        var tensorInput = request!.Inputs[0];
+        var tensor = new DenseTensor<float>(tensorInput.Data, tensorInput.Shape.Select(d => (int)d).ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(tensorInput.Name, tensor)]);
+        var response = new NaiveResponse(results.Select(ToNaive).ToArray());
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, NaiveJson.Default.NaiveResponse);
+    }));
 
     private static NaiveTensor ToNaive(DisposableNamedOnnxValue value) =>
         value.Value is Tensor<float> floats
@@ -103,11 +144,7 @@ internal sealed class Scenarios(string repository, string model, string modelPat
         await using var server = await StartTurbineAsync();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}");
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-        var message = new ModelInferRequest { ModelName = model };
-        var tensor = new ModelInferRequest.Types.InferInputTensor { Name = inputName, Datatype = "FP32" };
-        tensor.Shape.AddRange(shape);
-        message.Inputs.Add(tensor);
-        message.RawInputContents.Add(ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan())));
+        var message = GrpcRequest;
         return await LoadRunner.RunAsync("turbine gRPC (raw)", concurrency, Window, async token =>
         {
             var response = await client.ModelInferAsync(message, cancellationToken: token);
@@ -117,7 +154,7 @@ internal sealed class Scenarios(string repository, string model, string modelPat
 
     public static TimeSpan Window { get; set; } = TimeSpan.FromSeconds(3);
 
-    private async Task<TurbineServer> StartTurbineAsync()
+    public async Task<TurbineServer> StartTurbineAsync(bool metrics = false)
     {
         var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
         {
@@ -125,7 +162,7 @@ internal sealed class Scenarios(string repository, string model, string modelPat
             options.Host = "127.0.0.1";
             options.HttpPort = 0;
             options.GrpcPort = 0;
-            options.MetricsPort = -1;
+            options.MetricsPort = metrics ? 0 : -1;
         });
         await server.StartAsync();
         return server;
@@ -144,6 +181,54 @@ internal sealed class Scenarios(string repository, string model, string modelPat
         });
     }
 
+    /// <summary>Starts a Kestrel endpoint answering a constant body, for load from outside (wrk).</summary>
+    public static async Task<WebApplication> StartKestrelConstantAsync()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"model_name":"x","model_version":"1","outputs":[]}""");
+        return await MinimalAsync(web => web.MapPost("/infer", async context =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(body);
+        }));
+    }
+
+    /// <summary>Starts the constant gRPC service, answering what the model would answer for one row.</summary>
+    public async Task<WebApplication> StartGrpcConstantAsync()
+    {
+        var response = new ModelInferResponse { ModelName = model, ModelVersion = "1" };
+        using (var session = new InferenceSession(modelPath))
+        {
+            using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, [inputName], [value], session.OutputNames.ToArray());
+            foreach (var (name, output) in session.OutputNames.Zip(results))
+            {
+                var info = output.GetTensorTypeAndShape();
+                var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = name, Datatype = info.ElementDataType == TensorElementType.Int64 ? "INT64" : "FP32" };
+                tensor.Shape.AddRange(info.Shape);
+                response.Outputs.Add(tensor);
+                response.RawOutputContents.Add(ByteString.CopyFrom(output.GetTensorDataAsSpan<byte>()));
+            }
+        }
+
+        return await MinimalGrpcAsync(new ConstantInferenceService(response));
+    }
+
+    private static async Task<WebApplication> MinimalGrpcAsync(ConstantInferenceService service)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(service);
+        var app = builder.Build();
+        app.MapGrpcService<ConstantInferenceService>();
+        await app.StartAsync();
+        return app;
+    }
+
+    public static string Address(WebApplication app) => app.Urls.First() + "/";
+
     private static async Task<WebApplication> MinimalAsync(Action<WebApplication> map)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -155,7 +240,6 @@ internal sealed class Scenarios(string repository, string model, string modelPat
         return app;
     }
 
-    private static string Address(WebApplication app) => app.Urls.First() + "/";
 }
 
 internal sealed record NaiveTensor(

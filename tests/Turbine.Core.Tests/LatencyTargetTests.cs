@@ -77,6 +77,22 @@ public sealed class LatencyTargetTests : IAsyncLifetime
         Assert.Null((await lone).Error);
     }
 
+    [Fact]
+    public void The_prediction_counts_the_rows_ahead_not_whole_batches()
+    {
+        // A clock of 1000 ticks a second, so ticks are milliseconds; a row costs 25 ms, a full batch of 32 rows 800 ms.
+        var target = new Execution.Scheduling.LatencyTarget(1000, timestampFrequency: 1000, instances: 1, batchRows: 32);
+        foreach (var rows in new[] { 1, 32, 1, 32 })
+        {
+            target.Costs.Record(rows, rows * 25);
+        }
+
+        Assert.True(target.CanAdmit(queuedRows: 0, rows: 1, busyInstances: 0, executingRows: 0, out var alone));
+        Assert.Equal(25, alone);
+        Assert.False(target.CanAdmit(queuedRows: 40, rows: 1, busyInstances: 1, executingRows: 8, out var behind));
+        Assert.Equal(800 + (9 * 25) + (8 * 25), behind); // one full batch, a batch of 9, and the 8 rows running now
+    }
+
     /// <summary>Holds the worker inside a run of a full batch (4 rows), which has nothing to wait for.</summary>
     private Task<Task<Answer>> HoldWorkerAsync() => _gated.HoldWorkerAsync(() => InferAsync(100, rows: 4));
 

@@ -23,6 +23,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     private readonly ResponseSequencer? _sequencer;
     private int _busyInstances;
     private int _executingRequests;
+    private long _executingRows;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
     {
@@ -78,7 +79,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
             AnswerBy = _latency is null ? long.MaxValue : now + _latency.Ticks,
         };
 
-        if (_latency is not null && !_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), out var predicted))
+        if (_latency is not null && !_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), Volatile.Read(ref _executingRows), out var predicted))
         {
             return Refuse($"model '{Config.Name}' version {VersionText} cannot answer within its latency target of {_latency.Milliseconds} ms " +
                 $"(about {_time.GetElapsedTime(0, predicted).TotalMilliseconds:F0} ms of work is ahead); retry later");
@@ -161,12 +162,26 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
                 carried = await GatherAsync(batch, waiter);
             }
 
+            var rows = RowsOf(batch);
             Interlocked.Increment(ref _busyInstances);
             Interlocked.Add(ref _executingRequests, batch.Count);
-            Execute(instance, batch, results);
+            Interlocked.Add(ref _executingRows, rows);
+            Execute(instance, batch, rows, results);
+            Interlocked.Add(ref _executingRows, -rows);
             Interlocked.Add(ref _executingRequests, -batch.Count);
             Interlocked.Decrement(ref _busyInstances);
         }
+    }
+
+    private static long RowsOf(List<WorkItem> batch)
+    {
+        long rows = 0;
+        foreach (var item in batch)
+        {
+            rows += item.Validated.BatchSize;
+        }
+
+        return rows;
     }
 
     private async ValueTask<WorkItem?> NextAsync(QueueWaiter waiter)
@@ -301,14 +316,12 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         return false;
     }
 
-    private void Execute(IModelInstance instance, List<WorkItem> batch, List<Tensor> results)
+    private void Execute(IModelInstance instance, List<WorkItem> batch, long rows, List<Tensor> results)
     {
         var started = _time.GetTimestamp();
-        long rows = 0;
         foreach (var item in batch)
         {
             Statistics.Queue.Record(Nanoseconds(item.EnqueuedAt, started));
-            rows += item.Validated.BatchSize;
         }
 
         // A batch of one runs on the request's own buffers; a larger one on one contiguous copy of all its rows.

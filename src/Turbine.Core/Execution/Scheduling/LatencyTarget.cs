@@ -31,20 +31,26 @@ internal sealed class LatencyTarget
 
     /// <summary>
     /// Predicts when a request of <paramref name="rows"/> rows, queued behind <paramref name="queuedRows"/> rows, would
-    /// be answered: the batches ahead are shared among the instances, one more round when all instances are busy.
-    /// False only when a prediction exists and it misses the target.
+    /// be answered: the rows ahead and its own, cut into batches of the target size and shared among the instances,
+    /// plus what is running now when every instance is busy. False only when a prediction exists and it misses the
+    /// target.
     /// </summary>
-    public bool CanAdmit(long queuedRows, long rows, int busyInstances, out long predictedTicks)
+    public bool CanAdmit(long queuedRows, long rows, int busyInstances, long executingRows, out long predictedTicks)
     {
-        if (!Costs.TryEstimate(_batchRows, out var batchTicks))
+        if (!Costs.TryEstimate(_batchRows, out var fullBatchTicks))
         {
             predictedTicks = 0;
             return true; // nothing learned yet: admit, and learn from it
         }
 
-        var batches = (queuedRows + rows + _batchRows - 1) / _batchRows;
-        var rounds = ((batches + _instances - 1) / _instances) + (busyInstances >= _instances ? 1 : 0);
-        predictedTicks = rounds * batchTicks;
+        var ahead = queuedRows + rows;
+        var work = (ahead / _batchRows * fullBatchTicks) + (ahead % _batchRows > 0 ? Estimate(ahead % _batchRows) : 0);
+        predictedTicks = work / _instances;
+        if (busyInstances >= _instances && executingRows > 0)
+        {
+            predictedTicks += Estimate(Math.Min(_batchRows, (executingRows + busyInstances - 1) / busyInstances));
+        }
+
         return predictedTicks <= Ticks;
     }
 
@@ -55,6 +61,8 @@ internal sealed class LatencyTarget
     /// </summary>
     public long? StartBy(long oldestEnqueuedAt) =>
         Costs.TryEstimate(_batchRows, out var batchTicks) ? oldestEnqueuedAt + Ticks - (2 * batchTicks) : null;
+
+    private long Estimate(long rows) => Costs.TryEstimate(rows, out var ticks) ? ticks : 0;
 
     /// <summary>Whether a request about to run can no longer make its target (it would be answered late).</summary>
     public bool IsHopeless(WorkItem item, long now) =>
