@@ -14,7 +14,7 @@ namespace Turbine.Bench;
 /// </summary>
 internal static class OverloadScenario
 {
-    public static async Task<string> RunAsync(BenchModel model, Scenarios scenarios, double targetMs, TimeSpan window)
+    public static async Task<string> RunAsync(BenchModel model, Scenarios scenarios, int concurrency, double targetMs, TimeSpan window)
     {
         model.Configure([
             """  "max_batch_size": 32""",
@@ -44,9 +44,9 @@ internal static class OverloadScenario
             }
         }
 
-        await LoadGenerator.ClosedLoopAsync(64, TimeSpan.FromSeconds(5), CallAsync); // warm-up, and the cost model learns
+        await LoadGenerator.ClosedLoopAsync(concurrency, TimeSpan.FromSeconds(5), CallAsync); // warm-up, and the cost model learns
         var before = await ServerHistogram.ReadAsync(metrics, model.Name);
-        var sustainable = await LoadGenerator.ClosedLoopAsync(64, window, CallAsync);
+        var sustainable = await LoadGenerator.ClosedLoopAsync(concurrency, window, CallAsync);
         var middle = await ServerHistogram.ReadAsync(metrics, model.Name);
         var offered = 2 * sustainable.Throughput;
         refusals.Clear();
@@ -58,7 +58,7 @@ internal static class OverloadScenario
         text.AppendLine();
         text.AppendLine("| load (gRPC) | offered req/s | admitted req/s | admitted p50 ms | admitted p99 ms | server p99 ms (histogram bucket) | refused | refusal p99 ms | refusals by status |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
-        Row(text, "64 clients, closed loop (sustainable)", double.NaN, sustainable, ServerHistogram.P99Bound(before, middle), "");
+        Row(text, $"{concurrency} clients, closed loop (sustainable)", double.NaN, sustainable, ServerHistogram.P99Bound(before, middle), "");
         Row(text, "2x sustainable, open loop (Poisson)", offered, overloaded, ServerHistogram.P99Bound(middle, after), string.Join(", ", refusals.Select(r => $"{r.Key} {r.Value}")));
         return text.ToString();
     }

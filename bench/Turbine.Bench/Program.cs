@@ -22,7 +22,7 @@ switch (scenario)
 {
     case "overload":
         var target = double.Parse(Arg("--target-ms", "100"), CultureInfo.InvariantCulture);
-        await Report($"overload-{modelName}", await OverloadScenario.RunAsync(model, scenarios, target, Scenarios.Window));
+        await Report($"overload-{modelName}", await OverloadScenario.RunAsync(model, scenarios, concurrency, target, Scenarios.Window));
         break;
     case "cross-check":
         model.Configure(Settings());

@@ -78,6 +78,33 @@ public sealed class LatencyTargetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_stops_growing_where_it_would_answer_its_oldest_request_late()
+    {
+        // From here a run costs 5 ms a row. Thirty rounds of 1 and 4 rows teach the batcher about that (it fits
+        // fixed ~0.8 ms + 4.8 ms a row, the four 10 ms warm-up runs still in its window).
+        _gated.Backend.Cost = rows => _gated.Time.Advance(TimeSpan.FromMilliseconds(5 * rows));
+        for (var round = 0; round < 30; round++)
+        {
+            var lone = InferAsync(50, rows: 1);
+            _gated.Time.Advance(TimeSpan.FromMilliseconds(30)); // a lone row waits for company as long as the target allows
+            Assert.Null((await lone).Error);
+            Assert.Null((await InferAsync(50, rows: 4)).Error);
+        }
+
+        var blocker = await HoldWorkerAsync(); // 4 rows: 20 ms
+        var queued = Enumerable.Range(1, 4).Select(i => InferAsync(i)).ToArray(); // due 50 ms from now
+        _gated.Time.Advance(TimeSpan.FromMilliseconds(18));
+        _gated.Backend.Gate.Set();
+        await blocker;
+
+        // At 38 ms, two rows would end at ~48 ms and make it; three would end at ~53 ms, so the third waits, and by
+        // then neither it nor the fourth can finish by 50 ms: both are refused.
+        var answers = await Task.WhenAll(queued);
+        Assert.Equal(new int[] { 1, 2 }, _gated.Backend.Runs.Last());
+        Assert.Equal([null, null, StatusCode.Unavailable, StatusCode.Unavailable], answers.Select(a => a.Error?.Code));
+    }
+
+    [Fact]
     public void The_prediction_counts_the_rows_ahead_not_whole_batches()
     {
         // A clock of 1000 ticks a second, so ticks are milliseconds; a row costs 25 ms, a full batch of 32 rows 800 ms.

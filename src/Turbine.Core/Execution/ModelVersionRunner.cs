@@ -202,13 +202,15 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
     /// <summary>
     /// Adds queued requests to <paramref name="batch"/> until it reaches the target size, waiting for more to come
-    /// until the batch must start: the configured queue delay, or what the latency target leaves.
+    /// until the batch must start: the configured queue delay, or what the latency target leaves. With a latency
+    /// target the batch also stops growing where its predicted cost would answer its most urgent request late.
     /// </summary>
     /// <returns>A request that was taken but cannot join this batch, or null.</returns>
     private async ValueTask<WorkItem?> GatherAsync(List<WorkItem> batch, QueueWaiter waiter)
     {
         var first = batch[0];
         var rows = first.Validated.BatchSize;
+        var answerBy = first.AnswerBy;
         var startBy = StartBy(first);
         while (rows < _targetRows)
         {
@@ -219,13 +221,16 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
                     continue;
                 }
 
-                if (rows + next.Validated.BatchSize > Config.MaxBatchSize || !BatchAssembler.CanJoin(first.Validated, next.Validated))
+                var joined = rows + next.Validated.BatchSize;
+                if (joined > Config.MaxBatchSize || !BatchAssembler.CanJoin(first.Validated, next.Validated) ||
+                    _latency?.WouldBeLate(joined, _time.GetTimestamp(), Math.Min(answerBy, next.AnswerBy)) == true)
                 {
                     return next;
                 }
 
                 batch.Add(next);
-                rows += next.Validated.BatchSize;
+                rows = joined;
+                answerBy = Math.Min(answerBy, next.AnswerBy);
             }
 
             var remaining = startBy - _time.GetTimestamp();

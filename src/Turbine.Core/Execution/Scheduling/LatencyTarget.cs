@@ -62,9 +62,12 @@ internal sealed class LatencyTarget
     public long? StartBy(long oldestEnqueuedAt) =>
         Costs.TryEstimate(_batchRows, out var batchTicks) ? oldestEnqueuedAt + Ticks - (2 * batchTicks) : null;
 
+    /// <summary>Whether a batch of <paramref name="rows"/> rows started at <paramref name="now"/> would answer after <paramref name="answerBy"/>.</summary>
+    public bool WouldBeLate(long rows, long now, long answerBy) =>
+        Costs.TryEstimate(rows, out var ticks) && now + ticks > answerBy;
+
     private long Estimate(long rows) => Costs.TryEstimate(rows, out var ticks) ? ticks : 0;
 
     /// <summary>Whether a request about to run can no longer make its target (it would be answered late).</summary>
-    public bool IsHopeless(WorkItem item, long now) =>
-        Costs.TryEstimate(item.Validated.BatchSize, out var ticks) && now + ticks > item.AnswerBy;
+    public bool IsHopeless(WorkItem item, long now) => WouldBeLate(item.Validated.BatchSize, now, item.AnswerBy);
 }
