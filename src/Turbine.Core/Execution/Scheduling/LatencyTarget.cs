@@ -17,14 +17,21 @@ internal sealed class LatencyTarget
     public LatencyTarget(double milliseconds, long timestampFrequency, int instances, long batchRows)
     {
         Milliseconds = milliseconds;
-        Ticks = (long)(milliseconds * timestampFrequency / 1000.0);
+        Ticks = (long)(milliseconds * PlannedShare * timestampFrequency / 1000.0);
         _instances = instances;
         _batchRows = batchRows;
     }
 
+    /// <summary>
+    /// The scheduler plans against this share of the target; the rest absorbs prediction error and the time a request
+    /// spends outside the queue (decoding, the network), which the scheduler does not see.
+    /// </summary>
+    public const double PlannedShare = 0.9;
+
+    /// <summary>The target as configured.</summary>
     public double Milliseconds { get; }
 
-    /// <summary>The target in timestamp ticks.</summary>
+    /// <summary>The planned share of the target, in timestamp ticks.</summary>
     public long Ticks { get; }
 
     public BatchCostModel Costs { get; } = new();
