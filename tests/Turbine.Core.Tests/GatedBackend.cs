@@ -28,6 +28,9 @@ internal sealed class GatedBackend : IModelBackend
     /// <summary>The INT32 inputs of each run, in the order the runs started.</summary>
     public ConcurrentQueue<int[]> Runs { get; } = new();
 
+    /// <summary>The managed thread of each run, in the order the runs started.</summary>
+    public ConcurrentQueue<int> RunThreads { get; } = new();
+
     public string Name => _inner.Name;
 
     public string DefaultModelFileName => _inner.DefaultModelFileName;
@@ -45,6 +48,7 @@ internal sealed class GatedBackend : IModelBackend
                 backend.Runs.Enqueue(inputs[0].ToArray<int>());
             }
 
+            backend.RunThreads.Enqueue(Environment.CurrentManagedThreadId);
             backend.Entered.Release();
             if (backend.Holds?.Invoke(inputs) ?? true)
             {

@@ -8,11 +8,16 @@ namespace Turbine.Core.Execution;
 /// Serves one model version: a bounded priority queue feeding one long-running worker loop per model instance. A
 /// full queue refuses at once (no unbounded waiting); a request whose caller gives up leaves the queue at once; an
 /// expired one is dropped before it runs. With dynamic batching, compatible queued requests run as one batch.
+/// Without batching, a request for a cheap model that finds an instance idle and nobody queued runs at once on the
+/// caller's thread (direct dispatch), saving the two thread switches of the queue.
 /// </summary>
 internal sealed class ModelVersionRunner : IAsyncDisposable
 {
+    /// <summary>Models whose executions take longer than this never run inline: a long run would hold a request thread.</summary>
+    private static readonly TimeSpan InlineCostLimit = TimeSpan.FromMicroseconds(200);
+
     private readonly RequestQueue _queue;
-    private readonly IModelInstance[] _instances;
+    private readonly InstanceSlot[] _slots;
     private readonly Task[] _workers;
     private readonly TimeProvider _time;
     private readonly DynamicBatchingConfig? _batching;
@@ -21,16 +26,20 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     private readonly int _defaultPriority;
     private readonly LatencyTarget? _latency;
     private readonly ResponseSequencer? _sequencer;
+    private readonly bool _mayRunInline;
+    private readonly long _inlineCostLimitTicks;
     private int _busyInstances;
     private int _executingRequests;
     private long _executingRows;
+    private long _recentCostTicks = long.MaxValue;
+    private int _executions;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
     {
         Config = config;
         Version = version;
         VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _instances = instances;
+        _slots = [.. instances.Select(instance => new InstanceSlot(instance))];
         _time = time;
         var scheduling = config.DynamicBatching;
         _batching = config.MaxBatchSize > 0 ? scheduling : null;
@@ -45,11 +54,14 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         // With one instance batches finish in the order they were taken anyway.
         _sequencer = scheduling is { PreserveOrdering: true } && instances.Length > 1 ? new ResponseSequencer() : null;
         _queue = new RequestQueue(config.MaxQueueSize, LevelPolicies(config, _priorityLevels), time);
+        // Inline runs skip the queue, so only models whose queue has nothing to decide may use them.
+        _mayRunInline = _batching is null && _priorityLevels == 1 && _latency is null && _sequencer is null;
+        _inlineCostLimitTicks = (long)(InlineCostLimit.TotalSeconds * time.TimestampFrequency);
         _workers = new Task[instances.Length];
         for (var i = 0; i < instances.Length; i++)
         {
-            var instance = instances[i];
-            _workers[i] = Task.Factory.StartNew(() => WorkerLoopAsync(instance), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            var slot = _slots[i];
+            _workers[i] = Task.Factory.StartNew(() => WorkerLoopAsync(slot), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         }
     }
 
@@ -69,6 +81,11 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
     public ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
+        if (_mayRunInline && TryRunInline(request, validated, out var ranInline))
+        {
+            return ValueTask.FromResult(ranInline);
+        }
+
         var now = _time.GetTimestamp();
         var level = LevelOf(request);
         var item = new WorkItem(request, validated, now, cancellationToken)
@@ -104,15 +121,58 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         });
     }
 
-    /// <summary>Stops taking requests, lets queued ones finish, then releases the instances.</summary>
+    /// <summary>Stops taking requests, lets queued ones and inline runs finish, then releases the instances.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Close();
         await Task.WhenAll(_workers);
-        foreach (var instance in _instances)
+        foreach (var slot in _slots)
         {
-            instance.Dispose();
+            await slot.TakeAsync(); // kept for good: a later inline attempt finds it taken and queues, and is refused as unloading
+            slot.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Direct dispatch: runs the request now on the caller's thread when the model is cheap (its recent executions
+    /// took under <see cref="InlineCostLimit"/>), nothing is queued (so nobody is overtaken) and an instance is idle.
+    /// </summary>
+    private bool TryRunInline(InferenceRequest request, ValidatedRequest validated, out InferenceResult result)
+    {
+        result = default;
+        if (_queue.Count != 0 || Volatile.Read(ref _recentCostTicks) > _inlineCostLimitTicks)
+        {
+            return false;
+        }
+
+        foreach (var slot in _slots)
+        {
+            if (!slot.TryTake())
+            {
+                continue;
+            }
+
+            try
+            {
+                if (_queue.IsClosed)
+                {
+                    return false;
+                }
+
+                var item = new WorkItem(request, validated, _time.GetTimestamp(), CancellationToken.None) { Runner = this };
+                slot.Batch.Clear();
+                slot.Batch.Add(item);
+                RunBatch(slot, slot.Batch, slot.Results);
+                result = item.Completion.Task.GetAwaiter().GetResult(); // answered synchronously by the run
+                return true;
+            }
+            finally
+            {
+                slot.Release();
+            }
+        }
+
+        return false;
     }
 
     private ValueTask<InferenceResult> Refuse(string message)
@@ -132,10 +192,12 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     }
 
     /// <summary>
-    /// One loop per instance: take the next request, let compatible ones join it (dynamic batching), run the
-    /// batch, answer each request. A request that cannot join is carried over to start the next batch.
+    /// One loop per instance: wait for a request, take the instance, take the next request, let compatible ones join
+    /// it (dynamic batching), run the batch, answer each request. A request that cannot join is carried over to start
+    /// the next batch. The instance is taken before the request, so that while a caller runs inline the request stays
+    /// queued, where priorities, timeouts and cancellation still apply to it.
     /// </summary>
-    private async Task WorkerLoopAsync(IModelInstance instance)
+    private async Task WorkerLoopAsync(InstanceSlot slot)
     {
         using var waiter = new QueueWaiter(_queue, _time);
         var batch = new List<WorkItem>();
@@ -143,34 +205,52 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         WorkItem? carried = null;
         while (true)
         {
-            var first = carried ?? await NextAsync(waiter);
-            carried = null;
-            if (first is null)
+            if (carried is null && !await _queue.WaitAsync(waiter, Timeout.InfiniteTimeSpan))
             {
                 return;
             }
 
-            if (DropIfStale(first))
+            await slot.TakeAsync();
+            try
             {
-                continue;
-            }
+                var first = carried;
+                carried = null;
+                if (first is null && !_queue.TryDequeue(out first))
+                {
+                    continue; // another worker took it
+                }
 
-            batch.Clear();
-            batch.Add(first);
-            if (_batching is not null)
+                if (DropIfStale(first))
+                {
+                    continue;
+                }
+
+                batch.Clear();
+                batch.Add(first);
+                if (_batching is not null)
+                {
+                    carried = await GatherAsync(batch, waiter);
+                }
+
+                RunBatch(slot, batch, results);
+            }
+            finally
             {
-                carried = await GatherAsync(batch, waiter);
+                slot.Release();
             }
-
-            var rows = RowsOf(batch);
-            Interlocked.Increment(ref _busyInstances);
-            Interlocked.Add(ref _executingRequests, batch.Count);
-            Interlocked.Add(ref _executingRows, rows);
-            Execute(instance, batch, rows, results);
-            Interlocked.Add(ref _executingRows, -rows);
-            Interlocked.Add(ref _executingRequests, -batch.Count);
-            Interlocked.Decrement(ref _busyInstances);
         }
+    }
+
+    private void RunBatch(InstanceSlot slot, List<WorkItem> batch, List<Tensor> results)
+    {
+        var rows = RowsOf(batch);
+        Interlocked.Increment(ref _busyInstances);
+        Interlocked.Add(ref _executingRequests, batch.Count);
+        Interlocked.Add(ref _executingRows, rows);
+        Execute(slot.Instance, batch, rows, results);
+        Interlocked.Add(ref _executingRows, -rows);
+        Interlocked.Add(ref _executingRequests, -batch.Count);
+        Interlocked.Decrement(ref _busyInstances);
     }
 
     private static long RowsOf(List<WorkItem> batch)
@@ -182,22 +262,6 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         }
 
         return rows;
-    }
-
-    private async ValueTask<WorkItem?> NextAsync(QueueWaiter waiter)
-    {
-        while (true)
-        {
-            if (_queue.TryDequeue(out var item))
-            {
-                return item;
-            }
-
-            if (!await _queue.WaitAsync(waiter, Timeout.InfiniteTimeSpan))
-            {
-                return null;
-            }
-        }
     }
 
     /// <summary>
@@ -375,6 +439,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
         var finished = _time.GetTimestamp();
         _latency?.Costs.Record(rows, finished - started);
+        RecordCost(finished - started);
         Statistics.RecordExecution(rows, Nanoseconds(started, assembled), Nanoseconds(assembled, ran), Nanoseconds(ran, finished), _time.GetUtcNow().ToUnixTimeMilliseconds());
         for (var k = 0; k < batch.Count; k++)
         {
@@ -398,6 +463,24 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         {
             return InferenceError.Internal($"model execution failed: {e.GetType().Name}");
         }
+    }
+
+    /// <summary>
+    /// A moving average of what executions cost lately, for the inline decision; undecided (too expensive) until a
+    /// few executions were seen. Races between instances lose an update at worst, which an average forgives.
+    /// </summary>
+    private void RecordCost(long ticks)
+    {
+        const int Warmup = 4;
+        var executions = Interlocked.Increment(ref _executions);
+        if (executions <= Warmup)
+        {
+            Volatile.Write(ref _recentCostTicks, executions == Warmup ? ticks : long.MaxValue);
+            return;
+        }
+
+        var recent = Volatile.Read(ref _recentCostTicks);
+        Volatile.Write(ref _recentCostTicks, recent + ((ticks - recent) / 8));
     }
 
     /// <summary>Records the request's outcome and answers it, in order when ordering is preserved.</summary>

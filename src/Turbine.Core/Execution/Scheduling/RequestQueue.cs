@@ -46,6 +46,9 @@ internal sealed class RequestQueue
     /// <summary>Batch rows waiting now (a request of 4 rows counts 4).</summary>
     public long Rows => Volatile.Read(ref _rows);
 
+    /// <summary>Whether <see cref="Close"/> was called.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed);
+
     public QueuePolicyConfig PolicyOf(int level) => _levels[level].Policy;
 
     public EnqueueOutcome TryEnqueue(WorkItem item)
