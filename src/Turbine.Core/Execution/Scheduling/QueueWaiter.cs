@@ -27,12 +27,18 @@ internal sealed class QueueWaiter : IValueTaskSource<bool>, IDisposable
     /// <summary>When this wait times out, as a timestamp.</summary>
     public long WakeAt { get; private set; }
 
+    public bool IsDue() => _time.GetTimestamp() >= WakeAt;
+
     /// <summary>
-    /// Whether a timer callback belongs to the current wait. A callback of an earlier wait can still arrive after that
-    /// wait was woken by a request and the worker parked again; it is ignored unless the current wait is due within
-    /// a millisecond anyway (system timers may also fire a little early, which this tolerates).
+    /// Arms the timer again for what is left of this wait. Timers count on a coarser clock than timestamps and may
+    /// fire a few milliseconds early; a callback left over from an earlier wait may also arrive. Either way the wait
+    /// must still end on time, or a batch that nobody else will join would wait forever.
     /// </summary>
-    public bool IsDue() => _time.GetTimestamp() >= WakeAt - (_time.TimestampFrequency / 1000);
+    public void Rearm()
+    {
+        var remaining = _time.GetElapsedTime(_time.GetTimestamp(), WakeAt);
+        _timer.Change(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
 
     public ValueTask<bool> Park(TimeSpan timeout)
     {

@@ -175,8 +175,14 @@ internal sealed class RequestQueue
     {
         lock (_lock)
         {
-            if (!waiter.IsParked || !waiter.IsDue())
+            if (!waiter.IsParked || waiter.WakeAt == long.MaxValue)
             {
+                return; // a leftover callback of a wait that already ended, or of one before a wait without timeout
+            }
+
+            if (!waiter.IsDue())
+            {
+                waiter.Rearm();
                 return;
             }
 
