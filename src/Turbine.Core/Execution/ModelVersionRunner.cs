@@ -32,6 +32,8 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
     private int _executingRequests;
     private long _executingRows;
     private long _recentCostTicks = long.MaxValue;
+    private long _lastArrival;
+    private long _arrivalGapTicks;
     private int _executions;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
@@ -95,6 +97,11 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
             ExpiresAt = ExpiresAt(_queue.PolicyOf(level), request, now),
             AnswerBy = _latency is null ? long.MaxValue : now + _latency.Ticks,
         };
+
+        if (_latency is not null)
+        {
+            RecordArrival(now);
+        }
 
         if (_latency is not null && !_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), Volatile.Read(ref _executingRows), out var predicted))
         {
@@ -275,6 +282,7 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
         var first = batch[0];
         var rows = first.Validated.BatchSize;
         var answerBy = first.AnswerBy;
+        var newest = first.EnqueuedAt;
         var startBy = StartBy(first);
         while (rows < _targetRows)
         {
@@ -295,9 +303,20 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
                 batch.Add(next);
                 rows = joined;
                 answerBy = Math.Min(answerBy, next.AnswerBy);
+                newest = Math.Max(newest, next.EnqueuedAt);
             }
 
-            var remaining = startBy - _time.GetTimestamp();
+            var waitUntil = startBy;
+            if (_latency is not null)
+            {
+                // Wait for the next arrival only as long as arrivals have lately been coming (two gaps after the
+                // newest request in the batch): when every client is already in this batch (a closed loop), nobody
+                // else comes until it is answered.
+                waitUntil = Math.Min(waitUntil, newest + (2 * Volatile.Read(ref _arrivalGapTicks)));
+            }
+
+            var remaining = waitUntil - _time.GetTimestamp();
+
             if (rows >= _targetRows || remaining <= 0 || !await _queue.WaitAsync(waiter, _time.GetElapsedTime(0, remaining)))
             {
                 return null;
@@ -481,6 +500,19 @@ internal sealed class ModelVersionRunner : IAsyncDisposable
 
         var recent = Volatile.Read(ref _recentCostTicks);
         Volatile.Write(ref _recentCostTicks, recent + ((ticks - recent) / 8));
+    }
+
+    /// <summary>A moving average of the time between arrivals, for the latency-aware batcher's waits.</summary>
+    private void RecordArrival(long now)
+    {
+        var last = Interlocked.Exchange(ref _lastArrival, now);
+        if (last == 0)
+        {
+            return;
+        }
+
+        var average = Volatile.Read(ref _arrivalGapTicks);
+        Volatile.Write(ref _arrivalGapTicks, average == 0 ? now - last : average + ((now - last - average) / 8));
     }
 
     /// <summary>Records the request's outcome and answers it, in order when ordering is preserved.</summary>
