@@ -1,0 +1,140 @@
+using Turbine.Core.Execution.Scheduling;
+
+namespace Turbine.Core.Execution;
+
+/// <summary>Running one batch on an instance, recording what it cost, and answering its requests.</summary>
+internal sealed partial class ModelVersionRunner
+{
+    private void Execute(IModelInstance instance, List<WorkItem> batch, long rows, List<Tensor> results)
+    {
+        var started = _time.GetTimestamp();
+        foreach (var item in batch)
+        {
+            Statistics.Queue.Record(Nanoseconds(item.EnqueuedAt, started));
+        }
+
+        // A batch of one runs on the request's own buffers; a larger one on one contiguous copy of all its rows.
+        var inputs = batch.Count == 1 ? batch[0].Validated.Inputs : BatchAssembler.Concatenate(batch, rows);
+        var assembled = _time.GetTimestamp();
+        results.Clear();
+        var error = RunSafely(instance, inputs, batch[0].Validated.Outputs, results);
+        var ran = _time.GetTimestamp();
+        if (batch.Count > 1)
+        {
+            DisposeAll(inputs);
+        }
+
+        var perRequest = new List<Tensor>[batch.Count];
+        for (var k = 0; k < perRequest.Length; k++)
+        {
+            perRequest[k] = [];
+        }
+
+        if (error is null && batch.Count == 1)
+        {
+            perRequest[0].AddRange(results);
+            results.Clear();
+        }
+        else if (error is null)
+        {
+            error = BatchAssembler.Split(results, batch, rows, perRequest);
+            DisposeAll(results);
+        }
+
+        if (error is not null)
+        {
+            DisposeAll(results);
+            foreach (var tensors in perRequest)
+            {
+                DisposeAll(tensors);
+            }
+
+            foreach (var item in batch)
+            {
+                Finish(item, InferenceResult.Failed(error));
+            }
+
+            return;
+        }
+
+        var finished = _time.GetTimestamp();
+        _latency?.Costs.Record(rows, finished - started);
+        RecordCost(finished - started);
+        Statistics.RecordExecution(rows, Nanoseconds(started, assembled), Nanoseconds(assembled, ran), Nanoseconds(ran, finished), _time.GetUtcNow().ToUnixTimeMilliseconds());
+        for (var k = 0; k < batch.Count; k++)
+        {
+            var item = batch[k];
+            var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = item.Request.Id };
+            response.Outputs.AddRange(perRequest[k]);
+            response.OutputBinary.AddRange(item.Validated.OutputBinary);
+            Finish(item, new InferenceResult(response, null));
+        }
+    }
+
+    private static InferenceError? RunSafely(IModelInstance instance, IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
+    {
+        try
+        {
+            return instance.Run(inputs, outputs, results);
+        }
+#pragma warning disable CA1031 // A backend fault fails this request only; the model stays ready (SECURITY.md F6).
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return InferenceError.Internal($"model execution failed: {e.GetType().Name}");
+        }
+    }
+
+    /// <summary>
+    /// A moving average of what executions cost lately, for the inline decision; undecided (too expensive) until a
+    /// few executions were seen. Races between instances lose an update at worst, which an average forgives.
+    /// </summary>
+    private void RecordCost(long ticks)
+    {
+        const int Warmup = 4;
+        var executions = Interlocked.Increment(ref _executions);
+        if (executions <= Warmup)
+        {
+            Volatile.Write(ref _recentCostTicks, executions == Warmup ? ticks : long.MaxValue);
+            return;
+        }
+
+        var recent = Volatile.Read(ref _recentCostTicks);
+        Volatile.Write(ref _recentCostTicks, recent + ((ticks - recent) / 8));
+    }
+
+    /// <summary>Records the request's outcome and answers it, in order when ordering is preserved.</summary>
+    private void Finish(WorkItem item, InferenceResult result)
+    {
+        var total = Nanoseconds(item.EnqueuedAt, _time.GetTimestamp());
+        (result.Error is null ? Statistics.Success : Statistics.Fail).Record(total);
+        if (_sequencer is null)
+        {
+            Deliver(item, result);
+        }
+        else
+        {
+            _sequencer.Release(item, result, Deliver);
+        }
+    }
+
+    private static void Deliver(WorkItem item, InferenceResult result)
+    {
+        if (!item.Completion.TrySetResult(result))
+        {
+            result.Response?.Dispose();
+        }
+    }
+
+    private long Nanoseconds(long from, long to) => (long)_time.GetElapsedTime(from, to).TotalNanoseconds;
+
+    private static void DisposeAll(IEnumerable<Tensor> tensors)
+    {
+        foreach (var tensor in tensors)
+        {
+            tensor.Dispose();
+        }
+
+        (tensors as List<Tensor>)?.Clear();
+    }
+}

@@ -1,0 +1,178 @@
+using Turbine.Core.Execution.Scheduling;
+
+namespace Turbine.Core.Execution;
+
+/// <summary>The worker loop of each instance: taking requests, gathering batches, dropping stale requests.</summary>
+internal sealed partial class ModelVersionRunner
+{
+    /// <summary>
+    /// One loop per instance: wait for a request, take the instance, take the next request, let compatible ones join
+    /// it (dynamic batching), run the batch, answer each request. A request that cannot join is carried over to start
+    /// the next batch. The instance is taken before the request, so that while a caller runs inline the request stays
+    /// queued, where priorities, timeouts and cancellation still apply to it.
+    /// </summary>
+    private async Task WorkerLoopAsync(InstanceSlot slot)
+    {
+        using var waiter = new QueueWaiter(_queue, _time);
+        var batch = new List<WorkItem>();
+        var results = new List<Tensor>();
+        WorkItem? carried = null;
+        while (true)
+        {
+            if (carried is null && !await _queue.WaitAsync(waiter, Timeout.InfiniteTimeSpan))
+            {
+                return;
+            }
+
+            await slot.TakeAsync();
+            try
+            {
+                var first = carried;
+                carried = null;
+                if (first is null && !_queue.TryDequeue(out first))
+                {
+                    continue; // another worker took it
+                }
+
+                if (DropIfStale(first))
+                {
+                    continue;
+                }
+
+                batch.Clear();
+                batch.Add(first);
+                if (_batching is not null)
+                {
+                    carried = await GatherAsync(batch, waiter);
+                }
+
+                RunBatch(slot, batch, results);
+            }
+            finally
+            {
+                slot.Release();
+            }
+        }
+    }
+
+    private void RunBatch(InstanceSlot slot, List<WorkItem> batch, List<Tensor> results)
+    {
+        var rows = RowsOf(batch);
+        Interlocked.Increment(ref _busyInstances);
+        Interlocked.Add(ref _executingRequests, batch.Count);
+        Interlocked.Add(ref _executingRows, rows);
+        Execute(slot.Instance, batch, rows, results);
+        Interlocked.Add(ref _executingRows, -rows);
+        Interlocked.Add(ref _executingRequests, -batch.Count);
+        Interlocked.Decrement(ref _busyInstances);
+    }
+
+    private static long RowsOf(List<WorkItem> batch)
+    {
+        long rows = 0;
+        foreach (var item in batch)
+        {
+            rows += item.Validated.BatchSize;
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Adds queued requests to <paramref name="batch"/> until it reaches the target size, waiting for more to come
+    /// until the batch must start: the configured queue delay, or what the latency target leaves. With a latency
+    /// target the batch also stops growing where its predicted cost would answer its most urgent request late.
+    /// </summary>
+    /// <returns>A request that was taken but cannot join this batch, or null.</returns>
+    private async ValueTask<WorkItem?> GatherAsync(List<WorkItem> batch, QueueWaiter waiter)
+    {
+        var first = batch[0];
+        var rows = first.Validated.BatchSize;
+        var answerBy = first.AnswerBy;
+        var newest = first.EnqueuedAt;
+        var startBy = StartBy(first);
+        while (rows < _targetRows)
+        {
+            while (rows < _targetRows && _queue.TryDequeue(out var next))
+            {
+                if (DropIfStale(next))
+                {
+                    continue;
+                }
+
+                var joined = rows + next.Validated.BatchSize;
+                if (joined > Config.MaxBatchSize || !BatchAssembler.CanJoin(first.Validated, next.Validated) ||
+                    _latency?.WouldBeLate(joined, _time.GetTimestamp(), Math.Min(answerBy, next.AnswerBy)) == true)
+                {
+                    return next;
+                }
+
+                batch.Add(next);
+                rows = joined;
+                answerBy = Math.Min(answerBy, next.AnswerBy);
+                newest = Math.Max(newest, next.EnqueuedAt);
+            }
+
+            var waitUntil = startBy;
+            if (_latency is not null)
+            {
+                // Wait for the next arrival only as long as arrivals have lately been coming (two gaps after the
+                // newest request in the batch): when every client is already in this batch (a closed loop), nobody
+                // else comes until it is answered.
+                waitUntil = Math.Min(waitUntil, newest + (2 * Volatile.Read(ref _arrivalGapTicks)));
+            }
+
+            var remaining = waitUntil - _time.GetTimestamp();
+
+            if (rows >= _targetRows || remaining <= 0 || !await _queue.WaitAsync(waiter, _time.GetElapsedTime(0, remaining)))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private long StartBy(WorkItem first)
+    {
+        var byDelay = first.EnqueuedAt + (long)(_batching!.MaxQueueDelayMicroseconds * _time.TimestampFrequency / 1_000_000.0);
+        if (_latency?.StartBy(first.EnqueuedAt) is not { } byTarget)
+        {
+            return byDelay;
+        }
+
+        return _batching.MaxQueueDelayMicroseconds > 0 ? Math.Min(byDelay, byTarget) : byTarget;
+    }
+
+    /// <summary>
+    /// Answers, without running it, a request taken from the queue that was cancelled, expired under a REJECT
+    /// policy, or can no longer make the latency target.
+    /// </summary>
+    private bool DropIfStale(WorkItem item)
+    {
+        // From here on only the worker answers this request, so its caller keeps the input buffers alive while the
+        // model reads them.
+        item.Cancellation.Dispose();
+        var now = _time.GetTimestamp();
+        if (item.CancellationToken.IsCancellationRequested)
+        {
+            Finish(item, InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled before it ran"));
+            return true;
+        }
+
+        if (_queue.PolicyOf(item.Level).RejectOnTimeout && now > item.ExpiresAt)
+        {
+            Finish(item, InferenceResult.Failed(StatusCode.DeadlineExceeded, "Request timeout expired"));
+            return true;
+        }
+
+        if (_latency?.IsHopeless(item, now) == true)
+        {
+            Finish(item, InferenceResult.Failed(StatusCode.Unavailable,
+                $"model '{Config.Name}' version {VersionText} could not answer within its latency target of {_latency.Milliseconds} ms; retry later"));
+            return true;
+        }
+
+        return false;
+    }
+}
