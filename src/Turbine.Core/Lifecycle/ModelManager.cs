@@ -216,6 +216,11 @@ public sealed partial class ModelManager : IAsyncDisposable
             return ModelSnapshot.Unavailable(name, $"cannot read the model folder: {e.GetType().Name}");
         }
 
+        if (definition.Unsupported is { Count: > 0 } unsupported)
+        {
+            LogUnsupported(_logger, name, string.Join(", ", unsupported));
+        }
+
         if (definition.Config is null)
         {
             var reason = string.Join("; ", definition.Errors);
@@ -294,6 +299,9 @@ public sealed partial class ModelManager : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model '{Model}' failed to load: {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, string model, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model '{Model}': Turbine ignores these configuration fields: {Fields}")]
+    private static partial void LogUnsupported(ILogger logger, string model, string fields);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' unloaded")]
     private static partial void LogUnloaded(ILogger logger, string model);

@@ -27,6 +27,9 @@ internal sealed record ModelConfigDraft
     public DynamicBatchingConfig? DynamicBatching { get; init; }
 
     public QueuePolicyConfig? QueuePolicy { get; init; }
+
+    /// <summary>Fields present in the file that Turbine does not act on.</summary>
+    public IReadOnlyList<string> Unsupported { get; init; } = [];
 }
 
 /// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>

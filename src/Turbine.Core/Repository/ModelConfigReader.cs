@@ -53,6 +53,7 @@ internal static class ModelConfigReader
                 MaxQueueSize = Int(root, "max_queue_size", errors),
                 DynamicBatching = DynamicBatching(root, errors),
                 QueuePolicy = QueuePolicy(root, errors),
+                Unsupported = UnsupportedFields.Find(root),
             };
         }
     }

@@ -50,13 +50,12 @@ public sealed class ModelRepository
         ArgumentNullException.ThrowIfNull(backend);
         var errors = new List<string>();
         var folder = ModelPath(name);
-        var configPath = Path.Combine(folder, "config.json");
-        var draft = File.Exists(configPath) ? ModelConfigReader.Read(File.ReadAllText(configPath), errors) : new ModelConfigDraft();
+        var draft = ReadConfig(folder, errors);
         var versions = SelectVersions(ListVersions(folder), draft.VersionPolicy ?? VersionPolicy.Default);
         if (versions.Count == 0)
         {
             errors.Add("the model folder has no version folders (e.g. '1/' holding " + backend.DefaultModelFileName + ") that its version policy selects");
-            return new ModelDefinition(name, null, versions, errors);
+            return new ModelDefinition(name, null, versions, errors, draft.Unsupported);
         }
 
         ModelSignature? signature = null;
@@ -75,7 +74,31 @@ public sealed class ModelRepository
 
         var config = ModelConfigCompleter.Complete(name, draft, signature ?? new ModelSignature([], []));
         ModelConfigValidator.Validate(config, name, signature, errors);
-        return new ModelDefinition(name, errors.Count == 0 ? config : null, versions, errors);
+        return new ModelDefinition(name, errors.Count == 0 ? config : null, versions, errors, draft.Unsupported);
+    }
+
+    /// <summary>
+    /// <c>config.json</c> (Triton's JSON form), or Triton's own <c>config.pbtxt</c> rewritten as that JSON; none at all
+    /// is fine (the model file fills everything in). Both at once is an error: which one wins would be a guess.
+    /// </summary>
+    private static ModelConfigDraft ReadConfig(string folder, List<string> errors)
+    {
+        var json = Path.Combine(folder, "config.json");
+        var text = Path.Combine(folder, "config.pbtxt");
+        var hasJson = File.Exists(json);
+        var hasText = File.Exists(text);
+        if (hasJson && hasText)
+        {
+            errors.Add("the model folder has both config.json and config.pbtxt; keep one");
+            return new ModelConfigDraft();
+        }
+
+        if (hasText)
+        {
+            return ModelConfigReader.Read(TritonTextConfig.ToJson(File.ReadAllText(text), errors), errors);
+        }
+
+        return hasJson ? ModelConfigReader.Read(File.ReadAllText(json), errors) : new ModelConfigDraft();
     }
 
     /// <summary>The path of a version's model file.</summary>
@@ -138,4 +161,5 @@ public sealed class ModelRepository
 /// <param name="Config">The completed, valid configuration; null when <paramref name="Errors"/> is not empty.</param>
 /// <param name="Versions">The versions the policy selects, ascending.</param>
 /// <param name="Errors">Every problem found.</param>
-public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors);
+/// <param name="Unsupported">Fields of the configuration that Turbine ignores, by name (e.g. <c>optimization</c>).</param>
+public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors, IReadOnlyList<string>? Unsupported = null);
