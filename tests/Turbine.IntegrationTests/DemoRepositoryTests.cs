@@ -3,8 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Turbine.Cli.Demo;
-using Turbine.Server.Hosting;
-using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -14,40 +12,34 @@ namespace Turbine.IntegrationTests;
 /// </summary>
 public sealed class DemoRepositoryTests : IAsyncLifetime
 {
-    private readonly TestRepository _folder = new();
-    private TurbineServer _server = null!;
-    private HttpClient _http = null!;
+    private readonly FolderServer _demo = new();
     private string _progress = string.Empty;
+
+    private HttpClient Http => _demo.Http;
 
     public async Task InitializeAsync()
     {
         using var progress = new StringWriter();
-        DemoRepository.Ensure(_folder.Root, progress);
+        DemoRepository.Ensure(_demo.Folder.Root, progress);
         _progress = progress.ToString();
-        _server = await ServerFixture.StartAsync(_folder.Root);
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.HttpPort}/") };
+        await _demo.StartAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _folder.Dispose();
-    }
+    public async Task DisposeAsync() => await _demo.DisposeAsync();
 
     [Fact]
     public async Task Every_demo_model_loads_and_generation_reports_progress()
     {
         Assert.Contains("[1/18] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
         Assert.Contains("'resnet18'", _progress, StringComparison.Ordinal);
-        using var response = await _http.PostAsync("v2/repository/index", null);
+        using var response = await Http.PostAsync("v2/repository/index", null);
         using var index = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
         Assert.Equal(18, index.RootElement.GetArrayLength());
         Assert.All(index.RootElement.EnumerateArray(), m => Assert.Equal("READY", m.GetProperty("state").GetString()));
 
         using var again = new StringWriter();
-        DemoRepository.Ensure(_folder.Root, again);
+        DemoRepository.Ensure(_demo.Folder.Root, again);
         Assert.Equal(string.Empty, again.ToString());
     }
 
@@ -73,12 +65,12 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     [Fact]
     public async Task Turbine_infer_prints_correct_answers()
     {
-        var url = $"http://127.0.0.1:{_server.HttpPort}";
+        var url = $"http://127.0.0.1:{_demo.Server.HttpPort}";
         var ones = string.Join(",", Enumerable.Repeat(1, 16));
         var counting = string.Join(",", Enumerable.Range(1, 16));
 
         var simple = await RunCliAsync("infer", "simple", "--url", url, "-i", $"INPUT0={counting}", "-i", $"INPUT1={ones}");
-        var grpc = await RunCliAsync("infer", "simple", "-p", "grpc", "--url", $"http://127.0.0.1:{_server.GrpcPort}", "-i", $"INPUT0={counting}", "-i", $"INPUT1={ones}");
+        var grpc = await RunCliAsync("infer", "simple", "-p", "grpc", "--url", $"http://127.0.0.1:{_demo.Server.GrpcPort}", "-i", $"INPUT0={counting}", "-i", $"INPUT1={ones}");
         var mlp = await RunCliAsync("infer", "mlp", "--url", url, "-i", "features=5.1,3.5,1.4,0.2");
         var resnet = await RunCliAsync("infer", "resnet18", "--url", url, "--fill", "0.5", "--max-values", "4");
         var text = await RunCliAsync("infer", "string_upper", "--url", url, "-i", "TEXT=hello,turbine");
@@ -96,7 +88,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     [Fact]
     public async Task Turbine_models_commands_list_config_stats_unload_and_load()
     {
-        var url = $"http://127.0.0.1:{_server.HttpPort}";
+        var url = $"http://127.0.0.1:{_demo.Server.HttpPort}";
 
         Assert.Matches(@"resnet18\s+1\s+READY", await RunCliAsync("models", "list", "--url", url));
         Assert.Contains("\"max_batch_size\": 8", await RunCliAsync("models", "config", "simple", "--url", url), StringComparison.Ordinal);
@@ -109,7 +101,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     [Fact]
     public async Task Turbine_infer_reports_server_errors_with_a_non_zero_exit()
     {
-        var (exitCode, output) = await RunCliRawAsync("infer", "nope", "--url", $"http://127.0.0.1:{_server.HttpPort}", "--fill", "1");
+        var (exitCode, output) = await RunCliRawAsync("infer", "nope", "--url", $"http://127.0.0.1:{_demo.Server.HttpPort}", "--fill", "1");
 
         Assert.Equal(1, exitCode);
         Assert.Contains("error (NotFound): Request for unknown model: 'nope' is not found", output, StringComparison.Ordinal);
@@ -117,7 +109,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
 
     private async Task<JsonElement> PostAsync(string path, string json)
     {
-        using var response = await _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         return JsonDocument.Parse(body).RootElement.Clone();
