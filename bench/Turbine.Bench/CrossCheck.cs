@@ -61,8 +61,8 @@ internal static partial class CrossCheck
 
     private static async Task<(string, string, double, string, string)> WrkAsync(string scenario, string url, string lua, int concurrency, TimeSpan duration)
     {
-        await RunToolAsync("wrk", $"-t2 -c{concurrency} -d3s -s {lua} {url}"); // warm-up: JIT tiers and connection pools settle
-        var output = await RunToolAsync("wrk", $"-t2 -c{concurrency} -d{(int)duration.TotalSeconds}s --latency -s {lua} {url}");
+        await RunToolAsync("wrk", ["-t2", $"-c{concurrency}", "-d3s", "-s", lua, url]); // warm-up: JIT tiers and connection pools settle
+        var output = await RunToolAsync("wrk", ["-t2", $"-c{concurrency}", $"-d{(int)duration.TotalSeconds}s", "--latency", "-s", lua, url]);
         var rps = double.Parse(WrkRate().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         return ("wrk", scenario, rps, WrkPercentile(output, "50%"), WrkPercentile(output, "99%"));
     }
@@ -70,7 +70,10 @@ internal static partial class CrossCheck
     private static async Task<(string, string, double, string, string)> H2LoadAsync(string scenario, string address, string body, int concurrency, TimeSpan duration)
     {
         var output = await RunToolAsync("h2load",
-            $"-t2 -c{concurrency} -m1 -D {(int)duration.TotalSeconds} --warm-up-time=2 -H 'content-type: application/grpc' -H 'te: trailers' -d {body} {address}/inference.GRPCInferenceService/ModelInfer");
+        [
+            "-t2", $"-c{concurrency}", "-m1", "-D", $"{(int)duration.TotalSeconds}", "--warm-up-time=2",
+            "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", body, $"{address}/inference.GRPCInferenceService/ModelInfer",
+        ]);
         var rps = double.Parse(H2LoadRate().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         var mean = H2LoadMean().Match(output).Groups[1].Value;
         return ("h2load", scenario, rps, "mean " + mean, "-");
@@ -92,10 +95,11 @@ internal static partial class CrossCheck
         return frame;
     }
 
-    private static async Task<string> RunToolAsync(string tool, string arguments)
+    /// <summary>Runs a tool with an argument list, never a shell string (SECURITY.md A16).</summary>
+    private static async Task<string> RunToolAsync(string tool, string[] arguments)
     {
-        Console.Error.WriteLine($"  {tool} {arguments}");
-        var start = new ProcessStartInfo("bash", ["-c", $"{tool} {arguments}"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        Console.Error.WriteLine($"  {tool} {string.Join(' ', arguments)}");
+        var start = new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {tool}");
         var output = await process.StandardOutput.ReadToEndAsync();
         var errors = await process.StandardError.ReadToEndAsync();

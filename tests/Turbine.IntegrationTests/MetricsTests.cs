@@ -75,7 +75,7 @@ public sealed partial class MetricsTests(ServerFixture fixture) : IDisposable
     /// <summary>Runs promtool from the Debian package prometheus, which .ci/run installs.</summary>
     private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string text)
     {
-        var start = new ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("promtool", ["check", "metrics"]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         Process promtool;
         try
         {
