@@ -114,7 +114,7 @@ public sealed class TurbineServer : IAsyncDisposable
         kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
         kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         kestrel.Limits.MaxRequestHeaderCount = 100;
-        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
         kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(130);
         kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         kestrel.Limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));

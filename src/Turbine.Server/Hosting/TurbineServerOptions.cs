@@ -30,6 +30,9 @@ public sealed class TurbineServerOptions
     /// <summary>Deepest JSON nesting accepted (SECURITY.md A11).</summary>
     public int MaxJsonDepth { get; set; } = 64;
 
+    /// <summary>How long a client may take to send its request headers before the connection is closed (SECURITY.md A10).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long shutdown waits for requests in flight.</summary>
     public TimeSpan ExitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

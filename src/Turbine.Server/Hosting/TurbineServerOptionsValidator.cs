@@ -42,6 +42,11 @@ internal static class TurbineServerOptionsValidator
             errors.Add("MaxJsonDepth must be between 4 and 256");
         }
 
+        if (options.RequestHeadersTimeout < TimeSpan.FromSeconds(1) || options.RequestHeadersTimeout > TimeSpan.FromMinutes(10))
+        {
+            errors.Add("RequestHeadersTimeout must be between 1 second and 10 minutes");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelRepository))
         {
             errors.Add("ModelRepository must name a folder");
