@@ -34,7 +34,7 @@ internal sealed class BenchRunner(ITurbineClient client, BenchSettings settings,
 
             var after = await ServerStatisticsAsync(cancellationToken);
             var stable = WindowResult.LastThreeAgree(windows, settings.Stability);
-            var median = windows.TakeLast(3).OrderBy(w => w.Throughput).ElementAt(Math.Min(windows.Count, 3) / 2);
+            var median = WindowResult.MedianOfLastThree(windows);
             var step = Step(load, median, windows.Count, stable, before, after);
             results.Add(step);
             progress.Done($"{label}: {median.Throughput:F0} req/s, p99 {median.P99Ms:F2} ms{(stable ? string.Empty : " (not stable)")}");

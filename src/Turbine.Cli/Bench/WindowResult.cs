@@ -39,6 +39,10 @@ internal sealed record WindowResult(double Throughput, double P50Ms, double P90M
         return max > 0 && max <= min * (1 + tolerance);
     }
 
+    /// <summary>The window of median throughput among the last three (or fewer, when fewer were measured).</summary>
+    public static WindowResult MedianOfLastThree(IReadOnlyList<WindowResult> windows) =>
+        windows.TakeLast(3).OrderBy(w => w.Throughput).ElementAt(Math.Min(windows.Count, 3) / 2);
+
     /// <summary>Nearest-rank percentile, in milliseconds.</summary>
     private static double Percentile(List<long> sorted, double fraction) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(fraction * sorted.Count) - 1)] * 1000.0 / System.Diagnostics.Stopwatch.Frequency;

@@ -15,41 +15,23 @@ internal sealed partial class ModelVersionRunner : IAsyncDisposable
     private static readonly TimeSpan InlineCostLimit = TimeSpan.FromMicroseconds(200);
 
     private readonly RequestQueue _queue;
-
     private readonly InstanceSlot[] _slots;
-
     private readonly Task[] _workers;
-
     private readonly TimeProvider _time;
-
     private readonly DynamicBatchingConfig? _batching;
-
     private readonly long _targetRows;
-
     private readonly int _priorityLevels;
-
     private readonly int _defaultPriority;
-
     private readonly LatencyTarget? _latency;
-
     private readonly ResponseSequencer? _sequencer;
-
     private readonly bool _mayRunInline;
-
     private readonly long _inlineCostLimitTicks;
-
     private int _busyInstances;
-
     private int _executingRequests;
-
     private long _executingRows;
-
     private long _recentCostTicks = long.MaxValue;
-
     private long _lastArrival;
-
     private long _arrivalGapTicks;
-
     private int _executions;
 
     public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
@@ -117,12 +99,11 @@ internal sealed partial class ModelVersionRunner : IAsyncDisposable
         if (_latency is not null)
         {
             RecordArrival(now);
-        }
-
-        if (_latency is not null && !_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), Volatile.Read(ref _executingRows), out var predicted))
-        {
-            return Refuse($"model '{Config.Name}' version {VersionText} cannot answer within its latency target of {_latency.Milliseconds} ms " +
-                $"(about {_time.GetElapsedTime(0, predicted).TotalMilliseconds:F0} ms of work is ahead); retry later");
+            if (!_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), Volatile.Read(ref _executingRows), out var predicted))
+            {
+                return Refuse($"model '{Config.Name}' version {VersionText} cannot answer within its latency target of {_latency.Milliseconds} ms " +
+                    $"(about {_time.GetElapsedTime(0, predicted).TotalMilliseconds:F0} ms of work is ahead); retry later");
+            }
         }
 
         // Registered before the item is visible to the workers, so a worker that takes it can always dispose it.

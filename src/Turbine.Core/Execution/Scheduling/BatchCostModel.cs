@@ -18,17 +18,6 @@ internal sealed class BatchCostModel
     private double _fixedTicks;
     private double _ticksPerRow;
 
-    public bool IsReady
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count >= MinimumSamples;
-            }
-        }
-    }
-
     /// <summary>Adds one execution of <paramref name="rows"/> rows that took <paramref name="ticks"/> timestamp ticks.</summary>
     public void Record(long rows, long ticks)
     {
