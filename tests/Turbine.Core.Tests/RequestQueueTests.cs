@@ -12,7 +12,7 @@ public sealed class RequestQueueTests
         var queue = new RequestQueue(4, [QueuePolicyConfig.None], time);
         using var waiter = new QueueWaiter(queue, time);
 
-        var wait = queue.WaitAsync(waiter, TimeSpan.FromMilliseconds(10));
+        var wait = queue.WaitAsync(waiter, time.GetTimestamp() + (time.TimestampFrequency / 100)); // 10 ms from now
         time.Fake.Advance(TimeSpan.FromMilliseconds(8)); // the timer fires here, 2 ms early
         Assert.False(wait.IsCompleted);
         time.Fake.Advance(TimeSpan.FromMilliseconds(2));

@@ -19,7 +19,7 @@ internal sealed partial class ModelVersionRunner
         WorkItem? carried = null;
         while (true)
         {
-            if (carried is null && !await _queue.WaitAsync(waiter, Timeout.InfiniteTimeSpan))
+            if (carried is null && !await _queue.WaitAsync(waiter, long.MaxValue))
             {
                 return;
             }
@@ -122,9 +122,7 @@ internal sealed partial class ModelVersionRunner
                 waitUntil = Math.Min(waitUntil, newest + (2 * Volatile.Read(ref _arrivalGapTicks)));
             }
 
-            var remaining = waitUntil - _time.GetTimestamp();
-
-            if (rows >= _targetRows || remaining <= 0 || !await _queue.WaitAsync(waiter, _time.GetElapsedTime(0, remaining)))
+            if (rows >= _targetRows || !await _queue.WaitAsync(waiter, waitUntil))
             {
                 return null;
             }

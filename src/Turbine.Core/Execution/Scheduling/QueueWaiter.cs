@@ -30,7 +30,8 @@ internal sealed class QueueWaiter : IValueTaskSource<bool>, IDisposable
     public bool IsDue() => _time.GetTimestamp() >= WakeAt;
 
     /// <summary>
-    /// Arms the timer again for what is left of this wait. Timers count on a coarser clock than timestamps and may
+    /// Arms the timer for what is left of this wait, counted when it is armed, so time that passes before the wait
+    /// starts shortens it instead of being added to it. Timers count on a coarser clock than timestamps and may
     /// fire a few milliseconds early; a callback left over from an earlier wait may also arrive. Either way the wait
     /// must still end on time, or a batch that nobody else will join would wait forever.
     /// </summary>
@@ -40,14 +41,15 @@ internal sealed class QueueWaiter : IValueTaskSource<bool>, IDisposable
         _timer.Change(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
-    public ValueTask<bool> Park(TimeSpan timeout)
+    /// <summary>Parks until woken, or until the timestamp <paramref name="wakeAt"/> (<see cref="long.MaxValue"/>: no timeout).</summary>
+    public ValueTask<bool> Park(long wakeAt)
     {
         _core.Reset();
         IsParked = true;
-        WakeAt = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-        if (timeout != Timeout.InfiniteTimeSpan)
+        WakeAt = wakeAt;
+        if (wakeAt != long.MaxValue)
         {
-            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+            Rearm();
         }
 
         return new ValueTask<bool>(this, _core.Version);

@@ -125,10 +125,11 @@ internal sealed class RequestQueue
     }
 
     /// <summary>
-    /// Waits until a request is queued (true), or until <paramref name="timeout"/> passes or the queue closes empty
-    /// (false). One waiter per worker; it must not wait twice at once.
+    /// Waits until a request is queued (true), or until the timestamp <paramref name="wakeAt"/> passes or the queue
+    /// closes empty (false); <see cref="long.MaxValue"/> waits without a timeout. The deadline is absolute, so a
+    /// worker delayed on its way here does not wait longer. One waiter per worker; it must not wait twice at once.
     /// </summary>
-    public ValueTask<bool> WaitAsync(QueueWaiter waiter, TimeSpan timeout)
+    public ValueTask<bool> WaitAsync(QueueWaiter waiter, long wakeAt)
     {
         lock (_lock)
         {
@@ -137,13 +138,13 @@ internal sealed class RequestQueue
                 return ValueTask.FromResult(true);
             }
 
-            if (_closed || timeout == TimeSpan.Zero)
+            if (_closed || (wakeAt != long.MaxValue && _time.GetTimestamp() >= wakeAt))
             {
                 return ValueTask.FromResult(false);
             }
 
             _parked.Add(waiter);
-            return waiter.Park(timeout);
+            return waiter.Park(wakeAt);
         }
     }
 
