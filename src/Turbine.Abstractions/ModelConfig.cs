@@ -118,6 +118,9 @@ public sealed record ModelConfig
     /// <summary>Bound of the per-version request queue; a full queue answers at once with an error.</summary>
     public int MaxQueueSize { get; init; } = 1024;
 
+    /// <summary>Requests run before a new version takes traffic.</summary>
+    public IReadOnlyList<WarmupSample> Warmup { get; init; } = [];
+
     /// <summary>The full shape of a tensor as the client sends it: the batch dimension prepended when batching.</summary>
     public long[] FullShape(TensorConfig tensor)
     {
@@ -125,3 +128,34 @@ public sealed record ModelConfig
         return MaxBatchSize > 0 ? [-1, .. tensor.Dims] : tensor.Dims;
     }
 }
+
+/// <summary>Where the data of a warm-up input comes from.</summary>
+public enum WarmupDataKind
+{
+    /// <summary>All zeros (empty strings for BYTES).</summary>
+    Zero,
+
+    /// <summary>Random values (random 8-byte strings for BYTES).</summary>
+    Random,
+
+    /// <summary>Raw bytes from a file in the model's <c>warmup/</c> folder (BYTES as 4-byte length-prefixed elements).</summary>
+    File,
+}
+
+/// <summary>One input of a warm-up sample (Triton's <c>model_warmup.inputs</c> entry).</summary>
+/// <param name="Name">The input name.</param>
+/// <param name="DataType">The element type.</param>
+/// <param name="Dims">The shape without the batch dimension.</param>
+/// <param name="Data">Where the values come from.</param>
+/// <param name="File">For <see cref="WarmupDataKind.File"/>: the file name inside the model's <c>warmup/</c> folder.</param>
+public sealed record WarmupInput(string Name, DataType DataType, long[] Dims, WarmupDataKind Data, string? File = null);
+
+/// <summary>
+/// A request run against a freshly loaded version before it takes traffic (Triton's <c>model_warmup</c>), so that the
+/// first clients do not pay for lazy initialisation. A failing sample fails the load.
+/// </summary>
+/// <param name="Name">The sample's name, used in errors.</param>
+/// <param name="BatchSize">Rows per request when the model batches; ignored otherwise.</param>
+/// <param name="Inputs">The inputs.</param>
+/// <param name="Count">How many times the sample runs.</param>
+public sealed record WarmupSample(string Name, int BatchSize, IReadOnlyList<WarmupInput> Inputs, int Count);

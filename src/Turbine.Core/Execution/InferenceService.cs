@@ -8,6 +8,9 @@ namespace Turbine.Core.Execution;
 /// </summary>
 public sealed class InferenceService
 {
+    /// <summary>How often a request follows a reload to the version that replaced the one it found.</summary>
+    private const int MaxResolveAttempts = 3;
+
     private readonly ModelManager _models;
 
     /// <summary>Creates the service over <paramref name="models"/>.</summary>
@@ -20,20 +23,31 @@ public sealed class InferenceService
     public ValueTask<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var error = _models.Resolve(request.ModelName, request.ModelVersion, out var runner);
-        if (error is not null)
+        for (var attempt = 1; ; attempt++)
         {
-            return ValueTask.FromResult(InferenceResult.Failed(error));
-        }
+            var error = _models.Resolve(request.ModelName, request.ModelVersion, out var runner);
+            if (error is not null)
+            {
+                return ValueTask.FromResult(InferenceResult.Failed(error));
+            }
 
-        error = InferenceRequestValidator.Validate(runner!.Config, request, out var validated);
-        if (error is not null)
-        {
-            runner.Statistics.Fail.Record(0);
-            return ValueTask.FromResult(InferenceResult.Failed(error));
-        }
+            error = InferenceRequestValidator.Validate(runner!.Config, request, out var validated);
+            if (error is not null)
+            {
+                runner.Statistics.Fail.Record(0);
+                return ValueTask.FromResult(InferenceResult.Failed(error));
+            }
 
-        return runner.EnqueueAsync(request, validated!, cancellationToken);
+            var pending = runner.EnqueueAsync(request, validated!, cancellationToken);
+            // A reload swaps the snapshot before it drains the versions it replaces, so a runner found retired here
+            // was replaced between Resolve and Enqueue: resolving again finds its successor (SECURITY.md F9).
+            if (attempt < MaxResolveAttempts && pending.IsCompleted && runner.IsRetired && pending.Result.Error is not null)
+            {
+                continue;
+            }
+
+            return pending;
+        }
     }
 
     /// <summary>Finds a ready model version (the newest when <paramref name="version"/> is empty).</summary>

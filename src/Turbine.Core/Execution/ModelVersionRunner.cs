@@ -73,6 +73,9 @@ internal sealed partial class ModelVersionRunner : IAsyncDisposable
 
     public ModelStatistics Statistics { get; } = new();
 
+    /// <summary>Whether the runner has stopped taking requests (it is draining or released).</summary>
+    public bool IsRetired => _queue.IsClosed;
+
     /// <summary>Requests waiting in the queue now.</summary>
     public int QueuedRequests => _queue.Count;
 

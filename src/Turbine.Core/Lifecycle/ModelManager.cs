@@ -7,36 +7,55 @@ namespace Turbine.Core.Lifecycle;
 
 /// <summary>
 /// Loads, reloads and unloads the models of a repository. Each model's state is an immutable
-/// <see cref="ModelSnapshot"/> swapped atomically; loads of one model are serialized, different models load in
-/// parallel. A model that fails to load is UNAVAILABLE with its reason, and every other model keeps serving.
+/// <see cref="ModelSnapshot"/> swapped atomically: a reload publishes the new versions once they are loaded and
+/// warmed, then drains the ones they replace, so requests never see a model half loaded. Loads of one model are
+/// serialized, different models load in parallel, and loading runs on its own threads, never the request threads.
 /// </summary>
 public sealed partial class ModelManager : IAsyncDisposable
 {
     private readonly ModelRepository _repository;
-    private readonly IModelBackend _backend;
-    private readonly TimeProvider _time;
+    private readonly VersionLoader _loader;
+    private readonly VersionRoutingStore _routingStore;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
 
     /// <summary>Creates a manager over <paramref name="repository"/> that runs models with <paramref name="backend"/>.</summary>
-    public ModelManager(ModelRepository repository, IModelBackend backend, TimeProvider time, ILogger<ModelManager> logger)
+    /// <param name="repository">The model repository.</param>
+    /// <param name="backend">The backend that runs the models.</param>
+    /// <param name="time">The clock of the schedulers.</param>
+    /// <param name="logger">Where loads and failures are logged.</param>
+    /// <param name="routingStore">Where default versions and labels are kept; null keeps them in memory.</param>
+    public ModelManager(ModelRepository repository, IModelBackend backend, TimeProvider time, ILogger<ModelManager> logger, VersionRoutingStore? routingStore = null)
     {
         _repository = repository;
-        _backend = backend;
-        _time = time;
+        _loader = new VersionLoader(repository, backend, time);
+        _routingStore = routingStore ?? new VersionRoutingStore(null);
         _logger = logger;
     }
 
     /// <summary>The repository served.</summary>
     public ModelRepository Repository => _repository;
 
-    /// <summary>Loads every model in the repository, in parallel. Failures are recorded per model, never thrown.</summary>
-    public Task LoadAllAsync(CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(_repository.ListModels(), cancellationToken, async (name, token) => await LoadAsync(name, token));
+    /// <summary>The names of the models this manager has loaded or tried to load, loaded or not now.</summary>
+    public IReadOnlyCollection<string> Known => [.. _models.Keys];
 
-    /// <summary>Loads a model, or reloads it if loaded: the new versions are ready before the old ones drain.</summary>
+    /// <summary>Loads every model in the repository, in parallel. Failures are recorded per model, never thrown.</summary>
+    public Task LoadAllAsync(CancellationToken cancellationToken) => LoadAsync(_repository.ListModels(), cancellationToken);
+
+    /// <summary>Loads the named models, in parallel. Failures are recorded per model, never thrown.</summary>
+    public Task LoadAsync(IEnumerable<string> names, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(names, cancellationToken, async (name, token) => await LoadAsync(name, token));
+
+    /// <summary>
+    /// Loads a model, or reloads it if loaded: new and changed versions are loaded and warmed before they take
+    /// traffic, unchanged ones keep running, and the versions replaced drain before they are released. A failed
+    /// reload leaves the previous versions serving.
+    /// </summary>
+    /// <param name="name">The model.</param>
+    /// <param name="cancellationToken">Cancels waiting for another load of the same model.</param>
+    /// <param name="configOverride">Configuration JSON used instead of the folder's config file for this load.</param>
     /// <returns>null on success, else why it failed.</returns>
-    public async Task<InferenceError?> LoadAsync(string name, CancellationToken cancellationToken)
+    public async Task<InferenceError?> LoadAsync(string name, CancellationToken cancellationToken, string? configOverride = null)
     {
         if (!ModelNames.IsValid(name))
         {
@@ -48,22 +67,26 @@ public sealed partial class ModelManager : IAsyncDisposable
             return InferenceError.NotFound($"failed to load '{name}', failed to poll from model repository");
         }
 
-        var entry = _models.GetOrAdd(name, static n => new ModelEntry(n));
+        var entry = _models.GetOrAdd(name, n => new ModelEntry(n, _routingStore.Load(n)));
         await entry.Gate.WaitAsync(cancellationToken);
         try
         {
             var previous = entry.Snapshot;
-            entry.Snapshot = previous with { Versions = WithState(previous.Versions, ModelState.Loading) };
-            var next = await Task.Run(() => Build(name), CancellationToken.None);
-            entry.Snapshot = next;
-            await DrainAsync(previous.Runners);
-            if (next.Runners.Count == 0)
+            var outcome = await LoaderThread.RunAsync(() => _loader.Load(name, previous, configOverride));
+            if (outcome.Unsupported is { Count: > 0 } unsupported)
             {
-                LogLoadFailed(_logger, name, next.Reason);
-                return InferenceError.Invalid($"failed to load '{name}': {next.Reason}");
+                LogUnsupported(_logger, name, string.Join(", ", unsupported));
             }
 
-            LogLoaded(_logger, name, next.Runners.Count);
+            entry.Snapshot = outcome.Next;
+            await DrainAsync(outcome.Retired);
+            if (outcome.Failure is not null)
+            {
+                LogLoadFailed(_logger, name, outcome.Failure);
+                return InferenceError.Invalid($"failed to load '{name}': {outcome.Failure}");
+            }
+
+            LogLoaded(_logger, name, outcome.Next.Runners.Count);
             return null;
         }
         finally
@@ -89,7 +112,8 @@ public sealed partial class ModelManager : IAsyncDisposable
         try
         {
             var previous = entry.Snapshot;
-            entry.Snapshot = ModelSnapshot.Unavailable(name, "unloaded", WithState(previous.Versions, ModelState.Unavailable, "unloaded"));
+            var versions = previous.Versions.Select(v => v with { State = ModelState.Unavailable, Reason = "unloaded" }).ToList();
+            entry.Snapshot = ModelSnapshot.Unavailable(name, "unloaded", versions);
             await DrainAsync(previous.Runners);
             LogUnloaded(_logger, name);
             return null;
@@ -129,7 +153,7 @@ public sealed partial class ModelManager : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Whether every model that was asked to load is ready (the server's readiness).</summary>
+    /// <summary>Whether every model that was asked to load is serving (the server's strict readiness).</summary>
     public bool AllReady()
     {
         foreach (var entry in _models.Values)
@@ -141,44 +165,6 @@ public sealed partial class ModelManager : IAsyncDisposable
         }
 
         return true;
-    }
-
-    /// <summary>Finds the version that serves a request: <paramref name="version"/> if given, else the newest ready.</summary>
-    internal InferenceError? Resolve(string name, string? version, out ModelVersionRunner? runner)
-    {
-        runner = null;
-        if (!_models.TryGetValue(name, out var entry))
-        {
-            return InferenceError.NotFound($"Request for unknown model: '{ClientText.Quote(name)}' is not found");
-        }
-
-        var snapshot = entry.Snapshot;
-        if (string.IsNullOrEmpty(version))
-        {
-            runner = snapshot.Runner(0);
-            return runner is null ? InferenceError.Unavailable($"Request for unknown model: '{name}' has no available versions") : null;
-        }
-
-        if (!ModelNames.TryParseVersion(version, out var number) || !HasVersion(snapshot, number))
-        {
-            return InferenceError.NotFound($"Request for unknown model: '{name}' version {ClientText.Quote(version)} is not found");
-        }
-
-        runner = snapshot.Runner(number);
-        return runner is null ? InferenceError.Unavailable($"Request for unknown model: '{name}' version {version} is not at ready state") : null;
-    }
-
-    private static bool HasVersion(ModelSnapshot snapshot, long version)
-    {
-        foreach (var status in snapshot.Versions)
-        {
-            if (status.Version == version)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>The snapshot of a model, if it was ever loaded.</summary>
@@ -204,85 +190,6 @@ public sealed partial class ModelManager : IAsyncDisposable
         }
     }
 
-    private ModelSnapshot Build(string name)
-    {
-        ModelDefinition definition;
-        try
-        {
-            definition = _repository.Read(name, _backend);
-        }
-        catch (IOException e)
-        {
-            return ModelSnapshot.Unavailable(name, $"cannot read the model folder: {e.GetType().Name}");
-        }
-
-        if (definition.Unsupported is { Count: > 0 } unsupported)
-        {
-            LogUnsupported(_logger, name, string.Join(", ", unsupported));
-        }
-
-        if (definition.Config is null)
-        {
-            var reason = string.Join("; ", definition.Errors);
-            return ModelSnapshot.Unavailable(name, reason, definition.Versions.Select(v => new ModelVersionStatus(v, ModelState.Unavailable, reason)).ToList());
-        }
-
-        var statuses = new List<ModelVersionStatus>();
-        var runners = new List<ModelVersionRunner>();
-        foreach (var version in definition.Versions)
-        {
-            var runner = TryLoadVersion(definition.Config, version, out var reason);
-            statuses.Add(new ModelVersionStatus(version, runner is null ? ModelState.Unavailable : ModelState.Ready, reason));
-            if (runner is not null)
-            {
-                runners.Add(runner);
-            }
-        }
-
-        var failures = string.Join("; ", statuses.Where(s => s.State != ModelState.Ready).Select(s => $"version {s.Version}: {s.Reason}"));
-        return new ModelSnapshot(name, definition.Config, statuses, runners, failures);
-    }
-
-    private ModelVersionRunner? TryLoadVersion(ModelConfig config, long version, out string reason)
-    {
-        var instances = new List<IModelInstance>();
-        try
-        {
-            var path = _repository.ModelFilePath(config.Name, version, _backend);
-            if (!File.Exists(path))
-            {
-                reason = $"{_backend.DefaultModelFileName} is missing";
-                return null;
-            }
-
-            var errors = new List<string>();
-            ModelConfigValidator.Validate(config, config.Name, _backend.Inspect(path), errors);
-            if (errors.Count > 0)
-            {
-                reason = string.Join("; ", errors);
-                return null;
-            }
-
-            for (var i = 0; i < config.InstanceCount; i++)
-            {
-                instances.Add(_backend.CreateInstance(path, config));
-            }
-
-            reason = string.Empty;
-            return new ModelVersionRunner(config, version, [.. instances], _time);
-        }
-        catch (InferenceException e)
-        {
-            foreach (var instance in instances)
-            {
-                instance.Dispose();
-            }
-
-            reason = e.Message;
-            return null;
-        }
-    }
-
     private static async Task DrainAsync(IReadOnlyList<ModelVersionRunner> runners)
     {
         foreach (var runner in runners)
@@ -290,9 +197,6 @@ public sealed partial class ModelManager : IAsyncDisposable
             await runner.DisposeAsync();
         }
     }
-
-    private static List<ModelVersionStatus> WithState(IReadOnlyList<ModelVersionStatus> versions, ModelState state, string reason = "") =>
-        versions.Select(v => v with { State = state, Reason = reason }).ToList();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' is ready with {Versions} version(s)")]
     private static partial void LogLoaded(ILogger logger, string model, int versions);
@@ -306,18 +210,26 @@ public sealed partial class ModelManager : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' unloaded")]
     private static partial void LogUnloaded(ILogger logger, string model);
 
-    private sealed class ModelEntry(string name)
+    private sealed class ModelEntry(string name, VersionRouting routing)
     {
         private ModelSnapshot _snapshot = ModelSnapshot.Unavailable(name, string.Empty);
+        private VersionRouting _routing = routing;
 
         public string Name { get; } = name;
 
+        /// <summary>Serializes loads, unloads and routing changes of this model.</summary>
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public ModelSnapshot Snapshot
         {
             get => Volatile.Read(ref _snapshot);
             set => Volatile.Write(ref _snapshot, value);
+        }
+
+        public VersionRouting Routing
+        {
+            get => Volatile.Read(ref _routing);
+            set => Volatile.Write(ref _routing, value);
         }
     }
 }

@@ -27,6 +27,7 @@ internal static class ModelConfigCompleter
             MaxQueueSize = draft.MaxQueueSize ?? 1024,
             DynamicBatching = draft.DynamicBatching,
             QueuePolicy = draft.QueuePolicy ?? QueuePolicyConfig.None,
+            Warmup = draft.Warmup ?? [],
         };
     }
 

@@ -28,6 +28,8 @@ internal sealed record ModelConfigDraft
 
     public QueuePolicyConfig? QueuePolicy { get; init; }
 
+    public IReadOnlyList<WarmupSample>? Warmup { get; init; }
+
     /// <summary>Fields present in the file that Turbine does not act on.</summary>
     public IReadOnlyList<string> Unsupported { get; init; } = [];
 }

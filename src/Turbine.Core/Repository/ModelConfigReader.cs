@@ -53,6 +53,7 @@ internal static class ModelConfigReader
                 MaxQueueSize = Int(root, "max_queue_size", errors),
                 DynamicBatching = DynamicBatching(root, errors),
                 QueuePolicy = QueuePolicy(root, errors),
+                Warmup = WarmupReader.Read(root, errors),
                 Unsupported = UnsupportedFields.Find(root),
             };
         }
@@ -311,7 +312,7 @@ internal static class ModelConfigReader
         return null;
     }
 
-    private static string? String(JsonElement obj, string property, List<string> errors, string? where = null)
+    internal static string? String(JsonElement obj, string property, List<string> errors, string? where = null)
     {
         if (!obj.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -327,7 +328,7 @@ internal static class ModelConfigReader
         return null;
     }
 
-    private static int? Int(JsonElement obj, string property, List<string> errors, string? where = null)
+    internal static int? Int(JsonElement obj, string property, List<string> errors, string? where = null)
     {
         var value = Long(obj, property, errors, where);
         if (value is null or (>= int.MinValue and <= int.MaxValue))
@@ -373,7 +374,7 @@ internal static class ModelConfigReader
         return null;
     }
 
-    private static bool? Bool(JsonElement obj, string property, List<string> errors, string where)
+    internal static bool? Bool(JsonElement obj, string property, List<string> errors, string where)
     {
         if (!obj.TryGetProperty(property, out var value))
         {
@@ -389,7 +390,7 @@ internal static class ModelConfigReader
         return null;
     }
 
-    private static long[]? Longs(JsonElement obj, string property, List<string> errors, string where)
+    internal static long[]? Longs(JsonElement obj, string property, List<string> errors, string where)
     {
         if (!obj.TryGetProperty(property, out var array))
         {

@@ -44,18 +44,24 @@ public sealed class ModelRepository
     /// <summary>Whether a model folder of that name exists.</summary>
     public bool Contains(string name) => ModelNames.IsValid(name) && Directory.Exists(ModelPath(name));
 
-    /// <summary>Reads a model's folder: its configuration (completed and validated) and its version numbers.</summary>
-    public ModelDefinition Read(string name, IModelBackend backend)
+    /// <summary>
+    /// Reads a model's folder: its configuration (completed and validated) and its version numbers. A version folder
+    /// counts once its model file is there, so a version being copied in is not a broken version.
+    /// </summary>
+    /// <param name="name">The model name.</param>
+    /// <param name="backend">The backend that will run it.</param>
+    /// <param name="configOverride">Configuration JSON that replaces the folder's config file for this load.</param>
+    public ModelDefinition Read(string name, IModelBackend backend, string? configOverride = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         var errors = new List<string>();
         var folder = ModelPath(name);
-        var draft = ReadConfig(folder, errors);
-        var versions = SelectVersions(ListVersions(folder), draft.VersionPolicy ?? VersionPolicy.Default);
+        var (draft, configText) = configOverride is null ? ReadConfig(folder, errors) : (ModelConfigReader.Read(configOverride, errors), configOverride);
+        var versions = SelectVersions(ListVersions(folder, backend.DefaultModelFileName), draft.VersionPolicy ?? VersionPolicy.Default);
         if (versions.Count == 0)
         {
             errors.Add("the model folder has no version folders (e.g. '1/' holding " + backend.DefaultModelFileName + ") that its version policy selects");
-            return new ModelDefinition(name, null, versions, errors, draft.Unsupported);
+            return new ModelDefinition(name, null, versions, errors, draft.Unsupported, configText);
         }
 
         ModelSignature? signature = null;
@@ -74,14 +80,14 @@ public sealed class ModelRepository
 
         var config = ModelConfigCompleter.Complete(name, draft, signature ?? new ModelSignature([], []));
         ModelConfigValidator.Validate(config, name, signature, errors);
-        return new ModelDefinition(name, errors.Count == 0 ? config : null, versions, errors, draft.Unsupported);
+        return new ModelDefinition(name, errors.Count == 0 ? config : null, versions, errors, draft.Unsupported, configText);
     }
 
     /// <summary>
     /// <c>config.json</c> (Triton's JSON form), or Triton's own <c>config.pbtxt</c> rewritten as that JSON; none at all
     /// is fine (the model file fills everything in). Both at once is an error: which one wins would be a guess.
     /// </summary>
-    private static ModelConfigDraft ReadConfig(string folder, List<string> errors)
+    private static (ModelConfigDraft Draft, string Text) ReadConfig(string folder, List<string> errors)
     {
         var json = Path.Combine(folder, "config.json");
         var text = Path.Combine(folder, "config.pbtxt");
@@ -90,15 +96,43 @@ public sealed class ModelRepository
         if (hasJson && hasText)
         {
             errors.Add("the model folder has both config.json and config.pbtxt; keep one");
-            return new ModelConfigDraft();
+            return (new ModelConfigDraft(), string.Empty);
         }
 
         if (hasText)
         {
-            return ModelConfigReader.Read(TritonTextConfig.ToJson(File.ReadAllText(text), errors), errors);
+            var pbtxt = File.ReadAllText(text);
+            return (ModelConfigReader.Read(TritonTextConfig.ToJson(pbtxt, errors), errors), pbtxt);
         }
 
-        return hasJson ? ModelConfigReader.Read(File.ReadAllText(json), errors) : new ModelConfigDraft();
+        if (!hasJson)
+        {
+            return (new ModelConfigDraft(), string.Empty);
+        }
+
+        var content = File.ReadAllText(json);
+        return (ModelConfigReader.Read(content, errors), content);
+    }
+
+    /// <summary>
+    /// What identifies a version's model file as loaded: its length and last write time. A reload keeps a running
+    /// version whose stamp and configuration are unchanged instead of loading it again.
+    /// </summary>
+    public string VersionStamp(string name, long version, IModelBackend backend)
+    {
+        var file = new FileInfo(ModelFilePath(name, version, backend));
+        return file.Exists ? $"{file.Length}:{file.LastWriteTimeUtc.Ticks}" : "missing";
+    }
+
+    /// <summary>The path of a warm-up data file: a plain file name inside the model's <c>warmup/</c> folder.</summary>
+    public string WarmupFilePath(string name, string file)
+    {
+        if (!ModelNames.IsValid(file))
+        {
+            throw new ArgumentException("not a plain file name", nameof(file));
+        }
+
+        return Contained(Path.Combine(ModelPath(name), "warmup", file));
     }
 
     /// <summary>The path of a version's model file.</summary>
@@ -126,7 +160,7 @@ public sealed class ModelRepository
             : throw new ArgumentException("path escapes the model repository", nameof(path));
     }
 
-    private static List<long> ListVersions(string folder)
+    private static List<long> ListVersions(string folder, string modelFileName)
     {
         var versions = new List<long>();
         if (!Directory.Exists(folder))
@@ -136,7 +170,8 @@ public sealed class ModelRepository
 
         foreach (var directory in Directory.EnumerateDirectories(folder))
         {
-            if (ModelNames.TryParseVersion(Path.GetFileName(directory), out var version) && !IsLink(directory))
+            if (ModelNames.TryParseVersion(Path.GetFileName(directory), out var version) && !IsLink(directory) &&
+                File.Exists(Path.Combine(directory, modelFileName)))
             {
                 versions.Add(version);
             }
@@ -162,4 +197,5 @@ public sealed class ModelRepository
 /// <param name="Versions">The versions the policy selects, ascending.</param>
 /// <param name="Errors">Every problem found.</param>
 /// <param name="Unsupported">Fields of the configuration that Turbine ignores, by name (e.g. <c>optimization</c>).</param>
-public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors, IReadOnlyList<string>? Unsupported = null);
+/// <param name="ConfigText">The configuration as read (file or override), to tell whether it changed since the last load.</param>
+public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors, IReadOnlyList<string>? Unsupported = null, string ConfigText = "");

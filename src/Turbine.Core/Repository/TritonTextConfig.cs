@@ -20,7 +20,7 @@ internal static class TritonTextConfig
         "cpu_execution_accelerator", "control_input", "state", "step", "input_map", "output_map", "model_repository_agents",
     ];
 
-    private static readonly HashSet<string> MapFields = ["parameters", "priority_queue_policy", "input_map", "output_map", "metric_tags", "cc_model_filenames"];
+    private static readonly HashSet<string> MapFields = ["parameters", "priority_queue_policy", "inputs", "input_map", "output_map", "metric_tags", "cc_model_filenames"];
 
     /// <summary>The JSON form of <paramref name="text"/>; syntax errors (with their line) go to <paramref name="errors"/>.</summary>
     public static string ToJson(string text, List<string> errors)

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text;
+using Turbine.Core.Execution;
+using Turbine.Core.Repository;
+
+namespace Turbine.Core.Lifecycle;
+
+/// <summary>What a load produced: the snapshot to publish, the runners it replaces, and why anything failed.</summary>
+/// <param name="Next">The snapshot to publish.</param>
+/// <param name="Retired">Runners of the previous snapshot that no longer serve; drain them after publishing.</param>
+/// <param name="Failure">Why a version (or the whole model) failed to load; null when everything loaded.</param>
+internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<ModelVersionRunner> Retired, string? Failure)
+{
+    /// <summary>Configuration fields Turbine ignores, by name.</summary>
+    public IReadOnlyList<string>? Unsupported { get; init; }
+}
+
+/// <summary>
+/// Builds a model's next snapshot from its folder. A version whose model file and configuration are unchanged keeps
+/// its running instance; a new or changed one is loaded, validated and warmed before it is published; a version that
+/// fails to load leaves its previous load serving, and a model none of whose versions load keeps every version it
+/// had (SECURITY.md F3).
+/// </summary>
+internal sealed class VersionLoader(ModelRepository repository, IModelBackend backend, TimeProvider time)
+{
+    public LoadOutcome Load(string name, ModelSnapshot previous, string? configOverride)
+    {
+        var outcome = Build(name, previous, configOverride, out var unsupported);
+        return outcome with { Unsupported = unsupported };
+    }
+
+    private LoadOutcome Build(string name, ModelSnapshot previous, string? configOverride, out IReadOnlyList<string>? unsupported)
+    {
+        unsupported = null;
+        ModelDefinition definition;
+        try
+        {
+            definition = repository.Read(name, backend, configOverride);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Keep(previous, $"cannot read the model folder: {e.GetType().Name}", []);
+        }
+
+        unsupported = definition.Unsupported;
+        if (definition.Config is null)
+        {
+            return Keep(previous, string.Join("; ", definition.Errors), definition.Versions);
+        }
+
+        var configHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(definition.ConfigText)));
+        var statuses = new List<ModelVersionStatus>();
+        var runners = new List<ModelVersionRunner>();
+        var stamps = new Dictionary<long, string>();
+        var failures = new List<string>();
+        foreach (var version in definition.Versions)
+        {
+            var stamp = configHash + "|" + repository.VersionStamp(name, version, backend);
+            var running = previous.Runners.FirstOrDefault(r => r.Version == version);
+            if (running is not null && previous.Stamps.TryGetValue(version, out var loadedFrom) && loadedFrom == stamp)
+            {
+                runners.Add(running);
+                stamps[version] = stamp;
+                statuses.Add(new ModelVersionStatus(version, ModelState.Ready, string.Empty));
+                continue;
+            }
+
+            var loaded = TryLoadVersion(definition.Config, version, out var reason);
+            if (loaded is not null)
+            {
+                runners.Add(loaded);
+                stamps[version] = stamp;
+                statuses.Add(new ModelVersionStatus(version, ModelState.Ready, string.Empty));
+                continue;
+            }
+
+            failures.Add($"version {version}: {reason}");
+            if (running is not null)
+            {
+                runners.Add(running);
+                stamps[version] = previous.Stamps[version];
+                statuses.Add(new ModelVersionStatus(version, ModelState.Ready, "reload failed, the previous load still serves: " + reason));
+            }
+            else
+            {
+                statuses.Add(new ModelVersionStatus(version, ModelState.Unavailable, reason));
+            }
+        }
+
+        var failure = failures.Count == 0 ? null : string.Join("; ", failures);
+        if (runners.Count == 0 && previous.Runners.Count > 0)
+        {
+            return Keep(previous, failure!, []);
+        }
+
+        var retired = previous.Runners.Where(r => !runners.Contains(r)).ToList();
+        return new LoadOutcome(new ModelSnapshot(name, statuses, runners, failure ?? string.Empty, stamps), retired, failure);
+    }
+
+    /// <summary>The load failed as a whole: whatever served before keeps serving, and the reason is recorded.</summary>
+    private static LoadOutcome Keep(ModelSnapshot previous, string reason, IReadOnlyList<long> versions)
+    {
+        if (previous.Runners.Count > 0)
+        {
+            return new LoadOutcome(previous with { Reason = reason }, [], reason);
+        }
+
+        var statuses = versions.Select(v => new ModelVersionStatus(v, ModelState.Unavailable, reason)).ToList();
+        return new LoadOutcome(ModelSnapshot.Unavailable(previous.Name, reason, statuses), [], reason);
+    }
+
+    private ModelVersionRunner? TryLoadVersion(ModelConfig config, long version, out string reason)
+    {
+        var instances = new List<IModelInstance>();
+        try
+        {
+            var path = repository.ModelFilePath(config.Name, version, backend);
+            var errors = new List<string>();
+            ModelConfigValidator.Validate(config, config.Name, backend.Inspect(path), errors);
+            if (errors.Count > 0)
+            {
+                reason = string.Join("; ", errors);
+                return null;
+            }
+
+            for (var i = 0; i < config.InstanceCount; i++)
+            {
+                instances.Add(backend.CreateInstance(path, config));
+            }
+        }
+        catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
+        {
+            foreach (var instance in instances)
+            {
+                instance.Dispose();
+            }
+
+            reason = e is InferenceException ? e.Message : $"cannot read the model file: {e.GetType().Name}";
+            return null;
+        }
+
+        var runner = new ModelVersionRunner(config, version, [.. instances], time);
+        var warmupError = config.Warmup.Count == 0 ? null
+            : ModelWarmer.RunAsync(runner, file => repository.WarmupFilePath(config.Name, file), instances.Count).GetAwaiter().GetResult();
+        if (warmupError is not null)
+        {
+            runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            reason = warmupError;
+            return null;
+        }
+
+        reason = string.Empty;
+        return runner;
+    }
+}
