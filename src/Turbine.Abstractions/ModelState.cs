@@ -25,3 +25,11 @@ public sealed record ModelVersionStatus(long Version, ModelState State, string R
 /// <param name="State">Its state.</param>
 /// <param name="Reason">Why it is not ready, or empty.</param>
 public sealed record RepositoryIndexEntry(string Name, string? Version, ModelState State, string Reason);
+
+/// <summary>A model's serving view: its ready versions, the version that answers by default, and its labels.</summary>
+/// <param name="Model">The model name.</param>
+/// <param name="Versions">The ready versions, ascending.</param>
+/// <param name="DefaultVersion">The version that answers requests naming none (null when none is ready).</param>
+/// <param name="Pinned">Whether that default was set by an operator (else it is the newest ready version).</param>
+/// <param name="Labels">Label to version.</param>
+public sealed record ServingView(string Model, IReadOnlyList<long> Versions, long? DefaultVersion, bool Pinned, IReadOnlyDictionary<string, long> Labels);

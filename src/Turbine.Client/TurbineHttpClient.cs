@@ -130,6 +130,72 @@ public sealed class TurbineHttpClient : ITurbineClient
         using var response = await SendAsync(message, cancellationToken);
     }
 
+    /// <summary>Loads (or reloads) a model with <paramref name="configJson"/> in place of its config file (Triton's <c>config</c> parameter).</summary>
+    public async Task LoadModelAsync(string model, string configJson, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, $"v2/repository/models/{Uri.EscapeDataString(model)}/load");
+        message.Content = JsonBody(writer =>
+        {
+            writer.WriteStartObject("parameters");
+            writer.WriteString("config", configJson);
+            writer.WriteEndObject();
+        });
+        using var response = await SendAsync(message, cancellationToken);
+    }
+
+    /// <summary>A model's ready versions, default version and labels.</summary>
+    public Task<ServingView> GetServingAsync(string model, CancellationToken cancellationToken = default) =>
+        RoutingAsync(HttpMethod.Get, model, "versions", null, cancellationToken);
+
+    /// <summary>Pins the version that answers requests naming none; null unpins (the newest ready version answers).</summary>
+    public Task<ServingView> SetDefaultVersionAsync(string model, long? version, CancellationToken cancellationToken = default) =>
+        RoutingAsync(HttpMethod.Put, model, "default", VersionBody(version), cancellationToken);
+
+    /// <summary>Points a label at a ready version; null removes the label.</summary>
+    public Task<ServingView> SetLabelAsync(string model, string label, long? version, CancellationToken cancellationToken = default) =>
+        version is null
+            ? RoutingAsync(HttpMethod.Delete, model, "labels/" + Uri.EscapeDataString(label), null, cancellationToken)
+            : RoutingAsync(HttpMethod.Put, model, "labels/" + Uri.EscapeDataString(label), VersionBody(version), cancellationToken);
+
+    /// <summary>Makes the newest ready version older than the current default the default.</summary>
+    public Task<ServingView> RollbackAsync(string model, CancellationToken cancellationToken = default) =>
+        RoutingAsync(HttpMethod.Post, model, "rollback", null, cancellationToken);
+
+    private async Task<ServingView> RoutingAsync(HttpMethod method, string model, string action, HttpContent? body, CancellationToken cancellationToken)
+    {
+        using var message = Management(method, $"v2/repository/models/{Uri.EscapeDataString(model)}/{action}");
+        message.Content = body;
+        using var response = await SendAsync(message, cancellationToken);
+        return RepositoryJson.ReadServingView(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+    }
+
+    private static ByteArrayContent VersionBody(long? version) => JsonBody(writer =>
+    {
+        if (version is { } v)
+        {
+            writer.WriteNumber("version", v);
+        }
+        else
+        {
+            writer.WriteNull("version");
+        }
+    });
+
+    private static ByteArrayContent JsonBody(Action<Utf8JsonWriter> writeProperties)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writeProperties(writer);
+            writer.WriteEndObject();
+        }
+
+        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
     /// <inheritdoc />
     public async Task UnloadModelAsync(string model, CancellationToken cancellationToken = default)
     {

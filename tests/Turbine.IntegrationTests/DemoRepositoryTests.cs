@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -115,36 +114,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    private static async Task<string> RunCliAsync(params string[] args)
-    {
-        var (exitCode, output) = await RunCliRawAsync(args);
-        Assert.True(exitCode == 0, output);
-        return output;
-    }
+    private static Task<string> RunCliAsync(params string[] args) => CliProcess.RunAsync(args);
 
-    private static async Task<(int ExitCode, string Output)> RunCliRawAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(CliPath());
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    /// <summary>The CLI as built by its own project (next to its runtimeconfig), found from this test's output folder.</summary>
-    private static string CliPath()
-    {
-        var testBin = AppContext.BaseDirectory;
-        var marker = Path.Combine("tests", "Turbine.IntegrationTests");
-        var cliBin = testBin.Replace(marker, Path.Combine("src", "Turbine.Cli"), StringComparison.Ordinal);
-        return Path.Combine(cliBin, "turbine.dll");
-    }
+    private static Task<(int ExitCode, string Output)> RunCliRawAsync(params string[] args) => CliProcess.RunRawAsync(args);
 }

@@ -73,6 +73,10 @@ public sealed class ServerFixture : IAsyncLifetime
             options.GrpcPort = 0;
             options.MetricsPort = 0;
             options.ExitTimeout = TimeSpan.FromSeconds(5);
+            // The tests drive the repository API; a server's own defaults (API off, mode none) have tests of their own.
+            options.Management.Enabled = true;
+            options.ModelControlMode = ModelControlMode.Explicit;
+            options.LoadModels = ["*"];
             configure?.Invoke(options);
         });
         await server.StartAsync();

@@ -4,7 +4,10 @@ using Turbine.Client;
 
 namespace Turbine.Cli.Commands;
 
-/// <summary><c>turbine models list|load|unload|config|stats</c>: the repository and model APIs from the shell.</summary>
+/// <summary>
+/// <c>turbine models list|load|unload|config|stats|versions|default|label|rollback</c>: the repository and model APIs
+/// from the shell. Version routing (default, labels, rollback) is a REST extension of Turbine's.
+/// </summary>
 internal static class ModelsCommand
 {
     public static Command Create()
@@ -15,6 +18,12 @@ internal static class ModelsCommand
         command.Subcommands.Add(Action("unload", "Unload a model", (client, model, token) => client.UnloadModelAsync(model, token), "unloaded"));
         command.Subcommands.Add(Config());
         command.Subcommands.Add(Stats());
+        command.Subcommands.Add(Routing("versions", "Show a model's ready versions, default version and labels", null, (client, model, _, token) => client.GetServingAsync(model, token)));
+        command.Subcommands.Add(Routing("rollback", "Make the previous ready version the default, at once", null, (client, model, _, token) => client.RollbackAsync(model, token)));
+        command.Subcommands.Add(Routing("default", "Pin the default version ('newest' unpins)", "version", (client, model, args, token) =>
+            client.SetDefaultVersionAsync(model, ParseVersion(args[0], "newest"), token)));
+        command.Subcommands.Add(Routing("label", "Point a label at a version ('none' removes it)", "label version", (client, model, args, token) =>
+            client.SetLabelAsync(model, args[0], ParseVersion(args[1], "none"), token)));
         return command;
     }
 
@@ -85,6 +94,43 @@ internal static class ModelsCommand
         }));
         return command;
     }
+
+    /// <summary>A routing command: <c>turbine models NAME MODEL [ARGS]</c>, printing the model's serving view afterwards.</summary>
+    private static Command Routing(string name, string description, string? arguments, Func<TurbineHttpClient, string, string[], CancellationToken, Task<ServingView>> action)
+    {
+        var connection = new ConnectionOptions();
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var command = new Command(name, description) { model };
+        var extra = (arguments?.Split(' ') ?? []).Select(a => new Argument<string>(a)).ToList();
+        extra.ForEach(command.Arguments.Add);
+        connection.AddTo(command);
+        command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
+        {
+            if (client is not TurbineHttpClient http)
+            {
+                throw new FormatException($"'models {name}' uses the REST API; drop --protocol grpc");
+            }
+
+            var view = await action(http, parse.GetValue(model)!, [.. extra.Select(a => parse.GetValue(a)!)], token);
+            PrintServing(view);
+        }));
+        return command;
+    }
+
+    private static void PrintServing(ServingView view)
+    {
+        Console.WriteLine($"{view.Model}: versions {string.Join(", ", view.Versions)}; default {view.DefaultVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}" +
+            (view.Pinned ? " (pinned)" : " (newest)"));
+        foreach (var (label, version) in view.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            Console.WriteLine($"  {label,-16} -> {version}");
+        }
+    }
+
+    private static long? ParseVersion(string text, string clear) =>
+        text == clear ? null
+        : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) && version > 0 ? version
+        : throw new FormatException($"'{text}' is not a version number (or '{clear}')");
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 }

@@ -15,7 +15,11 @@ internal static class ServeCommand
         var grpcPort = new Option<int>("--grpc-port") { Description = "gRPC port", DefaultValueFactory = _ => 8001 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Prometheus metrics port (-1: off)", DefaultValueFactory = _ => 8002 };
         var logLevel = new Option<string>("--log-level") { Description = "Trace, Debug, Information, Warning, Error", DefaultValueFactory = _ => "Information" };
-        var command = new Command("serve", "Serve a model repository") { repository, host, httpPort, grpcPort, metricsPort, logLevel };
+        var controlMode = new Option<ModelControlMode?>("--model-control-mode") { Description = "none (load all at start), poll (watch the repository) or explicit (load through the API)" };
+        var loadModels = new Option<string[]>("--load-model") { Description = "With explicit control: a model to load at startup ('*' for all); repeatable", AllowMultipleArgumentsPerToken = true };
+        var pollSeconds = new Option<double?>("--repository-poll-secs") { Description = "With poll control: seconds between repository scans (default 15)" };
+        var management = new Option<bool>("--enable-management") { Description = "Serve the repository API (load, unload, versions); loopback clients only unless Turbine:Management:Token is set" };
+        var command = new Command("serve", "Serve a model repository") { repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Flags win; settings from appsettings or TURBINE__* variables apply where no flag was given.
@@ -35,6 +39,10 @@ internal static class ServeCommand
                     options.HttpPort = Given(parse, httpPort) ?? options.HttpPort;
                     options.GrpcPort = Given(parse, grpcPort) ?? options.GrpcPort;
                     options.MetricsPort = Given(parse, metricsPort) ?? options.MetricsPort;
+                    options.ModelControlMode = parse.GetValue(controlMode) ?? options.ModelControlMode;
+                    options.LoadModels = parse.GetValue(loadModels) is { Length: > 0 } models ? [.. models] : options.LoadModels;
+                    options.RepositoryPollInterval = parse.GetValue(pollSeconds) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.RepositoryPollInterval;
+                    options.Management.Enabled |= parse.GetValue(management);
                 });
             await server.StartAsync(cancellationToken);
             Console.WriteLine($"Turbine is serving {folder ?? Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY")}");

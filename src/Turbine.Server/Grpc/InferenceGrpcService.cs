@@ -14,6 +14,7 @@ namespace Turbine.Server.Grpc;
 internal sealed class InferenceGrpcService(
     InferenceService inference,
     ModelManager models,
+    ModelControl control,
     ServerReadiness readiness,
     ManagementAccess access,
     IOptions<TurbineServerOptions> options) : GRPCInferenceService.GRPCInferenceServiceBase
@@ -80,14 +81,14 @@ internal sealed class InferenceGrpcService(
     public override async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
     {
         Authorize(context);
-        var error = await models.LoadAsync(request.ModelName, context.CancellationToken);
+        var error = LoadParameters(request, out var config) ?? await control.LoadAsync(request.ModelName, config, context.CancellationToken);
         return error is null ? new RepositoryModelLoadResponse() : throw GrpcErrors.ToRpcException(error);
     }
 
     public override async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
     {
         Authorize(context);
-        var error = await models.UnloadAsync(request.ModelName, context.CancellationToken);
+        var error = await control.UnloadAsync(request.ModelName, context.CancellationToken);
         return error is null ? new RepositoryModelUnloadResponse() : throw GrpcErrors.ToRpcException(error);
     }
 
@@ -110,6 +111,27 @@ internal sealed class InferenceGrpcService(
             using var response = result.Response!;
             return (GrpcInferenceMapper.ToGrpc(response), null);
         }
+    }
+
+    /// <summary>Triton's load parameters: <c>config</c> (a string of JSON) is honoured; model files in the request are not.</summary>
+    private static InferenceError? LoadParameters(RepositoryModelLoadRequest request, out string? config)
+    {
+        config = null;
+        foreach (var (name, value) in request.Parameters)
+        {
+            if (name == "config" && value.ParameterChoiceCase == ModelRepositoryParameter.ParameterChoiceOneofCase.StringParam)
+            {
+                config = value.StringParam;
+            }
+            else
+            {
+                return InferenceError.Invalid(name.StartsWith("file:", StringComparison.Ordinal)
+                    ? "model files in the load request are not supported; put them in the model repository"
+                    : $"unsupported load parameter '{ClientText.Quote(name)}'; only 'config' (a string) is supported");
+            }
+        }
+
+        return null;
     }
 
     private ModelVersionInfo Model(string name, string version)

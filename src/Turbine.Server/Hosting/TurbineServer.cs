@@ -88,8 +88,11 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IModelBackend, OnnxBackend>();
-        services.AddSingleton(new ModelRepository(options.ModelRepository));
+        var repository = new ModelRepository(options.ModelRepository);
+        services.AddSingleton(repository);
+        services.AddSingleton(new VersionRoutingStore(options.StateDirectory ?? Path.Combine(repository.Root, ".turbine")));
         services.AddSingleton<ModelManager>();
+        services.AddSingleton<ModelControl>();
         services.AddSingleton<InferenceService>();
         services.AddSingleton<ServerReadiness>();
         services.AddSingleton<InferHandler>();
@@ -97,6 +100,12 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<TurbineMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
+        if (options.ModelControlMode == ModelControlMode.Poll)
+        {
+            services.AddSingleton<RepositoryPoller>();
+            services.AddHostedService(provider => provider.GetRequiredService<RepositoryPoller>());
+        }
+
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = options.MaxGrpcMessageBytes;

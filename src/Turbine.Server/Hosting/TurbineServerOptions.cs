@@ -41,13 +41,41 @@ public sealed class TurbineServerOptions
 
     /// <summary>Who may call the repository (control-plane) endpoints.</summary>
     public ManagementOptions Management { get; set; } = new();
+
+    /// <summary>How models get loaded and unloaded (Triton's <c>--model-control-mode</c>).</summary>
+    public ModelControlMode ModelControlMode { get; set; } = ModelControlMode.None;
+
+    /// <summary>With <see cref="ModelControlMode.Poll"/>: how often the repository is scanned for changes.</summary>
+    public TimeSpan RepositoryPollInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>With <see cref="ModelControlMode.Explicit"/>: the models loaded at startup; <c>*</c> loads them all.</summary>
+    public List<string> LoadModels { get; set; } = [];
+
+    /// <summary>
+    /// Where the server keeps what it must remember across restarts (default versions and labels); the default is
+    /// <c>.turbine</c> inside the model repository, a name no model can have.
+    /// </summary>
+    public string? StateDirectory { get; set; }
+}
+
+/// <summary>How models get loaded and unloaded.</summary>
+public enum ModelControlMode
+{
+    /// <summary>Every model loads at startup; the load and unload API is refused.</summary>
+    None,
+
+    /// <summary>Every model loads at startup, and the repository is watched: changed models reload, removed ones unload.</summary>
+    Poll,
+
+    /// <summary>Only the <see cref="TurbineServerOptions.LoadModels"/> load at startup; the API loads and unloads the rest.</summary>
+    Explicit,
 }
 
 /// <summary>Access to the repository API: load, unload, index (SECURITY.md A1).</summary>
 public sealed class ManagementOptions
 {
-    /// <summary>Whether the repository API is served at all.</summary>
-    public bool Enabled { get; set; } = true;
+    /// <summary>Whether the repository API is served at all; off unless enabled (SECURITY.md A1).</summary>
+    public bool Enabled { get; set; }
 
     /// <summary>
     /// A bearer token that callers must present (<c>Authorization: Bearer ...</c>). When empty, only clients on the

@@ -31,11 +31,7 @@ internal static class KServeHttpEndpoints
 
         app.MapGet("/v2/models/stats", (HttpContext context, InferenceService inference) => StatisticsAsync(context, inference, null, null));
 
-        app.MapPost("/v2/repository/index", IndexAsync);
-        app.MapPost("/v2/repository/models/{model}/load", (HttpContext context, string model, ModelManager models, ManagementAccess access) =>
-            RepositoryActionAsync(context, access, token => models.LoadAsync(model, token)));
-        app.MapPost("/v2/repository/models/{model}/unload", (HttpContext context, string model, ModelManager models, ManagementAccess access) =>
-            RepositoryActionAsync(context, access, token => models.UnloadAsync(model, token)));
+        app.MapRepository();
     }
 
     private static void MapModelRoutes(IEndpointRouteBuilder app, string prefix)
@@ -80,57 +76,6 @@ internal static class KServeHttpEndpoints
     {
         var error = inference.Statistics(model, version, out var stats);
         return error is null ? HttpResults.WriteJsonAsync(context, w => KServeJson.WriteStatistics(w, stats)) : HttpResults.WriteErrorAsync(context, error);
-    }
-
-    private static async Task IndexAsync(HttpContext context, ModelManager models, ManagementAccess access, Microsoft.Extensions.Options.IOptions<TurbineServerOptions> options)
-    {
-        var denied = access.Check(context);
-        if (denied is not null)
-        {
-            await HttpResults.WriteErrorAsync(context, denied);
-            return;
-        }
-
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, 64 * 1024);
-        if (readError is not null)
-        {
-            await HttpResults.WriteErrorAsync(context, readError);
-            return;
-        }
-
-        using (body)
-        {
-            var error = KServeJson.ReadIndexRequest(body!.Span, options.Value.MaxJsonDepth, out var readyOnly);
-            if (error is not null)
-            {
-                await HttpResults.WriteErrorAsync(context, error);
-                return;
-            }
-
-            var index = models.Index(readyOnly);
-            await HttpResults.WriteJsonAsync(context, w => KServeJson.WriteRepositoryIndex(w, index));
-        }
-    }
-
-    private static async Task RepositoryActionAsync(HttpContext context, ManagementAccess access, Func<CancellationToken, Task<InferenceError?>> action)
-    {
-        var denied = access.Check(context);
-        if (denied is not null)
-        {
-            await HttpResults.WriteErrorAsync(context, denied);
-            return;
-        }
-
-        var error = await action(context.RequestAborted);
-        if (error is not null)
-        {
-            await HttpResults.WriteErrorAsync(context, error);
-            return;
-        }
-
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync("{}", context.RequestAborted);
     }
 
     private static void WriteBool(System.Buffers.IBufferWriter<byte> output, string name, bool value)

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Options;
+using Turbine.Core.Lifecycle;
+
+namespace Turbine.Server.Hosting;
+
+/// <summary>
+/// The load and unload API behind both protocols, as the model control mode allows it: only in <c>explicit</c> mode
+/// (in <c>none</c> the models are fixed at startup, in <c>poll</c> the repository decides), as in Triton.
+/// </summary>
+internal sealed class ModelControl(ModelManager models, IOptions<TurbineServerOptions> options)
+{
+    private readonly ModelControlMode _mode = options.Value.ModelControlMode;
+
+    public async Task<InferenceError?> LoadAsync(string name, string? configOverride, CancellationToken cancellationToken) =>
+        Refusal() ?? await models.LoadAsync(name, cancellationToken, configOverride);
+
+    public async Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken) =>
+        Refusal() ?? await models.UnloadAsync(name, cancellationToken);
+
+    private InferenceError? Refusal() => _mode switch
+    {
+        ModelControlMode.Explicit => null,
+        ModelControlMode.Poll => InferenceError.Invalid("explicit model load / unload is not allowed if polling is enabled"),
+        _ => InferenceError.Invalid("explicit model load / unload is not allowed when the model control mode is 'none'; start the server with model control mode 'explicit'"),
+    };
+}
