@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Turbine.Cli.Demo;
 using Turbine.Client;
 using Turbine.Onnx.Graph;
@@ -63,7 +64,7 @@ public sealed class ServerFixture : IAsyncLifetime
         Http = new HttpClient { BaseAddress = HttpAddress };
     }
 
-    public static async Task<TurbineServer> StartAsync(string repository, Action<TurbineServerOptions>? configure = null)
+    public static async Task<TurbineServer> StartAsync(string repository, Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null)
     {
         var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
         {
@@ -78,6 +79,12 @@ public sealed class ServerFixture : IAsyncLifetime
             options.ModelControlMode = ModelControlMode.Explicit;
             options.LoadModels = ["*"];
             configure?.Invoke(options);
+        }, services =>
+        {
+            if (backend is not null)
+            {
+                services.AddSingleton(backend);
+            }
         });
         await server.StartAsync();
         return server;

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using Turbine.Client;
+using Turbine.Core.Tests;
 using Turbine.Core.Lifecycle;
 using Turbine.Onnx.Graph;
 using Turbine.Server.Hosting;
@@ -7,9 +9,88 @@ using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
-/// <summary>SECURITY.md F2: on shutdown readiness turns false at once and the server exits.</summary>
+/// <summary>SECURITY.md F2: on shutdown readiness turns false at once, new requests get 503, in-flight ones finish, and the server exits in time.</summary>
 public sealed class ShutdownTests
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Shutdown_refuses_new_requests_with_503_and_finishes_the_ones_in_flight()
+    {
+        var backend = new GatedBackend();
+        backend.Gate.Reset();
+        await using var server = new FolderServer();
+        using var openGate = new GateOpener(backend); // disposed before the server: a failed assertion must not leave a run held
+        server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
+        await server.StartAsync(
+            options =>
+            {
+                options.ExitTimeout = Patience;
+                options.ShutdownDelay = TimeSpan.FromSeconds(2);
+            },
+            backend);
+        var readiness = (ServerReadiness)server.Server.Services.GetService(typeof(ServerReadiness))!;
+        var stoppingSignal = new TaskCompletionSource();
+        readiness.Stopping.Register(stoppingSignal.SetResult);
+        var client = new TurbineHttpClient(server.Http);
+        var inFlight = client.InferAsync(SimpleRequest());
+        Assert.True(await backend.Entered.WaitAsync(Patience));
+
+        var stopping = server.Server.StopAsync();
+        await stoppingSignal.Task.WaitAsync(Patience);
+
+        using (var late = new HttpClient { BaseAddress = server.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(5) })
+        {
+            using var ready = await late.GetAsync("v2/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            using var refused = await late.PostAsync("v2/models/simple/infer", new StringContent(
+                """{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]}""",
+                System.Text.Encoding.UTF8,
+                "application/json"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("shutting down", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.False(stopping.IsCompleted);
+        backend.Gate.Set();
+        using var answered = await inFlight;
+        Assert.Equal([2, 3, 4, 5], answered.Outputs.Single(o => o.Name == "OUTPUT0").ToArray<int>());
+        await stopping.WaitAsync(Patience);
+        await server.Server.StopAsync().WaitAsync(Patience); // stopping again is a no-op
+    }
+
+    [Fact]
+    public async Task A_model_run_that_never_returns_does_not_outlive_the_exit_timeout()
+    {
+        var backend = new GatedBackend();
+        backend.Gate.Reset();
+        await using var server = new FolderServer();
+        server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
+        await server.StartAsync(options => options.ExitTimeout = TimeSpan.FromSeconds(1), backend);
+        var stuck = new TurbineHttpClient(server.Http).InferAsync(SimpleRequest());
+        Assert.True(await backend.Entered.WaitAsync(Patience));
+
+        var clock = Stopwatch.StartNew();
+        await server.Server.StopAsync().WaitAsync(Patience);
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        backend.Gate.Set(); // lets the worker thread end
+        await Assert.ThrowsAnyAsync<Exception>(() => stuck);
+    }
+
+    private sealed class GateOpener(GatedBackend backend) : IDisposable
+    {
+        public void Dispose() => backend.Gate.Set();
+    }
+
+    private static InferenceRequest SimpleRequest()
+    {
+        var request = new InferenceRequest { ModelName = "simple" };
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
+        return request;
+    }
+
     [Fact]
     public async Task Stopping_turns_readiness_false_and_releases_the_models()
     {

@@ -94,6 +94,11 @@ internal sealed class InferenceGrpcService(
 
     private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, CancellationToken cancellationToken)
     {
+        if (readiness.IsStopping)
+        {
+            return (null, ServerReadiness.ShuttingDown);
+        }
+
         var error = GrpcInferenceMapper.FromGrpc(message, _limits, out var request);
         if (error is not null)
         {

@@ -39,7 +39,25 @@ internal sealed partial class ModelLoaderService(
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await models.DisposeAsync();
+    /// <summary>
+    /// Runs before the web server stops (hosted services stop in reverse order), so requests in flight drain through
+    /// their models while new ones are refused. Bounded by the host's one shutdown countdown (the exit timeout): a
+    /// model run that never returns does not keep the process alive.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await models.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogExitTimeout(logger);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The exit timeout ran out before every model drained; stopping anyway")]
+    private static partial void LogExitTimeout(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loading models from {Repository} (model control mode {Mode})")]
     private static partial void LogLoading(ILogger logger, string repository, ModelControlMode mode);

@@ -100,6 +100,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<TurbineMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
+        services.AddHostedService<ShutdownDelay>();
         if (options.ModelControlMode == ModelControlMode.Poll)
         {
             services.AddSingleton<RepositoryPoller>();

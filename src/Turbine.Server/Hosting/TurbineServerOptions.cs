@@ -33,8 +33,15 @@ public sealed class TurbineServerOptions
     /// <summary>How long a client may take to send its request headers before the connection is closed (SECURITY.md A10).</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long shutdown waits for requests in flight.</summary>
+    /// <summary>The one countdown of a shutdown: the delay, draining requests in flight and releasing models all fit in it.</summary>
     public TimeSpan ExitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the server keeps listening after SIGTERM with readiness false, answering new inference requests with
+    /// 503, so that load balancers stop sending traffic before the sockets close (set it near the readiness probe
+    /// period on Kubernetes); 0 closes the listeners at once.
+    /// </summary>
+    public TimeSpan ShutdownDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>When true the server is ready only if every model loaded (Triton's strict readiness).</summary>
     public bool StrictReadiness { get; set; }

@@ -47,6 +47,16 @@ internal static class TurbineServerOptionsValidator
             errors.Add("RequestHeadersTimeout must be between 1 second and 10 minutes");
         }
 
+        if (options.ExitTimeout <= TimeSpan.Zero || options.ShutdownDelay < TimeSpan.Zero || options.ShutdownDelay >= options.ExitTimeout)
+        {
+            errors.Add("ExitTimeout must be positive, and ShutdownDelay between 0 and less than ExitTimeout (the delay is part of the exit countdown)");
+        }
+
+        if (options.ModelControlMode == ModelControlMode.Poll && options.RepositoryPollInterval < TimeSpan.FromMilliseconds(10))
+        {
+            errors.Add("RepositoryPollInterval must be at least 10 ms");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelRepository))
         {
             errors.Add("ModelRepository must name a folder");

@@ -11,7 +11,7 @@ namespace Turbine.Server.Http;
 /// <c>POST /v2/models/{model}[/versions/{version}]/infer</c>: reads the body, decodes JSON and binary tensors,
 /// runs the request and writes JSON (plus binary outputs when asked for).
 /// </summary>
-internal sealed class InferHandler(InferenceService inference, IOptions<TurbineServerOptions> options)
+internal sealed class InferHandler(InferenceService inference, ServerReadiness readiness, IOptions<TurbineServerOptions> options)
 {
     private const string HeaderLengthName = "Inference-Header-Content-Length";
     private readonly KServeLimits _limits = new(options.Value.MaxRequestBodyBytes, options.Value.MaxJsonDepth);
@@ -19,6 +19,12 @@ internal sealed class InferHandler(InferenceService inference, IOptions<TurbineS
 
     public async Task HandleAsync(HttpContext context, string model, string? version)
     {
+        if (readiness.IsStopping)
+        {
+            await HttpResults.WriteErrorAsync(context, ServerReadiness.ShuttingDown);
+            return;
+        }
+
         var contentType = context.Request.ContentType;
         if (!IsAcceptedContentType(contentType))
         {
