@@ -17,6 +17,7 @@ internal sealed class InferenceGrpcService(
     ModelControl control,
     ServerReadiness readiness,
     ManagementAccess access,
+    InferenceAccess apiKeys,
     IOptions<TurbineServerOptions> options) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private readonly KServeLimits _limits = new(options.Value.MaxRequestBodyBytes, options.Value.MaxJsonDepth);
@@ -29,6 +30,7 @@ internal sealed class InferenceGrpcService(
 
     public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
     {
+        RequireKey(context, request.Name);
         var error = inference.TryGetModel(request.Name, request.Version, out _);
         return error is { Code: StatusCode.NotFound }
             ? throw GrpcErrors.ToRpcException(error)
@@ -42,20 +44,28 @@ internal sealed class InferenceGrpcService(
         return Task.FromResult(response);
     }
 
-    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
-        Task.FromResult(GrpcModelMapper.ToMetadata(Model(request.Name, request.Version)));
+    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    {
+        RequireKey(context, request.Name);
+        return Task.FromResult(GrpcModelMapper.ToMetadata(Model(request.Name, request.Version)));
+    }
 
-    public override Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context) =>
-        Task.FromResult(new ModelConfigResponse { Config = GrpcModelMapper.ToConfig(Model(request.Name, request.Version).Config) });
+    public override Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context)
+    {
+        RequireKey(context, request.Name);
+        return Task.FromResult(new ModelConfigResponse { Config = GrpcModelMapper.ToConfig(Model(request.Name, request.Version).Config) });
+    }
 
     public override Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context)
     {
+        RequireKey(context, string.IsNullOrEmpty(request.Name) ? null : request.Name);
         var error = inference.Statistics(request.Name, request.Version, out var stats);
         return error is null ? Task.FromResult(GrpcModelMapper.ToStatistics(stats)) : throw GrpcErrors.ToRpcException(error);
     }
 
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
+        RequireKey(context, request.ModelName);
         var (response, error) = await InferAsync(request, context.CancellationToken);
         return error is null ? response! : throw GrpcErrors.ToRpcException(error);
     }
@@ -65,7 +75,8 @@ internal sealed class InferenceGrpcService(
         // Triton's streaming contract: an error answers that one request in error_message; the stream goes on.
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
-            var (response, error) = await InferAsync(request, context.CancellationToken);
+            var denied = apiKeys.Check(context.RequestHeaders.GetValue("authorization"), request.ModelName);
+            var (response, error) = denied is null ? await InferAsync(request, context.CancellationToken) : (null, denied);
             await responseStream.WriteAsync(error is null
                 ? new ModelStreamInferResponse { InferResponse = response }
                 : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = request.Id, ModelName = request.ModelName, ModelVersion = request.ModelVersion } });
@@ -143,6 +154,15 @@ internal sealed class InferenceGrpcService(
     {
         var error = inference.TryGetModel(name, version, out var info);
         return error is null ? info! : throw GrpcErrors.ToRpcException(error);
+    }
+
+    private void RequireKey(ServerCallContext context, string? model)
+    {
+        var error = apiKeys.Check(context.RequestHeaders.GetValue("authorization"), model);
+        if (error is not null)
+        {
+            throw GrpcErrors.ToRpcException(error);
+        }
     }
 
     private void Authorize(ServerCallContext context)

@@ -62,7 +62,9 @@ public sealed class TurbineServer : IAsyncDisposable
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<TurbineMetrics>(); // publishes the meter's instruments from the start
+        _ = app.Services.GetRequiredService<InferenceAccess>(); // reads key files now: a missing or short key fails the start, not the first request
         app.Use(RestrictToListener);
+        app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();
@@ -97,6 +99,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<ServerReadiness>();
         services.AddSingleton<InferHandler>();
         services.AddSingleton<ManagementAccess>();
+        services.AddSingleton<InferenceAccess>();
         services.AddSingleton<TurbineMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
@@ -132,18 +135,24 @@ public sealed class TurbineServer : IAsyncDisposable
         kestrel.Limits.Http2.MaxStreamsPerConnection = 256;
         kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 32 * 1024;
         var address = IPAddress.Parse(options.Host);
-        Listen(kestrel, address, options.HttpPort, ListenerKind.Http, HttpProtocols.Http1, listeners);
-        Listen(kestrel, address, options.GrpcPort, ListenerKind.Grpc, HttpProtocols.Http2, listeners);
+        Listen(kestrel, address, options.HttpPort, ListenerKind.Http, HttpProtocols.Http1, listeners, options.Tls);
+        Listen(kestrel, address, options.GrpcPort, ListenerKind.Grpc, HttpProtocols.Http2, listeners, options.Tls);
         if (options.MetricsPort >= 0)
         {
-            Listen(kestrel, address, options.MetricsPort, ListenerKind.Metrics, HttpProtocols.Http1, listeners);
+            Listen(kestrel, address, options.MetricsPort, ListenerKind.Metrics, HttpProtocols.Http1, listeners, options.Tls);
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, IPAddress address, int port, ListenerKind kind, HttpProtocols protocols, Dictionary<ListenerKind, ListenOptions> listeners) =>
+    private static void Listen(KestrelServerOptions kestrel, IPAddress address, int port, ListenerKind kind, HttpProtocols protocols, Dictionary<ListenerKind, ListenOptions> listeners, TlsOptions tls) =>
         kestrel.Listen(address, port, listen =>
         {
             listen.Protocols = protocols;
+            // Metrics stay plain: Prometheus scrapes them inside the cluster, and they carry no request data.
+            if (kind != ListenerKind.Metrics && tls.CertificateFile is { Length: > 0 })
+            {
+                TlsSetup.Apply(listen, tls);
+            }
+
             listen.Use(next => connection =>
             {
                 ListenerKinds.Tag(connection.Items, kind);

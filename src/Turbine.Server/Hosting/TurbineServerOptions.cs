@@ -49,6 +49,15 @@ public sealed class TurbineServerOptions
     /// <summary>Who may call the repository (control-plane) endpoints.</summary>
     public ManagementOptions Management { get; set; } = new();
 
+    /// <summary>
+    /// API keys for the model endpoints (inference, metadata, config, readiness, statistics). Empty: those endpoints
+    /// are open. Otherwise every call needs <c>Authorization: Bearer &lt;key&gt;</c> with a key that covers the model.
+    /// </summary>
+    public List<ApiKeyOptions> ApiKeys { get; set; } = [];
+
+    /// <summary>TLS for the REST and gRPC listeners; off unless a certificate is given.</summary>
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>How models get loaded and unloaded (Triton's <c>--model-control-mode</c>).</summary>
     public ModelControlMode ModelControlMode { get; set; } = ModelControlMode.None;
 
@@ -63,6 +72,35 @@ public sealed class TurbineServerOptions
     /// <c>.turbine</c> inside the model repository, a name no model can have.
     /// </summary>
     public string? StateDirectory { get; set; }
+}
+
+/// <summary>One API key and the models it opens.</summary>
+public sealed class ApiKeyOptions
+{
+    /// <summary>The key itself; prefer <see cref="KeyFile"/>, which keeps it out of configuration files and environment listings.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>A file holding the key (trailing whitespace ignored), e.g. a mounted Kubernetes secret.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>The models this key may call; empty means every model (and the all-models statistics).</summary>
+    public List<string> Models { get; set; } = [];
+}
+
+/// <summary>TLS certificates, from PEM files.</summary>
+public sealed class TlsOptions
+{
+    /// <summary>The server certificate (PEM, chain allowed); TLS is on when set.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>The server certificate's private key (PEM).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>
+    /// Mutual TLS: the certificate authority (PEM) that client certificates must chain to. When set, a client without
+    /// a certificate issued by it cannot connect.
+    /// </summary>
+    public string? ClientCertificateAuthorityFile { get; set; }
 }
 
 /// <summary>How models get loaded and unloaded.</summary>

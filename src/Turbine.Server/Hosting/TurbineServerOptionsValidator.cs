@@ -57,6 +57,35 @@ internal static class TurbineServerOptionsValidator
             errors.Add("RepositoryPollInterval must be at least 10 ms");
         }
 
+        var tls = options.Tls;
+        if (tls.CertificateFile is { Length: > 0 } || tls.KeyFile is { Length: > 0 } || tls.ClientCertificateAuthorityFile is { Length: > 0 })
+        {
+            foreach (var (name, file) in new[] { ("Tls:CertificateFile", tls.CertificateFile), ("Tls:KeyFile", tls.KeyFile) })
+            {
+                if (string.IsNullOrEmpty(file) || !File.Exists(file))
+                {
+                    errors.Add($"{name} must name an existing PEM file when TLS is configured");
+                }
+            }
+
+            if (tls.ClientCertificateAuthorityFile is { Length: > 0 } ca && !File.Exists(ca))
+            {
+                errors.Add("Tls:ClientCertificateAuthorityFile must name an existing PEM file");
+            }
+        }
+
+        foreach (var key in options.ApiKeys)
+        {
+            if (string.IsNullOrEmpty(key.Key) == string.IsNullOrEmpty(key.KeyFile))
+            {
+                errors.Add("every ApiKeys entry needs exactly one of Key and KeyFile");
+            }
+            else if (key.Key is { Length: < 16 })
+            {
+                errors.Add("API keys need at least 16 characters");
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelRepository))
         {
             errors.Add("ModelRepository must name a folder");

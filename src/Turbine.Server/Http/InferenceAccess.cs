@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Turbine.Server.Hosting;
+
+namespace Turbine.Server.Http;
+
+/// <summary>
+/// API keys for the model endpoints of both protocols. Keys are kept as SHA-256 digests and a presented key is
+/// compared with every configured digest in constant time, so neither a key's content nor its position leaks through
+/// timing. An unknown key is 401; a known key that does not cover the model is 403.
+/// </summary>
+public sealed class InferenceAccess
+{
+    private readonly KeyEntry[] _keys;
+
+    /// <summary>Reads the keys (inline or from files) of <paramref name="options"/>.</summary>
+    public InferenceAccess(IOptions<TurbineServerOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _keys = [.. options.Value.ApiKeys.Select(k => new KeyEntry(
+            SHA256.HashData(Encoding.UTF8.GetBytes(ReadKey(k))),
+            k.Models.Count == 0 ? null : new HashSet<string>(k.Models, StringComparer.Ordinal)))];
+    }
+
+    /// <summary>Whether any key is configured; without keys every model endpoint is open.</summary>
+    public bool Enabled => _keys.Length > 0;
+
+    /// <summary>Checks an <c>Authorization</c> header value for <paramref name="model"/> (null: every model).</summary>
+    public InferenceError? Check(string? authorization, string? model)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.Ordinal) || authorization.Length == 7)
+        {
+            return new InferenceError(StatusCode.Unauthenticated, "this server needs an API key: send 'Authorization: Bearer <key>'");
+        }
+
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization.AsSpan(7).Trim().ToString()));
+        KeyEntry? match = null;
+        foreach (var key in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(presented, key.Digest))
+            {
+                match = key; // no early exit: every key is compared, whichever matches
+            }
+        }
+
+        if (match is null)
+        {
+            return new InferenceError(StatusCode.Unauthenticated, "the API key is not valid");
+        }
+
+        return match.Models is null || (model is not null && match.Models.Contains(model))
+            ? null
+            : new InferenceError(StatusCode.PermissionDenied, model is null
+                ? "this API key is limited to some models; ask for one model's statistics instead"
+                : $"this API key does not cover model '{ClientText.Quote(model)}'");
+    }
+
+    private static string ReadKey(ApiKeyOptions key)
+    {
+        var value = key.KeyFile is { Length: > 0 } file ? File.ReadAllText(file).TrimEnd() : key.Key;
+        return string.IsNullOrEmpty(value) || value.Length < 16
+            ? throw new OptionsValidationException(TurbineServerOptions.Section, typeof(ApiKeyOptions), ["every API key needs Key or KeyFile with at least 16 characters"])
+            : value;
+    }
+
+    private sealed record KeyEntry(byte[] Digest, HashSet<string>? Models);
+}
