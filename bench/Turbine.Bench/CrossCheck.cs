@@ -81,7 +81,7 @@ internal static partial class CrossCheck
 
     private static string WrkPercentile(string output, string percentile)
     {
-        var match = Regex.Match(output, $@"^\s+{Regex.Escape(percentile)}\s+(\S+)", RegexOptions.Multiline);
+        var match = Regex.Match(output, $@"^\s+{Regex.Escape(percentile)}\s+(\S+)", RegexOptions.Multiline | RegexOptions.NonBacktracking);
         return match.Success ? match.Groups[1].Value : "-";
     }
 
@@ -107,12 +107,12 @@ internal static partial class CrossCheck
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{tool} failed ({process.ExitCode}); install the Debian packages wrk and nghttp2-client: {errors}{output}");
     }
 
-    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
+    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex WrkRate();
 
-    [GeneratedRegex(@"finished in [0-9.]+\w+, ([0-9.]+) req/s")]
+    [GeneratedRegex(@"finished in [0-9.]+\w+, ([0-9.]+) req/s", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex H2LoadRate();
 
-    [GeneratedRegex(@"time for request:\s+\S+\s+\S+\s+(\S+)")]
+    [GeneratedRegex(@"time for request:\s+\S+\s+\S+\s+(\S+)", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex H2LoadMean();
 }

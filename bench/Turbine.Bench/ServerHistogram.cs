@@ -38,6 +38,6 @@ internal static partial class ServerHistogram
         return "-";
     }
 
-    [GeneratedRegex("""^turbine_inference_request_duration_seconds_bucket\{model="(?<model>[^"]+)",version="[^"]+",le="(?<le>[^"]+)"\} (?<count>\S+)$""", RegexOptions.Multiline)]
+    [GeneratedRegex("""^turbine_inference_request_duration_seconds_bucket\{model="(?<model>[^"]+)",version="[^"]+",le="(?<le>[^"]+)"\} (?<count>\S+)$""", RegexOptions.Multiline, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Bucket();
 }

@@ -44,4 +44,60 @@ public sealed class ArchitectureTests
         Assert.Equal("Turbine.Client.ITurbineClient", connection.GetMethod("CreateClient")!.ReturnType.FullName);
         Assert.Contains(cli.GetReferencedAssemblies(), r => r.Name == "Turbine.Client");
     }
+
+    /// <summary>SECURITY.md A12: a regular expression over client input must not backtrack without bound.</summary>
+    [Fact]
+    public void Every_regex_is_non_backtracking_or_has_a_timeout()
+    {
+        foreach (var (file, line) in SourceLines())
+        {
+            if (line.Contains("Regex(", StringComparison.Ordinal) || line.Contains("Regex.", StringComparison.Ordinal))
+            {
+                Assert.True(line.Contains("NonBacktracking", StringComparison.Ordinal) || line.Contains("TimeSpan", StringComparison.Ordinal) || line.Contains("matchTimeout", StringComparison.Ordinal), $"{file}: {line.Trim()}");
+            }
+        }
+    }
+
+    /// <summary>SECURITY.md A16: child processes get argument lists; nothing goes through a shell.</summary>
+    [Fact]
+    public void Child_processes_never_go_through_a_shell()
+    {
+        foreach (var (file, line) in SourceLines())
+        {
+            Assert.False(line.Contains("UseShellExecute = true", StringComparison.Ordinal), $"{file}: {line.Trim()}");
+            Assert.False(line.Contains("\"/bin/sh\"", StringComparison.Ordinal) || line.Contains("\"bash\"", StringComparison.Ordinal), $"{file}: {line.Trim()}");
+            // ProcessStartInfo(file, "one string of arguments") is how shell-style splitting sneaks in.
+            var start = line.IndexOf("new ProcessStartInfo(", StringComparison.Ordinal);
+            if (start >= 0 && line[start..].Split(')')[0].Split(',') is [_, var arguments, ..])
+            {
+                Assert.False(arguments.TrimStart().StartsWith('"') || arguments.TrimStart().StartsWith('$'), $"{file}: {line.Trim()}");
+            }
+        }
+    }
+
+    private static IEnumerable<(string File, string Line)> SourceLines()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Turbine.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        Assert.NotNull(root);
+        foreach (var folder in new[] { "src", "bench" })
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(root.FullName, folder), "*.cs", SearchOption.AllDirectories))
+            {
+                if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                foreach (var line in File.ReadLines(file))
+                {
+                    yield return (Path.GetRelativePath(root.FullName, file), line);
+                }
+            }
+        }
+    }
 }

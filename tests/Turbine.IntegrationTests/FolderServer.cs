@@ -13,9 +13,9 @@ internal sealed class FolderServer : IAsyncDisposable
     public HttpClient Http { get; private set; } = null!;
 
     /// <summary>Starts the server once the test has filled <see cref="Folder"/>.</summary>
-    public async Task StartAsync(Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null)
+    public async Task StartAsync(Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
-        Server = await ServerFixture.StartAsync(Folder.Root, configure, backend);
+        Server = await ServerFixture.StartAsync(Folder.Root, configure, backend, services);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.HttpPort}/") };
     }
 

@@ -64,7 +64,8 @@ public sealed class ServerFixture : IAsyncLifetime
         Http = new HttpClient { BaseAddress = HttpAddress };
     }
 
-    public static async Task<TurbineServer> StartAsync(string repository, Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null)
+    public static async Task<TurbineServer> StartAsync(
+        string repository, Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null, Action<IServiceCollection>? services = null)
     {
         var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
         {
@@ -79,12 +80,14 @@ public sealed class ServerFixture : IAsyncLifetime
             options.ModelControlMode = ModelControlMode.Explicit;
             options.LoadModels = ["*"];
             configure?.Invoke(options);
-        }, services =>
+        }, collection =>
         {
             if (backend is not null)
             {
-                services.AddSingleton(backend);
+                collection.AddSingleton(backend);
             }
+
+            services?.Invoke(collection);
         });
         await server.StartAsync();
         return server;

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Turbine.Onnx.Graph;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>Runs alone: it measures the process's memory, which parallel tests would disturb.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialCollection
+{
+    public const string Name = "serial";
+}
+
+/// <summary>
+/// SECURITY.md's common checks over families of hostile requests on every endpoint that takes a name (A2, A13, A14,
+/// A15): each gets a 4xx with an <c>{"error"}</c> body, and afterwards the server is live, the canary file outside
+/// the repository is untouched, nothing was written outside the repository, no log record carries a raw control
+/// character, the metric series are the same, and the managed heap is back near its baseline.
+/// </summary>
+[Collection(SerialCollection.Name)]
+public sealed class HostileInputBatteryTests : IAsyncLifetime
+{
+    private readonly FolderServer _server = new();
+    private readonly CapturingLoggerProvider _logs = new();
+    private string _canary = null!;
+
+    /// <summary>
+    /// URL path segments. A bare "." or ".." (encoded or not) is not here: the HTTP layer removes dot segments before
+    /// routing (RFC 3986), so such a path never names a model; ModelNamesTests covers them as names.
+    /// </summary>
+    public static IEnumerable<string> HostileNames() =>
+    [
+        "..%2F..%2Fetc", "..a%2F..", "..%2Fetc", "a%2F..%2Fb", "%2Fetc%2Fpasswd", "..%5C..%5Cx", "C:%5Cx", "%252e%252e%252f", "CON", "NUL",
+        new string('a', 256), "%20", "%20simple", "simple%00", "simple%0Aforged%20record", "%1B%5B31mred", "simple;rm%20-rf", "$(id)", "%E2%80%AEevil",
+    ];
+
+    public async Task InitializeAsync()
+    {
+        _server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
+        _canary = Path.Combine(Path.GetDirectoryName(_server.Folder.Root)!, "canary-" + Path.GetFileName(_server.Folder.Root));
+        await File.WriteAllTextAsync(_canary, "canary");
+        await _server.StartAsync(services: s => s.AddSingleton<ILoggerProvider>(_logs).AddLogging(b => b.AddFilter<CapturingLoggerProvider>("Turbine", LogLevel.Trace)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        File.Delete(_canary);
+    }
+
+    [Fact]
+    public async Task Hostile_names_on_every_endpoint_get_a_clean_4xx_and_leave_no_trace()
+    {
+        var canaryWritten = File.GetLastWriteTimeUtc(_canary);
+        var outside = Directory.GetFileSystemEntries(Path.GetDirectoryName(_server.Folder.Root)!).Order().ToList();
+        var series = await SeriesCountAsync();
+        await RunFamilyAsync(); // warms every code path once, so the baseline below includes their one-time allocations
+        var baseline = ManagedHeap();
+
+        for (var round = 0; round < 20; round++)
+        {
+            await RunFamilyAsync();
+        }
+
+        using var live = await _server.Http.GetAsync("v2/health/live");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("canary", await File.ReadAllTextAsync(_canary));
+        Assert.Equal(canaryWritten, File.GetLastWriteTimeUtc(_canary));
+        Assert.Equal(outside, Directory.GetFileSystemEntries(Path.GetDirectoryName(_server.Folder.Root)!).Order().ToList());
+        Assert.Equal(["simple"], Directory.GetDirectories(_server.Folder.Root).Select(Path.GetFileName).Where(n => n != ".turbine"));
+        Assert.Contains(_logs.Messages, m => m.Contains("'simple' is ready", StringComparison.Ordinal)); // the capture works
+        Assert.DoesNotContain(_logs.Messages, m => m.Any(c => char.IsControl(c) && c is not '\r' and not '\n') || m.Contains("forged record\n", StringComparison.Ordinal));
+        Assert.Equal(series, await SeriesCountAsync());
+        Assert.InRange(ManagedHeap() - baseline, long.MinValue, 32L * 1024 * 1024);
+    }
+
+    [Fact]
+    public async Task Random_model_names_do_not_grow_the_metric_series()
+    {
+        var before = await SeriesCountAsync();
+        var body = new StringContent("""{"inputs":[{"name":"INPUT0","shape":[1],"datatype":"INT32","data":[1]}]}""", Encoding.UTF8, "application/json");
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, token) =>
+        {
+            using var response = await _server.Http.PostAsync($"v2/models/{Guid.NewGuid():N}/infer", body, token);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        });
+
+        Assert.Equal(before, await SeriesCountAsync());
+    }
+
+    private async Task RunFamilyAsync()
+    {
+        foreach (var name in HostileNames())
+        {
+            foreach (var (method, path, body) in Endpoints(name))
+            {
+                if (path.Contains("/labels/", StringComparison.Ordinal) && Core.Lifecycle.VersionRouting.IsValidLabel(Uri.UnescapeDataString(name)))
+                {
+                    continue; // a label is a key, not a path: "CON" is a fine label on every system
+                }
+
+                using var request = new HttpRequestMessage(method, path);
+                if (body is not null)
+                {
+                    request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                }
+
+                using var response = await _server.Http.SendAsync(request);
+                var status = (int)response.StatusCode;
+                var text = await response.Content.ReadAsStringAsync();
+                Assert.True(status is >= 400 and < 500, $"{method} {path}: {status} {text}");
+                if (text.Length > 0)
+                {
+                    Assert.StartsWith("{\"error\":", text, StringComparison.Ordinal);
+                    Assert.DoesNotContain(_server.Folder.Root, text, StringComparison.Ordinal);
+                    Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<(HttpMethod Method, string Path, string? Body)> Endpoints(string name) =>
+    [
+        (HttpMethod.Post, $"v2/models/{name}/infer", """{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]}]}"""),
+        (HttpMethod.Get, $"v2/models/{name}", null),
+        (HttpMethod.Get, $"v2/models/{name}/config", null),
+        (HttpMethod.Get, $"v2/models/simple/versions/{name}", null),
+        (HttpMethod.Post, $"v2/repository/models/{name}/load", null),
+        (HttpMethod.Post, $"v2/repository/models/{name}/unload", null),
+        (HttpMethod.Get, $"v2/repository/models/{name}/versions", null),
+        (HttpMethod.Post, $"v2/repository/models/{name}/rollback", null),
+        (HttpMethod.Put, $"v2/repository/models/simple/labels/{name}", """{"version": 1}"""),
+        (HttpMethod.Put, $"v2/repository/models/{name}/default", """{"version": 1}"""),
+    ];
+
+    private async Task<int> SeriesCountAsync()
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
+        var text = await metrics.GetStringAsync("metrics");
+        return text.Split('\n').Count(line => line.Length > 0 && line[0] != '#' && !line.StartsWith("process_", StringComparison.Ordinal) && !line.StartsWith("dotnet_", StringComparison.Ordinal));
+    }
+
+    private static long ManagedHeap()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    /// <summary>Keeps every formatted log message, to check what reaches the logs.</summary>
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Messages { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(Messages);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string> messages) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                messages.Enqueue(formatter(state, exception));
+        }
+    }
+}
