@@ -196,6 +196,11 @@ public sealed partial class ModelManager : IAsyncDisposable
         {
             await runner.DisposeAsync();
         }
+
+        if (runners.Count > 0)
+        {
+            NativeMemory.Trim();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' is ready with {Versions} version(s)")]
