@@ -31,7 +31,7 @@ internal static class CliProcess
     }
 
     /// <summary>The CLI as built by its own project (next to its runtimeconfig), found from this test's output folder.</summary>
-    private static string CliPath()
+    public static string CliPath()
     {
         var testBin = AppContext.BaseDirectory;
         var marker = Path.Combine("tests", "Turbine.IntegrationTests");

@@ -13,8 +13,21 @@ public sealed class VersionRoutingStore
     private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 8 };
     private readonly string? _folder;
 
-    /// <summary>Creates a store in <paramref name="folder"/> (created on first write); null keeps routing in memory only.</summary>
-    public VersionRoutingStore(string? folder) => _folder = folder is null ? null : Path.GetFullPath(folder);
+    /// <summary>
+    /// Creates a store in <paramref name="folder"/> (created on first write); null keeps routing in memory only.
+    /// Temporary files that a killed process left behind are deleted (SECURITY.md F1).
+    /// </summary>
+    public VersionRoutingStore(string? folder)
+    {
+        _folder = folder is null ? null : Path.GetFullPath(folder);
+        if (_folder is not null && Directory.Exists(_folder))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(_folder, "*.json.tmp"))
+            {
+                File.Delete(leftover);
+            }
+        }
+    }
 
     /// <summary>The routing saved for <paramref name="model"/>, or <see cref="VersionRouting.Empty"/>.</summary>
     public VersionRouting Load(string model)

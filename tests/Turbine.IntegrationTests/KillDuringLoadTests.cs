@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Turbine.Client;
+using Turbine.Onnx.Graph;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// SECURITY.md F1: <c>turbine serve</c> killed with SIGKILL while it loads leaves the repository as it was, its
+/// routing state whole and no temporary files once it starts again.
+/// </summary>
+public sealed class KillDuringLoadTests : IAsyncDisposable
+{
+    private readonly FolderServer _server = new();
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Kill_9_during_a_load_leaves_the_repository_and_routing_intact()
+    {
+        const string Config = """
+            { "max_batch_size": 256, "version_policy": { "all": {} },
+              "model_warmup": [ { "name": "slow", "batch_size": 256, "count": 200,
+                "inputs": { "features": { "data_type": "TYPE_FP32", "dims": [256], "random_data": true } } } ] }
+            """;
+        var model = SampleModels.Mlp(inputs: 256, hidden: 1024, classes: 256);
+        _server.Folder.Add("slow", model, Config).Add("slow", model, version: 2);
+        var state = Path.Combine(_server.Folder.Root, ".turbine");
+        Directory.CreateDirectory(state);
+        await File.WriteAllTextAsync(Path.Combine(state, "slow.json"), """{ "default_version": 1, "labels": { "stable": 1 } }""");
+        await File.WriteAllTextAsync(Path.Combine(state, "slow.json.tmp"), """{ "default_vers""");
+        var before = Fingerprint(_server.Folder.Root);
+
+        var (printedBeforeKill, wasServing) = await StartAndKillDuringLoadAsync(_server.Folder.Root);
+
+        Assert.Contains("Loading models", printedBeforeKill, StringComparison.Ordinal);
+        Assert.False(wasServing, printedBeforeKill);
+        Assert.Equal(before, Fingerprint(_server.Folder.Root));
+        await _server.StartAsync();
+        var view = await new TurbineHttpClient(_server.Http).GetServingAsync("slow");
+        Assert.Equal(1, view.DefaultVersion);
+        Assert.Equal(1, view.Labels["stable"]);
+        Assert.Equal([1L, 2L], view.Versions);
+        Assert.Empty(Directory.GetFiles(state, "*.tmp"));
+    }
+
+    private static async Task<(string Output, bool WasServing)> StartAndKillDuringLoadAsync(string repository)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { CliProcess.CliPath(), "serve", "-m", repository, "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--metrics-port", "-1" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, line) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(line.Data);
+            }
+
+            if (line.Data?.Contains("Loading models", StringComparison.Ordinal) == true)
+            {
+                loading.TrySetResult();
+            }
+        };
+        process.BeginOutputReadLine();
+        await loading.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        process.Kill(); // SIGKILL: no shutdown code runs
+        await process.WaitForExitAsync();
+        lock (output)
+        {
+            var text = output.ToString();
+            return (text, text.Contains("Turbine is serving", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>Every file's path, length and content hash, except the state folder's temporary files.</summary>
+    private static string Fingerprint(string root) => string.Join('\n', Directory
+        .EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        .Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal)
+        .Select(f => $"{Path.GetRelativePath(root, f)} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))}"));
+}
