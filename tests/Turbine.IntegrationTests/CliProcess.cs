@@ -30,6 +30,23 @@ internal static class CliProcess
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>
+    /// Starts <c>turbine serve</c> as a child process on free ports and returns once <paramref name="readyLine"/>
+    /// appears in its output; <see cref="ServeProcess.Output"/> keeps everything it printed.
+    /// </summary>
+    public static async Task<ServeProcess> ServeAsync(string readyLine, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { CliPath(), "serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--metrics-port", "-1" }.Concat(args))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var serve = new ServeProcess(Process.Start(start)!);
+        await serve.WaitForLineAsync(readyLine).WaitAsync(TimeSpan.FromSeconds(60));
+        return serve;
+    }
+
     /// <summary>The CLI as built by its own project (next to its runtimeconfig), found from this test's output folder.</summary>
     public static string CliPath()
     {
@@ -37,5 +54,90 @@ internal static class CliProcess
         var marker = Path.Combine("tests", "Turbine.IntegrationTests");
         var cliBin = testBin.Replace(marker, Path.Combine("src", "Turbine.Cli"), StringComparison.Ordinal);
         return Path.Combine(cliBin, "turbine.dll");
+    }
+}
+
+/// <summary>A running <c>turbine serve</c> child process and what it printed.</summary>
+internal sealed class ServeProcess(Process process) : IDisposable
+{
+    private readonly System.Text.StringBuilder _output = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _waiting = [];
+    private bool _reading;
+
+    public Process Process { get; } = process;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The REST port, read from the "KServe v2 REST" line.</summary>
+    public int HttpPort
+    {
+        get
+        {
+            var line = Output.Split('\n').First(l => l.Contains("KServe v2 REST", StringComparison.Ordinal));
+            var address = new Uri(line[line.IndexOf("http", StringComparison.Ordinal)..].Trim());
+            return address.Port;
+        }
+    }
+
+    /// <summary>Resident memory of the process, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{Process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
+    public Task WaitForLineAsync(string text)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            if (_output.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiting.Add((text, seen));
+            if (!_reading)
+            {
+                _reading = true;
+                Process.OutputDataReceived += OnLine;
+                Process.BeginOutputReadLine();
+            }
+        }
+
+        return seen.Task;
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill();
+            Process.WaitForExit();
+        }
+
+        Process.Dispose();
+    }
+
+    private void OnLine(object sender, DataReceivedEventArgs line)
+    {
+        lock (_output)
+        {
+            _output.AppendLine(line.Data);
+            foreach (var (text, seen) in _waiting.Where(w => line.Data?.Contains(w.Text, StringComparison.Ordinal) == true).ToList())
+            {
+                seen.TrySetResult();
+                _waiting.RemoveAll(w => w.Seen == seen);
+            }
+        }
     }
 }

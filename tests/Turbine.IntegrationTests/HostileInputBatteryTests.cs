@@ -81,9 +81,9 @@ public sealed class HostileInputBatteryTests : IAsyncLifetime
     public async Task Random_model_names_do_not_grow_the_metric_series()
     {
         var before = await SeriesCountAsync();
-        var body = new StringContent("""{"inputs":[{"name":"INPUT0","shape":[1],"datatype":"INT32","data":[1]}]}""", Encoding.UTF8, "application/json");
         await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, token) =>
         {
+            using var body = new StringContent("""{"inputs":[{"name":"INPUT0","shape":[1],"datatype":"INT32","data":[1]}]}""", Encoding.UTF8, "application/json");
             using var response = await _server.Http.PostAsync($"v2/models/{Guid.NewGuid():N}/infer", body, token);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         });

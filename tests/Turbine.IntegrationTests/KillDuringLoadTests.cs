@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Turbine.Client;
 using Turbine.Onnx.Graph;
@@ -46,37 +45,10 @@ public sealed class KillDuringLoadTests : IAsyncDisposable
 
     private static async Task<(string Output, bool WasServing)> StartAndKillDuringLoadAsync(string repository)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { CliProcess.CliPath(), "serve", "-m", repository, "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--metrics-port", "-1" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        var loading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, line) =>
-        {
-            lock (output)
-            {
-                output.AppendLine(line.Data);
-            }
-
-            if (line.Data?.Contains("Loading models", StringComparison.Ordinal) == true)
-            {
-                loading.TrySetResult();
-            }
-        };
-        process.BeginOutputReadLine();
-        await loading.Task.WaitAsync(TimeSpan.FromSeconds(60));
-
-        process.Kill(); // SIGKILL: no shutdown code runs
-        await process.WaitForExitAsync();
-        lock (output)
-        {
-            var text = output.ToString();
-            return (text, text.Contains("Turbine is serving", StringComparison.Ordinal));
-        }
+        using var serve = await CliProcess.ServeAsync("Loading models", "-m", repository);
+        serve.Process.Kill(); // SIGKILL: no shutdown code runs
+        await serve.Process.WaitForExitAsync();
+        return (serve.Output, serve.Output.Contains("Turbine is serving", StringComparison.Ordinal));
     }
 
     /// <summary>Every file's path, length and content hash, except the state folder's temporary files.</summary>

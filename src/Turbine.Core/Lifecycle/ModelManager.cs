@@ -199,7 +199,7 @@ public sealed partial class ModelManager : IAsyncDisposable
 
         if (runners.Count > 0)
         {
-            NativeMemory.Trim();
+            NativeMemory.Release();
         }
     }
 

@@ -11,8 +11,18 @@ internal static class NativeMemory
 {
     private static bool _unavailable = !OperatingSystem.IsLinux();
 
+    /// <summary>
+    /// After a model is released: starts a background (non-blocking) full collection, because loading parsed the model
+    /// file into large managed arrays that only a gen-2 collection frees, then trims the native heaps.
+    /// </summary>
+    public static void Release()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+        Trim();
+    }
+
     /// <summary>Trims glibc's heaps; a no-op elsewhere (other systems and C libraries return memory on their own terms).</summary>
-    public static void Trim()
+    private static void Trim()
     {
         if (_unavailable)
         {
