@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
 // overload: twice the sustainable load against a latency target and a queue limit.
 // cross-check: the same HTTP and gRPC endpoints loaded by wrk and h2load.
+// hot-reload: p99 of the model while a larger one is reloaded in a loop, against no reloads [--rounds 5 --reload-pause-ms 0].
+// lifecycle-storm: 32 threads x 1024 load/unload calls while clients infer [--threads 32 --operations 1024].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
@@ -23,6 +25,15 @@ switch (scenario)
     case "overload":
         var target = double.Parse(Arg("--target-ms", "100"), CultureInfo.InvariantCulture);
         await Report($"overload-{modelName}", await OverloadScenario.RunAsync(model, scenarios, concurrency, target, Scenarios.Window));
+        break;
+    case "hot-reload":
+        await Report($"hot-reload-{modelName}", await LifecycleScenarios.HotReloadAsync(
+            model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture),
+            TimeSpan.FromMilliseconds(double.Parse(Arg("--reload-pause-ms", "0"), CultureInfo.InvariantCulture))));
+        break;
+    case "lifecycle-storm":
+        await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(
+            model, scenarios, int.Parse(Arg("--threads", "32"), CultureInfo.InvariantCulture), int.Parse(Arg("--operations", "1024"), CultureInfo.InvariantCulture)));
         break;
     case "cross-check":
         model.Configure(Settings());

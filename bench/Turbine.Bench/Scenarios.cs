@@ -154,7 +154,7 @@ internal sealed class Scenarios(BenchModel benchModel, int concurrency)
 
     public static TimeSpan Window { get; set; } = TimeSpan.FromSeconds(3);
 
-    public async Task<TurbineServer> StartTurbineAsync(bool metrics = false)
+    public async Task<TurbineServer> StartTurbineAsync(bool metrics = false, Action<TurbineServerOptions>? configure = null)
     {
         var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
         {
@@ -163,6 +163,7 @@ internal sealed class Scenarios(BenchModel benchModel, int concurrency)
             options.HttpPort = 0;
             options.GrpcPort = 0;
             options.MetricsPort = metrics ? 0 : -1;
+            configure?.Invoke(options);
         });
         await server.StartAsync();
         return server;

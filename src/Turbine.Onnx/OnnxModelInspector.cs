@@ -12,30 +12,30 @@ internal static class OnnxModelInspector
 {
     public static ModelSignature Inspect(string modelPath)
     {
-        ModelProto model;
+        GraphProto? graph;
         try
         {
-            model = OnnxModelEditor.Read(modelPath);
+            graph = OnnxGraphSkeleton.Read(modelPath);
         }
         catch (Exception e) when (e is InvalidProtocolBufferException or IOException)
         {
             throw new InferenceException($"model file is not a valid ONNX model: {e.Message}");
         }
 
-        if (model.Graph is null || model.Graph.Output.Count == 0)
+        if (graph is null || graph.Output.Count == 0)
         {
             throw new InferenceException("model file is not a valid ONNX model: it has no graph outputs");
         }
 
-        CheckExternalData(model.Graph, Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
+        CheckExternalData(graph, Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         var initializers = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var initializer in model.Graph.Initializer)
+        foreach (var initializer in graph.Initializer)
         {
             initializers.Add(initializer.Name);
         }
 
         var inputs = new List<TensorSignature>();
-        foreach (var input in model.Graph.Input)
+        foreach (var input in graph.Input)
         {
             if (!initializers.Contains(input.Name))
             {
@@ -44,7 +44,7 @@ internal static class OnnxModelInspector
         }
 
         var outputs = new List<TensorSignature>();
-        foreach (var output in model.Graph.Output)
+        foreach (var output in graph.Output)
         {
             outputs.Add(Signature(output));
         }

@@ -10,7 +10,7 @@ namespace Turbine.IntegrationTests;
 
 /// <summary>
 /// SECURITY.md faults on a real server: F3 (bad reload), F5 (client gone), F6 (backend throws), F8 (load/unload storm
-/// while inferring) and F9 (hot reload under steady traffic).
+/// while inferring), F9 (hot reload under steady traffic) and F10 (queue full).
 /// </summary>
 public sealed class FaultTests : IAsyncDisposable
 {
@@ -116,6 +116,40 @@ public sealed class FaultTests : IAsyncDisposable
             backend.Gate.Set();
             using var held = await holder;
             Assert.Single(backend.Runs); // the abandoned request never ran
+        }
+        finally
+        {
+            backend.Gate.Set();
+        }
+    }
+
+    [Fact]
+    public async Task F10_a_full_queue_answers_503_with_retry_after_at_once_and_admitted_requests_complete()
+    {
+        var backend = new GatedBackend();
+        backend.Gate.Reset();
+        AddSimple(1, """{ "max_batch_size": 0, "max_queue_size": 2 }""");
+        await _server.StartAsync(backend: backend);
+        try
+        {
+            var client = new TurbineHttpClient(_server.Http);
+            var admitted = new List<Task<InferenceResponse>> { client.InferAsync(SimpleRequest()) };
+            Assert.True(await backend.Entered.WaitAsync(Patience));
+            admitted.Add(client.InferAsync(SimpleRequest()));
+            admitted.Add(client.InferAsync(SimpleRequest()));
+            WaitForQueued(2);
+
+            var clock = Stopwatch.StartNew();
+            using var refused = await _server.Http.PostAsync("v2/models/simple/infer", new StringContent(SimpleJson, Encoding.UTF8, "application/json"));
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+            backend.Gate.Set();
+            foreach (var response in await Task.WhenAll(admitted))
+            {
+                response.Dispose();
+            }
         }
         finally
         {
