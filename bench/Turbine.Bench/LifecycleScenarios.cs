@@ -29,12 +29,8 @@ internal static class LifecycleScenarios
             { "max_batch_size": 32, "model_warmup": [ { "name": "rows", "batch_size": 32, "count": 8,
               "inputs": { "features": { "data_type": "TYPE_FP32", "dims": [1024], "random_data": true } } } ] }
             """);
-        await using var server = await scenarios.StartTurbineAsync(configure: Explicit);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
-        var management = new TurbineHttpClient(http);
-        using var client = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}/"));
-        using var request = new InferenceRequest { ModelName = model.Name };
-        request.Inputs.Add(Tensor.FromArray(model.InputName, model.Shape, model.Input.AsSpan()));
+        await using var target = await Target.StartAsync(model, scenarios);
+        var (management, client, request) = (target.Management, target.Grpc, target.Request);
         async Task CallAsync(int _)
         {
             using var response = await client.InferAsync(request);
@@ -71,12 +67,8 @@ internal static class LifecycleScenarios
 
     public static async Task<string> StormAsync(BenchModel model, Scenarios scenarios, int threads, int operations)
     {
-        await using var server = await scenarios.StartTurbineAsync(configure: Explicit);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
-        var client = new TurbineHttpClient(http);
-        using var grpc = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}/"));
-        using var request = new InferenceRequest { ModelName = model.Name };
-        request.Inputs.Add(Tensor.FromArray(model.InputName, model.Shape, model.Input.AsSpan()));
+        await using var target = await Target.StartAsync(model, scenarios);
+        var (client, grpc, request) = (target.Management, target.Grpc, target.Request);
         var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         using var stop = new CancellationTokenSource();
         var inference = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
@@ -157,11 +149,43 @@ internal static class LifecycleScenarios
         return count;
     }
 
-    private static void Explicit(TurbineServerOptions options)
+    /// <summary>A server in explicit mode with the repository API on, a REST client for it, and a gRPC client with the model's request.</summary>
+    private sealed class Target : IAsyncDisposable
     {
-        options.Management.Enabled = true;
-        options.ModelControlMode = ModelControlMode.Explicit;
-        options.LoadModels = ["*"];
+        private readonly TurbineServer _server;
+        private readonly HttpClient _http;
+
+        private Target(TurbineServer server, BenchModel model)
+        {
+            _server = server;
+            _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
+            Management = new TurbineHttpClient(_http);
+            Grpc = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}/"));
+            Request = new InferenceRequest { ModelName = model.Name };
+            Request.Inputs.Add(Tensor.FromArray(model.InputName, model.Shape, model.Input.AsSpan()));
+        }
+
+        public TurbineHttpClient Management { get; }
+
+        public TurbineGrpcClient Grpc { get; }
+
+        public InferenceRequest Request { get; }
+
+        public static async Task<Target> StartAsync(BenchModel model, Scenarios scenarios) =>
+            new(await scenarios.StartTurbineAsync(configure: options =>
+            {
+                options.Management.Enabled = true;
+                options.ModelControlMode = ModelControlMode.Explicit;
+                options.LoadModels = ["*"];
+            }), model);
+
+        public async ValueTask DisposeAsync()
+        {
+            Request.Dispose();
+            Grpc.Dispose();
+            _http.Dispose();
+            await _server.DisposeAsync();
+        }
     }
 
     private static double Median(IEnumerable<double> values)

@@ -96,11 +96,7 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
     public async Task Tls_serves_rest_and_grpc_and_refuses_plain_connections()
     {
         using var certificates = new TestCertificates();
-        await _server.StartAsync(options =>
-        {
-            options.Tls.CertificateFile = certificates.ServerCertificateFile;
-            options.Tls.KeyFile = certificates.ServerKeyFile;
-        });
+        await StartWithTlsAsync(certificates, mutual: false);
 
         using var https = new HttpClient(certificates.Handler()) { BaseAddress = new Uri($"https://127.0.0.1:{_server.Server.HttpPort}/") };
         Assert.Equal("1", await InferVersionAsync(new TurbineHttpClient(https)));
@@ -116,12 +112,7 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
     public async Task Mutual_tls_admits_only_clients_with_a_certificate_from_the_configured_authority()
     {
         using var certificates = new TestCertificates();
-        await _server.StartAsync(options =>
-        {
-            options.Tls.CertificateFile = certificates.ServerCertificateFile;
-            options.Tls.KeyFile = certificates.ServerKeyFile;
-            options.Tls.ClientCertificateAuthorityFile = certificates.AuthorityFile;
-        });
+        await StartWithTlsAsync(certificates, mutual: true);
         var address = new Uri($"https://127.0.0.1:{_server.Server.HttpPort}/");
 
         using (var trusted = new HttpClient(certificates.Handler(certificates.Client)) { BaseAddress = address })
@@ -165,6 +156,13 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
         new ApiKeyOptions { Key = AllModelsKey },
         new ApiKeyOptions { Key = SimpleOnlyKey, Models = ["simple"] },
     ]);
+
+    private Task StartWithTlsAsync(TestCertificates certificates, bool mutual) => _server.StartAsync(options =>
+    {
+        options.Tls.CertificateFile = certificates.ServerCertificateFile;
+        options.Tls.KeyFile = certificates.ServerKeyFile;
+        options.Tls.ClientCertificateAuthorityFile = mutual ? certificates.AuthorityFile : null;
+    });
 
     private static Metadata Bearer(string key) => new() { { "authorization", "Bearer " + key } };
 
