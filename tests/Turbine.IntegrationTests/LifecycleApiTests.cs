@@ -118,6 +118,18 @@ public sealed class LifecycleApiTests : IAsyncLifetime
         var bad = await Assert.ThrowsAsync<TurbineClientException>(() => client.LoadModelAsync("other", "{ nope"));
         Assert.Equal(400, bad.HttpStatus);
         Assert.True(await client.IsModelReadyAsync("other")); // the failed load left the previous one serving
+
+        var file = Path.Combine(_server.Folder.Root, "..", Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(file, """{ "max_batch_size": 4 }""");
+        try
+        {
+            Assert.Contains("other loaded", await CliProcess.RunAsync("models", "load", "other", "--config", file, "--url", _server.Http.BaseAddress!.ToString()), StringComparison.Ordinal);
+            Assert.Contains("\"max_batch_size\":4", await client.GetModelConfigJsonAsync("other"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

@@ -14,7 +14,7 @@ internal static class ModelsCommand
     {
         var command = new Command("models", "List, load, unload and inspect models");
         command.Subcommands.Add(List());
-        command.Subcommands.Add(Action("load", "Load (or reload) a model", (client, model, token) => client.LoadModelAsync(model, token), "loaded"));
+        command.Subcommands.Add(Load());
         command.Subcommands.Add(Action("unload", "Unload a model", (client, model, token) => client.UnloadModelAsync(model, token), "unloaded"));
         command.Subcommands.Add(Config());
         command.Subcommands.Add(Stats());
@@ -54,6 +54,34 @@ internal static class ModelsCommand
         {
             await action(client, parse.GetValue(model)!, token);
             Console.WriteLine($"{parse.GetValue(model)} {done}");
+        }));
+        return command;
+    }
+
+    private static Command Load()
+    {
+        var connection = new ConnectionOptions();
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var config = new Option<FileInfo?>("--config") { Description = "A config.json to use instead of the model folder's, for this load (REST only)" };
+        var command = new Command("load", "Load (or reload) a model; a reload keeps serving until the new versions are warm") { model, config };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
+        {
+            var name = parse.GetValue(model)!;
+            if (parse.GetValue(config) is not { } file)
+            {
+                await client.LoadModelAsync(name, token);
+            }
+            else if (client is TurbineHttpClient http)
+            {
+                await http.LoadModelAsync(name, await File.ReadAllTextAsync(file.FullName, token), token);
+            }
+            else
+            {
+                throw new FormatException("--config travels over REST; drop --protocol grpc");
+            }
+
+            Console.WriteLine($"{name} loaded");
         }));
         return command;
     }
