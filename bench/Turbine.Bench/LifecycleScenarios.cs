@@ -137,7 +137,7 @@ internal static class LifecycleScenarios
         var count = 0;
         while (!stop.IsCancellationRequested)
         {
-            File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
+            File.SetLastWriteTimeUtc(file, TimeProvider.System.GetUtcNow().UtcDateTime);
             await client.LoadModelAsync(Reloaded, CancellationToken.None);
             count++;
             if (pause > TimeSpan.Zero)

@@ -39,14 +39,20 @@ public sealed class InferenceService
             }
 
             var pending = runner.EnqueueAsync(request, validated!, cancellationToken);
+            if (!pending.IsCompleted)
+            {
+                return pending;
+            }
+
             // A reload swaps the snapshot before it drains the versions it replaces, so a runner found retired here
             // was replaced between Resolve and Enqueue: resolving again finds its successor (SECURITY.md F9).
-            if (attempt < MaxResolveAttempts && pending.IsCompleted && runner.IsRetired && pending.Result.Error is not null)
+            var result = pending.Result;
+            if (attempt < MaxResolveAttempts && result.Error is not null && runner.IsRetired)
             {
                 continue;
             }
 
-            return pending;
+            return ValueTask.FromResult(result);
         }
     }
 

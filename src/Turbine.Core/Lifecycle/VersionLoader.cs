@@ -139,6 +139,7 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
             return null;
         }
 
+        // Loads run on their own thread (LoaderThread), so waiting here holds no request thread.
         var runner = new ModelVersionRunner(config, version, [.. instances], time);
         var warmupError = config.Warmup.Count == 0 ? null
             : ModelWarmer.RunAsync(runner, file => repository.WarmupFilePath(config.Name, file), instances.Count).GetAwaiter().GetResult();
