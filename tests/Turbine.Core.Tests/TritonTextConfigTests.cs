@@ -42,6 +42,13 @@ public sealed class TritonTextConfigTests : IDisposable
         }
         optimization { execution_accelerators { cpu_execution_accelerator : [ { name : "openvino" } ] } }
         parameters { key: "intra_op_thread_count" value: { string_value: "1" } }
+        model_warmup {
+          name: "zeros"
+          batch_size: 2
+          count: 3
+          inputs { key: "INPUT0" value: { data_type: TYPE_INT32 dims: [ 16 ] zero_data: true } }
+          inputs { key: "INPUT1" value: { data_type: TYPE_INT32 dims: [ 16 ] input_data_file: "in1.raw" } }
+        }
         """;
 
     private readonly TestRepository _files = new();
@@ -65,6 +72,12 @@ public sealed class TritonTextConfigTests : IDisposable
         Assert.Equal(2, config.DynamicBatching.PriorityLevels);
         Assert.Equal(new QueuePolicyConfig(RejectOnTimeout: false, MaxQueueSize: 16), config.DynamicBatching.PriorityQueuePolicies[1]);
         Assert.Equal(["optimization", "parameters", "input[0].format"], definition.Unsupported);
+        var warmup = Assert.Single(config.Warmup);
+        Assert.Equal(("zeros", 2, 3), (warmup.Name, warmup.BatchSize, warmup.Count));
+        Assert.Equal(
+            [new WarmupInput("INPUT0", DataType.Int32, [16], WarmupDataKind.Zero), new WarmupInput("INPUT1", DataType.Int32, [16], WarmupDataKind.File, "in1.raw")],
+            warmup.Inputs,
+            new WarmupInputComparer());
     }
 
     [Theory]
@@ -105,5 +118,14 @@ public sealed class TritonTextConfigTests : IDisposable
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16));
         File.WriteAllText(Path.Combine(_files.Root, "simple", "config.pbtxt"), pbtxt);
         return new ModelRepository(_files.Root).Read("simple", new OnnxBackend());
+    }
+
+    /// <summary>Records compare arrays by reference; warm-up inputs are equal when their dims are too.</summary>
+    private sealed class WarmupInputComparer : IEqualityComparer<WarmupInput>
+    {
+        public bool Equals(WarmupInput? x, WarmupInput? y) =>
+            x is not null && y is not null && x with { Dims = [] } == y with { Dims = [] } && x.Dims.SequenceEqual(y.Dims);
+
+        public int GetHashCode(WarmupInput obj) => obj.Name.GetHashCode(StringComparison.Ordinal);
     }
 }
