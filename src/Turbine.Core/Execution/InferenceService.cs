@@ -1,4 +1,6 @@
+using System.Globalization;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Traffic;
 
 namespace Turbine.Core.Execution;
 
@@ -11,10 +13,24 @@ public sealed class InferenceService
     /// <summary>How often a request follows a reload to the version that replaced the one it found.</summary>
     private const int MaxResolveAttempts = 3;
 
-    private readonly ModelManager _models;
+    /// <summary>The response parameters that say which route and variant served a request.</summary>
+    public const string RouteParameter = "turbine_route";
 
-    /// <summary>Creates the service over <paramref name="models"/>.</summary>
-    public InferenceService(ModelManager models) => _models = models;
+    /// <inheritdoc cref="RouteParameter"/>
+    public const string VariantParameter = "turbine_variant";
+
+    private readonly ModelManager _models;
+    private readonly RouteTable _routes;
+
+    /// <summary>Creates the service over <paramref name="models"/> and the <paramref name="routes"/> in front of them.</summary>
+    public InferenceService(ModelManager models, RouteTable? routes = null)
+    {
+        _models = models;
+        _routes = routes ?? new RouteTable(null);
+    }
+
+    /// <summary>The routes in front of the models.</summary>
+    public RouteTable Routes => _routes;
 
     /// <summary>The model manager behind the service.</summary>
     public ModelManager Models => _models;
@@ -23,9 +39,27 @@ public sealed class InferenceService
     public ValueTask<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!_routes.TryGet(request.ModelName, out var route))
+        {
+            return RunAsync(request, request.ModelName, request.ModelVersion, cancellationToken);
+        }
+
+        if (!string.IsNullOrEmpty(request.ModelVersion))
+        {
+            return ValueTask.FromResult(InferenceResult.Failed(InferenceError.Invalid(
+                $"'{request.ModelName}' is a route and picks the version itself; call it without a version")));
+        }
+
+        var index = route.Pick(StickyKey(route.Definition, request));
+        var variant = route.Definition.Variants[index];
+        return AnnotateAsync(RunAsync(request, variant.Model, variant.Version, cancellationToken), route.Definition.Name, variant.Name);
+    }
+
+    private ValueTask<InferenceResult> RunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
-            var error = _models.Resolve(request.ModelName, request.ModelVersion, out var runner);
+            var error = _models.Resolve(model, version, out var runner);
             if (error is not null)
             {
                 return ValueTask.FromResult(InferenceResult.Failed(error));
@@ -56,11 +90,20 @@ public sealed class InferenceService
         }
     }
 
-    /// <summary>Finds a ready model version (the newest when <paramref name="version"/> is empty).</summary>
+    /// <summary>
+    /// Finds a ready model version (the default one when <paramref name="version"/> is empty). A route answers with its
+    /// first variant that has a positive weight: its variants are expected to share inputs and outputs.
+    /// </summary>
     public InferenceError? TryGetModel(string name, string? version, out ModelVersionInfo? info)
     {
         ArgumentNullException.ThrowIfNull(name);
         info = null;
+        if (_routes.TryGet(name, out var route) && string.IsNullOrEmpty(version))
+        {
+            var primary = route.Definition.Variants.First(v => v.Weight > 0);
+            (name, version) = (primary.Model, primary.Version);
+        }
+
         var error = _models.Resolve(name, version, out var runner);
         if (error is not null)
         {
@@ -115,6 +158,24 @@ public sealed class InferenceService
 
         return null;
     }
+
+    private static async ValueTask<InferenceResult> AnnotateAsync(ValueTask<InferenceResult> pending, string route, string variant)
+    {
+        var result = await pending;
+        if (result.Response is { } response)
+        {
+            response.Parameters ??= new Dictionary<string, object>(StringComparer.Ordinal);
+            response.Parameters[RouteParameter] = route;
+            response.Parameters[VariantParameter] = variant;
+        }
+
+        return result;
+    }
+
+    private static string? StickyKey(RouteDefinition route, InferenceRequest request) =>
+        route.StickyParameter is { } name && request.Parameters?.TryGetValue(name, out var value) == true
+            ? Convert.ToString(value, CultureInfo.InvariantCulture)
+            : null;
 
     private static ModelVersionInfo Describe(ModelSnapshot snapshot, ModelVersionRunner runner)
     {

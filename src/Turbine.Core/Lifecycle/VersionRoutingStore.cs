@@ -20,12 +20,9 @@ public sealed class VersionRoutingStore
     public VersionRoutingStore(string? folder)
     {
         _folder = folder is null ? null : Path.GetFullPath(folder);
-        if (_folder is not null && Directory.Exists(_folder))
+        if (_folder is not null)
         {
-            foreach (var leftover in Directory.EnumerateFiles(_folder, "*.json.tmp"))
-            {
-                File.Delete(leftover);
-            }
+            AtomicFile.DeleteLeftovers(_folder);
         }
     }
 
@@ -72,32 +69,23 @@ public sealed class VersionRoutingStore
             return;
         }
 
-        Directory.CreateDirectory(_folder!);
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        AtomicFile.WriteJson(path, writer =>
         {
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            writer.WriteStartObject();
+            if (routing.DefaultVersion is { } pinned)
             {
-                writer.WriteStartObject();
-                if (routing.DefaultVersion is { } pinned)
-                {
-                    writer.WriteNumber("default_version", pinned);
-                }
-
-                writer.WriteStartObject("labels");
-                foreach (var (label, version) in routing.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
-                {
-                    writer.WriteNumber(label, version);
-                }
-
-                writer.WriteEndObject();
-                writer.WriteEndObject();
+                writer.WriteNumber("default_version", pinned);
             }
 
-            stream.Flush(flushToDisk: true);
-        }
+            writer.WriteStartObject("labels");
+            foreach (var (label, version) in routing.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+            {
+                writer.WriteNumber(label, version);
+            }
 
-        File.Move(temporary, path, overwrite: true);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        });
     }
 
     private string? PathOf(string model)

@@ -208,6 +208,17 @@ public static class GrpcInferenceMapper
             ModelVersion = response.ModelVersion,
             Id = response.Id ?? string.Empty,
         };
+        foreach (var (name, value) in response.Parameters ?? [])
+        {
+            message.Parameters[name] = value switch
+            {
+                bool flag => new InferParameter { BoolParam = flag },
+                long number => new InferParameter { Int64Param = number },
+                double real => new InferParameter { DoubleParam = real },
+                _ => new InferParameter { StringParam = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty },
+            };
+        }
+
         foreach (var output in response.Outputs)
         {
             var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = output.Name, Datatype = output.DataType.ToWireName() };

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
+using Turbine.Core.Traffic;
 using Turbine.Onnx;
 using Turbine.Server.Grpc;
 using Turbine.Server.Http;
@@ -92,7 +93,9 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddSingleton<IModelBackend, OnnxBackend>();
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
-        services.AddSingleton(new VersionRoutingStore(options.StateDirectory ?? Path.Combine(repository.Root, ".turbine")));
+        var state = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
+        services.AddSingleton(new VersionRoutingStore(state));
+        services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();
         services.AddSingleton<InferenceService>();

@@ -14,6 +14,7 @@ namespace Turbine.Server.Http;
 internal sealed class InferHandler(InferenceService inference, ServerReadiness readiness, IOptions<TurbineServerOptions> options)
 {
     private const string HeaderLengthName = "Inference-Header-Content-Length";
+    private const string VariantHeaderName = "Turbine-Variant";
     private readonly KServeLimits _limits = new(options.Value.MaxRequestBodyBytes, options.Value.MaxJsonDepth);
     private readonly long _maxBody = options.Value.MaxRequestBodyBytes;
 
@@ -77,6 +78,11 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
         using var buffer = new PooledBufferWriter(16 * 1024);
         var headerLength = KServeResponseEncoder.Write(buffer, response);
         context.Response.StatusCode = StatusCodes.Status200OK;
+        if (response.Parameters?.TryGetValue(InferenceService.VariantParameter, out var variant) == true)
+        {
+            context.Response.Headers[VariantHeaderName] = (string)variant;
+        }
+
         if (headerLength >= 0)
         {
             context.Response.ContentType = "application/octet-stream";

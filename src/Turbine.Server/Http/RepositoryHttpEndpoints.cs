@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Traffic;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 
@@ -12,7 +13,8 @@ namespace Turbine.Server.Http;
 
 /// <summary>
 /// The control plane over REST, every endpoint behind <see cref="ManagementAccess"/>: Triton's repository extension
-/// (index, load with a config override, unload) and Turbine's version routing (default version, labels, rollback).
+/// (index, load with a config override, unload), Turbine's version routing (default version, labels, rollback) and
+/// its traffic routes.
 /// </summary>
 internal static class RepositoryHttpEndpoints
 {
@@ -72,6 +74,65 @@ internal static class RepositoryHttpEndpoints
 
         app.MapPost("/v2/repository/models/{model}/rollback", (HttpContext context, string model, ModelManager models) =>
             GuardedAsync(context, MaxSmallBody, async _ => Reply.Of(await models.RollbackAsync(model, context.RequestAborted))));
+
+        MapRoutes(app);
+    }
+
+    /// <summary>Routes (docs/TRAFFIC.md): list, read, set (validated, saved, then published) and delete.</summary>
+    private static void MapRoutes(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v2/routes", (HttpContext context, RouteTable routes) =>
+            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(Reply.Of(w => WriteRoutes(w, routes.All)))));
+
+        app.MapGet("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes) =>
+            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.TryGet(name, out var route)
+                ? Reply.Of(w => WriteRoute(w, route.Definition))
+                : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
+
+        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ModelManager models, IOptions<TurbineServerOptions> options) =>
+            GuardedAsync(context, MaxSmallBody, body =>
+            {
+                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route);
+                if (error is null && models.Repository.Contains(name))
+                {
+                    error = InferenceError.Invalid($"'{name}' is a model in the repository; a route needs a name of its own");
+                }
+
+                if (error is null && route!.Variants.FirstOrDefault(v => !models.Repository.Contains(v.Model)) is { } missing)
+                {
+                    error = InferenceError.Invalid($"variant model '{missing.Model}' is not in the repository");
+                }
+
+                if (error is null)
+                {
+                    routes.Set(route!);
+                }
+
+                return Task.FromResult(error is null ? Reply.Of(w => WriteRoute(w, route!)) : Reply.Of(error));
+            }));
+
+        app.MapDelete("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes) =>
+            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.Remove(name)
+                ? Reply.Of(EmptyObject)
+                : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
+    }
+
+    private static void WriteRoute(IBufferWriter<byte> output, RouteDefinition route)
+    {
+        using var writer = new System.Text.Json.Utf8JsonWriter(output, KServeJson.WriterOptions);
+        RouteJson.Write(writer, route);
+    }
+
+    private static void WriteRoutes(IBufferWriter<byte> output, IReadOnlyList<RouteDefinition> routes)
+    {
+        using var writer = new System.Text.Json.Utf8JsonWriter(output, KServeJson.WriterOptions);
+        writer.WriteStartArray();
+        foreach (var route in routes)
+        {
+            RouteJson.Write(writer, route);
+        }
+
+        writer.WriteEndArray();
     }
 
     /// <summary>Checks access and the Content-Type, reads the body (bounded), runs <paramref name="action"/> and writes its reply.</summary>

@@ -29,6 +29,7 @@ internal sealed class PrometheusExporter(InferenceService inference)
             WriteGauges(writer, models);
             WriteDurations(writer, models);
             WriteBatchSizes(writer, models);
+            WriteRoutes(writer, inference.Routes);
             ProcessMetrics.Write(writer);
             return writer.ToString();
         }
@@ -40,6 +41,24 @@ internal sealed class PrometheusExporter(InferenceService inference)
         Counter(writer, models, "turbine_inference_request_failure_total", "Failed inference requests, refused ones included.", s => s.Fail.Count);
         Counter(writer, models, "turbine_inference_count_total", "Inferences performed (a batch of N rows counts N).", s => s.InferenceCount);
         Counter(writer, models, "turbine_inference_exec_count_total", "Model executions (a batch counts 1).", s => s.ExecutionCount);
+    }
+
+    /// <summary>Requests each route sent to each of its variants; labels come from the route table only.</summary>
+    private static void WriteRoutes(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    {
+        writer.Family("turbine_route_requests_total", "counter", "Requests a route sent to each of its variants since the route was last set.");
+        foreach (var definition in routes.All)
+        {
+            if (!routes.TryGet(definition.Name, out var route))
+            {
+                continue;
+            }
+
+            for (var i = 0; i < definition.Variants.Count; i++)
+            {
+                writer.Sample("turbine_route_requests_total", [("route", definition.Name), ("variant", definition.Variants[i].Name)], route.Served(i));
+            }
+        }
     }
 
     private static void WriteGauges(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)

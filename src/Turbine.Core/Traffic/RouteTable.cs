@@ -1,0 +1,144 @@
+using System.Collections.Frozen;
+using System.Text;
+using Turbine.Core.Lifecycle;
+using Turbine.Core.Repository;
+
+namespace Turbine.Core.Traffic;
+
+/// <summary>
+/// The routes a server knows, as one immutable map swapped atomically: a change is validated, saved, then published,
+/// so a request sees the old route or the new one, never a mix. Routes are kept in <c>&lt;state&gt;/routes/*.json</c>
+/// and read back at start, which is also how a repository declares them.
+/// </summary>
+public sealed class RouteTable
+{
+    private readonly string? _folder;
+    private readonly Lock _writes = new();
+    private FrozenDictionary<string, CompiledRoute> _routes = FrozenDictionary<string, CompiledRoute>.Empty;
+
+    /// <summary>Creates a table kept in <paramref name="folder"/> (null: in memory), reading the routes saved there.</summary>
+    public RouteTable(string? folder)
+    {
+        _folder = folder is null ? null : Path.GetFullPath(folder);
+        if (_folder is null || !Directory.Exists(_folder))
+        {
+            return;
+        }
+
+        AtomicFile.DeleteLeftovers(_folder);
+        var loaded = new Dictionary<string, CompiledRoute>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(_folder, "*.json"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (RouteJson.Read(File.ReadAllBytes(file), name, 16, out var route) is null)
+            {
+                loaded[name] = new CompiledRoute(route!);
+            }
+        }
+
+        _routes = loaded.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>Every route, by name.</summary>
+    public IReadOnlyList<RouteDefinition> All => [.. Volatile.Read(ref _routes).Values.Select(r => r.Definition).OrderBy(r => r.Name, StringComparer.Ordinal)];
+
+    /// <summary>The route called <paramref name="name"/>, if there is one.</summary>
+    public bool TryGet(string name, out CompiledRoute route) => Volatile.Read(ref _routes).TryGetValue(name, out route!);
+
+    /// <summary>Adds or replaces a route: saved first, then published.</summary>
+    public void Set(RouteDefinition route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        lock (_writes)
+        {
+            if (_folder is not null)
+            {
+                AtomicFile.WriteJson(Path.Combine(_folder, route.Name + ".json"), writer => RouteJson.Write(writer, route));
+            }
+
+            var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route) };
+            Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>Deletes a route; false when there was none.</summary>
+    public bool Remove(string name)
+    {
+        lock (_writes)
+        {
+            var current = Volatile.Read(ref _routes);
+            if (!ModelNames.IsValid(name) || !current.ContainsKey(name))
+            {
+                return false;
+            }
+
+            if (_folder is not null)
+            {
+                File.Delete(Path.Combine(_folder, name + ".json"));
+            }
+
+            Volatile.Write(ref _routes, current.Where(r => r.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
+            return true;
+        }
+    }
+}
+
+/// <summary>A route ready to pick variants: cumulative weights, and a count of requests per variant.</summary>
+public sealed class CompiledRoute
+{
+    private readonly double[] _cumulative;
+    private readonly long[] _served;
+
+    internal CompiledRoute(RouteDefinition definition)
+    {
+        Definition = definition;
+        _cumulative = new double[definition.Variants.Count];
+        var total = 0.0;
+        for (var i = 0; i < _cumulative.Length; i++)
+        {
+            total += definition.Variants[i].Weight;
+            _cumulative[i] = total;
+        }
+
+        _served = new long[_cumulative.Length];
+    }
+
+    public RouteDefinition Definition { get; }
+
+    /// <summary>Requests sent to variant <paramref name="index"/> since the route was set.</summary>
+    public long Served(int index) => Volatile.Read(ref _served[index]);
+
+    /// <summary>
+    /// Picks a variant for one request. With a sticky key the pick is a hash of the route and the key, so the same key
+    /// lands in the same variant for as long as the weights stay; when weights move, only keys near the moved
+    /// boundaries change arms. Without one, each request draws afresh.
+    /// </summary>
+    public int Pick(string? stickyKey)
+    {
+        var total = _cumulative[^1];
+        var point = (stickyKey is null ? Random.Shared.NextDouble() : UnitInterval(Definition.Name, stickyKey)) * total;
+        var index = 0;
+        while (index < _cumulative.Length - 1 && (point >= _cumulative[index] || Definition.Variants[index].Weight == 0))
+        {
+            index++;
+        }
+
+        Interlocked.Increment(ref _served[index]);
+        return index;
+    }
+
+    /// <summary>FNV-1a over the route name and the key, mapped to [0, 1): stable across processes and restarts.</summary>
+    private static double UnitInterval(string route, string key)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(route + "\n" + key))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        hash ^= hash >> 33; // FNV's low bits mix poorly: fold the high ones in before taking the top 53 bits
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        return (hash >> 11) * (1.0 / (1UL << 53));
+    }
+}
