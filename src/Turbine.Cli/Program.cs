@@ -5,5 +5,6 @@ var root = new RootCommand("Turbine: serve ONNX models over KServe v2 REST and g
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(InferCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(RoutesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -196,6 +196,30 @@ public sealed class TurbineHttpClient : ITurbineClient
         return content;
     }
 
+    /// <summary>Every route, as the server's JSON array.</summary>
+    public async Task<string> GetRoutesJsonAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, "v2/routes");
+        using var response = await SendAsync(message, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>Adds or replaces a route from its JSON (docs/TRAFFIC.md); returns the route as the server stored it.</summary>
+    public async Task<string> SetRouteAsync(string name, string routeJson, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Put, $"v2/routes/{Uri.EscapeDataString(name)}");
+        message.Content = new StringContent(routeJson, Encoding.UTF8, "application/json");
+        using var response = await SendAsync(message, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes a route.</summary>
+    public async Task DeleteRouteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Delete, $"v2/routes/{Uri.EscapeDataString(name)}");
+        using var response = await SendAsync(message, cancellationToken);
+    }
+
     /// <inheritdoc />
     public async Task UnloadModelAsync(string model, CancellationToken cancellationToken = default)
     {

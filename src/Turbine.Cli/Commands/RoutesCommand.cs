@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Turbine.Client;
+
+namespace Turbine.Cli.Commands;
+
+/// <summary><c>turbine routes list|set|delete</c>: traffic routes from the shell (REST control plane).</summary>
+internal static class RoutesCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var command = new Command("routes", "List, set and delete traffic routes (weighted variants of models)");
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Set());
+        command.Subcommands.Add(Delete());
+        return command;
+    }
+
+    private static Command List()
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command("list", "Print every route");
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+            Console.WriteLine(Pretty(await client.GetRoutesJsonAsync(token)))));
+        return command;
+    }
+
+    private static Command Set()
+    {
+        var connection = new ConnectionOptions();
+        var name = new Argument<string>("route") { Description = "The route's name (the model name clients call)" };
+        var variants = new Option<string[]>("--variant")
+        {
+            Description = "model[:version-or-label]=weight; repeat for each variant",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var sticky = new Option<string?>("--sticky-parameter") { Description = "Request parameter whose value keeps a caller in one variant" };
+        var command = new Command("set", "Add or replace a route") { name, variants, sticky };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            var json = RouteBody(parse.GetValue(variants)!, parse.GetValue(sticky));
+            Console.WriteLine(Pretty(await client.SetRouteAsync(parse.GetValue(name)!, json, token)));
+        }));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var connection = new ConnectionOptions();
+        var name = new Argument<string>("route") { Description = "The route's name" };
+        var command = new Command("delete", "Delete a route") { name };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            await client.DeleteRouteAsync(parse.GetValue(name)!, token);
+            Console.WriteLine($"{parse.GetValue(name)} deleted");
+        }));
+        return command;
+    }
+
+    /// <summary>Builds the route body from <c>model[:version]=weight</c> arguments.</summary>
+    private static string RouteBody(string[] variants, string? sticky)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("variants");
+            foreach (var variant in variants)
+            {
+                var equals = variant.LastIndexOf('=');
+                if (equals <= 0 || !double.TryParse(variant[(equals + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight))
+                {
+                    throw new FormatException($"'{variant}' is not model[:version]=weight");
+                }
+
+                var target = variant[..equals].Split(':', 2);
+                writer.WriteStartObject();
+                writer.WriteString("model", target[0]);
+                if (target.Length == 2)
+                {
+                    writer.WriteString("version", target[1]);
+                }
+
+                writer.WriteNumber("weight", weight);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            if (sticky is not null)
+            {
+                writer.WriteString("sticky_parameter", sticky);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static Task<int> RunAsync(ConnectionOptions connection, ParseResult parse, Func<TurbineHttpClient, Task> action) =>
+        connection.RunAsync(parse, client => client is TurbineHttpClient http
+            ? action(http)
+            : throw new FormatException("routes are managed over REST; drop --protocol grpc"));
+
+    private static string Pretty(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return JsonSerializer.Serialize(document.RootElement, Indented);
+    }
+}

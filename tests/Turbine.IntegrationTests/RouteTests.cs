@@ -1,0 +1,124 @@
+using System.Net;
+using System.Text;
+using Grpc.Net.Client;
+using Turbine.Client;
+using Turbine.Onnx.Graph;
+using Turbine.Protocols.Grpc;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>Routes on a real server: weighted splits, sticky keys, the variant in every response, the API and persistence.</summary>
+public sealed class RouteTests : IAsyncLifetime
+{
+    private const string Split = """{"variants":[{"model":"blue","weight":70},{"model":"green","version":"1","weight":30}]}""";
+    private readonly FolderServer _server = new();
+
+    public async Task InitializeAsync()
+    {
+        // Two models with the same signature; the response's model name tells which one answered.
+        _server.Folder.Add("blue", SampleModels.AddSub(DataType.Int32, 4)).Add("green", SampleModels.AddSub(DataType.Int32, 4));
+        await _server.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_weighted_route_splits_rest_traffic_within_tolerance_and_names_the_variant()
+    {
+        await PutAsync("checkout", Split, HttpStatusCode.OK);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        const int Requests = 1000;
+
+        for (var i = 0; i < Requests; i++)
+        {
+            using var response = await _server.Http.PostAsync("v2/models/checkout/infer", Body(null));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var variant = response.Headers.GetValues("Turbine-Variant").Single();
+            var json = await response.Content.ReadAsStringAsync();
+            Assert.Contains($"\"turbine_variant\":\"{variant}\"", json, StringComparison.Ordinal);
+            Assert.Contains("\"turbine_route\":\"checkout\"", json, StringComparison.Ordinal);
+            Assert.Contains($"\"model_name\":\"{variant.Split(':')[0]}\"", json, StringComparison.Ordinal);
+            counts[variant] = counts.GetValueOrDefault(variant) + 1;
+        }
+
+        // 30% of 1000: standard deviation 14.5 requests; 4 sigma is 58.
+        Assert.InRange(counts.GetValueOrDefault("green:1"), 300 - 58, 300 + 58);
+        Assert.Equal(Requests, counts.Values.Sum());
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
+        Assert.Contains($"turbine_route_requests_total{{route=\"checkout\",variant=\"green:1\"}} {counts["green:1"]}", await metrics.GetStringAsync("metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_sticky_parameter_keeps_a_caller_in_one_arm_over_rest_and_grpc()
+    {
+        await PutAsync("checkout", Split.Replace("}]}", "}],\"sticky_parameter\":\"user\"}", StringComparison.Ordinal), HttpStatusCode.OK);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_server.Server.GrpcPort}");
+        var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+
+        for (var user = 0; user < 20; user++)
+        {
+            var arms = new HashSet<string>(StringComparer.Ordinal);
+            for (var call = 0; call < 5; call++)
+            {
+                using var response = await _server.Http.PostAsync("v2/models/checkout/infer", Body($"u{user}"));
+                arms.Add(response.Headers.GetValues("Turbine-Variant").Single());
+                var message = TurbineGrpcClient.ToMessage(Request("checkout"));
+                message.Parameters["user"] = new InferParameter { StringParam = $"u{user}" };
+                arms.Add((await grpc.ModelInferAsync(message)).Parameters["turbine_variant"].StringParam);
+            }
+
+            Assert.Single(arms);
+        }
+    }
+
+    [Fact]
+    public async Task Routes_are_validated_listed_deleted_and_survive_a_restart()
+    {
+        await PutAsync("blue", Split, HttpStatusCode.BadRequest);                                            // a model's name
+        await PutAsync("checkout", """{"variants":[{"model":"nope"}]}""", HttpStatusCode.BadRequest);       // unknown model
+        await PutAsync("checkout", """{"variants":[{"model":"blue","weight":"x"}]}""", HttpStatusCode.BadRequest);
+        await PutAsync("checkout", Split, HttpStatusCode.OK);
+        using (var versioned = await _server.Http.PostAsync("v2/models/checkout/versions/1/infer", Body(null)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, versioned.StatusCode);
+        }
+
+        var client = new TurbineHttpClient(_server.Http);
+        Assert.True(await client.IsModelReadyAsync("checkout"));
+        Assert.Equal("blue", (await client.GetModelMetadataAsync("checkout")).Name); // the first variant answers for the route
+
+        // A second server over the same repository reads the routes the first one saved.
+        await using var restarted = await ServerFixture.StartAsync(_server.Folder.Root);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{restarted.HttpPort}/") };
+        Assert.Contains("\"name\":\"checkout\"", await http.GetStringAsync("v2/routes"), StringComparison.Ordinal);
+        using (var served = await http.PostAsync("v2/models/checkout/infer", Body(null)))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync("v2/routes/checkout")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("v2/routes/checkout")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("v2/models/checkout/infer", Body(null))).StatusCode);
+        Assert.Contains("checkout", await CliProcess.RunAsync("routes", "set", "checkout", "--variant", "blue=3", "--variant", "green:1=1", "--url", http.BaseAddress!.ToString()), StringComparison.Ordinal);
+        Assert.Contains("\"weight\": 3", await CliProcess.RunAsync("routes", "list", "--url", http.BaseAddress!.ToString()), StringComparison.Ordinal);
+    }
+
+    private async Task PutAsync(string name, string json, HttpStatusCode expected)
+    {
+        using var response = await _server.Http.PutAsync($"v2/routes/{name}", new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(expected == response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static StringContent Body(string? user) => new(
+        $$"""{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]{{(user is null ? "" : $",\"parameters\":{{\"user\":\"{user}\"}}")}}}""",
+        Encoding.UTF8,
+        "application/json");
+
+    private static InferenceRequest Request(string model)
+    {
+        var request = new InferenceRequest { ModelName = model };
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
+        return request;
+    }
+}
