@@ -51,15 +51,15 @@ internal static class LifecycleScenarios
             reloads.Add(await loop / window.TotalSeconds);
         }
 
-        var quietP99 = Median(quiet.Select(w => w.P99Ms));
-        var reloadP99 = Median(reloading.Select(w => w.P99Ms));
+        var quietP99 = Medians.Of(quiet.Select(w => w.P99Ms));
+        var reloadP99 = Medians.Of(reloading.Select(w => w.P99Ms));
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"served model `{model.Name}` over gRPC, {concurrency} clients; reloaded model 1024-4096-1024 MLP (33 MB) with 8 warm-up batches; {rounds} alternating rounds of {window.TotalSeconds} s; {(pause > TimeSpan.Zero ? $"{pause.TotalMilliseconds} ms pause between reloads" : "reloads back to back")}; medians; {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
         text.AppendLine();
         text.AppendLine("| windows | req/s | p50 ms | p99 ms | errors | reloads/s |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| no reloads | {Median(quiet.Select(w => w.Throughput)):F0} | {Median(quiet.Select(w => w.P50Ms)):F2} | {quietP99:F2} | {quiet.Sum(w => w.Errors)} | - |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| reload loop | {Median(reloading.Select(w => w.Throughput)):F0} | {Median(reloading.Select(w => w.P50Ms)):F2} | {reloadP99:F2} | {reloading.Sum(w => w.Errors)} | {Median(reloads):F2} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| no reloads | {Medians.Of(quiet.Select(w => w.Throughput)):F0} | {Medians.Of(quiet.Select(w => w.P50Ms)):F2} | {quietP99:F2} | {quiet.Sum(w => w.Errors)} | - |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| reload loop | {Medians.Of(reloading.Select(w => w.Throughput)):F0} | {Medians.Of(reloading.Select(w => w.P50Ms)):F2} | {reloadP99:F2} | {reloading.Sum(w => w.Errors)} | {Medians.Of(reloads):F2} |");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"p99 ratio (reload loop / no reloads): **{reloadP99 / quietP99:F2}x** (target at most 1.5x)");
         return text.ToString();
@@ -186,11 +186,5 @@ internal static class LifecycleScenarios
             _http.Dispose();
             await _server.DisposeAsync();
         }
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -10,6 +10,7 @@ using Turbine.Bench;
 // cross-check: the same HTTP and gRPC endpoints loaded by wrk and h2load.
 // hot-reload: p99 of the model while a larger one is reloaded in a loop, against no reloads [--rounds 5 --reload-pause-ms 0].
 // lifecycle-storm: 32 threads x 1024 load/unload calls while clients infer [--threads 32 --operations 1024].
+// route: the model called directly against a route splitting 50/50 between it and a copy [--rounds 5].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
@@ -30,6 +31,10 @@ switch (scenario)
         await Report($"hot-reload-{modelName}", await LifecycleScenarios.HotReloadAsync(
             model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture),
             TimeSpan.FromMilliseconds(double.Parse(Arg("--reload-pause-ms", "0"), CultureInfo.InvariantCulture))));
+        break;
+    case "route":
+        model.Configure(Settings());
+        await Report($"route-{modelName}", await RouteScenario.RunAsync(model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
         break;
     case "lifecycle-storm":
         await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(

@@ -159,12 +159,20 @@ public sealed class InferenceService
         return null;
     }
 
-    private static async ValueTask<InferenceResult> AnnotateAsync(ValueTask<InferenceResult> pending, string route, string variant)
+    /// <summary>Names the route and variant in the response; without an await when the request ran inline.</summary>
+    private static ValueTask<InferenceResult> AnnotateAsync(ValueTask<InferenceResult> pending, string route, string variant)
     {
-        var result = await pending;
+        return pending.IsCompletedSuccessfully ? ValueTask.FromResult(Annotate(pending.Result, route, variant)) : AwaitAsync(pending, route, variant);
+
+        static async ValueTask<InferenceResult> AwaitAsync(ValueTask<InferenceResult> pending, string route, string variant) =>
+            Annotate(await pending, route, variant);
+    }
+
+    private static InferenceResult Annotate(InferenceResult result, string route, string variant)
+    {
         if (result.Response is { } response)
         {
-            response.Parameters ??= new Dictionary<string, object>(StringComparer.Ordinal);
+            response.Parameters ??= new Dictionary<string, object>(2, StringComparer.Ordinal);
             response.Parameters[RouteParameter] = route;
             response.Parameters[VariantParameter] = variant;
         }
