@@ -121,7 +121,13 @@ public sealed class TurbineGrpcClient : ITurbineClient
     public static InferenceResponse FromMessage(ModelInferResponse message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var response = new InferenceResponse { ModelName = message.ModelName, ModelVersion = message.ModelVersion, Id = message.Id.Length == 0 ? null : message.Id };
+        var response = new InferenceResponse
+        {
+            ModelName = message.ModelName,
+            ModelVersion = message.ModelVersion,
+            Id = message.Id.Length == 0 ? null : message.Id,
+            Parameters = GrpcInferenceMapper.ToParameters(message.Parameters),
+        };
         for (var i = 0; i < message.Outputs.Count; i++)
         {
             var output = message.Outputs[i];

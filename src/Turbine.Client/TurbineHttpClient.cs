@@ -213,6 +213,34 @@ public sealed class TurbineHttpClient : ITurbineClient
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
+    /// <summary>A route's A/B report (JSON): per-arm requests, conversions, values, intervals and tests against the first arm.</summary>
+    public async Task<string> GetRouteReportJsonAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, $"v2/routes/{Uri.EscapeDataString(name)}/report");
+        using var response = await SendAsync(message, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>Records an outcome for the request <paramref name="requestId"/> that <paramref name="route"/> served.</summary>
+    public async Task SendFeedbackAsync(string route, string requestId, bool? converted, double? value, CancellationToken cancellationToken = default)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"v2/models/{Uri.EscapeDataString(route)}/feedback");
+        message.Content = JsonBody(writer =>
+        {
+            writer.WriteString("request_id", requestId);
+            if (converted is { } yes)
+            {
+                writer.WriteBoolean("converted", yes);
+            }
+
+            if (value is { } number)
+            {
+                writer.WriteNumber("value", number);
+            }
+        });
+        using var response = await SendAsync(message, cancellationToken);
+    }
+
     /// <summary>Deletes a route.</summary>
     public async Task DeleteRouteAsync(string name, CancellationToken cancellationToken = default)
     {

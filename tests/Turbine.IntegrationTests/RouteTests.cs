@@ -103,6 +103,38 @@ public sealed class RouteTests : IAsyncLifetime
         Assert.Contains("\"weight\": 3", await CliProcess.RunAsync("routes", "list", "--url", http.BaseAddress!.ToString()), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Feedback_by_request_id_feeds_a_report_with_intervals_and_tests()
+    {
+        await PutAsync("checkout", """{"variants":[{"model":"blue","weight":50},{"model":"green","weight":50}]}""", HttpStatusCode.OK);
+        var client = new TurbineHttpClient(_server.Http);
+        var served = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < 400; i++)
+        {
+            using var request = Request("checkout");
+            using var response = await client.InferAsync(request);
+            var variant = (string)response.Parameters!["turbine_variant"];
+            served[variant] = served.GetValueOrDefault(variant) + 1;
+            // green converts twice as often as blue, and its values are higher
+            var converted = variant == "green" ? i % 10 < 6 : i % 10 < 3;
+            await client.SendFeedbackAsync("checkout", response.Id!, converted, variant == "green" ? 10 + (i % 5) : 8 + (i % 5));
+        }
+
+        var missing = await Assert.ThrowsAsync<TurbineClientException>(() => client.SendFeedbackAsync("checkout", "never-served", true, null));
+        Assert.Equal(404, missing.HttpStatus);
+        var empty = await Assert.ThrowsAsync<TurbineClientException>(() => client.SendFeedbackAsync("checkout", "x", null, null));
+        Assert.Equal(400, empty.HttpStatus);
+
+        using var report = System.Text.Json.JsonDocument.Parse(await client.GetRouteReportJsonAsync("checkout"));
+        var arms = report.RootElement.GetProperty("arms").EnumerateArray().ToList();
+        Assert.Equal(served["blue"], arms[0].GetProperty("requests").GetInt64());
+        Assert.Equal(served["green"], arms[1].GetProperty("conversions").GetProperty("trials").GetInt64());
+        Assert.True(arms[1].GetProperty("conversions").GetProperty("p_vs_baseline").GetDouble() < 0.001);
+        Assert.True(arms[1].GetProperty("values").GetProperty("p_vs_baseline").GetDouble() < 0.001);
+        Assert.InRange(0.6, arms[1].GetProperty("conversions").GetProperty("ci95_low").GetDouble(), arms[1].GetProperty("conversions").GetProperty("ci95_high").GetDouble());
+        Assert.Contains("green", await CliProcess.RunAsync("routes", "report", "checkout", "--url", _server.Http.BaseAddress!.ToString()), StringComparison.Ordinal);
+    }
+
     private async Task PutAsync(string name, string json, HttpStatusCode expected)
     {
         using var response = await _server.Http.PutAsync($"v2/routes/{name}", new StringContent(json, Encoding.UTF8, "application/json"));

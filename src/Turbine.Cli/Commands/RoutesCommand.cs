@@ -16,6 +16,7 @@ internal static class RoutesCommand
         command.Subcommands.Add(List());
         command.Subcommands.Add(Set());
         command.Subcommands.Add(Delete());
+        command.Subcommands.Add(Report());
         return command;
     }
 
@@ -63,6 +64,38 @@ internal static class RoutesCommand
         }));
         return command;
     }
+
+    private static Command Report()
+    {
+        var connection = new ConnectionOptions();
+        var name = new Argument<string>("route") { Description = "The route's name" };
+        var command = new Command("report", "Per-arm requests and feedback, with 95% intervals and tests against the first arm") { name };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            using var report = JsonDocument.Parse(await client.GetRouteReportJsonAsync(parse.GetValue(name)!, token));
+            Console.WriteLine($"{"VARIANT",-24} {"WEIGHT",7} {"REQUESTS",9} {"CONV",13} {"RATE (95% CI)",24} {"p",8} {"VALUES",7} {"MEAN (95% CI)",30} {"p",8}");
+            foreach (var arm in report.RootElement.GetProperty("arms").EnumerateArray())
+            {
+                var conversions = arm.GetProperty("conversions");
+                var values = arm.GetProperty("values");
+                Console.WriteLine(
+                    $"{arm.GetProperty("variant").GetString(),-24} {arm.GetProperty("weight").GetDouble(),7:G4} {arm.GetProperty("requests").GetInt64(),9} " +
+                    $"{conversions.GetProperty("successes").GetInt64() + "/" + conversions.GetProperty("trials").GetInt64(),13} " +
+                    $"{Interval(conversions, "rate"),24} {Number(conversions, "p_vs_baseline"),8} " +
+                    $"{values.GetProperty("count").GetInt64(),7} {Interval(values, "mean"),30} {Number(values, "p_vs_baseline"),8}");
+            }
+
+            Console.WriteLine("p: two-sided, against the first arm (two-proportion z-test for rates, Welch's t-test for values)");
+        }));
+        return command;
+    }
+
+    private static string Number(JsonElement figures, string name) =>
+        figures.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble().ToString("G4", CultureInfo.InvariantCulture) : "-";
+
+    private static string Interval(JsonElement figures, string name) =>
+        $"{Number(figures, name)} ({Number(figures, "ci95_low")}..{Number(figures, "ci95_high")})";
 
     /// <summary>Builds the route body from <c>model[:version]=weight</c> arguments.</summary>
     private static string RouteBody(string[] variants, string? sticky)

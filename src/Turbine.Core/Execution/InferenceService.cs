@@ -52,6 +52,8 @@ public sealed class InferenceService
 
         var index = route.Pick(StickyKey(route.Definition, request));
         var variant = route.Definition.Variants[index];
+        request.Id ??= Guid.NewGuid().ToString("N"); // the id a client sends feedback with (docs/TRAFFIC.md)
+        route.Experiment.Remember(request.Id, index);
         return AnnotateAsync(RunAsync(request, variant.Model, variant.Version, cancellationToken), route.Definition.Name, variant.Name);
     }
 

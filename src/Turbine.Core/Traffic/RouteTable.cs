@@ -101,9 +101,13 @@ public sealed class CompiledRoute
         }
 
         _served = new long[_cumulative.Length];
+        Experiment = new RouteExperiment(_cumulative.Length);
     }
 
     public RouteDefinition Definition { get; }
+
+    /// <summary>Feedback on the arms, for A/B reports.</summary>
+    public RouteExperiment Experiment { get; }
 
     /// <summary>Requests sent to variant <paramref name="index"/> since the route was set.</summary>
     public long Served(int index) => Volatile.Read(ref _served[index]);

@@ -24,6 +24,7 @@ public static class KServeResponseDecoder
             ModelName = root.TryGetProperty("model_name", out var name) ? name.GetString() ?? string.Empty : string.Empty,
             ModelVersion = root.TryGetProperty("model_version", out var version) ? version.GetString() ?? string.Empty : string.Empty,
             Id = root.TryGetProperty("id", out var id) ? id.GetString() : null,
+            Parameters = root.TryGetProperty("parameters", out var parameters) ? ReadParameters(parameters) : null,
         };
         var offset = 0;
         if (root.TryGetProperty("outputs", out var outputs))
@@ -88,5 +89,33 @@ public static class KServeResponseDecoder
 
         tensor = new Tensor(name, type, shape, buffer!);
         return null;
+    }
+
+    /// <summary>Response parameters as the protocol-neutral values: strings, booleans, 64-bit integers or doubles.</summary>
+    private static Dictionary<string, object>? ReadParameters(JsonElement parameters)
+    {
+        if (parameters.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var result = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var parameter in parameters.EnumerateObject())
+        {
+            object? value = parameter.Value.ValueKind switch
+            {
+                JsonValueKind.String => parameter.Value.GetString(),
+                JsonValueKind.True or JsonValueKind.False => parameter.Value.GetBoolean(),
+                JsonValueKind.Number when parameter.Value.TryGetInt64(out var integer) => integer,
+                JsonValueKind.Number => parameter.Value.GetDouble(),
+                _ => null,
+            };
+            if (value is not null)
+            {
+                result[parameter.Name] = value;
+            }
+        }
+
+        return result;
     }
 }

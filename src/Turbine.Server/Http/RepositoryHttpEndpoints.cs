@@ -111,6 +111,21 @@ internal static class RepositoryHttpEndpoints
                 return Task.FromResult(error is null ? Reply.Of(w => WriteRoute(w, route!)) : Reply.Of(error));
             }));
 
+        // Feedback comes from applications, not operators: it sits with the model endpoints (API keys apply), not the control plane.
+        app.MapPost("/v2/models/{name}/feedback", (HttpContext context, string name, RouteTable routes, IOptions<TurbineServerOptions> options) =>
+            GuardedAsync(context, MaxSmallBody, controlPlane: false, body => Task.FromResult(!routes.TryGet(name, out var route)
+                ? Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found"))
+                : RouteReport.RecordFeedback(route, body.Span, options.Value.MaxJsonDepth) is { } error ? Reply.Of(error) : Reply.Of(EmptyObject))));
+
+        app.MapGet("/v2/routes/{name}/report", (HttpContext context, string name, RouteTable routes) =>
+            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.TryGet(name, out var route)
+                ? Reply.Of(w =>
+                {
+                    using var writer = new System.Text.Json.Utf8JsonWriter(w, KServeJson.WriterOptions);
+                    RouteReport.Write(writer, route);
+                })
+                : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
+
         app.MapDelete("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes) =>
             GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.Remove(name)
                 ? Reply.Of(EmptyObject)
@@ -135,10 +150,16 @@ internal static class RepositoryHttpEndpoints
         writer.WriteEndArray();
     }
 
-    /// <summary>Checks access and the Content-Type, reads the body (bounded), runs <paramref name="action"/> and writes its reply.</summary>
-    private static async Task GuardedAsync(HttpContext context, int maxBody, Func<ReadOnlyMemory<byte>, Task<Reply>> action)
+    /// <summary>
+    /// Checks control-plane access (unless <c>controlPlane</c> is false) and the Content-Type, reads the body (bounded),
+    /// runs the action and writes its reply.
+    /// </summary>
+    private static Task GuardedAsync(HttpContext context, int maxBody, Func<ReadOnlyMemory<byte>, Task<Reply>> action) =>
+        GuardedAsync(context, maxBody, controlPlane: true, action);
+
+    private static async Task GuardedAsync(HttpContext context, int maxBody, bool controlPlane, Func<ReadOnlyMemory<byte>, Task<Reply>> action)
     {
-        var denied = context.RequestServices.GetRequiredService<ManagementAccess>().Check(context);
+        var denied = controlPlane ? context.RequestServices.GetRequiredService<ManagementAccess>().Check(context) : null;
         if (denied is not null)
         {
             await HttpResults.WriteErrorAsync(context, denied);
