@@ -142,7 +142,7 @@ public static class RouteReport
     {
         if (double.IsFinite(value))
         {
-            writer.WriteNumber(name, Math.Round(value, 6));
+            writer.WriteNumber(name, value);
         }
         else
         {
