@@ -118,6 +118,9 @@ public sealed record ModelConfig
     /// <summary>Bound of the per-version request queue; a full queue answers at once with an error.</summary>
     public int MaxQueueSize { get; init; } = 1024;
 
+    /// <summary>Whether identical requests are answered from the server's response cache (Triton's <c>response_cache.enable</c>).</summary>
+    public bool ResponseCache { get; init; }
+
     /// <summary>Requests run before a new version takes traffic.</summary>
     public IReadOnlyList<WarmupSample> Warmup { get; init; } = [];
 

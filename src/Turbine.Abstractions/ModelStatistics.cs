@@ -84,6 +84,12 @@ public sealed class ModelStatistics
     /// <summary>Time spent copying outputs.</summary>
     public DurationCounter ComputeOutput { get; } = new();
 
+    /// <summary>Requests answered from the response cache, and the time the lookups took.</summary>
+    public DurationCounter CacheHit { get; } = new();
+
+    /// <summary>Lookups in the response cache that found nothing, and the time they took.</summary>
+    public DurationCounter CacheMiss { get; } = new();
+
     /// <summary>Timings by batch size.</summary>
     public ConcurrentDictionary<long, BatchStatistics> Batches { get; } = new();
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Turbine.Core.Caching;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Traffic;
 
@@ -21,12 +22,14 @@ public sealed class InferenceService
 
     private readonly ModelManager _models;
     private readonly RouteTable _routes;
+    private readonly ResponseCache _cache;
 
-    /// <summary>Creates the service over <paramref name="models"/> and the <paramref name="routes"/> in front of them.</summary>
-    public InferenceService(ModelManager models, RouteTable? routes = null)
+    /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> in front of them and a response cache.</summary>
+    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null)
     {
         _models = models;
         _routes = routes ?? new RouteTable(null);
+        _cache = cache ?? new ResponseCache(0);
     }
 
     /// <summary>The routes in front of the models.</summary>
@@ -74,10 +77,16 @@ public sealed class InferenceService
                 return ValueTask.FromResult(InferenceResult.Failed(error));
             }
 
+            string? cacheKey = null;
+            if (runner.Config.ResponseCache && _cache.BudgetBytes > 0 && TryAnswerFromCache(runner, request, validated!, out cacheKey, out var cached))
+            {
+                return ValueTask.FromResult(cached);
+            }
+
             var pending = runner.EnqueueAsync(request, validated!, cancellationToken);
             if (!pending.IsCompleted)
             {
-                return pending;
+                return cacheKey is null ? pending : RememberAsync(pending, cacheKey);
             }
 
             // A reload swaps the snapshot before it drains the versions it replaces, so a runner found retired here
@@ -88,9 +97,45 @@ public sealed class InferenceService
                 continue;
             }
 
-            return ValueTask.FromResult(result);
+            return ValueTask.FromResult(cacheKey is null ? result : Remember(result, cacheKey));
         }
     }
+
+    /// <summary>Looks the request up in the response cache; on a hit, answers with copies of the cached outputs.</summary>
+    private bool TryAnswerFromCache(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, out string key, out InferenceResult result)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        key = ResponseCache.KeyOf(runner, request, validated);
+        if (!_cache.TryGet(key, out var outputs))
+        {
+            runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(started));
+            result = default;
+            return false;
+        }
+
+        var response = new InferenceResponse { ModelName = runner.Config.Name, ModelVersion = runner.VersionText, Id = request.Id };
+        response.Outputs.AddRange(outputs);
+        response.OutputBinary.AddRange(validated.OutputBinary);
+        var elapsed = ElapsedNanoseconds(started);
+        runner.Statistics.CacheHit.Record(elapsed);
+        runner.Statistics.Success.Record(elapsed);
+        result = new InferenceResult(response, null);
+        return true;
+    }
+
+    private async ValueTask<InferenceResult> RememberAsync(ValueTask<InferenceResult> pending, string key) => Remember(await pending, key);
+
+    private InferenceResult Remember(InferenceResult result, string key)
+    {
+        if (result.Response is { } response)
+        {
+            _cache.Put(key, response.Outputs);
+        }
+
+        return result;
+    }
+
+    private static long ElapsedNanoseconds(long started) => (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalNanoseconds;
 
     /// <summary>
     /// Finds a ready model version (the default one when <paramref name="version"/> is empty). A route answers with its

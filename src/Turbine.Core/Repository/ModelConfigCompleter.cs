@@ -28,6 +28,7 @@ internal static class ModelConfigCompleter
             DynamicBatching = draft.DynamicBatching,
             QueuePolicy = draft.QueuePolicy ?? QueuePolicyConfig.None,
             Warmup = draft.Warmup ?? [],
+            ResponseCache = draft.ResponseCache ?? false,
         };
     }
 

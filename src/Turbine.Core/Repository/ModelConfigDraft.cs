@@ -30,6 +30,8 @@ internal sealed record ModelConfigDraft
 
     public IReadOnlyList<WarmupSample>? Warmup { get; init; }
 
+    public bool? ResponseCache { get; init; }
+
     /// <summary>Fields present in the file that Turbine does not act on.</summary>
     public IReadOnlyList<string> Unsupported { get; init; } = [];
 }

@@ -54,6 +54,7 @@ internal static class ModelConfigReader
                 DynamicBatching = DynamicBatching(root, errors),
                 QueuePolicy = QueuePolicy(root, errors),
                 Warmup = WarmupReader.Read(root, errors),
+                ResponseCache = root.TryGetProperty("response_cache", out var cache) ? Bool(cache, "enable", errors, "response_cache") : null,
                 Unsupported = UnsupportedFields.Find(root),
             };
         }

@@ -150,8 +150,8 @@ public static class GrpcModelMapper
                     ComputeInput = Duration(stats.ComputeInput),
                     ComputeInfer = Duration(stats.ComputeInfer),
                     ComputeOutput = Duration(stats.ComputeOutput),
-                    CacheHit = new StatisticDuration(),
-                    CacheMiss = new StatisticDuration(),
+                    CacheHit = Duration(stats.CacheHit),
+                    CacheMiss = Duration(stats.CacheMiss),
                 },
             };
             foreach (var (size, batch) in stats.Batches.OrderBy(b => b.Key))

@@ -216,8 +216,8 @@ public static class KServeJson
             WriteDuration(writer, "compute_input", stats.ComputeInput);
             WriteDuration(writer, "compute_infer", stats.ComputeInfer);
             WriteDuration(writer, "compute_output", stats.ComputeOutput);
-            WriteDuration(writer, "cache_hit", new DurationCounter());
-            WriteDuration(writer, "cache_miss", new DurationCounter());
+            WriteDuration(writer, "cache_hit", stats.CacheHit);
+            WriteDuration(writer, "cache_miss", stats.CacheMiss);
             writer.WriteEndObject();
             writer.WriteStartArray("batch_stats"u8);
             foreach (var (size, batch) in stats.Batches.OrderBy(b => b.Key))

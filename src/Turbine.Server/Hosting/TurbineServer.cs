@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
@@ -96,6 +97,7 @@ public sealed class TurbineServer : IAsyncDisposable
         var state = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
         services.AddSingleton(new VersionRoutingStore(state));
         services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
+        services.AddSingleton(new ResponseCache(options.ResponseCacheBytes));
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();
         services.AddSingleton<InferenceService>();

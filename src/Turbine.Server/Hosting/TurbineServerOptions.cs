@@ -27,6 +27,9 @@ public sealed class TurbineServerOptions
     /// <summary>Largest gRPC message received or sent.</summary>
     public int MaxGrpcMessageBytes { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>Memory for the response cache of the models that enable it (<c>response_cache.enable</c>); 0 turns it off.</summary>
+    public long ResponseCacheBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Deepest JSON nesting accepted (SECURITY.md A11).</summary>
     public int MaxJsonDepth { get; set; } = 64;
 

@@ -37,6 +37,11 @@ internal static class TurbineServerOptionsValidator
             errors.Add("MaxGrpcMessageBytes must be at least 1 KiB");
         }
 
+        if (options.ResponseCacheBytes < 0)
+        {
+            errors.Add("ResponseCacheBytes must be 0 (off) or positive");
+        }
+
         if (options.MaxJsonDepth is < 4 or > 256)
         {
             errors.Add("MaxJsonDepth must be between 4 and 256");

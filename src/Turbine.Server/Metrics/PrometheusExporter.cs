@@ -41,6 +41,8 @@ internal sealed class PrometheusExporter(InferenceService inference)
         Counter(writer, models, "turbine_inference_request_failure_total", "Failed inference requests, refused ones included.", s => s.Fail.Count);
         Counter(writer, models, "turbine_inference_count_total", "Inferences performed (a batch of N rows counts N).", s => s.InferenceCount);
         Counter(writer, models, "turbine_inference_exec_count_total", "Model executions (a batch counts 1).", s => s.ExecutionCount);
+        Counter(writer, models, "turbine_cache_hit_total", "Requests answered from the response cache.", s => s.CacheHit.Count);
+        Counter(writer, models, "turbine_cache_miss_total", "Response cache lookups that found nothing.", s => s.CacheMiss.Count);
     }
 
     /// <summary>Requests each route sent to each of its variants; labels come from the route table only.</summary>
