@@ -10,7 +10,7 @@ using Turbine.Bench;
 // cross-check: the same HTTP and gRPC endpoints loaded by wrk and h2load.
 // hot-reload: p99 of the model while a larger one is reloaded in a loop, against no reloads [--rounds 5 --reload-pause-ms 0].
 // lifecycle-storm: 32 threads x 1024 load/unload calls while clients infer [--threads 32 --operations 1024].
-// route: the model called directly against a route splitting 50/50 between it and a copy [--rounds 5].
+// route: the model called directly against a route splitting 50/50 and one shadowing a share [--rounds 5 --shadow-share 0.1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
@@ -34,7 +34,9 @@ switch (scenario)
         break;
     case "route":
         model.Configure(Settings());
-        await Report($"route-{modelName}", await RouteScenario.RunAsync(model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
+        await Report($"route-{modelName}", await RouteScenario.RunAsync(
+            model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture),
+            double.Parse(Arg("--shadow-share", "0.1"), CultureInfo.InvariantCulture)));
         break;
     case "lifecycle-storm":
         await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(

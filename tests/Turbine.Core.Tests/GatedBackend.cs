@@ -19,6 +19,9 @@ internal sealed class GatedBackend : IModelBackend
     /// <summary>Released when a run has finished.</summary>
     public SemaphoreSlim Exited { get; } = new(0, int.MaxValue);
 
+    /// <summary>When set, only instances of these models wait at the gate (and <see cref="Holds"/> is not asked).</summary>
+    public HashSet<string>? HeldModels { get; set; }
+
     /// <summary>Which runs wait at the gate; all of them when null.</summary>
     public Func<IReadOnlyList<Tensor>, bool>? Holds { get; set; }
 
@@ -37,9 +40,9 @@ internal sealed class GatedBackend : IModelBackend
 
     public ModelSignature Inspect(string modelPath) => _inner.Inspect(modelPath);
 
-    public IModelInstance CreateInstance(string modelPath, ModelConfig config) => new Instance(this, _inner.CreateInstance(modelPath, config));
+    public IModelInstance CreateInstance(string modelPath, ModelConfig config) => new Instance(this, _inner.CreateInstance(modelPath, config), config.Name);
 
-    private sealed class Instance(GatedBackend backend, IModelInstance inner) : IModelInstance
+    private sealed class Instance(GatedBackend backend, IModelInstance inner, string model) : IModelInstance
     {
         public InferenceError? Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
         {
@@ -50,7 +53,7 @@ internal sealed class GatedBackend : IModelBackend
 
             backend.RunThreads.Enqueue(Environment.CurrentManagedThreadId);
             backend.Entered.Release();
-            if (backend.Holds?.Invoke(inputs) ?? true)
+            if (backend.HeldModels is { } held ? held.Contains(model) : backend.Holds?.Invoke(inputs) ?? true)
             {
                 backend.Gate.Wait(); // holds the worker (a synchronous model run) until the test opens the gate
             }

@@ -56,7 +56,7 @@ public sealed class RouteTableTests : IDisposable
     {
         var folder = Path.Combine(_files.Root, "routes");
         var table = new RouteTable(folder);
-        table.Set(new RouteDefinition("fraud", [new RouteVariant("a", "2", 90), new RouteVariant("b", "canary", 10)], "user_id"));
+        table.Set(new RouteDefinition("fraud", [new RouteVariant("a", "2", 90), new RouteVariant("b", "canary", 10)], "user_id", new ShadowTarget("c", null, 0.25)));
 
         var reopened = new RouteTable(folder);
 
@@ -65,6 +65,7 @@ public sealed class RouteTableTests : IDisposable
         Assert.Equal(["a:2", "b:canary"], route.Variants.Select(v => v.Name));
         Assert.Equal([90.0, 10.0], route.Variants.Select(v => v.Weight));
         Assert.Equal("user_id", route.StickyParameter);
+        Assert.Equal(new ShadowTarget("c", null, 0.25), route.Shadow);
         Assert.True(reopened.Remove("fraud"));
         Assert.Empty(new RouteTable(folder).All);
         Assert.False(reopened.Remove("fraud"));
@@ -79,6 +80,8 @@ public sealed class RouteTableTests : IDisposable
     [InlineData("""{"variants":[{"model":"a"},{"model":"a"}]}""", "more than once")]
     [InlineData("""{"name":"other","variants":[{"model":"a"}]}""", "another route")]
     [InlineData("""{"variants":[{"model":"a"}],"sticky_parameter":"a b"}""", "sticky_parameter")]
+    [InlineData("""{"variants":[{"model":"a"}],"shadow":{"model":"b","share":2}}""", "'shadow'")]
+    [InlineData("""{"variants":[{"model":"a"}],"shadow":{"share":0.5}}""", "'shadow'")]
     [InlineData("""[1]""", "JSON object")]
     [InlineData("""{"variants":""", "not valid JSON")]
     public void Invalid_routes_are_refused_with_the_reason(string json, string reason)

@@ -77,7 +77,7 @@ internal sealed class ServeProcess(Process process) : IDisposable
         }
     }
 
-    /// <summary>The REST port, read from the "KServe v2 REST" line.</summary>
+    /// <summary>The REST port, read from the "KServe v2 REST" line (start with that line as the ready line to read it).</summary>
     public int HttpPort
     {
         get

@@ -16,7 +16,7 @@ public sealed class MemoryReleaseTests
         // About 16 MB of weights, so that a leaked copy per cycle would add hundreds of MB.
         var model = SampleModels.Mlp(inputs: 1024, hidden: 2048, classes: 1024);
         using var repository = new TestRepository().Add("big", model);
-        using var serve = await CliProcess.ServeAsync("Turbine is serving", "-m", repository.Root, "--enable-management", "--model-control-mode", "explicit", "--load-model", "*");
+        using var serve = await CliProcess.ServeAsync("KServe v2 REST", "-m", repository.Root, "--enable-management", "--model-control-mode", "explicit", "--load-model", "*");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{serve.HttpPort}/") };
         var client = new TurbineHttpClient(http);
         await CycleAsync(client, 5, serve); // first loads grow pools and caches once

@@ -23,6 +23,7 @@ public sealed class InferenceService
     private readonly ModelManager _models;
     private readonly RouteTable _routes;
     private readonly ResponseCache _cache;
+    private readonly Func<InferenceRequest, string, string?, ValueTask<InferenceResult>> _runWithoutRoutes;
 
     /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> in front of them and a response cache.</summary>
     public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null)
@@ -30,6 +31,7 @@ public sealed class InferenceService
         _models = models;
         _routes = routes ?? new RouteTable(null);
         _cache = cache ?? new ResponseCache(0);
+        _runWithoutRoutes = (request, model, version) => RunAsync(request, model, version, CancellationToken.None);
     }
 
     /// <summary>The routes in front of the models.</summary>
@@ -57,7 +59,35 @@ public sealed class InferenceService
         var variant = route.Definition.Variants[index];
         request.Id ??= Guid.NewGuid().ToString("N"); // the id a client sends feedback with (docs/TRAFFIC.md)
         route.Experiment.Remember(request.Id, index);
-        return AnnotateAsync(RunAsync(request, variant.Model, variant.Version, cancellationToken), route.Definition.Name, variant.Name);
+        var routed = new RoutedCall(route, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, System.Diagnostics.Stopwatch.GetTimestamp());
+        var pending = RunAsync(request, variant.Model, variant.Version, cancellationToken);
+        return pending.IsCompletedSuccessfully ? ValueTask.FromResult(Complete(pending.Result, routed)) : CompleteAsync(pending, routed);
+    }
+
+    /// <summary>A request a route is serving: which route and variant, the copy for its shadow, when it started.</summary>
+    private sealed record RoutedCall(CompiledRoute Route, string Variant, InferenceRequest? Mirror, long Started);
+
+    private async ValueTask<InferenceResult> CompleteAsync(ValueTask<InferenceResult> pending, RoutedCall routed) => Complete(await pending, routed);
+
+    /// <summary>Names the route and variant in the response, and hands a copy of the answered request to the shadow.</summary>
+    private InferenceResult Complete(InferenceResult result, RoutedCall routed)
+    {
+        if (result.Response is not { } response)
+        {
+            routed.Mirror?.Dispose();
+            return result;
+        }
+
+        if (routed.Mirror is { } mirror)
+        {
+            var primaryOutputs = response.Outputs.Select(o => new Tensor(o.Name, o.DataType, [.. o.Shape], TensorBuffer.CopyOf(o.Data.Span))).ToList();
+            routed.Route.Mirror.Offer(routed.Route, mirror, primaryOutputs, System.Diagnostics.Stopwatch.GetElapsedTime(routed.Started), _runWithoutRoutes);
+        }
+
+        response.Parameters ??= new Dictionary<string, object>(2, StringComparer.Ordinal);
+        response.Parameters[RouteParameter] = routed.Route.Definition.Name;
+        response.Parameters[VariantParameter] = routed.Variant;
+        return result;
     }
 
     private ValueTask<InferenceResult> RunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
@@ -204,27 +234,6 @@ public sealed class InferenceService
         }
 
         return null;
-    }
-
-    /// <summary>Names the route and variant in the response; without an await when the request ran inline.</summary>
-    private static ValueTask<InferenceResult> AnnotateAsync(ValueTask<InferenceResult> pending, string route, string variant)
-    {
-        return pending.IsCompletedSuccessfully ? ValueTask.FromResult(Annotate(pending.Result, route, variant)) : AwaitAsync(pending, route, variant);
-
-        static async ValueTask<InferenceResult> AwaitAsync(ValueTask<InferenceResult> pending, string route, string variant) =>
-            Annotate(await pending, route, variant);
-    }
-
-    private static InferenceResult Annotate(InferenceResult result, string route, string variant)
-    {
-        if (result.Response is { } response)
-        {
-            response.Parameters ??= new Dictionary<string, object>(2, StringComparer.Ordinal);
-            response.Parameters[RouteParameter] = route;
-            response.Parameters[VariantParameter] = variant;
-        }
-
-        return result;
     }
 
     private static string? StickyKey(RouteDefinition route, InferenceRequest request) =>

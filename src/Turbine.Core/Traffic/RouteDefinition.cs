@@ -18,4 +18,11 @@ public sealed record RouteVariant(string Model, string? Version, double Weight)
 /// <param name="Name">The name clients call; it may not be a model's name.</param>
 /// <param name="Variants">The arms, at least one with a positive weight.</param>
 /// <param name="StickyParameter">The request parameter whose value keeps a caller in one arm; null for a fresh draw per request.</param>
-public sealed record RouteDefinition(string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null);
+/// <param name="Shadow">A model that gets a copy of a share of the route's requests, off the client's path; null for none.</param>
+public sealed record RouteDefinition(string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null, ShadowTarget? Shadow = null);
+
+/// <summary>Where a route mirrors traffic: a model (and optionally a version or label), and the share of requests mirrored.</summary>
+/// <param name="Model">The shadow model.</param>
+/// <param name="Version">A version number or label; null for the default version.</param>
+/// <param name="Share">The fraction of the route's requests mirrored, from 0 to 1.</param>
+public sealed record ShadowTarget(string Model, string? Version, double Share);

@@ -76,7 +76,20 @@ public static class RouteJson
                 }
             }
 
-            route = new RouteDefinition(name, list, sticky);
+            ShadowTarget? shadow = null;
+            if (root.TryGetProperty("shadow", out var shadowElement) && shadowElement.ValueKind != JsonValueKind.Null)
+            {
+                var shadowError = ReadVariant(shadowElement, 0, out var target);
+                var share = shadowElement.TryGetProperty("share", out var shareElement) && shareElement.ValueKind == JsonValueKind.Number ? shareElement.GetDouble() : double.NaN;
+                if (shadowError is not null || !(share is >= 0 and <= 1))
+                {
+                    return InferenceError.Invalid("'shadow' needs a valid 'model', an optional 'version' and a 'share' from 0 to 1");
+                }
+
+                shadow = new ShadowTarget(target!.Model, target.Version, share);
+            }
+
+            route = new RouteDefinition(name, list, sticky, shadow);
             return null;
         }
         catch (JsonException)
@@ -109,6 +122,19 @@ public static class RouteJson
         if (route.StickyParameter is not null)
         {
             writer.WriteString("sticky_parameter", route.StickyParameter);
+        }
+
+        if (route.Shadow is { } shadow)
+        {
+            writer.WriteStartObject("shadow");
+            writer.WriteString("model", shadow.Model);
+            if (shadow.Version is not null)
+            {
+                writer.WriteString("version", shadow.Version);
+            }
+
+            writer.WriteNumber("share", shadow.Share);
+            writer.WriteEndObject();
         }
 
         writer.WriteEndObject();

@@ -106,6 +106,26 @@ public static class RouteReport
         }
 
         writer.WriteEndArray();
+        if (route.Definition.Shadow is { } target)
+        {
+            var shadow = route.Shadow.Snapshot();
+            writer.WriteStartObject("shadow");
+            writer.WriteString("variant", target.Version is null ? target.Model : target.Model + ":" + target.Version);
+            writer.WriteNumber("share", target.Share);
+            writer.WriteNumber("mirrored", shadow.Mirrored);
+            writer.WriteNumber("dropped", shadow.Dropped);
+            writer.WriteNumber("failed", shadow.Failed);
+            writer.WriteNumber("compared", shadow.Compared);
+            writer.WriteNumber("exact_matches", shadow.ExactMatches);
+            WriteNumber(writer, "exact_match_rate", shadow.Compared == 0 ? double.NaN : (double)shadow.ExactMatches / shadow.Compared);
+            WriteNumber(writer, "max_abs_diff", shadow.MaxAbsDiff);
+            WriteNumber(writer, "mean_abs_diff", shadow.MeanAbsDiff);
+            WriteNumber(writer, "top1_agreement", shadow.Top1Compared == 0 ? double.NaN : (double)shadow.Top1Agreed / shadow.Top1Compared);
+            WriteNumber(writer, "primary_mean_ms", shadow.PrimaryMeanSeconds * 1000);
+            WriteNumber(writer, "shadow_mean_ms", shadow.ShadowMeanSeconds * 1000);
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
     }
 

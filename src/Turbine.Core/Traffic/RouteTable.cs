@@ -109,6 +109,15 @@ public sealed class CompiledRoute
     /// <summary>Feedback on the arms, for A/B reports.</summary>
     public RouteExperiment Experiment { get; }
 
+    /// <summary>How the shadow compares with the primary, when the route has one.</summary>
+    public ShadowComparison Shadow { get; } = new();
+
+    /// <summary>The queue and worker that run this route's mirrored requests.</summary>
+    internal ShadowMirror Mirror { get; } = new();
+
+    /// <summary>Whether this request is one of the share mirrored to the shadow.</summary>
+    public bool ShouldMirror() => Definition.Shadow is { Share: > 0 } shadow && Random.Shared.NextDouble() < shadow.Share;
+
     /// <summary>Requests sent to variant <paramref name="index"/> since the route was set.</summary>
     public long Served(int index) => Volatile.Read(ref _served[index]);
 

@@ -61,6 +61,19 @@ internal sealed class PrometheusExporter(InferenceService inference)
                 writer.Sample("turbine_route_requests_total", [("route", definition.Name), ("variant", definition.Variants[i].Name)], route.Served(i));
             }
         }
+
+        writer.Family("turbine_shadow_requests_total", "counter", "Requests a route mirrored to its shadow, by outcome (mirrored, dropped, failed, compared, exact_match).");
+        foreach (var definition in routes.All.Where(r => r.Shadow is not null))
+        {
+            if (routes.TryGet(definition.Name, out var route))
+            {
+                var shadow = route.Shadow.Snapshot();
+                foreach (var (outcome, count) in new[] { ("mirrored", shadow.Mirrored), ("dropped", shadow.Dropped), ("failed", shadow.Failed), ("compared", shadow.Compared), ("exact_match", shadow.ExactMatches) })
+                {
+                    writer.Sample("turbine_shadow_requests_total", [("route", definition.Name), ("outcome", outcome)], count);
+                }
+            }
+        }
     }
 
     private static void WriteGauges(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)
