@@ -25,4 +25,8 @@ public sealed record RouteDefinition(string Name, IReadOnlyList<RouteVariant> Va
 /// <param name="Model">The shadow model.</param>
 /// <param name="Version">A version number or label; null for the default version.</param>
 /// <param name="Share">The fraction of the route's requests mirrored, from 0 to 1.</param>
-public sealed record ShadowTarget(string Model, string? Version, double Share);
+public sealed record ShadowTarget(string Model, string? Version, double Share)
+{
+    /// <summary>How reports name the shadow: <c>model</c> or <c>model:version</c>.</summary>
+    public string Name => Version is null ? Model : Model + ":" + Version;
+}

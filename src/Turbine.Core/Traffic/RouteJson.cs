@@ -108,12 +108,7 @@ public static class RouteJson
         foreach (var variant in route.Variants)
         {
             writer.WriteStartObject();
-            writer.WriteString("model", variant.Model);
-            if (variant.Version is not null)
-            {
-                writer.WriteString("version", variant.Version);
-            }
-
+            WriteTarget(writer, variant.Model, variant.Version);
             writer.WriteNumber("weight", variant.Weight);
             writer.WriteEndObject();
         }
@@ -127,17 +122,21 @@ public static class RouteJson
         if (route.Shadow is { } shadow)
         {
             writer.WriteStartObject("shadow");
-            writer.WriteString("model", shadow.Model);
-            if (shadow.Version is not null)
-            {
-                writer.WriteString("version", shadow.Version);
-            }
-
+            WriteTarget(writer, shadow.Model, shadow.Version);
             writer.WriteNumber("share", shadow.Share);
             writer.WriteEndObject();
         }
 
         writer.WriteEndObject();
+    }
+
+    private static void WriteTarget(Utf8JsonWriter writer, string model, string? version)
+    {
+        writer.WriteString("model", model);
+        if (version is not null)
+        {
+            writer.WriteString("version", version);
+        }
     }
 
     private static InferenceError? ReadVariant(JsonElement variant, int index, out RouteVariant? parsed)

@@ -110,7 +110,7 @@ public static class RouteReport
         {
             var shadow = route.Shadow.Snapshot();
             writer.WriteStartObject("shadow");
-            writer.WriteString("variant", target.Version is null ? target.Model : target.Model + ":" + target.Version);
+            writer.WriteString("variant", target.Name);
             writer.WriteNumber("share", target.Share);
             writer.WriteNumber("mirrored", shadow.Mirrored);
             writer.WriteNumber("dropped", shadow.Dropped);
