@@ -22,6 +22,12 @@ internal sealed class GatedBackend : IModelBackend
     /// <summary>When set, only instances of these models wait at the gate (and <see cref="Holds"/> is not asked).</summary>
     public HashSet<string>? HeldModels { get; set; }
 
+    /// <summary>Instances of these models throw from every run (a backend fault, SECURITY.md F6).</summary>
+    public HashSet<string> ThrowingModels { get; } = [];
+
+    /// <summary>Runs per model, counted as they start.</summary>
+    public ConcurrentDictionary<string, int> RunsByModel { get; } = new();
+
     /// <summary>Which runs wait at the gate; all of them when null.</summary>
     public Func<IReadOnlyList<Tensor>, bool>? Holds { get; set; }
 
@@ -52,6 +58,12 @@ internal sealed class GatedBackend : IModelBackend
             }
 
             backend.RunThreads.Enqueue(Environment.CurrentManagedThreadId);
+            backend.RunsByModel.AddOrUpdate(model, 1, (_, n) => n + 1);
+            if (backend.ThrowingModels.Contains(model))
+            {
+                throw new InvalidOperationException("the backend failed");
+            }
+
             backend.Entered.Release();
             if (backend.HeldModels is { } held ? held.Contains(model) : backend.Holds?.Invoke(inputs) ?? true)
             {

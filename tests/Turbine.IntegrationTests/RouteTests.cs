@@ -135,6 +135,42 @@ public sealed class RouteTests : IAsyncLifetime
         Assert.Contains("green", await CliProcess.RunAsync("routes", "report", "checkout", "--url", _server.Http.BaseAddress!.ToString()), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_variant_over_its_deadline_is_answered_by_the_fallback()
+    {
+        var backend = new Turbine.Core.Tests.GatedBackend { HeldModels = ["slow"] };
+        backend.Gate.Reset();
+        await using var server = new FolderServer();
+        server.Folder.Add("slow", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8, "dynamic_batching": {} }""")
+            .Add("steady", SampleModels.AddSub(DataType.Int32, 4));
+        await server.StartAsync(backend: backend);
+        try
+        {
+            using (var put = await server.Http.PutAsync("v2/routes/checkout", new StringContent(
+                """{"variants":[{"model":"slow"}],"resilience":{"timeout_ms":200,"fallback":[{"model":"steady"}]}}""", Encoding.UTF8, "application/json")))
+            {
+                Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            }
+
+            var client = new TurbineHttpClient(server.Http);
+            var holder = client.InferAsync(Request("slow")); // occupies the slow model's only instance
+            Assert.True(await backend.Entered.WaitAsync(TimeSpan.FromSeconds(30)));
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var response = await server.Http.PostAsync("v2/models/checkout/infer", Body(null));
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("fallback:steady", response.Headers.GetValues("Turbine-Variant").Single());
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(5));
+            backend.Gate.Set();
+            (await holder).Dispose();
+        }
+        finally
+        {
+            backend.Gate.Set();
+        }
+    }
+
     private async Task PutAsync(string name, string json, HttpStatusCode expected)
     {
         using var response = await _server.Http.PutAsync($"v2/routes/{name}", new StringContent(json, Encoding.UTF8, "application/json"));

@@ -60,8 +60,56 @@ public sealed class InferenceService
         request.Id ??= Guid.NewGuid().ToString("N"); // the id a client sends feedback with (docs/TRAFFIC.md)
         route.Experiment.Remember(request.Id, index);
         var routed = new RoutedCall(route, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (route.Pipeline(index) is { } pipeline)
+        {
+            return ResilientAsync(request, route, variant, pipeline, routed, cancellationToken);
+        }
+
         var pending = RunAsync(request, variant.Model, variant.Version, cancellationToken);
         return pending.IsCompletedSuccessfully ? ValueTask.FromResult(Complete(pending.Result, routed)) : CompleteAsync(pending, routed);
+    }
+
+    /// <summary>
+    /// Runs a routed request through its variant's resilience pipeline; when the variant cannot answer (failure, deadline,
+    /// open circuit, full bulkhead), tries the route's fallbacks in order. A fallback's answer names it as
+    /// <c>fallback:model</c> in <see cref="VariantParameter"/>.
+    /// </summary>
+    private async ValueTask<InferenceResult> ResilientAsync(
+        InferenceRequest request, CompiledRoute route, RouteVariant variant, Polly.ResiliencePipeline<InferenceResult> pipeline, RoutedCall routed, CancellationToken cancellationToken)
+    {
+        InferenceResult result;
+        try
+        {
+            result = await pipeline.ExecuteAsync(token => RunAsync(request, variant.Model, variant.Version, token), cancellationToken);
+        }
+        catch (Exception e) when (e is Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException or Polly.RateLimiting.RateLimiterRejectedException)
+        {
+            var reason = e switch
+            {
+                Polly.CircuitBreaker.BrokenCircuitException => "its circuit is open",
+                Polly.Timeout.TimeoutRejectedException => "it did not answer in time",
+                _ => "it has as many requests in flight as it may",
+            };
+            result = InferenceResult.Failed(e is Polly.Timeout.TimeoutRejectedException
+                ? new InferenceError(StatusCode.DeadlineExceeded, $"variant '{variant.Name}' of route '{route.Definition.Name}' failed: {reason}")
+                : InferenceError.Unavailable($"variant '{variant.Name}' of route '{route.Definition.Name}' is unavailable: {reason}"));
+        }
+
+        if (!VariantResilience.IsFailure(result) || cancellationToken.IsCancellationRequested)
+        {
+            return Complete(result, routed);
+        }
+
+        foreach (var fallback in route.Definition.Resilience!.Fallbacks)
+        {
+            var attempt = await RunAsync(request, fallback.Model, fallback.Version, cancellationToken);
+            if (!VariantResilience.IsFailure(attempt))
+            {
+                return Complete(attempt, routed with { Variant = "fallback:" + fallback.Name });
+            }
+        }
+
+        return Complete(result, routed);
     }
 
     /// <summary>A request a route is serving: which route and variant, the copy for its shadow, when it started.</summary>

@@ -19,7 +19,28 @@ public sealed record RouteVariant(string Model, string? Version, double Weight)
 /// <param name="Variants">The arms, at least one with a positive weight.</param>
 /// <param name="StickyParameter">The request parameter whose value keeps a caller in one arm; null for a fresh draw per request.</param>
 /// <param name="Shadow">A model that gets a copy of a share of the route's requests, off the client's path; null for none.</param>
-public sealed record RouteDefinition(string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null, ShadowTarget? Shadow = null);
+/// <param name="Resilience">Timeouts, retries, circuit breakers, bulkheads and fallbacks for the variants; null for none.</param>
+public sealed record RouteDefinition(
+    string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null, ShadowTarget? Shadow = null, RouteResilience? Resilience = null);
+
+/// <summary>
+/// How a route protects its clients from a failing or slow variant. Each variant gets its own copy of these
+/// strategies (its own circuit and bulkhead); when a variant fails, is over its deadline, its circuit is open or its
+/// bulkhead is full, the fallbacks are tried in order.
+/// </summary>
+/// <param name="TimeoutMilliseconds">Deadline of one attempt on a variant; 0 for none.</param>
+/// <param name="Retries">Further attempts after a transient failure (503, 500, 504), with exponential backoff from 10 ms.</param>
+/// <param name="MaxConcurrency">Requests a variant may have in flight at once (a bulkhead); 0 for no limit.</param>
+/// <param name="CircuitBreaker">When to stop calling a failing variant for a while; null for no breaker.</param>
+/// <param name="Fallbacks">Models (and versions) tried in order when the chosen variant cannot answer.</param>
+public sealed record RouteResilience(double TimeoutMilliseconds, int Retries, int MaxConcurrency, CircuitBreakerSettings? CircuitBreaker, IReadOnlyList<RouteVariant> Fallbacks);
+
+/// <summary>A circuit breaker's settings (Polly's): failure ratio over a sampling window, and how long it stays open.</summary>
+/// <param name="FailureRatio">The share of failed calls in the window that opens the circuit, in (0, 1].</param>
+/// <param name="MinimumThroughput">Calls the window must hold before the ratio counts (at least 2).</param>
+/// <param name="SamplingSeconds">The window (at least 0.5 s).</param>
+/// <param name="BreakSeconds">How long the circuit stays open before a probe is let through (at least 0.5 s).</param>
+public sealed record CircuitBreakerSettings(double FailureRatio, int MinimumThroughput, double SamplingSeconds, double BreakSeconds);
 
 /// <summary>Where a route mirrors traffic: a model (and optionally a version or label), and the share of requests mirrored.</summary>
 /// <param name="Model">The shadow model.</param>

@@ -89,7 +89,17 @@ public static class RouteJson
                 shadow = new ShadowTarget(target!.Model, target.Version, share);
             }
 
-            route = new RouteDefinition(name, list, sticky, shadow);
+            RouteResilience? resilience = null;
+            if (root.TryGetProperty("resilience", out var resilienceElement) && resilienceElement.ValueKind != JsonValueKind.Null)
+            {
+                var resilienceError = ReadResilience(resilienceElement, out resilience);
+                if (resilienceError is not null)
+                {
+                    return resilienceError;
+                }
+            }
+
+            route = new RouteDefinition(name, list, sticky, shadow, resilience);
             return null;
         }
         catch (JsonException)
@@ -127,6 +137,90 @@ public static class RouteJson
             writer.WriteEndObject();
         }
 
+        if (route.Resilience is { } resilience)
+        {
+            WriteResilience(writer, resilience);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static InferenceError? ReadResilience(JsonElement element, out RouteResilience? resilience)
+    {
+        resilience = null;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return InferenceError.Invalid("'resilience' must be an object");
+        }
+
+        var timeout = Number(element, "timeout_ms", 0);
+        var retries = Number(element, "retries", 0);
+        var concurrency = Number(element, "max_concurrency", 0);
+        if (!(timeout == 0 || timeout is >= 10 and <= 600_000) || retries is < 0 or > 3 || retries != Math.Floor(retries) ||
+            concurrency is < 0 or > 100_000 || concurrency != Math.Floor(concurrency))
+        {
+            return InferenceError.Invalid("'resilience' needs timeout_ms 0 or 10 to 600000, retries 0 to 3, max_concurrency 0 or more");
+        }
+
+        CircuitBreakerSettings? breaker = null;
+        if (element.TryGetProperty("circuit_breaker", out var breakerElement) && breakerElement.ValueKind == JsonValueKind.Object)
+        {
+            breaker = new CircuitBreakerSettings(
+                Number(breakerElement, "failure_ratio", 0.5), (int)Number(breakerElement, "minimum_throughput", 10),
+                Number(breakerElement, "sampling_duration_s", 10), Number(breakerElement, "break_duration_s", 5));
+            if (breaker.FailureRatio is <= 0 or > 1 || breaker.MinimumThroughput < 2 || breaker.SamplingSeconds is < 0.5 or > 86_400 || breaker.BreakSeconds is < 0.5 or > 86_400)
+            {
+                return InferenceError.Invalid("'circuit_breaker' needs failure_ratio in (0, 1], minimum_throughput 2 or more, sampling_duration_s and break_duration_s from 0.5");
+            }
+        }
+
+        var fallbacks = new List<RouteVariant>();
+        if (element.TryGetProperty("fallback", out var fallbackElement) && fallbackElement.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var fallback in fallbackElement.EnumerateArray())
+            {
+                var error = ReadVariant(fallback, fallbacks.Count, out var target);
+                if (error is not null || fallbacks.Count == MaxVariants)
+                {
+                    return InferenceError.Invalid($"'resilience.fallback' must list up to {MaxVariants} targets with a valid 'model' and an optional 'version'");
+                }
+
+                fallbacks.Add(target! with { Weight = 0 });
+            }
+        }
+
+        resilience = new RouteResilience(timeout, (int)retries, (int)concurrency, breaker, fallbacks);
+        return null;
+    }
+
+    private static double Number(JsonElement element, string name, double fallback) =>
+        element.TryGetProperty(name, out var value) ? (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) ? number : double.NaN) : fallback;
+
+    private static void WriteResilience(Utf8JsonWriter writer, RouteResilience resilience)
+    {
+        writer.WriteStartObject("resilience");
+        writer.WriteNumber("timeout_ms", resilience.TimeoutMilliseconds);
+        writer.WriteNumber("retries", resilience.Retries);
+        writer.WriteNumber("max_concurrency", resilience.MaxConcurrency);
+        if (resilience.CircuitBreaker is { } breaker)
+        {
+            writer.WriteStartObject("circuit_breaker");
+            writer.WriteNumber("failure_ratio", breaker.FailureRatio);
+            writer.WriteNumber("minimum_throughput", breaker.MinimumThroughput);
+            writer.WriteNumber("sampling_duration_s", breaker.SamplingSeconds);
+            writer.WriteNumber("break_duration_s", breaker.BreakSeconds);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteStartArray("fallback");
+        foreach (var fallback in resilience.Fallbacks)
+        {
+            writer.WriteStartObject();
+            WriteTarget(writer, fallback.Model, fallback.Version);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 

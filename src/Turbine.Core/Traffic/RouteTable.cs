@@ -16,9 +16,14 @@ public sealed class RouteTable
     private readonly Lock _writes = new();
     private FrozenDictionary<string, CompiledRoute> _routes = FrozenDictionary<string, CompiledRoute>.Empty;
 
+    private readonly TimeProvider _time;
+
     /// <summary>Creates a table kept in <paramref name="folder"/> (null: in memory), reading the routes saved there.</summary>
-    public RouteTable(string? folder)
+    /// <param name="folder">Where routes are saved; null keeps them in memory.</param>
+    /// <param name="time">The clock of the routes' timeouts and circuit breakers.</param>
+    public RouteTable(string? folder, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _folder = folder is null ? null : Path.GetFullPath(folder);
         if (_folder is null || !Directory.Exists(_folder))
         {
@@ -32,7 +37,7 @@ public sealed class RouteTable
             var name = Path.GetFileNameWithoutExtension(file);
             if (RouteJson.Read(File.ReadAllBytes(file), name, 16, out var route) is null)
             {
-                loaded[name] = new CompiledRoute(route!);
+                loaded[name] = new CompiledRoute(route!, _time);
             }
         }
 
@@ -56,7 +61,7 @@ public sealed class RouteTable
                 AtomicFile.WriteJson(Path.Combine(_folder, route.Name + ".json"), writer => RouteJson.Write(writer, route));
             }
 
-            var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route) };
+            var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route, _time) };
             Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
         }
     }
@@ -89,9 +94,14 @@ public sealed class CompiledRoute
     private readonly double[] _cumulative;
     private readonly long[] _served;
 
-    internal CompiledRoute(RouteDefinition definition)
+    private readonly Polly.ResiliencePipeline<Execution.InferenceResult>[]? _pipelines;
+
+    internal CompiledRoute(RouteDefinition definition, TimeProvider time)
     {
         Definition = definition;
+        _pipelines = definition.Resilience is { } resilience
+            ? [.. definition.Variants.Select(_ => VariantResilience.Build(resilience, time))]
+            : null;
         _cumulative = new double[definition.Variants.Count];
         var total = 0.0;
         for (var i = 0; i < _cumulative.Length; i++)
@@ -111,6 +121,9 @@ public sealed class CompiledRoute
 
     /// <summary>How the shadow compares with the primary, when the route has one.</summary>
     public ShadowComparison Shadow { get; } = new();
+
+    /// <summary>Variant <paramref name="index"/>'s resilience pipeline, or null when the route has none.</summary>
+    internal Polly.ResiliencePipeline<Execution.InferenceResult>? Pipeline(int index) => _pipelines?[index];
 
     /// <summary>The queue and worker that run this route's mirrored requests.</summary>
     internal ShadowMirror Mirror { get; } = new();

@@ -103,6 +103,11 @@ internal static class RepositoryHttpEndpoints
                     error = InferenceError.Invalid($"variant model '{missing.Model}' is not in the repository");
                 }
 
+                if (error is null && route!.Resilience?.Fallbacks.FirstOrDefault(f => !models.Repository.Contains(f.Model)) is { } absent)
+                {
+                    error = InferenceError.Invalid($"fallback model '{absent.Model}' is not in the repository");
+                }
+
                 if (error is null && route!.Shadow is { } shadow && !models.Repository.Contains(shadow.Model))
                 {
                     error = InferenceError.Invalid($"shadow model '{shadow.Model}' is not in the repository");
