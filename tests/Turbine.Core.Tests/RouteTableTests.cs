@@ -93,6 +93,31 @@ public sealed class RouteTableTests : IDisposable
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_documented_resilience_example_reads_back_as_written()
+    {
+        const string Json = """
+            {
+              "variants": [ { "model": "fraud_v8", "weight": 1 } ],
+              "resilience": {
+                "timeout_ms": 200,                   // deadline of one attempt
+                "retries": 1,
+                "max_concurrency": 64,
+                "circuit_breaker": { "failure_ratio": 0.5, "minimum_throughput": 10, "sampling_duration_s": 10, "break_duration_s": 5 },
+                "fallback": [ { "model": "fraud_small" }, { "model": "fraud_v7", "version": "stable" } ]
+              }
+            }
+            """;
+
+        Assert.Null(RouteJson.Read(Encoding.UTF8.GetBytes(Json), "fraud", 64, out var route));
+
+        var resilience = route!.Resilience!;
+        Assert.Equal((200.0, 1, 64), (resilience.TimeoutMilliseconds, resilience.Retries, resilience.MaxConcurrency));
+        Assert.Equal(new CircuitBreakerSettings(0.5, 10, 10, 5), resilience.CircuitBreaker);
+        Assert.Equal(["fraud_small", "fraud_v7:stable"], resilience.Fallbacks.Select(f => f.Name));
+        Assert.NotNull(RouteJson.Read(Encoding.UTF8.GetBytes("""{"variants":[{"model":"a"}],"resilience":{"retries":9}}"""), "r", 64, out _));
+    }
+
     private static CompiledRoute Compile(RouteDefinition definition)
     {
         var table = new RouteTable(null);

@@ -26,7 +26,8 @@ public static class RouteJson
 
         try
         {
-            using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = maxDepth });
+            // Comments and trailing commas are allowed, as in config.json: routes are written by hand.
+            using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = maxDepth, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
