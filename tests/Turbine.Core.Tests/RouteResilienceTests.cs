@@ -103,7 +103,7 @@ public sealed class RouteResilienceTests : IAsyncDisposable
     /// <summary>Runs one request through the route, moving the fake clock so that retry backoffs elapse.</summary>
     private async Task<InferenceResult> InferWhileTheClockRunsAsync()
     {
-        using var request = Request();
+        using var request = AddSubRequests.Create("r");
         var pending = _inference.InferAsync(request, CancellationToken.None).AsTask();
         while (!pending.IsCompleted)
         {
@@ -112,13 +112,5 @@ public sealed class RouteResilienceTests : IAsyncDisposable
         }
 
         return await pending;
-    }
-
-    private static InferenceRequest Request()
-    {
-        var request = new InferenceRequest { ModelName = "r" };
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
-        return request;
     }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Turbine.Client;
 using Turbine.Core.Execution;
 using Turbine.Core.Tests;
 using Turbine.Onnx.Graph;
+using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -77,7 +77,7 @@ public sealed class FaultTests : IAsyncDisposable
         await _server.StartAsync(backend: backend);
         var client = new TurbineHttpClient(_server.Http);
 
-        using var response = await _server.Http.PostAsync("v2/models/simple/infer", new StringContent(SimpleJson, Encoding.UTF8, "application/json"));
+        using var response = await _server.Http.PostAsync("v2/models/simple/infer", AddSubRequests.Content());
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
@@ -98,10 +98,10 @@ public sealed class FaultTests : IAsyncDisposable
         try
         {
             var client = new TurbineHttpClient(_server.Http);
-            var holder = client.InferAsync(SimpleRequest());
+            var holder = client.InferAsync(AddSubRequests.Create("simple"));
             Assert.True(await backend.Entered.WaitAsync(Patience));
             using var giveUp = new CancellationTokenSource();
-            var queued = client.InferAsync(SimpleRequest(), giveUp.Token);
+            var queued = client.InferAsync(AddSubRequests.Create("simple"), giveUp.Token);
             await WaitForQueuedAsync(1);
 
             var clock = Stopwatch.StartNew();
@@ -133,14 +133,14 @@ public sealed class FaultTests : IAsyncDisposable
         try
         {
             var client = new TurbineHttpClient(_server.Http);
-            var admitted = new List<Task<InferenceResponse>> { client.InferAsync(SimpleRequest()) };
+            var admitted = new List<Task<InferenceResponse>> { client.InferAsync(AddSubRequests.Create("simple")) };
             Assert.True(await backend.Entered.WaitAsync(Patience));
-            admitted.Add(client.InferAsync(SimpleRequest()));
-            admitted.Add(client.InferAsync(SimpleRequest()));
+            admitted.Add(client.InferAsync(AddSubRequests.Create("simple")));
+            admitted.Add(client.InferAsync(AddSubRequests.Create("simple")));
             await WaitForQueuedAsync(2);
 
             var clock = Stopwatch.StartNew();
-            using var refused = await _server.Http.PostAsync("v2/models/simple/infer", new StringContent(SimpleJson, Encoding.UTF8, "application/json"));
+            using var refused = await _server.Http.PostAsync("v2/models/simple/infer", AddSubRequests.Content());
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
@@ -201,22 +201,11 @@ public sealed class FaultTests : IAsyncDisposable
         return info!.QueuedRequests;
     }
 
-    private const string SimpleJson =
-        """{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]}""";
-
     private void AddSimple(int version, string? config = null) => _server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4), config, version);
-
-    private static InferenceRequest SimpleRequest(string model = "simple")
-    {
-        var request = new InferenceRequest { ModelName = model };
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
-        return request;
-    }
 
     private static async Task<string> ServedVersionAsync(TurbineHttpClient client)
     {
-        using var request = SimpleRequest();
+        using var request = AddSubRequests.Create("simple");
         using var response = await client.InferAsync(request);
         return response.ModelVersion;
     }
@@ -276,7 +265,7 @@ public sealed class FaultTests : IAsyncDisposable
             {
                 try
                 {
-                    using var request = SimpleRequest(model);
+                    using var request = AddSubRequests.Create(model);
                     using var response = await client.InferAsync(request);
                     if (Interlocked.Increment(ref _succeeded) >= Volatile.Read(ref _target))
                     {

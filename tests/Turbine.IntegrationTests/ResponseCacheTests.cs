@@ -1,6 +1,6 @@
 using System.Net;
-using System.Text;
 using Turbine.Onnx.Graph;
+using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -30,10 +30,7 @@ public sealed class ResponseCacheTests : IAsyncDisposable
 
     private async Task<string> InferAsync()
     {
-        using var response = await _server.Http.PostAsync("v2/models/cached/infer", new StringContent(
-            """{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]}""",
-            Encoding.UTF8,
-            "application/json"));
+        using var response = await _server.Http.PostAsync("v2/models/cached/infer", AddSubRequests.Content());
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }

@@ -4,6 +4,7 @@ using Grpc.Net.Client;
 using Turbine.Client;
 using Turbine.Onnx.Graph;
 using Turbine.Protocols.Grpc;
+using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -62,7 +63,7 @@ public sealed class RouteTests : IAsyncLifetime
             {
                 using var response = await _server.Http.PostAsync("v2/models/checkout/infer", Body($"u{user}"));
                 arms.Add(response.Headers.GetValues("Turbine-Variant").Single());
-                var message = TurbineGrpcClient.ToMessage(Request("checkout"));
+                var message = TurbineGrpcClient.ToMessage(AddSubRequests.Create("checkout"));
                 message.Parameters["user"] = new InferParameter { StringParam = $"u{user}" };
                 arms.Add((await grpc.ModelInferAsync(message)).Parameters["turbine_variant"].StringParam);
             }
@@ -111,7 +112,7 @@ public sealed class RouteTests : IAsyncLifetime
         var served = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < 400; i++)
         {
-            using var request = Request("checkout");
+            using var request = AddSubRequests.Create("checkout");
             using var response = await client.InferAsync(request);
             var variant = (string)response.Parameters!["turbine_variant"];
             served[variant] = served.GetValueOrDefault(variant) + 1;
@@ -153,7 +154,7 @@ public sealed class RouteTests : IAsyncLifetime
             }
 
             var client = new TurbineHttpClient(server.Http);
-            var holder = client.InferAsync(Request("slow")); // occupies the slow model's only instance
+            var holder = client.InferAsync(AddSubRequests.Create("slow")); // occupies the slow model's only instance
             Assert.True(await backend.Entered.WaitAsync(TimeSpan.FromSeconds(30)));
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -181,12 +182,4 @@ public sealed class RouteTests : IAsyncLifetime
         $$"""{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]{{(user is null ? "" : $",\"parameters\":{{\"user\":\"{user}\"}}")}}}""",
         Encoding.UTF8,
         "application/json");
-
-    private static InferenceRequest Request(string model)
-    {
-        var request = new InferenceRequest { ModelName = model };
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
-        return request;
-    }
 }

@@ -8,6 +8,7 @@ using Turbine.Client;
 using Turbine.Onnx.Graph;
 using Turbine.Protocols.Grpc;
 using Turbine.Server.Hosting;
+using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -56,7 +57,7 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
 
         if (request.Method == HttpMethod.Post)
         {
-            request.Content = new StringContent(SimpleJson, System.Text.Encoding.UTF8, "application/json");
+            request.Content = AddSubRequests.Content();
         }
 
         using var response = await _server.Http.SendAsync(request);
@@ -71,7 +72,7 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
     {
         await StartWithKeysAsync();
         using var response = await _server.Http.PostAsync($"v2/models/simple/infer?api_key={SimpleOnlyKey}&authorization=Bearer%20{SimpleOnlyKey}",
-            new StringContent(SimpleJson, System.Text.Encoding.UTF8, "application/json"));
+            AddSubRequests.Content());
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
     }
@@ -82,7 +83,7 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
         await StartWithKeysAsync();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_server.Server.GrpcPort}");
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-        var request = TurbineGrpcClient.ToMessage(SimpleRequest("simple"));
+        var request = TurbineGrpcClient.ToMessage(AddSubRequests.Create("simple"));
 
         var missing = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(request));
         Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, missing.StatusCode);
@@ -148,9 +149,6 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<Exception>(() => ServerFixture.StartAsync(_server.Folder.Root, options => options.ApiKeys = [new ApiKeyOptions { Key = "short" }]));
     }
 
-    private const string SimpleJson =
-        """{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]}""";
-
     private Task StartWithKeysAsync() => _server.StartAsync(options => options.ApiKeys =
     [
         new ApiKeyOptions { Key = AllModelsKey },
@@ -166,17 +164,9 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
 
     private static Metadata Bearer(string key) => new() { { "authorization", "Bearer " + key } };
 
-    private static InferenceRequest SimpleRequest(string model)
-    {
-        var request = new InferenceRequest { ModelName = model };
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
-        return request;
-    }
-
     private static async Task<string> InferVersionAsync(TurbineHttpClient client)
     {
-        using var request = SimpleRequest("simple");
+        using var request = AddSubRequests.Create("simple");
         using var response = await client.InferAsync(request);
         return response.ModelVersion;
     }

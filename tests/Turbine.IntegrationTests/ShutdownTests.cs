@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using Turbine.Client;
-using Turbine.Core.Tests;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Tests;
 using Turbine.Onnx.Graph;
 using Turbine.Server.Hosting;
 using Turbine.Tests;
@@ -33,7 +33,7 @@ public sealed class ShutdownTests
         var stoppingSignal = new TaskCompletionSource();
         readiness.Stopping.Register(stoppingSignal.SetResult);
         var client = new TurbineHttpClient(server.Http);
-        var inFlight = client.InferAsync(SimpleRequest());
+        var inFlight = client.InferAsync(AddSubRequests.Create("simple"));
         Assert.True(await backend.Entered.WaitAsync(Patience));
 
         var stopping = server.Server.StopAsync();
@@ -43,10 +43,7 @@ public sealed class ShutdownTests
         {
             using var ready = await late.GetAsync("v2/health/ready");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            using var refused = await late.PostAsync("v2/models/simple/infer", new StringContent(
-                """{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"INPUT1","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]}""",
-                System.Text.Encoding.UTF8,
-                "application/json"));
+            using var refused = await late.PostAsync("v2/models/simple/infer", AddSubRequests.Content());
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.Contains("shutting down", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
@@ -67,7 +64,7 @@ public sealed class ShutdownTests
         await using var server = new FolderServer();
         server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
         await server.StartAsync(options => options.ExitTimeout = TimeSpan.FromSeconds(1), backend);
-        var stuck = new TurbineHttpClient(server.Http).InferAsync(SimpleRequest());
+        var stuck = new TurbineHttpClient(server.Http).InferAsync(AddSubRequests.Create("simple"));
         Assert.True(await backend.Entered.WaitAsync(Patience));
 
         var clock = Stopwatch.StartNew();
@@ -81,14 +78,6 @@ public sealed class ShutdownTests
     private sealed class GateOpener(GatedBackend backend) : IDisposable
     {
         public void Dispose() => backend.Gate.Set();
-    }
-
-    private static InferenceRequest SimpleRequest()
-    {
-        var request = new InferenceRequest { ModelName = "simple" };
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 4], [1, 2, 3, 4]));
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT1", [1, 4], [1, 1, 1, 1]));
-        return request;
     }
 
     [Fact]

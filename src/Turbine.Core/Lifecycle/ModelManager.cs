@@ -36,9 +36,6 @@ public sealed partial class ModelManager : IAsyncDisposable
     /// <summary>The repository served.</summary>
     public ModelRepository Repository => _repository;
 
-    /// <summary>The names of the models this manager has loaded or tried to load, loaded or not now.</summary>
-    public IReadOnlyCollection<string> Known => [.. _models.Keys];
-
     /// <summary>Loads every model in the repository, in parallel. Failures are recorded per model, never thrown.</summary>
     public Task LoadAllAsync(CancellationToken cancellationToken) => LoadAsync(_repository.ListModels(), cancellationToken);
 
