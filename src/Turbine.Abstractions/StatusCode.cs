@@ -23,4 +23,6 @@ public enum StatusCode
     PermissionDenied,
     /// <summary>A fault inside the server or backend.</summary>
     Internal,
+    /// <summary>The resource is not in a state that allows the operation (a rolled-back canary cannot be promoted).</summary>
+    FailedPrecondition,
 }

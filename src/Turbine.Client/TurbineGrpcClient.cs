@@ -167,6 +167,7 @@ public sealed class TurbineGrpcClient : ITurbineClient
         global::Grpc.Core.StatusCode.Cancelled => StatusCode.Cancelled,
         global::Grpc.Core.StatusCode.Unauthenticated => StatusCode.Unauthenticated,
         global::Grpc.Core.StatusCode.PermissionDenied => StatusCode.PermissionDenied,
+        global::Grpc.Core.StatusCode.FailedPrecondition => StatusCode.FailedPrecondition,
         _ => StatusCode.Internal,
     };
 

@@ -221,6 +221,29 @@ public sealed class TurbineHttpClient : ITurbineClient
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
+    /// <summary>A route's canary rollout (JSON): state, canary share, the current step's figures and the last decisions.</summary>
+    public async Task<string> GetCanaryJsonAsync(string route, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, $"v2/routes/{Uri.EscapeDataString(route)}/canary");
+        using var response = await SendAsync(message, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>Pauses, resumes, promotes or rolls back a route's canary rollout; the reason goes to the audit log. Returns the new status (JSON).</summary>
+    public async Task<string> ControlCanaryAsync(string route, string action, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, $"v2/routes/{Uri.EscapeDataString(route)}/canary/{Uri.EscapeDataString(action)}");
+        message.Content = JsonBody(writer =>
+        {
+            if (reason is not null)
+            {
+                writer.WriteString("reason", reason);
+            }
+        });
+        using var response = await SendAsync(message, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     /// <summary>Records an outcome for the request <paramref name="requestId"/> that <paramref name="route"/> served.</summary>
     public async Task SendFeedbackAsync(string route, string requestId, bool? converted, double? value, CancellationToken cancellationToken = default)
     {
@@ -351,6 +374,7 @@ public sealed class TurbineHttpClient : ITurbineClient
         HttpStatusCode.GatewayTimeout => StatusCode.DeadlineExceeded,
         HttpStatusCode.Unauthorized => StatusCode.Unauthenticated,
         HttpStatusCode.Forbidden => StatusCode.PermissionDenied,
+        HttpStatusCode.Conflict => StatusCode.FailedPrecondition,
         _ => StatusCode.Internal,
     };
 

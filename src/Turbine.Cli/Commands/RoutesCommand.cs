@@ -5,7 +5,7 @@ using Turbine.Client;
 
 namespace Turbine.Cli.Commands;
 
-/// <summary><c>turbine routes list|set|delete</c>: traffic routes from the shell (REST control plane).</summary>
+/// <summary><c>turbine routes list|set|delete|report|canary</c>: traffic routes from the shell (REST control plane).</summary>
 internal static class RoutesCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -17,6 +17,7 @@ internal static class RoutesCommand
         command.Subcommands.Add(Set());
         command.Subcommands.Add(Delete());
         command.Subcommands.Add(Report());
+        command.Subcommands.Add(Canary());
         return command;
     }
 
@@ -37,15 +38,24 @@ internal static class RoutesCommand
         var variants = new Option<string[]>("--variant")
         {
             Description = "model[:version-or-label]=weight; repeat for each variant",
-            Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
         var sticky = new Option<string?>("--sticky-parameter") { Description = "Request parameter whose value keeps a caller in one variant" };
-        var command = new Command("set", "Add or replace a route") { name, variants, sticky };
+        var file = new Option<FileInfo?>("--file") { Description = "A route JSON file (docs/TRAFFIC.md) with everything: shadow, resilience, canary" };
+        var command = new Command("set", "Add or replace a route, from --variant arguments or a --file") { name, variants, sticky, file };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(file) is null) == (result.GetValue(variants) is not { Length: > 0 }))
+            {
+                result.AddError("give either --variant (one or more) or --file");
+            }
+        });
         connection.AddTo(command);
         command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
         {
-            var json = RouteBody(parse.GetValue(variants)!, parse.GetValue(sticky));
+            var json = parse.GetValue(file) is { } path
+                ? await File.ReadAllTextAsync(path.FullName, token)
+                : RouteBody(parse.GetValue(variants)!, parse.GetValue(sticky));
             Console.WriteLine(Pretty(await client.SetRouteAsync(parse.GetValue(name)!, json, token)));
         }));
         return command;
@@ -94,6 +104,46 @@ internal static class RoutesCommand
                     $"dropped {shadow.GetProperty("dropped").GetInt64()}, failed {shadow.GetProperty("failed").GetInt64()}, compared {shadow.GetProperty("compared").GetInt64()}; " +
                     $"exact {Number(shadow, "exact_match_rate")}, max |diff| {Number(shadow, "max_abs_diff")}, mean |diff| {Number(shadow, "mean_abs_diff")}, " +
                     $"top-1 {Number(shadow, "top1_agreement")}; mean ms primary {Number(shadow, "primary_mean_ms")} / shadow {Number(shadow, "shadow_mean_ms")}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Canary()
+    {
+        var connection = new ConnectionOptions();
+        var name = new Argument<string>("route") { Description = "The route's name" };
+        var action = new Argument<string>("action")
+        {
+            Description = "status (the default), pause, resume, promote (to the next step) or rollback",
+            DefaultValueFactory = _ => "status",
+        };
+        action.AcceptOnlyFromAmong("status", "pause", "resume", "promote", "rollback");
+        var reason = new Option<string?>("--reason") { Description = "Why, for the audit log" };
+        var command = new Command("canary", "Show or steer a route's canary rollout") { name, action, reason };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        {
+            var route = parse.GetValue(name)!;
+            var json = parse.GetValue(action) is "status" or null
+                ? await client.GetCanaryJsonAsync(route, token)
+                : await client.ControlCanaryAsync(route, parse.GetValue(action)!, parse.GetValue(reason), token);
+            using var status = JsonDocument.Parse(json);
+            var root = status.RootElement;
+            var figures = root.GetProperty("figures");
+            Console.WriteLine(
+                $"{route}: {root.GetProperty("state").GetString()}, step {root.GetProperty("step").GetInt32()} of {root.GetProperty("steps").GetInt32()}, " +
+                $"canary {root.GetProperty("canary_percent").GetDouble():G4}%");
+            Console.WriteLine(
+                $"this step: {figures.GetProperty("requests").GetInt64()} canary requests, {figures.GetProperty("errors").GetInt64()} errors, " +
+                $"p99 {Number(figures, "p99_ms")} ms, disagreement {Number(figures, "disagreement")} of {figures.GetProperty("compared").GetInt64()}, " +
+                $"{Number(figures, "step_seconds")} s");
+            Console.WriteLine($"{"TIME (UTC)",-20} {"ACTION",-9} {"ACTOR",-9} {"CANARY %",-12} REASON");
+            foreach (var decision in root.GetProperty("decisions").EnumerateArray())
+            {
+                Console.WriteLine(
+                    $"{decision.GetProperty("time").GetDateTimeOffset().UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {decision.GetProperty("action").GetString(),-9} " +
+                    $"{decision.GetProperty("actor").GetString(),-9} {Number(decision, "from_percent") + " -> " + Number(decision, "to_percent"),-12} {decision.GetProperty("reason").GetString()}");
             }
         }));
         return command;

@@ -59,7 +59,7 @@ public sealed class InferenceService
         var variant = route.Definition.Variants[index];
         request.Id ??= Guid.NewGuid().ToString("N"); // the id a client sends feedback with (docs/TRAFFIC.md)
         route.Experiment.Remember(request.Id, index);
-        var routed = new RoutedCall(route, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, System.Diagnostics.Stopwatch.GetTimestamp());
+        var routed = new RoutedCall(route, index, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, System.Diagnostics.Stopwatch.GetTimestamp());
         if (route.Pipeline(index) is { } pipeline)
         {
             return ResilientAsync(request, route, variant, pipeline, routed, cancellationToken);
@@ -105,7 +105,7 @@ public sealed class InferenceService
             var attempt = await RunAsync(request, fallback.Model, fallback.Version, cancellationToken);
             if (!VariantResilience.IsFailure(attempt))
             {
-                return Complete(attempt, routed with { Variant = "fallback:" + fallback.Name });
+                return Complete(attempt, routed with { Variant = "fallback:" + fallback.Name, ByFallback = true });
             }
         }
 
@@ -113,13 +113,19 @@ public sealed class InferenceService
     }
 
     /// <summary>A request a route is serving: which route and variant, the copy for its shadow, when it started.</summary>
-    private sealed record RoutedCall(CompiledRoute Route, string Variant, InferenceRequest? Mirror, long Started);
+    private sealed record RoutedCall(CompiledRoute Route, int Index, string Variant, InferenceRequest? Mirror, long Started, bool ByFallback = false);
 
     private async ValueTask<InferenceResult> CompleteAsync(ValueTask<InferenceResult> pending, RoutedCall routed) => Complete(await pending, routed);
 
-    /// <summary>Names the route and variant in the response, and hands a copy of the answered request to the shadow.</summary>
+    /// <summary>
+    /// Names the route and variant in the response, hands a copy of the answered request to the shadow, and counts the
+    /// outcome for the route's rollout (an answer from a fallback counts as a failure of the variant picked).
+    /// </summary>
     private InferenceResult Complete(InferenceResult result, RoutedCall routed)
     {
+        routed.Route.Canary?.Observe(
+            routed.Index, routed.ByFallback || VariantResilience.IsFailure(result),
+            System.Diagnostics.Stopwatch.GetElapsedTime(routed.Started));
         if (result.Response is not { } response)
         {
             routed.Mirror?.Dispose();

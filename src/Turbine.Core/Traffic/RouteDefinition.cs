@@ -20,8 +20,10 @@ public sealed record RouteVariant(string Model, string? Version, double Weight)
 /// <param name="StickyParameter">The request parameter whose value keeps a caller in one arm; null for a fresh draw per request.</param>
 /// <param name="Shadow">A model that gets a copy of a share of the route's requests, off the client's path; null for none.</param>
 /// <param name="Resilience">Timeouts, retries, circuit breakers, bulkheads and fallbacks for the variants; null for none.</param>
+/// <param name="Canary">A rollout from the first variant (the baseline) to the second (the canary); null for fixed weights.</param>
 public sealed record RouteDefinition(
-    string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null, ShadowTarget? Shadow = null, RouteResilience? Resilience = null);
+    string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null, ShadowTarget? Shadow = null, RouteResilience? Resilience = null,
+    Canary.CanaryPlan? Canary = null);
 
 /// <summary>
 /// How a route protects its clients from a failing or slow variant. Each variant gets its own copy of these

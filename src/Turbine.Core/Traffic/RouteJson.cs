@@ -100,12 +100,58 @@ public static class RouteJson
                 }
             }
 
-            route = new RouteDefinition(name, list, sticky, shadow, resilience);
+            Canary.CanaryPlan? canary = null;
+            if (root.TryGetProperty("canary", out var canaryElement) && canaryElement.ValueKind != JsonValueKind.Null)
+            {
+                var canaryError = list.Count != 2
+                    ? InferenceError.Invalid("a route with a 'canary' needs exactly two variants: the baseline first, the canary second")
+                    : ReadCanary(canaryElement, out canary);
+                if (canaryError is not null)
+                {
+                    return canaryError;
+                }
+            }
+
+            route = new RouteDefinition(name, list, sticky, shadow, resilience, canary);
             return null;
         }
         catch (JsonException)
         {
             return InferenceError.Invalid("the route is not valid JSON");
+        }
+    }
+
+    /// <summary>Reads an operator's rollout command body: empty, or <c>{"reason": "..."}</c> (up to 500 characters) for the audit log.</summary>
+    public static InferenceError? ReadReason(ReadOnlySpan<byte> json, int maxDepth, out string? reason)
+    {
+        reason = null;
+        if (json.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = maxDepth });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return InferenceError.Invalid("a rollout command body must be a JSON object, like {\"reason\": \"...\"}");
+            }
+
+            if (document.RootElement.TryGetProperty("reason", out var element) && element.ValueKind != JsonValueKind.Null)
+            {
+                reason = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+                if (reason is null || reason.Length > 500)
+                {
+                    return InferenceError.Invalid("'reason' must be a string of up to 500 characters");
+                }
+            }
+
+            return null;
+        }
+        catch (JsonException)
+        {
+            return InferenceError.Invalid("the rollout command body is not valid JSON");
         }
     }
 
@@ -141,6 +187,11 @@ public static class RouteJson
         if (route.Resilience is { } resilience)
         {
             WriteResilience(writer, resilience);
+        }
+
+        if (route.Canary is { } canary)
+        {
+            WriteCanary(writer, canary);
         }
 
         writer.WriteEndObject();
@@ -192,6 +243,77 @@ public static class RouteJson
 
         resilience = new RouteResilience(timeout, (int)retries, (int)concurrency, breaker, fallbacks);
         return null;
+    }
+
+    /// <summary>Most steps a rollout may have.</summary>
+    private const int MaxCanarySteps = 20;
+
+    private static InferenceError? ReadCanary(JsonElement element, out Canary.CanaryPlan? plan)
+    {
+        plan = null;
+        const string Rules = "'canary' needs 'steps' (1 to 20 rising percentages in (0, 100]), min_step_duration_s 0 to 604800, " +
+            "min_step_requests 0 to 1e9, and optional gates max_error_rate and max_disagreement in [0, 1] and max_p99_ms above 0";
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("steps", out var stepsElement) ||
+            stepsElement.ValueKind != JsonValueKind.Array || stepsElement.GetArrayLength() is 0 or > MaxCanarySteps)
+        {
+            return InferenceError.Invalid(Rules);
+        }
+
+        var steps = new List<double>();
+        foreach (var step in stepsElement.EnumerateArray())
+        {
+            var percent = step.ValueKind == JsonValueKind.Number && step.TryGetDouble(out var value) ? value : double.NaN;
+            if (!(percent > 0 && percent <= 100) || (steps.Count > 0 && percent <= steps[^1]))
+            {
+                return InferenceError.Invalid(Rules);
+            }
+
+            steps.Add(percent);
+        }
+
+        var seconds = Number(element, "min_step_duration_s", 60);
+        var requests = Number(element, "min_step_requests", 100);
+        double? maxErrors = Optional(element, "max_error_rate");
+        double? maxP99 = Optional(element, "max_p99_ms");
+        double? maxDisagreement = Optional(element, "max_disagreement");
+        if (!(seconds is >= 0 and <= 604_800) || !(requests is >= 0 and <= 1e9) || requests != Math.Floor(requests) ||
+            maxErrors is not (null or (>= 0 and <= 1)) || maxP99 is not (null or (> 0 and <= 3_600_000)) || maxDisagreement is not (null or (>= 0 and <= 1)))
+        {
+            return InferenceError.Invalid(Rules);
+        }
+
+        plan = new Canary.CanaryPlan(steps, seconds, (long)requests, maxErrors, maxP99, maxDisagreement);
+        return null;
+    }
+
+    /// <summary>A number that may be left out (null) but, when present, must be finite (NaN otherwise, which fails every range).</summary>
+    private static double? Optional(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? Number(element, name, double.NaN) : null;
+
+    private static void WriteCanary(Utf8JsonWriter writer, Canary.CanaryPlan plan)
+    {
+        writer.WriteStartObject("canary");
+        writer.WriteStartArray("steps");
+        foreach (var step in plan.Steps)
+        {
+            writer.WriteNumberValue(step);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("min_step_duration_s", plan.MinStepSeconds);
+        writer.WriteNumber("min_step_requests", plan.MinStepRequests);
+        WriteOptional(writer, "max_error_rate", plan.MaxErrorRate);
+        WriteOptional(writer, "max_p99_ms", plan.MaxP99Milliseconds);
+        WriteOptional(writer, "max_disagreement", plan.MaxDisagreement);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } number)
+        {
+            writer.WriteNumber(name, number);
+        }
     }
 
     private static double Number(JsonElement element, string name, double fallback) =>

@@ -68,7 +68,7 @@ public static class RouteReport
             var arm = route.Experiment.Arm(i).Snapshot();
             writer.WriteStartObject();
             writer.WriteString("variant", variants[i].Name);
-            writer.WriteNumber("weight", variants[i].Weight);
+            writer.WriteNumber("weight", route.Weight(i));
             writer.WriteNumber("requests", route.Served(i));
 
             var (rateLow, rateHigh) = TwoSampleTests.WilsonInterval(arm.Successes, arm.Trials);

@@ -37,7 +37,7 @@ public sealed class RouteTable
             var name = Path.GetFileNameWithoutExtension(file);
             if (RouteJson.Read(File.ReadAllBytes(file), name, 16, out var route) is null)
             {
-                loaded[name] = new CompiledRoute(route!, _time);
+                loaded[name] = new CompiledRoute(route!, _time, JournalOf(name), resume: true);
             }
         }
 
@@ -61,7 +61,16 @@ public sealed class RouteTable
                 AtomicFile.WriteJson(Path.Combine(_folder, route.Name + ".json"), writer => RouteJson.Write(writer, route));
             }
 
-            var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route, _time) };
+            // A route set anew starts its rollout over: the old progress goes before the new rollout saves its own.
+            if (Volatile.Read(ref _routes).TryGetValue(route.Name, out var replaced))
+            {
+                replaced.Canary?.Forget();
+            }
+
+            var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal)
+            {
+                [route.Name] = new CompiledRoute(route, _time, JournalOf(route.Name), resume: false),
+            };
             Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
         }
     }
@@ -72,7 +81,7 @@ public sealed class RouteTable
         lock (_writes)
         {
             var current = Volatile.Read(ref _routes);
-            if (!ModelNames.IsValid(name) || !current.ContainsKey(name))
+            if (!ModelNames.IsValid(name) || !current.TryGetValue(name, out var removed))
             {
                 return false;
             }
@@ -82,39 +91,51 @@ public sealed class RouteTable
                 File.Delete(Path.Combine(_folder, name + ".json"));
             }
 
+            removed.Canary?.Forget();
             Volatile.Write(ref _routes, current.Where(r => r.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
             return true;
         }
     }
+
+    /// <summary>Where a route's rollout keeps its audit log and progress: <c>&lt;folder&gt;/canary/</c>, out of the way of the route files.</summary>
+    private Canary.CanaryJournal? JournalOf(string route) => _folder is null ? null : new Canary.CanaryJournal(Path.Combine(_folder, "canary"), route);
 }
 
 /// <summary>A route ready to pick variants: cumulative weights, and a count of requests per variant.</summary>
 public sealed class CompiledRoute
 {
-    private readonly double[] _cumulative;
     private readonly long[] _served;
-
     private readonly Polly.ResiliencePipeline<Execution.InferenceResult>[]? _pipelines;
 
-    internal CompiledRoute(RouteDefinition definition, TimeProvider time)
+    /// <summary>Running sums of the weights; replaced whole when a rollout moves them, so a pick sees one set.</summary>
+    private double[] _cumulative;
+
+    internal CompiledRoute(RouteDefinition definition, TimeProvider time, Canary.CanaryJournal? journal = null, bool resume = false)
     {
         Definition = definition;
         _pipelines = definition.Resilience is { } resilience
             ? [.. definition.Variants.Select(_ => VariantResilience.Build(resilience, time))]
             : null;
-        _cumulative = new double[definition.Variants.Count];
-        var total = 0.0;
-        for (var i = 0; i < _cumulative.Length; i++)
-        {
-            total += definition.Variants[i].Weight;
-            _cumulative[i] = total;
-        }
-
+        _cumulative = Cumulative([.. definition.Variants.Select(v => v.Weight)]);
         _served = new long[_cumulative.Length];
         Experiment = new RouteExperiment(_cumulative.Length);
+        if (definition.Canary is { } plan)
+        {
+            Canary = new Canary.CanaryRollout(definition.Name, plan, time, journal, resume, ApplyCanaryPercent, Shadow.Snapshot);
+        }
     }
 
     public RouteDefinition Definition { get; }
+
+    /// <summary>The route's canary rollout, when it has one; it owns the two variants' weights.</summary>
+    public Canary.CanaryRollout? Canary { get; }
+
+    /// <summary>The variants' weights now: as declared, or as the rollout has set them.</summary>
+    public double Weight(int index)
+    {
+        var cumulative = Volatile.Read(ref _cumulative);
+        return index == 0 ? cumulative[0] : cumulative[index] - cumulative[index - 1];
+    }
 
     /// <summary>Feedback on the arms, for A/B reports.</summary>
     public RouteExperiment Experiment { get; }
@@ -141,16 +162,30 @@ public sealed class CompiledRoute
     /// </summary>
     public int Pick(string? stickyKey)
     {
-        var total = _cumulative[^1];
-        var point = (stickyKey is null ? Random.Shared.NextDouble() : UnitInterval(Definition.Name, stickyKey)) * total;
+        var cumulative = Volatile.Read(ref _cumulative);
+        var point = (stickyKey is null ? Random.Shared.NextDouble() : UnitInterval(Definition.Name, stickyKey)) * cumulative[^1];
         var index = 0;
-        while (index < _cumulative.Length - 1 && (point >= _cumulative[index] || Definition.Variants[index].Weight == 0))
+        while (index < cumulative.Length - 1 && (point >= cumulative[index] || cumulative[index] == (index == 0 ? 0 : cumulative[index - 1])))
         {
             index++;
         }
 
         Interlocked.Increment(ref _served[index]);
         return index;
+    }
+
+    private void ApplyCanaryPercent(double percent) => Volatile.Write(ref _cumulative, Cumulative([100 - percent, percent]));
+
+    private static double[] Cumulative(double[] weights)
+    {
+        var total = 0.0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            total += weights[i];
+            weights[i] = total;
+        }
+
+        return weights;
     }
 
     /// <summary>FNV-1a over the route name and the key, mapped to [0, 1): stable across processes and restarts.</summary>

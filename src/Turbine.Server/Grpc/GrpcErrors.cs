@@ -18,6 +18,7 @@ internal static class GrpcErrors
         StatusCode.Cancelled => global::Grpc.Core.StatusCode.Cancelled,
         StatusCode.Unauthenticated => global::Grpc.Core.StatusCode.Unauthenticated,
         StatusCode.PermissionDenied => global::Grpc.Core.StatusCode.PermissionDenied,
+        StatusCode.FailedPrecondition => global::Grpc.Core.StatusCode.FailedPrecondition,
         _ => global::Grpc.Core.StatusCode.Internal,
     };
 }

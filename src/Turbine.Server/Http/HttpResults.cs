@@ -18,6 +18,7 @@ internal static class HttpResults
         StatusCode.Cancelled => StatusCodes.Status503ServiceUnavailable,
         StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
         StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
+        StatusCode.FailedPrecondition => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status500InternalServerError,
     };
 

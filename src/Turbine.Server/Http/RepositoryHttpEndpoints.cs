@@ -16,7 +16,7 @@ namespace Turbine.Server.Http;
 /// (index, load with a config override, unload), Turbine's version routing (default version, labels, rollback) and
 /// its traffic routes.
 /// </summary>
-internal static class RepositoryHttpEndpoints
+internal static partial class RepositoryHttpEndpoints
 {
     /// <summary>Load requests may carry a whole model configuration; the other bodies are a few bytes.</summary>
     private const int MaxLoadBody = 1024 * 1024;
@@ -76,88 +76,6 @@ internal static class RepositoryHttpEndpoints
             GuardedAsync(context, MaxSmallBody, async _ => Reply.Of(await models.RollbackAsync(model, context.RequestAborted))));
 
         MapRoutes(app);
-    }
-
-    /// <summary>Routes (docs/TRAFFIC.md): list, read, set (validated, saved, then published) and delete.</summary>
-    private static void MapRoutes(IEndpointRouteBuilder app)
-    {
-        app.MapGet("/v2/routes", (HttpContext context, RouteTable routes) =>
-            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(Reply.Of(w => WriteRoutes(w, routes.All)))));
-
-        app.MapGet("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes) =>
-            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.TryGet(name, out var route)
-                ? Reply.Of(w => WriteRoute(w, route.Definition))
-                : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
-
-        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ModelManager models, IOptions<TurbineServerOptions> options) =>
-            GuardedAsync(context, MaxSmallBody, body =>
-            {
-                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route);
-                if (error is null && models.Repository.Contains(name))
-                {
-                    error = InferenceError.Invalid($"'{name}' is a model in the repository; a route needs a name of its own");
-                }
-
-                if (error is null && route!.Variants.FirstOrDefault(v => !models.Repository.Contains(v.Model)) is { } missing)
-                {
-                    error = InferenceError.Invalid($"variant model '{missing.Model}' is not in the repository");
-                }
-
-                if (error is null && route!.Resilience?.Fallbacks.FirstOrDefault(f => !models.Repository.Contains(f.Model)) is { } absent)
-                {
-                    error = InferenceError.Invalid($"fallback model '{absent.Model}' is not in the repository");
-                }
-
-                if (error is null && route!.Shadow is { } shadow && !models.Repository.Contains(shadow.Model))
-                {
-                    error = InferenceError.Invalid($"shadow model '{shadow.Model}' is not in the repository");
-                }
-
-                if (error is null)
-                {
-                    routes.Set(route!);
-                }
-
-                return Task.FromResult(error is null ? Reply.Of(w => WriteRoute(w, route!)) : Reply.Of(error));
-            }));
-
-        // Feedback comes from applications, not operators: it sits with the model endpoints (API keys apply), not the control plane.
-        app.MapPost("/v2/models/{name}/feedback", (HttpContext context, string name, RouteTable routes, IOptions<TurbineServerOptions> options) =>
-            GuardedAsync(context, MaxSmallBody, controlPlane: false, body => Task.FromResult(!routes.TryGet(name, out var route)
-                ? Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found"))
-                : RouteReport.RecordFeedback(route, body.Span, options.Value.MaxJsonDepth) is { } error ? Reply.Of(error) : Reply.Of(EmptyObject))));
-
-        app.MapGet("/v2/routes/{name}/report", (HttpContext context, string name, RouteTable routes) =>
-            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.TryGet(name, out var route)
-                ? Reply.Of(w =>
-                {
-                    using var writer = new System.Text.Json.Utf8JsonWriter(w, KServeJson.WriterOptions);
-                    RouteReport.Write(writer, route);
-                })
-                : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
-
-        app.MapDelete("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes) =>
-            GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.Remove(name)
-                ? Reply.Of(EmptyObject)
-                : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
-    }
-
-    private static void WriteRoute(IBufferWriter<byte> output, RouteDefinition route)
-    {
-        using var writer = new System.Text.Json.Utf8JsonWriter(output, KServeJson.WriterOptions);
-        RouteJson.Write(writer, route);
-    }
-
-    private static void WriteRoutes(IBufferWriter<byte> output, IReadOnlyList<RouteDefinition> routes)
-    {
-        using var writer = new System.Text.Json.Utf8JsonWriter(output, KServeJson.WriterOptions);
-        writer.WriteStartArray();
-        foreach (var route in routes)
-        {
-            RouteJson.Write(writer, route);
-        }
-
-        writer.WriteEndArray();
     }
 
     /// <summary>

@@ -74,6 +74,64 @@ internal sealed class PrometheusExporter(InferenceService inference)
                 }
             }
         }
+
+        WriteRollouts(writer, routes);
+    }
+
+    /// <summary>Each canary rollout: where it stands, its decisions, and the current step's figures that the gates judge.</summary>
+    private static void WriteRollouts(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    {
+        var rollouts = new List<Core.Traffic.Canary.CanaryRollout>();
+        foreach (var definition in routes.All)
+        {
+            if (routes.TryGet(definition.Name, out var route) && route.Canary is { } rollout)
+            {
+                rollouts.Add(rollout);
+            }
+        }
+
+        writer.Family("turbine_canary_weight_percent", "gauge", "The canary's share of its route's traffic, in percent.");
+        foreach (var rollout in rollouts)
+        {
+            writer.Sample("turbine_canary_weight_percent", [("route", rollout.Route)], rollout.CanaryPercent);
+        }
+
+        writer.Family("turbine_canary_state", "gauge", "1 for the state a rollout is in (running, paused, promoted, rolled_back), 0 for the others.");
+        foreach (var rollout in rollouts)
+        {
+            foreach (var state in Enum.GetValues<Core.Traffic.Canary.CanaryState>())
+            {
+                writer.Sample("turbine_canary_state", [("route", rollout.Route), ("state", Core.Traffic.Canary.CanaryJson.StateName(state))], rollout.State == state ? 1 : 0);
+            }
+        }
+
+        writer.Family("turbine_canary_decisions_total", "counter", "Rollout decisions since the route was set, by action (start, promote, complete, rollback, pause, resume, restore).");
+        foreach (var rollout in rollouts)
+        {
+            foreach (var (action, count) in rollout.DecisionCounts)
+            {
+                writer.Sample("turbine_canary_decisions_total", [("route", rollout.Route), ("action", action)], count);
+            }
+        }
+
+        var figures = rollouts.Select(r => (r.Route, Figures: r.Figures())).ToList();
+        writer.Family("turbine_canary_step_requests", "gauge", "Canary requests in the rollout's current step.");
+        foreach (var (route, step) in figures)
+        {
+            writer.Sample("turbine_canary_step_requests", [("route", route)], step.Requests);
+        }
+
+        writer.Family("turbine_canary_step_error_ratio", "gauge", "The canary's error rate in the current step, as the error-rate gate sees it.");
+        foreach (var (route, step) in figures)
+        {
+            writer.Sample("turbine_canary_step_error_ratio", [("route", route)], step.ErrorRate);
+        }
+
+        writer.Family("turbine_canary_step_p99_seconds", "gauge", "The canary's p99 latency in the current step, as the latency gate sees it.");
+        foreach (var (route, step) in figures)
+        {
+            writer.Sample("turbine_canary_step_p99_seconds", [("route", route)], step.P99Milliseconds / 1000);
+        }
     }
 
     private static void WriteGauges(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models)
