@@ -6,5 +6,6 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(InferCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(RoutesCommand.Create());
+root.Subcommands.Add(PipelinesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

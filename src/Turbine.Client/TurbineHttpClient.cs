@@ -264,6 +264,33 @@ public sealed class TurbineHttpClient : ITurbineClient
         using var response = await SendAsync(message, cancellationToken);
     }
 
+    /// <summary>Every pipeline, as the server's JSON array.</summary>
+    public Task<string> GetPipelinesJsonAsync(CancellationToken cancellationToken = default) => ManagementJsonAsync(HttpMethod.Get, "v2/pipelines", null, cancellationToken);
+
+    /// <summary>Adds or replaces a pipeline from its JSON (docs/TRAFFIC.md); returns it as the server stored it.</summary>
+    public Task<string> SetPipelineAsync(string name, string pipelineJson, CancellationToken cancellationToken = default) =>
+        ManagementJsonAsync(HttpMethod.Put, $"v2/pipelines/{Uri.EscapeDataString(name)}", pipelineJson, cancellationToken);
+
+    /// <summary>A pipeline's statistics (JSON): requests, each step's executions and time, cascade stages, switch cases.</summary>
+    public Task<string> GetPipelineStatsJsonAsync(string name, CancellationToken cancellationToken = default) =>
+        ManagementJsonAsync(HttpMethod.Get, $"v2/pipelines/{Uri.EscapeDataString(name)}/stats", null, cancellationToken);
+
+    /// <summary>Deletes a pipeline.</summary>
+    public Task DeletePipelineAsync(string name, CancellationToken cancellationToken = default) =>
+        ManagementJsonAsync(HttpMethod.Delete, $"v2/pipelines/{Uri.EscapeDataString(name)}", null, cancellationToken);
+
+    private async Task<string> ManagementJsonAsync(HttpMethod method, string path, string? json, CancellationToken cancellationToken)
+    {
+        using var message = Management(method, path);
+        if (json is not null)
+        {
+            message.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await SendAsync(message, cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     /// <summary>Deletes a route.</summary>
     public async Task DeleteRouteAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -8,8 +8,6 @@ namespace Turbine.Cli.Commands;
 /// <summary><c>turbine routes list|set|delete|report|canary</c>: traffic routes from the shell (REST control plane).</summary>
 internal static class RoutesCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static Command Create()
     {
         var command = new Command("routes", "List, set and delete traffic routes (weighted variants of models)");
@@ -26,8 +24,8 @@ internal static class RoutesCommand
         var connection = new ConnectionOptions();
         var command = new Command("list", "Print every route");
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
-            Console.WriteLine(Pretty(await client.GetRoutesJsonAsync(token)))));
+        command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
+            Console.WriteLine(RestControlPlane.Pretty(await client.GetRoutesJsonAsync(token)))));
         return command;
     }
 
@@ -51,12 +49,12 @@ internal static class RoutesCommand
             }
         });
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
             var json = parse.GetValue(file) is { } path
                 ? await File.ReadAllTextAsync(path.FullName, token)
                 : RouteBody(parse.GetValue(variants)!, parse.GetValue(sticky));
-            Console.WriteLine(Pretty(await client.SetRouteAsync(parse.GetValue(name)!, json, token)));
+            Console.WriteLine(RestControlPlane.Pretty(await client.SetRouteAsync(parse.GetValue(name)!, json, token)));
         }));
         return command;
     }
@@ -67,7 +65,7 @@ internal static class RoutesCommand
         var name = new Argument<string>("route") { Description = "The route's name" };
         var command = new Command("delete", "Delete a route") { name };
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
             await client.DeleteRouteAsync(parse.GetValue(name)!, token);
             Console.WriteLine($"{parse.GetValue(name)} deleted");
@@ -81,7 +79,7 @@ internal static class RoutesCommand
         var name = new Argument<string>("route") { Description = "The route's name" };
         var command = new Command("report", "Per-arm requests and feedback, with 95% intervals and tests against the first arm") { name };
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
             using var report = JsonDocument.Parse(await client.GetRouteReportJsonAsync(parse.GetValue(name)!, token));
             Console.WriteLine($"{"VARIANT",-24} {"WEIGHT",7} {"REQUESTS",9} {"CONV",13} {"RATE (95% CI)",24} {"p",8} {"VALUES",7} {"MEAN (95% CI)",30} {"p",8}");
@@ -122,7 +120,7 @@ internal static class RoutesCommand
         var reason = new Option<string?>("--reason") { Description = "Why, for the audit log" };
         var command = new Command("canary", "Show or steer a route's canary rollout") { name, action, reason };
         connection.AddTo(command);
-        command.SetAction((parse, token) => RunAsync(connection, parse, async client =>
+        command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
             var route = parse.GetValue(name)!;
             var json = parse.GetValue(action) is "status" or null
@@ -193,16 +191,5 @@ internal static class RoutesCommand
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static Task<int> RunAsync(ConnectionOptions connection, ParseResult parse, Func<TurbineHttpClient, Task> action) =>
-        connection.RunAsync(parse, client => client is TurbineHttpClient http
-            ? action(http)
-            : throw new FormatException("routes are managed over REST; drop --protocol grpc"));
-
-    private static string Pretty(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return JsonSerializer.Serialize(document.RootElement, Indented);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Turbine.Core.Caching;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Pipelines;
 using Turbine.Core.Traffic;
 
 namespace Turbine.Core.Execution;
@@ -23,19 +24,26 @@ public sealed class InferenceService
     private readonly ModelManager _models;
     private readonly RouteTable _routes;
     private readonly ResponseCache _cache;
+    private readonly PipelineTable _pipelines;
     private readonly Func<InferenceRequest, string, string?, ValueTask<InferenceResult>> _runWithoutRoutes;
+    private readonly ModelCaller _callModel;
 
-    /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> in front of them and a response cache.</summary>
-    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null)
+    /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> and <paramref name="pipelines"/> in front of them and a response cache.</summary>
+    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null)
     {
         _models = models;
         _routes = routes ?? new RouteTable(null);
         _cache = cache ?? new ResponseCache(0);
+        _pipelines = pipelines ?? new PipelineTable(null);
         _runWithoutRoutes = (request, model, version) => RunAsync(request, model, version, CancellationToken.None);
+        _callModel = RunModelAsync;
     }
 
     /// <summary>The routes in front of the models.</summary>
     public RouteTable Routes => _routes;
+
+    /// <summary>The pipelines over the models.</summary>
+    public PipelineTable Pipelines => _pipelines;
 
     /// <summary>The model manager behind the service.</summary>
     public ModelManager Models => _models;
@@ -144,7 +152,21 @@ public sealed class InferenceService
         return result;
     }
 
+    /// <summary>Runs a request on a pipeline or a model version (the targets of clients, route variants, fallbacks and shadows).</summary>
     private ValueTask<InferenceResult> RunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    {
+        if (!_pipelines.TryGet(model, out var pipeline))
+        {
+            return RunModelAsync(request, model, version, cancellationToken);
+        }
+
+        return string.IsNullOrEmpty(version)
+            ? pipeline.RunAsync(request, _callModel, cancellationToken)
+            : ValueTask.FromResult(InferenceResult.Failed(InferenceError.Invalid($"'{model}' is a pipeline and has no versions; call it without one")));
+    }
+
+    /// <summary>Runs a request on a model version: resolve, validate, answer from the cache or queue it.</summary>
+    private ValueTask<InferenceResult> RunModelAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {

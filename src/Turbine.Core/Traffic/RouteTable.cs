@@ -12,7 +12,7 @@ namespace Turbine.Core.Traffic;
 /// </summary>
 public sealed class RouteTable
 {
-    private readonly string? _folder;
+    private readonly DefinitionFolder _folder;
     private readonly Lock _writes = new();
     private FrozenDictionary<string, CompiledRoute> _routes = FrozenDictionary<string, CompiledRoute>.Empty;
 
@@ -24,18 +24,11 @@ public sealed class RouteTable
     public RouteTable(string? folder, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
-        _folder = folder is null ? null : Path.GetFullPath(folder);
-        if (_folder is null || !Directory.Exists(_folder))
-        {
-            return;
-        }
-
-        AtomicFile.DeleteLeftovers(_folder);
+        _folder = new DefinitionFolder(folder);
         var loaded = new Dictionary<string, CompiledRoute>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(_folder, "*.json"))
+        foreach (var (name, json) in _folder.ReadAll())
         {
-            var name = Path.GetFileNameWithoutExtension(file);
-            if (RouteJson.Read(File.ReadAllBytes(file), name, 16, out var route) is null)
+            if (RouteJson.Read(json, name, 16, out var route) is null)
             {
                 loaded[name] = new CompiledRoute(route!, _time, JournalOf(name), resume: true);
             }
@@ -56,10 +49,7 @@ public sealed class RouteTable
         ArgumentNullException.ThrowIfNull(route);
         lock (_writes)
         {
-            if (_folder is not null)
-            {
-                AtomicFile.WriteJson(Path.Combine(_folder, route.Name + ".json"), writer => RouteJson.Write(writer, route));
-            }
+            _folder.Save(route.Name, writer => RouteJson.Write(writer, route));
 
             // A route set anew starts its rollout over: the old progress goes before the new rollout saves its own.
             if (Volatile.Read(ref _routes).TryGetValue(route.Name, out var replaced))
@@ -86,10 +76,7 @@ public sealed class RouteTable
                 return false;
             }
 
-            if (_folder is not null)
-            {
-                File.Delete(Path.Combine(_folder, name + ".json"));
-            }
+            _folder.Delete(name);
 
             removed.Canary?.Forget();
             Volatile.Write(ref _routes, current.Where(r => r.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
@@ -98,7 +85,7 @@ public sealed class RouteTable
     }
 
     /// <summary>Where a route's rollout keeps its audit log and progress: <c>&lt;folder&gt;/canary/</c>, out of the way of the route files.</summary>
-    private Canary.CanaryJournal? JournalOf(string route) => _folder is null ? null : new Canary.CanaryJournal(Path.Combine(_folder, "canary"), route);
+    private Canary.CanaryJournal? JournalOf(string route) => _folder.Path is null ? null : new Canary.CanaryJournal(Path.Combine(_folder.Path, "canary"), route);
 }
 
 /// <summary>A route ready to pick variants: cumulative weights, and a count of requests per variant.</summary>

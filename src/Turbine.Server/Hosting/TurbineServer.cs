@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Turbine.Core.Pipelines;
 using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
@@ -97,6 +98,8 @@ public sealed class TurbineServer : IAsyncDisposable
         var state = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
         services.AddSingleton(new VersionRoutingStore(state));
         services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
+        services.AddSingleton(new PipelineTable(Path.Combine(state, "pipelines")));
+        services.AddSingleton<ServedNames>();
         services.AddSingleton(new ResponseCache(options.ResponseCacheBytes));
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();

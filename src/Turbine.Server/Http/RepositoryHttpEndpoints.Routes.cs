@@ -24,30 +24,10 @@ internal static partial class RepositoryHttpEndpoints
                 ? Reply.Of(w => WriteRoute(w, route.Definition))
                 : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
 
-        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ModelManager models, IOptions<TurbineServerOptions> options) =>
+        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ServedNames names, IOptions<TurbineServerOptions> options) =>
             GuardedAsync(context, MaxSmallBody, body =>
             {
-                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route);
-                if (error is null && models.Repository.Contains(name))
-                {
-                    error = InferenceError.Invalid($"'{name}' is a model in the repository; a route needs a name of its own");
-                }
-
-                if (error is null && route!.Variants.FirstOrDefault(v => !models.Repository.Contains(v.Model)) is { } missing)
-                {
-                    error = InferenceError.Invalid($"variant model '{missing.Model}' is not in the repository");
-                }
-
-                if (error is null && route!.Resilience?.Fallbacks.FirstOrDefault(f => !models.Repository.Contains(f.Model)) is { } absent)
-                {
-                    error = InferenceError.Invalid($"fallback model '{absent.Model}' is not in the repository");
-                }
-
-                if (error is null && route!.Shadow is { } shadow && !models.Repository.Contains(shadow.Model))
-                {
-                    error = InferenceError.Invalid($"shadow model '{shadow.Model}' is not in the repository");
-                }
-
+                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route) ?? CheckTargets(route!, names);
                 if (error is null)
                 {
                     routes.Set(route!);
@@ -106,6 +86,22 @@ internal static partial class RepositoryHttpEndpoints
         }
 
         writer.WriteEndArray();
+    }
+
+    /// <summary>A route's name must be its own; the models (or pipelines) it sends to must exist.</summary>
+    private static InferenceError? CheckTargets(RouteDefinition route, ServedNames names)
+    {
+        if (names.IsModelOrPipeline(route.Name))
+        {
+            return InferenceError.Invalid($"'{route.Name}' is a model or a pipeline; a route needs a name of its own");
+        }
+
+        var targets = route.Variants.Select(v => ("variant", v.Model))
+            .Concat(route.Resilience?.Fallbacks.Select(f => ("fallback", f.Model)) ?? [])
+            .Concat(route.Shadow is { } shadow ? [("shadow", shadow.Model)] : []);
+        return targets.FirstOrDefault(t => !names.IsModelOrPipeline(t.Item2)) is ({ } role, { } missing)
+            ? InferenceError.Invalid($"{role} model '{missing}' is neither in the repository nor a pipeline")
+            : null;
     }
 
     private static InferenceError? FindRollout(RouteTable routes, string name, out Core.Traffic.Canary.CanaryRollout? rollout)

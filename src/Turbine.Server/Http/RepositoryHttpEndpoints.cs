@@ -76,6 +76,7 @@ internal static partial class RepositoryHttpEndpoints
             GuardedAsync(context, MaxSmallBody, async _ => Reply.Of(await models.RollbackAsync(model, context.RequestAborted))));
 
         MapRoutes(app);
+        MapPipelines(app);
     }
 
     /// <summary>

@@ -30,6 +30,7 @@ internal sealed class PrometheusExporter(InferenceService inference)
             WriteDurations(writer, models);
             WriteBatchSizes(writer, models);
             WriteRoutes(writer, inference.Routes);
+            WritePipelines(writer, inference.Pipelines);
             ProcessMetrics.Write(writer);
             return writer.ToString();
         }
@@ -191,16 +192,55 @@ internal sealed class PrometheusExporter(InferenceService inference)
     private static void Duration(PrometheusTextWriter writer, IReadOnlyList<ModelVersionInfo> models, string name, string help, Func<ModelStatistics, DurationCounter> read)
     {
         writer.Family(name, "histogram", help);
-        Span<long> counts = stackalloc long[DurationBounds.Length + 1];
         foreach (var model in models)
         {
-            var counter = read(model.Statistics);
-            for (var i = 0; i < counts.Length; i++)
-            {
-                counts[i] = counter.BucketCount(i);
-            }
+            DurationHistogram(writer, name, Labels(model), read(model.Statistics));
+        }
+    }
 
-            writer.Histogram(name, Labels(model), DurationBounds, counts, counter.Nanoseconds / NanosecondsPerSecond);
+    private static void DurationHistogram(PrometheusTextWriter writer, string name, ReadOnlySpan<(string Name, string Value)> labels, DurationCounter counter)
+    {
+        Span<long> counts = stackalloc long[DurationBounds.Length + 1];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            counts[i] = counter.BucketCount(i);
+        }
+
+        writer.Histogram(name, labels, DurationBounds, counts, counter.Nanoseconds / NanosecondsPerSecond);
+    }
+
+    /// <summary>Pipelines: requests by outcome, each step's time (successful executions), and which cascade stage answered.</summary>
+    private static void WritePipelines(PrometheusTextWriter writer, Core.Pipelines.PipelineTable pipelines)
+    {
+        var all = pipelines.All;
+        writer.Family("turbine_pipeline_requests_total", "counter", "Pipeline requests, by outcome (success, failure).");
+        foreach (var pipeline in all)
+        {
+            writer.Sample("turbine_pipeline_requests_total", [("pipeline", pipeline.Definition.Name), ("outcome", "success")], pipeline.Statistics.Success.Count);
+            writer.Sample("turbine_pipeline_requests_total", [("pipeline", pipeline.Definition.Name), ("outcome", "failure")], pipeline.Statistics.Fail.Count);
+        }
+
+        writer.Family("turbine_pipeline_step_duration_seconds", "histogram", "Time of each pipeline step's successful executions (a cascade's stages together).");
+        foreach (var pipeline in all)
+        {
+            foreach (var step in pipeline.Definition.Steps)
+            {
+                DurationHistogram(writer, "turbine_pipeline_step_duration_seconds", [("pipeline", pipeline.Definition.Name), ("step", step.Name)], pipeline.Statistics.Steps[step.Name].Success);
+            }
+        }
+
+        writer.Family("turbine_cascade_answers_total", "counter", "Requests each cascade stage answered; stages after the first answered escalated requests.");
+        foreach (var pipeline in all)
+        {
+            foreach (var cascade in pipeline.Definition.Steps.OfType<Core.Pipelines.CascadeStep>())
+            {
+                var figures = pipeline.Statistics.Steps[cascade.Name];
+                for (var stage = 0; stage < cascade.Stages.Count; stage++)
+                {
+                    writer.Sample("turbine_cascade_answers_total",
+                        [("pipeline", pipeline.Definition.Name), ("step", cascade.Name), ("stage", cascade.Stages[stage].Target.ToString())], figures.AnsweredByStage(stage));
+                }
+            }
         }
     }
 

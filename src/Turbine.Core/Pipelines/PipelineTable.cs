@@ -1,0 +1,66 @@
+using System.Collections.Frozen;
+using Turbine.Core.Lifecycle;
+using Turbine.Core.Repository;
+
+namespace Turbine.Core.Pipelines;
+
+/// <summary>
+/// The pipelines a server knows, as one immutable map swapped atomically: validated, saved to
+/// <c>&lt;state&gt;/pipelines/&lt;name&gt;.json</c>, then published. Files there at start declare pipelines.
+/// </summary>
+public sealed class PipelineTable
+{
+    private readonly DefinitionFolder _folder;
+    private readonly Lock _writes = new();
+    private FrozenDictionary<string, CompiledPipeline> _pipelines;
+
+    /// <summary>Creates a table kept in <paramref name="folder"/> (null: in memory), reading the pipelines saved there.</summary>
+    public PipelineTable(string? folder)
+    {
+        _folder = new DefinitionFolder(folder);
+        var loaded = new Dictionary<string, CompiledPipeline>(StringComparer.Ordinal);
+        foreach (var (name, json) in _folder.ReadAll())
+        {
+            if (PipelineJson.Read(json, name, 64, out var pipeline) is null)
+            {
+                loaded[name] = new CompiledPipeline(pipeline!);
+            }
+        }
+
+        _pipelines = loaded.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>Every pipeline, by name.</summary>
+    public IReadOnlyList<CompiledPipeline> All => [.. Volatile.Read(ref _pipelines).Values.OrderBy(p => p.Definition.Name, StringComparer.Ordinal)];
+
+    public bool TryGet(string name, out CompiledPipeline pipeline) => Volatile.Read(ref _pipelines).TryGetValue(name, out pipeline!);
+
+    /// <summary>Adds or replaces a pipeline (its statistics start afresh): saved first, then published.</summary>
+    public void Set(PipelineDefinition pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        lock (_writes)
+        {
+            _folder.Save(pipeline.Name, writer => PipelineJson.Write(writer, pipeline));
+            var next = new Dictionary<string, CompiledPipeline>(Volatile.Read(ref _pipelines), StringComparer.Ordinal) { [pipeline.Name] = new CompiledPipeline(pipeline) };
+            Volatile.Write(ref _pipelines, next.ToFrozenDictionary(StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>Deletes a pipeline; false when there was none.</summary>
+    public bool Remove(string name)
+    {
+        lock (_writes)
+        {
+            var current = Volatile.Read(ref _pipelines);
+            if (!ModelNames.IsValid(name) || !current.ContainsKey(name))
+            {
+                return false;
+            }
+
+            _folder.Delete(name);
+            Volatile.Write(ref _pipelines, current.Where(p => p.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
+            return true;
+        }
+    }
+}
