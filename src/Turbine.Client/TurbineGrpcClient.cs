@@ -101,6 +101,7 @@ public sealed class TurbineGrpcClient : ITurbineClient
     {
         ArgumentNullException.ThrowIfNull(request);
         var message = new ModelInferRequest { ModelName = request.ModelName, ModelVersion = request.ModelVersion ?? string.Empty, Id = request.Id ?? string.Empty };
+        GrpcInferenceMapper.AddParameters(message.Parameters, request.Parameters);
         foreach (var input in request.Inputs)
         {
             var tensor = new ModelInferRequest.Types.InferInputTensor { Name = input.Name, Datatype = input.DataType.ToWireName() };

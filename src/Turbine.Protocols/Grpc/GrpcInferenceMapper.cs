@@ -208,16 +208,7 @@ public static class GrpcInferenceMapper
             ModelVersion = response.ModelVersion,
             Id = response.Id ?? string.Empty,
         };
-        foreach (var (name, value) in response.Parameters ?? [])
-        {
-            message.Parameters[name] = value switch
-            {
-                bool flag => new InferParameter { BoolParam = flag },
-                long number => new InferParameter { Int64Param = number },
-                double real => new InferParameter { DoubleParam = real },
-                _ => new InferParameter { StringParam = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty },
-            };
-        }
+        AddParameters(message.Parameters, response.Parameters);
 
         foreach (var output in response.Outputs)
         {
@@ -228,6 +219,23 @@ public static class GrpcInferenceMapper
         }
 
         return message;
+    }
+
+    /// <summary>Writes protocol-neutral parameters as gRPC ones: booleans, integers and reals keep their kind, the rest become strings.</summary>
+    public static void AddParameters(MapField<string, InferParameter> message, IReadOnlyDictionary<string, object>? parameters)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        foreach (var (name, value) in parameters ?? new Dictionary<string, object>())
+        {
+            message[name] = value switch
+            {
+                bool flag => new InferParameter { BoolParam = flag },
+                int number => new InferParameter { Int64Param = number },
+                long number => new InferParameter { Int64Param = number },
+                double real => new InferParameter { DoubleParam = real },
+                _ => new InferParameter { StringParam = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty },
+            };
+        }
     }
 
     /// <summary>Turns gRPC parameters into the protocol-neutral form.</summary>

@@ -1,0 +1,260 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Turbine.Client;
+using Turbine.Core.Tests;
+using Turbine.Onnx.Graph;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// Pipelines on a real server with real ONNX models: every answer is checked against calling the same models by hand
+/// (and doing the aggregation by hand), over REST and gRPC.
+/// </summary>
+public sealed class PipelineTests : IAsyncDisposable
+{
+    private const string Ensemble = """
+        {
+          "steps": [
+            { "name": "prep", "model": "prep", "input_map": { "INPUT0": "x", "INPUT1": "y" }, "output_map": { "OUTPUT0": "sum" } },
+            { "name": "a", "model": "mlp_a", "input_map": { "features": "sum" }, "output_map": { "probabilities": "pa" } },
+            { "name": "b", "model": "mlp_b", "input_map": { "features": "sum" }, "output_map": { "probabilities": "pb" } },
+            { "name": "c", "model": "mlp_c", "input_map": { "features": "sum" }, "output_map": { "probabilities": "pc" } },
+            { "name": "mean", "aggregate": "average", "inputs": ["pa", "pb", "pc"], "output": "probs" },
+            { "name": "vote", "aggregate": "vote", "inputs": ["pa", "pb", "pc"], "output": "label" }
+          ],
+          "outputs": ["probs", "label"]
+        }
+        """;
+
+    private const string Switch = """
+        {
+          "steps": [
+            { "name": "pick", "switch": { "parameter": "tier", "cases": { "gold": { "model": "mlp_a" }, "7": { "model": "mlp_c" } }, "default": { "model": "mlp_b" } },
+              "input_map": { "features": "features" }, "output_map": { "probabilities": "probs" } }
+          ]
+        }
+        """;
+
+    private const string Cascade = """
+        {
+          "steps": [
+            { "name": "cheap_first", "cascade": { "stages": [ { "model": "mlp_a", "threshold": THRESHOLD }, { "model": "mlp_b" } ], "confidence": "probabilities" },
+              "input_map": { "features": "features" }, "output_map": { "probabilities": "probs", "label": "label" } }
+          ]
+        }
+        """;
+
+    private readonly GatedBackend _backend = new();
+    private readonly FolderServer _server = new();
+    private TurbineHttpClient _client = null!;
+
+    public async ValueTask DisposeAsync()
+    {
+        _backend.Gate.Set();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_ensemble_gives_what_calling_its_models_by_hand_gives_and_runs_independent_branches_at_once()
+    {
+        await StartAsync();
+        await PutAsync("ensemble", Ensemble, HttpStatusCode.OK);
+
+        for (var seed = 0; seed < 5; seed++)
+        {
+            var (x, y) = (Floats(seed, 8), Floats(seed + 100, 8));
+            using var answer = await _client.InferAsync(Request("ensemble", ("x", x, [2, 4]), ("y", y, [2, 4])));
+
+            using var prep = await _client.InferAsync(Request("prep", ("INPUT0", x, [2, 4]), ("INPUT1", y, [2, 4])));
+            var sum = prep.Outputs.Single(o => o.Name == "OUTPUT0").ToArray<float>();
+            var by = new List<float[]>();
+            foreach (var model in new[] { "mlp_a", "mlp_b", "mlp_c" })
+            {
+                using var single = await _client.InferAsync(Request(model, ("features", sum, [2, 4])));
+                by.Add(single.Outputs.Single(o => o.Name == "probabilities").ToArray<float>());
+            }
+
+            var mean = Enumerable.Range(0, 6).Select(i => (float)((by[0][i] + (double)by[1][i] + by[2][i]) / 3)).ToArray();
+            Assert.Equal(mean, answer.Outputs.Single(o => o.Name == "probs").ToArray<float>());
+            Assert.Equal([2L], answer.Outputs.Single(o => o.Name == "label").Shape);
+            Assert.Equal(Enumerable.Range(0, 2).Select(row => Vote(by, row)).ToArray(), answer.Outputs.Single(o => o.Name == "label").ToArray<long>());
+        }
+
+        // Branches a, b and c wait only on prep: with the models held, all three are running at once.
+        _backend.HeldModels = ["mlp_a", "mlp_b", "mlp_c"];
+        _backend.Gate.Reset();
+        var pending = _client.InferAsync(Request("ensemble", ("x", Floats(1, 4), [1, 4]), ("y", Floats(2, 4), [1, 4])));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await _backend.Entered.WaitAsync(TimeSpan.FromSeconds(30)), $"only {i} of 3 branches started");
+        }
+
+        _backend.Gate.Set();
+        using (await pending)
+        {
+        }
+
+        var stats = await StatsAsync("ensemble");
+        Assert.Equal(6, stats.GetProperty("success").GetProperty("count").GetInt64());
+        Assert.All(stats.GetProperty("steps").EnumerateArray(), step => Assert.Equal(6, step.GetProperty("success").GetProperty("count").GetInt64()));
+        var metrics = await MetricsAsync();
+        Assert.Contains("turbine_pipeline_step_duration_seconds_count{pipeline=\"ensemble\",step=\"mean\"} 6", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_pipeline_requests_total{pipeline=\"ensemble\",outcome=\"success\"} 6", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_switch_picks_the_model_by_parameter_and_answers_as_that_model_does()
+    {
+        await StartAsync();
+        await PutAsync("tiered", Switch, HttpStatusCode.OK);
+        var features = Floats(3, 4);
+
+        foreach (var (tier, model) in new (object?, string)[] { ("gold", "mlp_a"), (7, "mlp_c"), ("silver", "mlp_b"), (null, "mlp_b") })
+        {
+            var request = Request("tiered", ("features", features, [1, 4]));
+            if (tier is not null)
+            {
+                request.Parameters = new Dictionary<string, object> { ["tier"] = tier };
+            }
+
+            using var answer = await _client.InferAsync(request);
+            using var direct = await _client.InferAsync(Request(model, ("features", features, [1, 4])));
+            Assert.Equal(direct.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), answer.Outputs.Single().ToArray<float>());
+        }
+
+        var cases = (await StatsAsync("tiered")).GetProperty("steps")[0].GetProperty("cases");
+        Assert.Equal((1, 1, 2), (cases.GetProperty("gold").GetInt32(), cases.GetProperty("7").GetInt32(), cases.GetProperty("default").GetInt32()));
+
+        // gRPC reaches pipelines through the same name.
+        using var grpc = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{_server.Server.GrpcPort}"));
+        var overGrpc = Request("tiered", ("features", features, [1, 4]));
+        overGrpc.Parameters = new Dictionary<string, object> { ["tier"] = "gold" };
+        using var grpcAnswer = await grpc.InferAsync(overGrpc);
+        using var gold = await _client.InferAsync(Request("mlp_a", ("features", features, [1, 4])));
+        Assert.Equal(gold.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), grpcAnswer.Outputs.Single().ToArray<float>());
+    }
+
+    [Fact]
+    public async Task A_cascade_escalates_exactly_the_requests_the_cheap_model_is_unsure_of_and_reports_the_share()
+    {
+        await StartAsync();
+        var inputs = Enumerable.Range(0, 20).Select(seed => Floats(seed, 4)).ToList();
+        var confidences = new List<float>();
+        foreach (var input in inputs)
+        {
+            using var cheap = await _client.InferAsync(Request("mlp_a", ("features", input, [1, 4])));
+            confidences.Add(cheap.Outputs.Single(o => o.Name == "probabilities").ToArray<float>().Max());
+        }
+
+        var threshold = (double)confidences.Order().ElementAt(10); // about half go to the expensive model
+        await PutAsync("cascade", Cascade.Replace("THRESHOLD", threshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), HttpStatusCode.OK);
+
+        var escalated = 0;
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var expected = confidences[i] >= threshold ? "mlp_a" : "mlp_b";
+            escalated += expected == "mlp_b" ? 1 : 0;
+            using var answer = await _client.InferAsync(Request("cascade", ("features", inputs[i], [1, 4])));
+            using var direct = await _client.InferAsync(Request(expected, ("features", inputs[i], [1, 4])));
+            Assert.Equal(direct.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), answer.Outputs.Single(o => o.Name == "probs").ToArray<float>());
+            Assert.Equal(direct.Outputs.Single(o => o.Name == "label").ToArray<long>(), answer.Outputs.Single(o => o.Name == "label").ToArray<long>());
+        }
+
+        var step = (await StatsAsync("cascade")).GetProperty("steps")[0];
+        Assert.Equal(escalated / 20.0, step.GetProperty("escalated_share").GetDouble(), 9);
+        Assert.Equal(20 - escalated, step.GetProperty("stages")[0].GetProperty("answered").GetInt64());
+        Assert.Contains($"turbine_cascade_answers_total{{pipeline=\"cascade\",step=\"cheap_first\",stage=\"mlp_b\"}} {escalated}", await MetricsAsync(), StringComparison.Ordinal);
+        var cli = await CliProcess.RunAsync("pipelines", "stats", "cascade", "--url", _server.Http.BaseAddress!.ToString());
+        Assert.Contains("cheap_first", cli, StringComparison.Ordinal);
+        Assert.Contains($"mlp_b {escalated}", cli, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_pipelines_and_bad_requests_get_clear_errors_and_the_server_keeps_serving()
+    {
+        await StartAsync();
+        await PutAsync("ensemble", Ensemble.Replace("\"model\": \"mlp_c\"", "\"model\": \"nope\"", StringComparison.Ordinal), HttpStatusCode.BadRequest, "not in the repository");
+        await PutAsync("ensemble", Ensemble.Replace("\"output\": \"label\"", "\"output\": \"probs\"", StringComparison.Ordinal), HttpStatusCode.BadRequest, "produced by both");
+        await PutAsync("loop", """{"steps":[{"name":"a","model":"mlp_a","input_map":{"features":"t2"},"output_map":{"probabilities":"t1"}},{"name":"b","model":"mlp_b","input_map":{"features":"t1"},"output_map":{"probabilities":"t2"}}]}""", HttpStatusCode.BadRequest, "a cycle");
+        await PutAsync("mlp_a", Switch, HttpStatusCode.BadRequest, "a name of its own");
+        await PutAsync("tiered", """{"steps":[{"name":"x","model":"mlp_a","switch":{}}]}""", HttpStatusCode.BadRequest, "exactly one of");
+        await PutAsync("tiered", Switch.Replace(", \"default\": { \"model\": \"mlp_b\" }", "", StringComparison.Ordinal), HttpStatusCode.OK);
+
+        await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"parameters":{"tier":"bronze"}}""", HttpStatusCode.BadRequest, "step 'pick': no case for parameter 'tier'");
+        await InferAsync("tiered", """{"inputs":[{"name":"other","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""", HttpStatusCode.BadRequest, "is not an input of pipeline 'tiered'");
+        await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,3],"data":[1,2,3]}],"parameters":{"tier":"gold"}}""", HttpStatusCode.BadRequest, "step 'pick': model 'mlp_a'");
+        await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"parameters":{"tier":"gold"},"outputs":[{"name":"nope"}]}""", HttpStatusCode.BadRequest, "is not an output");
+        await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"parameters":{"tier":"gold"}}""", HttpStatusCode.OK, "\"name\":\"probs\"");
+
+        var listed = await CliProcess.RunAsync("pipelines", "list", "--url", _server.Http.BaseAddress!.ToString());
+        Assert.Contains("\"tiered\"", listed, StringComparison.Ordinal);
+        await CliProcess.RunAsync("pipelines", "delete", "tiered", "--url", _server.Http.BaseAddress!.ToString());
+        await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""", HttpStatusCode.NotFound, "tiered");
+    }
+
+    private async Task StartAsync()
+    {
+        _server.Folder
+            .Add("prep", SampleModels.AddSub(DataType.Fp32, 4))
+            .Add("mlp_a", SampleModels.Mlp(seed: 1))
+            .Add("mlp_b", SampleModels.Mlp(seed: 2))
+            .Add("mlp_c", SampleModels.Mlp(seed: 3));
+        await _server.StartAsync(backend: _backend);
+        _client = new TurbineHttpClient(_server.Http);
+    }
+
+    private static long Vote(List<float[]> scores, int row)
+    {
+        var winners = scores.Select(s => s.Skip(row * 3).Take(3).ToList()).Select(r => (Class: r.IndexOf(r.Max()), Scores: r)).ToList();
+        return winners.GroupBy(w => w.Class)
+            .OrderByDescending(g => g.Count())
+            .ThenByDescending(g => scores.Sum(s => (double)s[(row * 3) + g.Key]))
+            .First().Key;
+    }
+
+    private static float[] Floats(int seed, int count)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 4) - 2))];
+    }
+
+    private static InferenceRequest Request(string model, params (string Name, float[] Values, long[] Shape)[] inputs)
+    {
+        var request = new InferenceRequest { ModelName = model };
+        foreach (var (name, values, shape) in inputs)
+        {
+            request.Inputs.Add(Tensor.FromArray<float>(name, shape, values));
+        }
+
+        return request;
+    }
+
+    private async Task PutAsync(string name, string json, HttpStatusCode expected, string? message = null)
+    {
+        using var response = await _server.Http.PutAsync($"v2/pipelines/{name}", new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, body);
+        Assert.Contains(message ?? "", body, StringComparison.Ordinal);
+    }
+
+    private async Task InferAsync(string name, string json, HttpStatusCode expected, string message)
+    {
+        using var response = await _server.Http.PostAsync($"v2/models/{name}/infer", new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, body);
+        Assert.Contains(message, body, StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> StatsAsync(string name)
+    {
+        using var document = JsonDocument.Parse(await _client.GetPipelineStatsJsonAsync(name));
+        return document.RootElement.Clone();
+    }
+
+    private async Task<string> MetricsAsync()
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
+        return await metrics.GetStringAsync("metrics");
+    }
+}
