@@ -1,0 +1,113 @@
+using System.Text;
+using System.Text.Json;
+using Turbine.Core.Pipelines;
+
+namespace Turbine.Core.Tests;
+
+/// <summary>Pipeline JSON, graph checks and the aggregations, without a server.</summary>
+public sealed class PipelineDefinitionTests
+{
+    private const string Full = """
+        {
+          // comments are allowed, as in config.json
+          "steps": [
+            { "name": "pick", "switch": { "tensor": "lang", "cases": { "en": { "model": "en", "version": 2 } }, "default": { "model": "any", "version": "stable" } },
+              "input_map": { "text": "text" }, "output_map": { "emb": "emb" } },
+            { "name": "cls", "cascade": { "stages": [ { "model": "small", "threshold": 0.8 }, { "model": "large" } ], "confidence": "probs" },
+              "input_map": { "x": "emb" }, "output_map": { "probs": "p1" } },
+            { "name": "other", "model": "other", "input_map": { "x": "emb" }, "output_map": { "probs": "p2" } },
+            { "name": "avg", "aggregate": "average", "inputs": ["p1", "p2"], "output": "probs" },
+          ],
+        }
+        """;
+
+    [Fact]
+    public void A_full_pipeline_reads_with_its_inputs_and_default_outputs_and_survives_a_round_trip()
+    {
+        Assert.Null(PipelineJson.Read(Encoding.UTF8.GetBytes(Full), "p", 64, out var pipeline));
+        Assert.Equal(["text", "lang"], PipelineGraph.Inputs(pipeline!.Steps));
+        Assert.Equal(["probs"], pipeline.Outputs);
+        var choice = Assert.IsType<SwitchStep>(pipeline.Steps[0]);
+        Assert.Equal(("lang", new ModelTarget("en", "2"), new ModelTarget("any", "stable")), (choice.Tensor, choice.Cases["en"], choice.Default));
+
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            PipelineJson.Write(writer, pipeline);
+        }
+
+        Assert.Null(PipelineJson.Read(stream.ToArray(), "p", 64, out var again));
+        using var first = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(first))
+        {
+            PipelineJson.Write(writer, again!);
+        }
+
+        Assert.Equal(stream.ToArray(), first.ToArray());
+    }
+
+    [Theory]
+    [InlineData("""{"steps":[]}""", "an array of 1 to 64 steps")]
+    [InlineData("""{"steps":[{"name":"a","model":"m","input_map":{"x":"t"},"output_map":{"y":"t"}}]}""", "a cycle")]
+    [InlineData("""{"steps":[{"name":"a","model":"m","input_map":{"x":"i"},"output_map":{"y":"t"}},{"name":"a","model":"m","input_map":{"x":"t"},"output_map":{"y":"u"}}]}""", "same name")]
+    [InlineData("""{"steps":[{"name":"a","model":"m","input_map":{"x":"i"},"output_map":{}}]}""", "at least one tensor")]
+    [InlineData("""{"steps":[{"name":"a","model":"m","input_map":{"x":"i"},"output_map":{"y":"t","z":"t"}}]}""", "one pipeline tensor twice")]
+    [InlineData("""{"steps":[{"name":"a","model":"m","input_map":{"x":"i"},"output_map":{"y":"t"}}],"outputs":["i"]}""", "produced by no step")]
+    [InlineData("""{"steps":[{"name":"a","cascade":{"stages":[{"model":"m"}],"confidence":"y"},"input_map":{"x":"i"},"output_map":{"y":"t"}}]}""", "'cascade' needs")]
+    [InlineData("""{"steps":[{"name":"a","cascade":{"stages":[{"model":"m","threshold":0.5},{"model":"n","threshold":0.5}],"confidence":"y"},"input_map":{"x":"i"},"output_map":{"y":"t"}}]}""", "'cascade' needs")]
+    [InlineData("""{"steps":[{"name":"a","cascade":{"stages":[{"model":"m","threshold":0.5},{"model":"n"}],"confidence":"nope"},"input_map":{"x":"i"},"output_map":{"y":"t"}}]}""", "'cascade' needs")]
+    [InlineData("""{"steps":[{"name":"a","switch":{"parameter":"p","tensor":"t","cases":{}},"input_map":{"x":"i"},"output_map":{"y":"t"}}]}""", "'switch' needs one of")]
+    [InlineData("""{"steps":[{"name":"a","switch":{"parameter":"p","cases":{}},"input_map":{"x":"i"},"output_map":{"y":"t"}}]}""", "at least one case or a default")]
+    [InlineData("""{"steps":[{"name":"a","aggregate":"median","inputs":["i","j"],"output":"t"}]}""", "\"average\" or \"vote\"")]
+    [InlineData("""{"steps":[{"name":"a","aggregate":"vote","inputs":["i"],"output":"t"}]}""", "2 to 16 tensor names")]
+    [InlineData("""{"steps":[{"name":"a","model":"m","version":"1.5","input_map":{"x":"i"},"output_map":{"y":"t"}}]}""", "version number or a label")]
+    public void Invalid_pipelines_are_refused_with_a_reason(string json, string reason)
+    {
+        var error = PipelineJson.Read(Encoding.UTF8.GetBytes(json), "p", 64, out _);
+        Assert.Equal(StatusCode.InvalidArgument, error!.Code);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Average_and_vote_combine_rows_and_break_ties_by_score_or_label()
+    {
+        using var a = Tensor.FromArray<float>("a", [2, 3], [0.6f, 0.3f, 0.1f, 0.2f, 0.2f, 0.6f]);
+        using var b = Tensor.FromArray<float>("b", [2, 3], [0.1f, 0.5f, 0.4f, 0.1f, 0.2f, 0.7f]);
+        Assert.Null(TensorAggregation.Combine(AggregateMethod.Average, [a, b], "mean", out var mean));
+        using (mean)
+        {
+            Assert.Equal([0.35f, 0.4f, 0.25f, 0.15f, 0.2f, 0.65f], mean!.ToArray<float>(), (x, y) => Math.Abs(x - y) < 1e-6);
+        }
+
+        // Row 0: one vote each for classes 0 and 1; class 1 has the larger summed score (0.8 against 0.7). Row 1: both say 2.
+        Assert.Null(TensorAggregation.Combine(AggregateMethod.Vote, [a, b], "label", out var label));
+        using (label)
+        {
+            Assert.Equal([2L], label!.Shape);
+            Assert.Equal([1L, 2L], label.ToArray<long>());
+        }
+
+        using var x = Tensor.FromArray<long>("x", [3], [4, 7, 7]);
+        using var y = Tensor.FromArray<long>("y", [3], [4, 2, 9]);
+        using var z = Tensor.FromArray<long>("z", [3], [5, 2, 8]);
+        Assert.Null(TensorAggregation.Combine(AggregateMethod.Vote, [x, y, z], "label", out var labels));
+        using (labels)
+        {
+            Assert.Equal([4L, 2L, 7L], labels!.ToArray<long>()); // majority, majority, a three-way tie to the smallest label
+        }
+
+        using var ints = Tensor.FromArray<int>("i", [2], [1, 2]);
+        Assert.Contains("average takes FP32 or FP64", TensorAggregation.Combine(AggregateMethod.Average, [ints, ints], "m", out _)!.Message, StringComparison.Ordinal);
+        using var wide = Tensor.FromArray<float>("w", [1, 6], [0, 0, 0, 0, 0, 0]);
+        Assert.Contains("differ in datatype or shape", TensorAggregation.Combine(AggregateMethod.Average, [a, wide], "m", out _)!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Confidence_is_the_least_sure_rows_top_score()
+    {
+        using var probs = Tensor.FromArray<float>("p", [3, 2], [0.9f, 0.1f, 0.3f, 0.7f, 0.55f, 0.45f]);
+        Assert.Equal(0.55f, (float)TensorAggregation.Confidence(probs)!.Value);
+        using var labels = Tensor.FromArray<long>("l", [3], [1, 2, 3]);
+        Assert.Null(TensorAggregation.Confidence(labels));
+    }
+}
