@@ -95,6 +95,16 @@ public sealed class PipelineTests : IAsyncDisposable
         {
         }
 
+        // Clients that read metadata first see the pipeline as Triton shows an ensemble.
+        using var metadata = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/models/ensemble"));
+        Assert.Equal("ensemble", metadata.RootElement.GetProperty("platform").GetString());
+        Assert.Equal("x:FP32:[-1,4] y:FP32:[-1,4]", Describe(metadata.RootElement.GetProperty("inputs")));
+        Assert.Equal("probs:FP32:[-1,3] label:INT64:[-1]", Describe(metadata.RootElement.GetProperty("outputs")));
+        using (var ready = await _server.Http.GetAsync("v2/models/ensemble/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
         var stats = await StatsAsync("ensemble");
         Assert.Equal(6, stats.GetProperty("success").GetProperty("count").GetInt64());
         Assert.All(stats.GetProperty("steps").EnumerateArray(), step => Assert.Equal(6, step.GetProperty("success").GetProperty("count").GetInt64()));
@@ -203,6 +213,9 @@ public sealed class PipelineTests : IAsyncDisposable
         await _server.StartAsync(backend: _backend);
         _client = new TurbineHttpClient(_server.Http);
     }
+
+    private static string Describe(JsonElement tensors) => string.Join(" ", tensors.EnumerateArray().Select(t =>
+        $"{t.GetProperty("name").GetString()}:{t.GetProperty("datatype").GetString()}:[{string.Join(",", t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()))}]"));
 
     private static long Vote(List<float[]> scores, int row)
     {

@@ -251,6 +251,11 @@ public sealed class InferenceService
     {
         ArgumentNullException.ThrowIfNull(name);
         info = null;
+        if (_pipelines.TryGet(name, out var pipeline))
+        {
+            return DescribePipeline(pipeline, version, out info);
+        }
+
         if (_routes.TryGet(name, out var route) && string.IsNullOrEmpty(version))
         {
             var primary = route.Definition.Variants.First(v => v.Weight > 0);
@@ -264,6 +269,25 @@ public sealed class InferenceService
         }
 
         info = Describe(_models.Snapshot(name)!, runner!);
+        return null;
+    }
+
+    /// <summary>A pipeline as a model: ready when every model it calls is, with the signature those models give it.</summary>
+    private InferenceError? DescribePipeline(CompiledPipeline pipeline, string? version, out ModelVersionInfo? info)
+    {
+        info = null;
+        if (!string.IsNullOrEmpty(version) && version != "1")
+        {
+            return InferenceError.NotFound($"pipeline '{pipeline.Definition.Name}' has only version 1");
+        }
+
+        var config = PipelineSignature.Describe(pipeline.Definition, target => _models.Resolve(target.Model, target.Version, out var runner) is null ? runner!.Config : null);
+        if (config is null)
+        {
+            return InferenceError.Unavailable($"pipeline '{pipeline.Definition.Name}' calls a model that is not ready");
+        }
+
+        info = new ModelVersionInfo(config, "1", ["1"], pipeline.Statistics.Requests);
         return null;
     }
 

@@ -8,11 +8,14 @@ public sealed class PipelineStatistics
     internal PipelineStatistics(PipelineDefinition definition) =>
         Steps = definition.Steps.ToDictionary(s => s.Name, s => new StepStatistics(s is CascadeStep cascade ? cascade.Stages.Count : 0), StringComparer.Ordinal);
 
+    /// <summary>Whole requests, in a model's statistics so that the pipeline can stand where a model does (metadata, ready).</summary>
+    public ModelStatistics Requests { get; } = new();
+
     /// <summary>Requests answered, and their whole time in the pipeline.</summary>
-    public DurationCounter Success { get; } = new();
+    public DurationCounter Success => Requests.Success;
 
     /// <summary>Requests that failed, and their time.</summary>
-    public DurationCounter Fail { get; } = new();
+    public DurationCounter Fail => Requests.Fail;
 
     /// <summary>Each step's figures, by step name.</summary>
     public IReadOnlyDictionary<string, StepStatistics> Steps { get; }

@@ -7,7 +7,7 @@ public static class GrpcModelMapper
     public static ModelMetadataResponse ToMetadata(ModelVersionInfo model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var response = new ModelMetadataResponse { Name = model.Config.Name, Platform = KServe.KServeJson.OnnxPlatform };
+        var response = new ModelMetadataResponse { Name = model.Config.Name, Platform = KServe.KServeJson.PlatformOf(model.Config) };
         response.Versions.AddRange(model.ReadyVersions);
         foreach (var input in model.Config.Inputs)
         {
@@ -36,7 +36,7 @@ public static class GrpcModelMapper
         var message = new ModelConfig
         {
             Name = config.Name,
-            Platform = KServe.KServeJson.OnnxPlatform,
+            Platform = KServe.KServeJson.PlatformOf(config),
             Backend = config.Backend,
             MaxBatchSize = config.MaxBatchSize,
             VersionPolicy = config.VersionPolicy.Kind switch

@@ -15,6 +15,13 @@ public static class KServeJson
     /// <summary>The platform name reported for ONNX models (Triton's name for it).</summary>
     public const string OnnxPlatform = "onnxruntime_onnx";
 
+    /// <summary>The platform a model reports: Triton's <c>ensemble</c> for pipelines, <see cref="OnnxPlatform"/> otherwise.</summary>
+    public static string PlatformOf(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Backend == "ensemble" ? "ensemble" : OnnxPlatform;
+    }
+
     /// <summary>The server metadata body.</summary>
     public static void WriteServerMetadata(IBufferWriter<byte> output, string name, string version, IReadOnlyList<string> extensions)
     {
@@ -47,7 +54,7 @@ public static class KServeJson
         }
 
         writer.WriteEndArray();
-        writer.WriteString("platform"u8, OnnxPlatform);
+        writer.WriteString("platform"u8, PlatformOf(model.Config));
         WriteTensorMetadata(writer, "inputs", model.Config, model.Config.Inputs);
         WriteTensorMetadata(writer, "outputs", model.Config, model.Config.Outputs);
         writer.WriteEndObject();
@@ -75,7 +82,7 @@ public static class KServeJson
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("name"u8, config.Name);
-        writer.WriteString("platform"u8, OnnxPlatform);
+        writer.WriteString("platform"u8, PlatformOf(config));
         writer.WriteString("backend"u8, config.Backend);
         writer.WriteStartObject("version_policy"u8);
         switch (config.VersionPolicy.Kind)
