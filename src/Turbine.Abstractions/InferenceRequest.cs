@@ -29,6 +29,12 @@ public sealed class InferenceRequest : IDisposable
     /// <summary>Whether outputs not listed in <see cref="Outputs"/> should default to the binary extension.</summary>
     public bool BinaryDataOutputByDefault { get; set; }
 
+    /// <summary>
+    /// The value of the header a route names as its <c>sticky_header</c>, set by the transport (an HTTP header or gRPC
+    /// metadata); the route hashes it to keep a caller in one variant. Not sent to models.
+    /// </summary>
+    public string? RoutingKey { get; set; }
+
     /// <summary>Releases the input tensors.</summary>
     public void Dispose()
     {

@@ -53,12 +53,59 @@ public sealed class RouteResilienceTests : IAsyncDisposable
 
         Assert.All(served, variant => Assert.Equal("fallback:steady", variant));
         Assert.Equal(2, _backend.RunsByModel["flaky"]); // the circuit opened after the minimum throughput of 2 failures
+        _routes.TryGet("r", out var route);
+        Assert.Equal(Polly.CircuitBreaker.CircuitState.Open, route.Circuit(0));
 
         _backend.ThrowingModels.Clear();
         _time.Advance(TimeSpan.FromSeconds(6)); // past the break: the next call is a probe
         Assert.Equal("flaky", await ServedByAsync());
         Assert.Equal("flaky", await ServedByAsync());
         Assert.Equal(4, _backend.RunsByModel["flaky"]);
+        Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, route.Circuit(0));
+    }
+
+    [Fact]
+    public async Task When_every_fallback_fails_the_fixed_default_response_answers()
+    {
+        await _models.LoadAllAsync(CancellationToken.None);
+        var json = """
+            {"variants":[{"model":"flaky"}],
+             "resilience":{"fallback":[{"model":"flaky","version":"1"}],
+                           "default_response":{"outputs":[{"name":"OUTPUT0","datatype":"INT32","shape":[1,4],"data":[0,0,0,-1]},
+                                                          {"name":"reason","datatype":"BYTES","shape":[1],"data":["degraded"]}]}}}
+            """;
+        Assert.Null(RouteJson.Read(System.Text.Encoding.UTF8.GetBytes(json), "r", 16, out var definition));
+        _routes.Set(definition!);
+        _backend.ThrowingModels.Add("flaky");
+
+        var result = await InferWhileTheClockRunsAsync();
+
+        using var response = result.Response!;
+        Assert.Equal("fallback:default", response.Parameters![InferenceService.VariantParameter]);
+        Assert.Equal([0, 0, 0, -1], response.Outputs[0].ToArray<int>());
+        Assert.Equal([1L, 4L], response.Outputs[0].Shape);
+        Assert.Equal("degraded", System.Text.Encoding.UTF8.GetString(response.Outputs[1].Data.Span[4..]));
+        Assert.Equal(2, _backend.RunsByModel["flaky"]); // the variant, then the model fallback, then the fixed answer
+
+        using var written = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(written))
+        {
+            RouteJson.Write(writer, definition!);
+        }
+
+        Assert.Contains("\"default_response\":{\"outputs\":[{\"name\":\"OUTPUT0\",\"datatype\":\"INT32\",\"shape\":[1,4],\"data\":[0,0,0,-1]}", System.Text.Encoding.UTF8.GetString(written.ToArray()), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"outputs":[]}""")]
+    [InlineData("""{"outputs":[{"name":"o","datatype":"FP32","shape":[2],"data":[1]}]}""")]
+    [InlineData("""{"outputs":[{"name":"o","datatype":"INT32","shape":[1],"data":[1.5]}]}""")]
+    [InlineData("""{"outputs":[{"name":"o","datatype":"NOPE","shape":[1],"data":[1]}]}""")]
+    [InlineData("""{"outputs":[{"name":"","datatype":"FP32","shape":[1],"data":[1]}]}""")]
+    public void A_default_response_that_does_not_add_up_is_refused(string defaultResponse)
+    {
+        var json = $$$"""{"variants":[{"model":"flaky"}],"resilience":{"default_response":{{{defaultResponse}}}}}""";
+        Assert.Contains("'default_response' needs", RouteJson.Read(System.Text.Encoding.UTF8.GetBytes(json), "r", 16, out _)!.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -73,6 +73,34 @@ public sealed class RouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sticky_header_keeps_a_caller_in_one_arm_over_rest_and_grpc_metadata()
+    {
+        await PutAsync("checkout", Split.Replace("}]}", "}],\"sticky_header\":\"X-User-Id\"}", StringComparison.Ordinal), HttpStatusCode.OK);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_server.Server.GrpcPort}");
+        var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var armsSeen = new HashSet<string>(StringComparer.Ordinal);
+
+        for (var user = 0; user < 20; user++)
+        {
+            var arms = new HashSet<string>(StringComparer.Ordinal);
+            for (var call = 0; call < 5; call++)
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Post, "v2/models/checkout/infer") { Content = Body(null) };
+                message.Headers.Add("X-User-Id", $"u{user}");
+                using var response = await _server.Http.SendAsync(message);
+                arms.Add(response.Headers.GetValues("Turbine-Variant").Single());
+                var reply = await grpc.ModelInferAsync(TurbineGrpcClient.ToMessage(AddSubRequests.Create("checkout")), new Grpc.Core.Metadata { { "x-user-id", $"u{user}" } });
+                arms.Add(reply.Parameters["turbine_variant"].StringParam);
+            }
+
+            Assert.Single(arms);
+            armsSeen.UnionWith(arms);
+        }
+
+        Assert.Equal(2, armsSeen.Count); // 20 users at 70/30 land in both arms (all in one: 0.7^20 + 0.3^20, under 0.1%)
+    }
+
+    [Fact]
     public async Task Routes_are_validated_listed_deleted_and_survive_a_restart()
     {
         await PutAsync("blue", Split, HttpStatusCode.BadRequest);                                            // a model's name

@@ -117,11 +117,30 @@ public sealed class InferenceService
             }
         }
 
+        if (route.Definition.Resilience.DefaultResponse is { } outputs)
+        {
+            var answer = new InferenceResponse { ModelName = route.Definition.Name, ModelVersion = "default", Id = request.Id };
+            foreach (var output in outputs)
+            {
+                answer.Outputs.Add(output.ToTensor());
+                answer.OutputBinary.Add(request.BinaryDataOutputByDefault || request.Outputs.Exists(o => o.Name == output.Name && o.BinaryData));
+            }
+
+            return Complete(new InferenceResult(answer, null), routed with { Variant = "fallback:default", ByFallback = true, Mirror = Discard(routed.Mirror) });
+        }
+
         return Complete(result, routed);
     }
 
     /// <summary>A request a route is serving: which route and variant, the copy for its shadow, when it started.</summary>
     private sealed record RoutedCall(CompiledRoute Route, int Index, string Variant, InferenceRequest? Mirror, long Started, bool ByFallback = false);
+
+    /// <summary>Drops a shadow copy: a fixed default answer says nothing a shadow could be compared with.</summary>
+    private static InferenceRequest? Discard(InferenceRequest? mirror)
+    {
+        mirror?.Dispose();
+        return null;
+    }
 
     private async ValueTask<InferenceResult> CompleteAsync(ValueTask<InferenceResult> pending, RoutedCall routed) => Complete(await pending, routed);
 
@@ -336,10 +355,14 @@ public sealed class InferenceService
         return null;
     }
 
+    /// <summary>The sticky parameter's value when the request has it, else the sticky header's (<see cref="InferenceRequest.RoutingKey"/>).</summary>
     private static string? StickyKey(RouteDefinition route, InferenceRequest request) =>
         route.StickyParameter is { } name && request.Parameters?.TryGetValue(name, out var value) == true
             ? Convert.ToString(value, CultureInfo.InvariantCulture)
-            : null;
+            : request.RoutingKey;
+
+    /// <summary>The header whose value the transport should put in <see cref="InferenceRequest.RoutingKey"/> for a call to <paramref name="model"/>; null for none.</summary>
+    public string? StickyHeaderOf(string model) => _routes.TryGet(model, out var route) ? route.Definition.StickyHeader : null;
 
     private static ModelVersionInfo Describe(ModelSnapshot snapshot, ModelVersionRunner runner)
     {

@@ -21,9 +21,10 @@ public sealed record RouteVariant(string Model, string? Version, double Weight)
 /// <param name="Shadow">A model that gets a copy of a share of the route's requests, off the client's path; null for none.</param>
 /// <param name="Resilience">Timeouts, retries, circuit breakers, bulkheads and fallbacks for the variants; null for none.</param>
 /// <param name="Canary">A rollout from the first variant (the baseline) to the second (the canary); null for fixed weights.</param>
+/// <param name="StickyHeader">An HTTP header (gRPC metadata key) whose value keeps a caller in one arm when the request has no sticky parameter.</param>
 public sealed record RouteDefinition(
     string Name, IReadOnlyList<RouteVariant> Variants, string? StickyParameter = null, ShadowTarget? Shadow = null, RouteResilience? Resilience = null,
-    Canary.CanaryPlan? Canary = null);
+    Canary.CanaryPlan? Canary = null, string? StickyHeader = null);
 
 /// <summary>
 /// How a route protects its clients from a failing or slow variant. Each variant gets its own copy of these
@@ -35,7 +36,10 @@ public sealed record RouteDefinition(
 /// <param name="MaxConcurrency">Requests a variant may have in flight at once (a bulkhead); 0 for no limit.</param>
 /// <param name="CircuitBreaker">When to stop calling a failing variant for a while; null for no breaker.</param>
 /// <param name="Fallbacks">Models (and versions) tried in order when the chosen variant cannot answer.</param>
-public sealed record RouteResilience(double TimeoutMilliseconds, int Retries, int MaxConcurrency, CircuitBreakerSettings? CircuitBreaker, IReadOnlyList<RouteVariant> Fallbacks);
+/// <param name="DefaultResponse">The fixed outputs answered when the fallbacks cannot answer either; null for none.</param>
+public sealed record RouteResilience(
+    double TimeoutMilliseconds, int Retries, int MaxConcurrency, CircuitBreakerSettings? CircuitBreaker, IReadOnlyList<RouteVariant> Fallbacks,
+    IReadOnlyList<FixedTensor>? DefaultResponse = null);
 
 /// <summary>A circuit breaker's settings (Polly's): failure ratio over a sampling window, and how long it stays open.</summary>
 /// <param name="FailureRatio">The share of failed calls in the window that opens the circuit, in (0, 1].</param>

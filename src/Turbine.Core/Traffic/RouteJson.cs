@@ -77,6 +77,16 @@ public static class RouteJson
                 }
             }
 
+            string? stickyHeader = null;
+            if (root.TryGetProperty("sticky_header", out var headerElement) && headerElement.ValueKind != JsonValueKind.Null)
+            {
+                stickyHeader = headerElement.ValueKind == JsonValueKind.String ? headerElement.GetString() : null;
+                if (stickyHeader is not { Length: > 0 and <= 64 } || !stickyHeader.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                {
+                    return InferenceError.Invalid("'sticky_header' must name a header: 1 to 64 letters, digits, '-' or '_'");
+                }
+            }
+
             ShadowTarget? shadow = null;
             if (root.TryGetProperty("shadow", out var shadowElement) && shadowElement.ValueKind != JsonValueKind.Null)
             {
@@ -112,7 +122,7 @@ public static class RouteJson
                 }
             }
 
-            route = new RouteDefinition(name, list, sticky, shadow, resilience, canary);
+            route = new RouteDefinition(name, list, sticky, shadow, resilience, canary, stickyHeader);
             return null;
         }
         catch (JsonException)
@@ -174,6 +184,11 @@ public static class RouteJson
         if (route.StickyParameter is not null)
         {
             writer.WriteString("sticky_parameter", route.StickyParameter);
+        }
+
+        if (route.StickyHeader is not null)
+        {
+            writer.WriteString("sticky_header", route.StickyHeader);
         }
 
         if (route.Shadow is { } shadow)
@@ -241,7 +256,14 @@ public static class RouteJson
             }
         }
 
-        resilience = new RouteResilience(timeout, (int)retries, (int)concurrency, breaker, fallbacks);
+        IReadOnlyList<FixedTensor>? defaultResponse = null;
+        if (element.TryGetProperty("default_response", out var defaultElement) && defaultElement.ValueKind != JsonValueKind.Null &&
+            FixedResponse.Read(defaultElement, out defaultResponse) is { } defaultError)
+        {
+            return defaultError;
+        }
+
+        resilience = new RouteResilience(timeout, (int)retries, (int)concurrency, breaker, fallbacks, defaultResponse);
         return null;
     }
 
@@ -344,6 +366,11 @@ public static class RouteJson
         }
 
         writer.WriteEndArray();
+        if (resilience.DefaultResponse is { } defaultResponse)
+        {
+            FixedResponse.Write(writer, defaultResponse);
+        }
+
         writer.WriteEndObject();
     }
 

@@ -93,6 +93,7 @@ public sealed class CompiledRoute
 {
     private readonly long[] _served;
     private readonly Polly.ResiliencePipeline<Execution.InferenceResult>[]? _pipelines;
+    private readonly Polly.CircuitBreaker.CircuitBreakerStateProvider[]? _circuits;
 
     /// <summary>Running sums of the weights; replaced whole when a rollout moves them, so a pick sees one set.</summary>
     private double[] _cumulative;
@@ -100,9 +101,12 @@ public sealed class CompiledRoute
     internal CompiledRoute(RouteDefinition definition, TimeProvider time, Canary.CanaryJournal? journal = null, bool resume = false)
     {
         Definition = definition;
-        _pipelines = definition.Resilience is { } resilience
-            ? [.. definition.Variants.Select(_ => VariantResilience.Build(resilience, time))]
-            : null;
+        if (definition.Resilience is { } resilience)
+        {
+            _circuits = resilience.CircuitBreaker is null ? null : [.. definition.Variants.Select(_ => new Polly.CircuitBreaker.CircuitBreakerStateProvider())];
+            _pipelines = [.. definition.Variants.Select((_, i) => VariantResilience.Build(resilience, time, _circuits?[i]))];
+        }
+
         _cumulative = Cumulative([.. definition.Variants.Select(v => v.Weight)]);
         _served = new long[_cumulative.Length];
         Experiment = new RouteExperiment(_cumulative.Length);
@@ -132,6 +136,9 @@ public sealed class CompiledRoute
 
     /// <summary>Variant <paramref name="index"/>'s resilience pipeline, or null when the route has none.</summary>
     internal Polly.ResiliencePipeline<Execution.InferenceResult>? Pipeline(int index) => _pipelines?[index];
+
+    /// <summary>The state of variant <paramref name="index"/>'s circuit breaker, or null when the route has none.</summary>
+    public Polly.CircuitBreaker.CircuitState? Circuit(int index) => _circuits?[index].CircuitState;
 
     /// <summary>The queue and worker that run this route's mirrored requests.</summary>
     internal ShadowMirror Mirror { get; } = new();

@@ -12,7 +12,8 @@ namespace Turbine.Core.Traffic;
 /// </summary>
 internal static class VariantResilience
 {
-    public static ResiliencePipeline<InferenceResult> Build(RouteResilience settings, TimeProvider time)
+    /// <summary>Builds the pipeline; <paramref name="circuit"/> reports its breaker's state, when it has one.</summary>
+    public static ResiliencePipeline<InferenceResult> Build(RouteResilience settings, TimeProvider time, CircuitBreakerStateProvider? circuit = null)
     {
         var builder = new ResiliencePipelineBuilder<InferenceResult> { TimeProvider = time };
         if (settings.MaxConcurrency > 0)
@@ -40,6 +41,7 @@ internal static class VariantResilience
                 MinimumThroughput = breaker.MinimumThroughput,
                 SamplingDuration = TimeSpan.FromSeconds(breaker.SamplingSeconds),
                 BreakDuration = TimeSpan.FromSeconds(breaker.BreakSeconds),
+                StateProvider = circuit,
                 ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome)),
             });
         }

@@ -66,7 +66,7 @@ internal sealed class InferenceGrpcService(
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         RequireKey(context, request.ModelName);
-        var (response, error) = await InferAsync(request, context.CancellationToken);
+        var (response, error) = await InferAsync(request, context.RequestHeaders, context.CancellationToken);
         return error is null ? response! : throw GrpcErrors.ToRpcException(error);
     }
 
@@ -76,7 +76,7 @@ internal sealed class InferenceGrpcService(
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             var denied = apiKeys.Check(context.RequestHeaders.GetValue("authorization"), request.ModelName);
-            var (response, error) = denied is null ? await InferAsync(request, context.CancellationToken) : (null, denied);
+            var (response, error) = denied is null ? await InferAsync(request, context.RequestHeaders, context.CancellationToken) : (null, denied);
             await responseStream.WriteAsync(error is null
                 ? new ModelStreamInferResponse { InferResponse = response }
                 : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = request.Id, ModelName = request.ModelName, ModelVersion = request.ModelVersion } });
@@ -103,7 +103,7 @@ internal sealed class InferenceGrpcService(
         return error is null ? new RepositoryModelUnloadResponse() : throw GrpcErrors.ToRpcException(error);
     }
 
-    private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, CancellationToken cancellationToken)
+    private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, Metadata headers, CancellationToken cancellationToken)
     {
         if (readiness.IsStopping)
         {
@@ -118,7 +118,12 @@ internal sealed class InferenceGrpcService(
 
         using (request)
         {
-            var result = await inference.InferAsync(request!, cancellationToken);
+            if (inference.StickyHeaderOf(request!.ModelName) is { } header && headers.GetValue(header.ToLowerInvariant()) is { } key)
+            {
+                request.RoutingKey = key; // gRPC metadata keys are lower case
+            }
+
+            var result = await inference.InferAsync(request, cancellationToken);
             if (result.Error is not null)
             {
                 return (null, result.Error);

@@ -60,6 +60,11 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             using (request)
             {
                 body.Dispose(); // the tensors hold their own copies; give the body back before the model runs
+                if (inference.StickyHeaderOf(request!.ModelName) is { } header && context.Request.Headers.TryGetValue(header, out var key))
+                {
+                    request.RoutingKey = key.ToString();
+                }
+
                 var result = await inference.InferAsync(request!, context.RequestAborted);
                 if (result.Error is not null)
                 {

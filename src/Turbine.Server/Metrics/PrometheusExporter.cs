@@ -76,6 +76,25 @@ internal sealed class PrometheusExporter(InferenceService inference)
             }
         }
 
+        writer.Family("turbine_route_circuit_state", "gauge", "Each variant's circuit breaker: 0 closed, 1 open, 2 half-open (probing), 3 isolated.");
+        foreach (var definition in routes.All.Where(r => r.Resilience?.CircuitBreaker is not null))
+        {
+            if (routes.TryGet(definition.Name, out var route))
+            {
+                for (var i = 0; i < definition.Variants.Count; i++)
+                {
+                    var state = route.Circuit(i) switch
+                    {
+                        Polly.CircuitBreaker.CircuitState.Open => 1,
+                        Polly.CircuitBreaker.CircuitState.HalfOpen => 2,
+                        Polly.CircuitBreaker.CircuitState.Isolated => 3,
+                        _ => 0,
+                    };
+                    writer.Sample("turbine_route_circuit_state", [("route", definition.Name), ("variant", definition.Variants[i].Name)], state);
+                }
+            }
+        }
+
         WriteRollouts(writer, routes);
     }
 
