@@ -112,4 +112,36 @@ public sealed class ResponseCacheTests : IAsyncDisposable
         using var response = result.Response!;
         return string.Join(";", response.Outputs.Select(o => o.Name + "=" + string.Join(",", o.ToArray<int>())));
     }
+
+    [Fact]
+    public void Answers_for_the_shared_store_round_trip_and_damaged_bytes_read_as_a_miss()
+    {
+        using var numbers = Tensor.FromArray<float>("probs", [2, 3], [0.1f, 0.2f, 0.7f, 0.3f, 0.3f, 0.4f]);
+        using var words = Tensor.FromStrings("label", [2], ["cat", "dog"]);
+        var bytes = CachedOutputsCodec.Encode([numbers, words]);
+
+        Assert.True(CachedOutputsCodec.TryDecode(bytes, out var decoded));
+        Assert.Equal(["probs", "label"], decoded.Select(t => t.Name));
+        Assert.Equal(numbers.Data.Span.ToArray(), decoded[0].Data.Span.ToArray());
+        Assert.Equal([2L], decoded[1].Shape);
+        Assert.Equal(DataType.Bytes, decoded[1].DataType);
+        decoded.ForEach(t => t.Dispose());
+
+        for (var cut = 0; cut < bytes.Length; cut++)
+        {
+            Assert.False(CachedOutputsCodec.TryDecode(bytes.AsSpan(0, cut), out var partial));
+            Assert.Empty(partial);
+        }
+
+        var random = new Random(7);
+        for (var i = 0; i < 500; i++)
+        {
+            var noise = bytes.ToArray();
+            noise[random.Next(noise.Length)] ^= (byte)(1 << random.Next(8));
+            if (CachedOutputsCodec.TryDecode(noise, out var flipped))
+            {
+                flipped.ForEach(t => t.Dispose()); // a flipped data byte still decodes; a flipped length or type never throws
+            }
+        }
+    }
 }

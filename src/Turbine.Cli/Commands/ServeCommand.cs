@@ -19,7 +19,8 @@ internal static class ServeCommand
         var loadModels = new Option<string[]>("--load-model") { Description = "With explicit control: a model to load at startup ('*' for all); repeatable", AllowMultipleArgumentsPerToken = true };
         var pollSeconds = new Option<double?>("--repository-poll-secs") { Description = "With poll control: seconds between repository scans (default 15)" };
         var management = new Option<bool>("--enable-management") { Description = "Serve the repository API (load, unload, versions); loopback clients only unless Turbine:Management:Token is set" };
-        var command = new Command("serve", "Serve a model repository") { repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management };
+        var redis = new Option<string?>("--response-cache-redis") { Description = "A Redis server (host:port) that replicas share as a second response cache tier" };
+        var command = new Command("serve", "Serve a model repository") { repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Flags win; settings from appsettings or TURBINE__* variables apply where no flag was given.
@@ -43,6 +44,7 @@ internal static class ServeCommand
                     options.LoadModels = parse.GetValue(loadModels) is { Length: > 0 } models ? [.. models] : options.LoadModels;
                     options.RepositoryPollInterval = parse.GetValue(pollSeconds) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.RepositoryPollInterval;
                     options.Management.Enabled |= parse.GetValue(management);
+                    options.ResponseCacheRedis = parse.GetValue(redis) ?? options.ResponseCacheRedis;
                 });
             await server.StartAsync(cancellationToken);
             Console.WriteLine($"Turbine is serving {folder ?? Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY")}");

@@ -23,10 +23,23 @@ public sealed class ResponseCache
     private readonly LinkedList<Entry> _recency = new();
     private long _bytes;
 
-    /// <summary>Creates a cache holding at most <paramref name="budgetBytes"/> of outputs; 0 turns it off.</summary>
-    public ResponseCache(long budgetBytes) => BudgetBytes = Math.Max(0, budgetBytes);
+    /// <summary>
+    /// Creates a cache holding at most <paramref name="budgetBytes"/> of outputs in memory (0: none), in front of an
+    /// optional <paramref name="shared"/> store that replicas share.
+    /// </summary>
+    public ResponseCache(long budgetBytes, ISharedResponseStore? shared = null)
+    {
+        BudgetBytes = Math.Max(0, budgetBytes);
+        Shared = shared;
+    }
 
     public long BudgetBytes { get; }
+
+    /// <summary>The store shared between replicas (Redis), behind the in-memory one; null for none.</summary>
+    public ISharedResponseStore? Shared { get; }
+
+    /// <summary>Whether answers are cached at all, in memory or shared.</summary>
+    public bool IsEnabled => BudgetBytes > 0 || Shared is not null;
 
     public long Bytes
     {

@@ -203,9 +203,20 @@ public sealed class InferenceService
             }
 
             string? cacheKey = null;
-            if (runner.Config.ResponseCache && _cache.BudgetBytes > 0 && TryAnswerFromCache(runner, request, validated!, out cacheKey, out var cached))
+            if (runner.Config.ResponseCache && _cache.IsEnabled)
             {
-                return ValueTask.FromResult(cached);
+                var lookup = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (TryAnswerFromCache(runner, request, validated!, lookup, out cacheKey, out var cached))
+                {
+                    return ValueTask.FromResult(cached);
+                }
+
+                if (_cache.Shared is { } shared)
+                {
+                    return AnswerFromSharedOrRunAsync(shared, runner, request, validated!, cacheKey, lookup, cancellationToken);
+                }
+
+                runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(lookup));
             }
 
             var pending = runner.EnqueueAsync(request, validated!, cancellationToken);
@@ -226,26 +237,49 @@ public sealed class InferenceService
         }
     }
 
-    /// <summary>Looks the request up in the response cache; on a hit, answers with copies of the cached outputs.</summary>
-    private bool TryAnswerFromCache(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, out string key, out InferenceResult result)
+    /// <summary>Looks the request up in the in-memory cache; on a hit, answers with copies of the cached outputs. A miss is recorded by the caller.</summary>
+    private bool TryAnswerFromCache(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, long started, out string key, out InferenceResult result)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         key = ResponseCache.KeyOf(runner, request, validated);
         if (!_cache.TryGet(key, out var outputs))
         {
-            runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(started));
             result = default;
             return false;
         }
 
+        result = CachedAnswer(runner, request, validated, outputs, started);
+        return true;
+    }
+
+    /// <summary>
+    /// After an in-memory miss: asks the shared store (Redis), answers from it (and keeps the answer in memory too), or
+    /// runs the model and stores its answer in both. A store that is down or slow is a miss, never a failure.
+    /// </summary>
+    private async ValueTask<InferenceResult> AnswerFromSharedOrRunAsync(
+        ISharedResponseStore shared, ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, string key, long started, CancellationToken cancellationToken)
+    {
+        if (await shared.GetAsync(key, cancellationToken) is { } bytes && CachedOutputsCodec.TryDecode(bytes, out var outputs))
+        {
+            _cache.Put(key, outputs);
+            return CachedAnswer(runner, request, validated, outputs, started);
+        }
+
+        runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(started));
+        var result = await runner.EnqueueAsync(request, validated, cancellationToken);
+        return result.Error is not null && runner.IsRetired
+            ? await RunModelAsync(request, runner.Config.Name, runner.VersionText, cancellationToken) // replaced by a reload meanwhile (SECURITY.md F9)
+            : Remember(result, key);
+    }
+
+    private static InferenceResult CachedAnswer(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
+    {
         var response = new InferenceResponse { ModelName = runner.Config.Name, ModelVersion = runner.VersionText, Id = request.Id };
         response.Outputs.AddRange(outputs);
         response.OutputBinary.AddRange(validated.OutputBinary);
         var elapsed = ElapsedNanoseconds(started);
         runner.Statistics.CacheHit.Record(elapsed);
         runner.Statistics.Success.Record(elapsed);
-        result = new InferenceResult(response, null);
-        return true;
+        return new InferenceResult(response, null);
     }
 
     private async ValueTask<InferenceResult> RememberAsync(ValueTask<InferenceResult> pending, string key) => Remember(await pending, key);
@@ -255,6 +289,7 @@ public sealed class InferenceService
         if (result.Response is { } response)
         {
             _cache.Put(key, response.Outputs);
+            _cache.Shared?.Put(key, CachedOutputsCodec.Encode(response.Outputs));
         }
 
         return result;

@@ -100,7 +100,12 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
         services.AddSingleton(new PipelineTable(Path.Combine(state, "pipelines")));
         services.AddSingleton<ServedNames>();
-        services.AddSingleton(new ResponseCache(options.ResponseCacheBytes));
+        if (options.ResponseCacheRedis is { Length: > 0 } redis)
+        {
+            services.AddSingleton(new RedisResponseStore(redis, options.ResponseCacheRedisTtl));
+        }
+
+        services.AddSingleton(provider => new ResponseCache(options.ResponseCacheBytes, provider.GetService<RedisResponseStore>()));
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();
         services.AddSingleton<InferenceService>();

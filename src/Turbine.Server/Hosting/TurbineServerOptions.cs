@@ -30,6 +30,15 @@ public sealed class TurbineServerOptions
     /// <summary>Memory for the response cache of the models that enable it (<c>response_cache.enable</c>); 0 turns it off.</summary>
     public long ResponseCacheBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// A Redis server shared by replicas as a second response cache tier (a StackExchange.Redis configuration string,
+    /// like <c>redis:6379</c> or <c>redis:6379,password=...,ssl=true</c>); null for the in-memory cache only.
+    /// </summary>
+    public string? ResponseCacheRedis { get; set; }
+
+    /// <summary>How long an answer lives in the Redis cache.</summary>
+    public TimeSpan ResponseCacheRedisTtl { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Deepest JSON nesting accepted (SECURITY.md A11).</summary>
     public int MaxJsonDepth { get; set; } = 64;
 

@@ -37,6 +37,11 @@ internal static class TurbineServerOptionsValidator
             errors.Add("MaxGrpcMessageBytes must be at least 1 KiB");
         }
 
+        if (options.ResponseCacheRedisTtl <= TimeSpan.Zero)
+        {
+            errors.Add("ResponseCacheRedisTtl must be positive");
+        }
+
         if (options.ResponseCacheBytes < 0)
         {
             errors.Add("ResponseCacheBytes must be 0 (off) or positive");

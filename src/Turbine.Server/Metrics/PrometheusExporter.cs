@@ -8,7 +8,7 @@ namespace Turbine.Server.Metrics;
 /// <c>promtool check metrics</c> passes; docs/OPERATIONS.md maps them to Triton's <c>nv_inference_*</c> names.
 /// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
 /// </summary>
-internal sealed class PrometheusExporter(InferenceService inference)
+internal sealed class PrometheusExporter(InferenceService inference, Core.Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -31,6 +31,11 @@ internal sealed class PrometheusExporter(InferenceService inference)
             WriteBatchSizes(writer, models);
             WriteRoutes(writer, inference.Routes);
             WritePipelines(writer, inference.Pipelines);
+            if (redis is not null)
+            {
+                writer.Family("turbine_cache_redis_errors_total", "counter", "Redis cache lookups and writes that failed or timed out (each lookup then counts as a miss).");
+                writer.Sample("turbine_cache_redis_errors_total", [], redis.Errors);
+            }
             ProcessMetrics.Write(writer);
             return writer.ToString();
         }
