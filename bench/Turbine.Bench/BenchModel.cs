@@ -8,12 +8,13 @@ namespace Turbine.Bench;
 /// </summary>
 internal sealed class BenchModel : IDisposable
 {
-    private BenchModel(string name, string repository, string path, string inputName, long[] shape)
+    private BenchModel(string name, string repository, string path, string inputName, string outputName, long[] shape)
     {
         Name = name;
         Repository = repository;
         Path = path;
         InputName = inputName;
+        OutputName = outputName;
         Shape = shape;
         var random = new Random(1);
         Input = [.. Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)random.NextDouble())];
@@ -26,6 +27,9 @@ internal sealed class BenchModel : IDisposable
     public string Path { get; }
 
     public string InputName { get; }
+
+    /// <summary>The model's first output.</summary>
+    public string OutputName { get; }
 
     /// <summary>The shape of one request: one row.</summary>
     public long[] Shape { get; }
@@ -44,13 +48,13 @@ internal sealed class BenchModel : IDisposable
                 var resnet = OnnxModelEditor.Read(System.IO.Path.Combine(AppContext.BaseDirectory, "demo", "ResNet18.onnx"));
                 OnnxModelEditor.MakeDimensionDynamic(resnet);
                 OnnxModelEditor.Write(resnet, path);
-                return new BenchModel(name, repository, path, "Input247", [1, 3, 224, 224]);
+                return new BenchModel(name, repository, path, "Input247", resnet.Graph.Output[0].Name, [1, 3, 224, 224]);
             case "mlp-medium":
                 File.WriteAllBytes(path, SampleModels.Mlp(inputs: 1024, hidden: 4096, classes: 1024));
-                return new BenchModel(name, repository, path, "features", [1, 1024]);
+                return new BenchModel(name, repository, path, "features", "probabilities", [1, 1024]);
             case "mlp":
                 File.WriteAllBytes(path, SampleModels.Mlp(inputs: 16, hidden: 32, classes: 4));
-                return new BenchModel(name, repository, path, "features", [1, 16]);
+                return new BenchModel(name, repository, path, "features", "probabilities", [1, 16]);
             default:
                 throw new ArgumentException($"unknown model '{name}': mlp, mlp-medium or resnet18");
         }
