@@ -23,12 +23,12 @@ internal static class RouteScenario
         await new TurbineHttpClient(http).SetRouteAsync("split", $$"""{"variants":[{"model":"{{model.Name}}","weight":50},{"model":"{{copy}}","weight":50}]}""");
         var share = shadowShare.ToString(CultureInfo.InvariantCulture);
         await new TurbineHttpClient(http).SetRouteAsync("shadowed", $$$"""{"variants":[{"model":"{{{model.Name}}}"}],"shadow":{"model":"{{{copy}}}","share":{{{share}}}}}""");
-        await new TurbineHttpClient(http).SetRouteAsync("canaried", $$"""
-            {"variants":[{"model":"{{model.Name}}"},{"model":"{{copy}}"}],
+        await new TurbineHttpClient(http).SetRouteAsync("canaried", $$$"""
+            {"variants":[{"model":"{{{model.Name}}}"},{"model":"{{{copy}}}"}],
              "canary":{"steps":[50,100],"min_step_duration_s":86400,"min_step_requests":1000000000,"max_error_rate":0.01,"max_p99_ms":1000}}
             """);
-        await new TurbineHttpClient(http).SetPipelineAsync("piped", $$"""
-            {"steps":[{"name":"only","model":"{{model.Name}}","input_map":{"{{model.InputName}}":"x"},"output_map":{"{{model.OutputName}}":"y"}}]}
+        await new TurbineHttpClient(http).SetPipelineAsync("piped", $$$"""
+            {"steps":[{"name":"only","model":"{{{model.Name}}}","input_map":{"{{{model.InputName}}}":"x"},"output_map":{"{{{model.OutputName}}}":"y"}}]}
             """);
         using var client = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}/"));
         Func<int, Task> Caller(string name, string input)
