@@ -305,15 +305,15 @@ public sealed class InferenceService
     {
         ArgumentNullException.ThrowIfNull(name);
         info = null;
-        if (_pipelines.TryGet(name, out var pipeline))
-        {
-            return DescribePipeline(pipeline, version, out info);
-        }
-
         if (_routes.TryGet(name, out var route) && string.IsNullOrEmpty(version))
         {
             var primary = route.Definition.Variants.First(v => v.Weight > 0);
             (name, version) = (primary.Model, primary.Version);
+        }
+
+        if (_pipelines.TryGet(name, out var pipeline))
+        {
+            return DescribePipeline(pipeline, version, out info);
         }
 
         var error = _models.Resolve(name, version, out var runner);
