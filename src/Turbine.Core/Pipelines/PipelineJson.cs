@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
 
 namespace Turbine.Core.Pipelines;
@@ -246,30 +244,9 @@ public static class PipelineJson
 
     private static InferenceError? ReadTarget(JsonElement element, string where, out ModelTarget? target)
     {
-        target = null;
-        if (element.ValueKind != JsonValueKind.Object ||
-            !element.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || !ModelNames.IsValid(model.GetString()))
-        {
-            return InferenceError.Invalid($"{where} needs a valid 'model' name");
-        }
-
-        string? version = null;
-        if (element.TryGetProperty("version", out var versionElement) && versionElement.ValueKind != JsonValueKind.Null)
-        {
-            version = versionElement.ValueKind switch
-            {
-                JsonValueKind.String => versionElement.GetString(),
-                JsonValueKind.Number when versionElement.TryGetInt64(out var number) => number.ToString(CultureInfo.InvariantCulture),
-                _ => null,
-            };
-            if (version is null || !(ModelNames.TryParseVersion(version, out _) || VersionRouting.IsValidLabel(version)))
-            {
-                return InferenceError.Invalid($"{where}: 'version' must be a version number or a label");
-            }
-        }
-
-        target = new ModelTarget(model.GetString()!, version);
-        return null;
+        var error = ModelReferenceJson.Read(element, where, out var model, out var version);
+        target = error is null ? new ModelTarget(model!, version) : null;
+        return error;
     }
 
     private static InferenceError? ReadMap(JsonElement step, string property, string where, out Dictionary<string, string>? map)

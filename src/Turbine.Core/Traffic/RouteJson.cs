@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
 
 namespace Turbine.Core.Traffic;
@@ -386,28 +384,13 @@ public static class RouteJson
     private static InferenceError? ReadVariant(JsonElement variant, int index, out RouteVariant? parsed)
     {
         parsed = null;
+        var error = ModelReferenceJson.Read(variant, $"'variants[{index}]'", out var model, out var version);
+        if (error is not null)
+        {
+            return error;
+        }
+
         var where = $"variants[{index}]";
-        if (variant.ValueKind != JsonValueKind.Object ||
-            !variant.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || !ModelNames.IsValid(model.GetString()))
-        {
-            return InferenceError.Invalid($"'{where}' needs a valid 'model' name");
-        }
-
-        string? version = null;
-        if (variant.TryGetProperty("version", out var versionElement) && versionElement.ValueKind != JsonValueKind.Null)
-        {
-            version = versionElement.ValueKind switch
-            {
-                JsonValueKind.String => versionElement.GetString(),
-                JsonValueKind.Number when versionElement.TryGetInt64(out var number) => number.ToString(CultureInfo.InvariantCulture),
-                _ => null,
-            };
-            if (version is null || !(ModelNames.TryParseVersion(version, out _) || VersionRouting.IsValidLabel(version)))
-            {
-                return InferenceError.Invalid($"'{where}.version' must be a version number or a label");
-            }
-        }
-
         var weight = 1.0;
         if (variant.TryGetProperty("weight", out var weightElement) &&
             (weightElement.ValueKind != JsonValueKind.Number || !weightElement.TryGetDouble(out weight) || !double.IsFinite(weight) || weight < 0 || weight > 1e9))
@@ -415,7 +398,7 @@ public static class RouteJson
             return InferenceError.Invalid($"'{where}.weight' must be a number from 0 to 1e9");
         }
 
-        parsed = new RouteVariant(model.GetString()!, version, weight);
+        parsed = new RouteVariant(model!, version, weight);
         return null;
     }
 }
