@@ -107,6 +107,8 @@ public sealed class PipelineTests : IAsyncDisposable
 
         var stats = await StatsAsync("ensemble");
         Assert.Equal(6, stats.GetProperty("success").GetProperty("count").GetInt64());
+        var triton = await _server.Http.GetStringAsync("v2/models/ensemble/stats"); // Triton's statistics extension counts the pipeline as a model
+        Assert.Contains("\"success\":{\"count\":6", triton, StringComparison.Ordinal);
         Assert.All(stats.GetProperty("steps").EnumerateArray(), step => Assert.Equal(6, step.GetProperty("success").GetProperty("count").GetInt64()));
         var metrics = await MetricsAsync();
         Assert.Contains("turbine_pipeline_step_duration_seconds_count{pipeline=\"ensemble\",step=\"mean\"} 6", metrics, StringComparison.Ordinal);

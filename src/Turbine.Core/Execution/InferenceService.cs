@@ -364,7 +364,7 @@ public sealed class InferenceService
             return null;
         }
 
-        if (!string.IsNullOrEmpty(version))
+        if (!string.IsNullOrEmpty(version) || _pipelines.TryGet(name, out _))
         {
             var error = TryGetModel(name, version, out var info);
             if (info is not null)
