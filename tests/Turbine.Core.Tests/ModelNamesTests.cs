@@ -24,6 +24,10 @@ public sealed class ModelNamesTests
     [InlineData("a\nb")]
     [InlineData("a\u0000b")]
     [InlineData("mödel")]
+    [InlineData("CON")]
+    [InlineData("nul.json")]
+    [InlineData("Com7")]
+    [InlineData("lpt1.x")]
     public void Unsafe_names_are_rejected(string name) => Assert.False(ModelNames.IsValid(name));
 
     [Fact]
@@ -40,6 +44,10 @@ public sealed class ModelNamesTests
     [InlineData("a.b-c_d")]
     [InlineData("ResNet18")]
     [InlineData("0model")]
+    [InlineData("console")]
+    [InlineData("com10")]
+    [InlineData("com0")]
+    [InlineData("auxiliary.v2")]
     public void Ordinary_names_are_accepted(string name) => Assert.True(ModelNames.IsValid(name));
 
     [Theory]

@@ -134,6 +134,14 @@ public sealed class HostileInputBatteryTests : IAsyncLifetime
         (HttpMethod.Post, $"v2/repository/models/{name}/rollback", null),
         (HttpMethod.Put, $"v2/repository/models/simple/labels/{name}", """{"version": 1}"""),
         (HttpMethod.Put, $"v2/repository/models/{name}/default", """{"version": 1}"""),
+        (HttpMethod.Put, $"v2/routes/{name}", """{"variants":[{"model":"simple"}]}"""),
+        (HttpMethod.Get, $"v2/routes/{name}/canary", null),
+        (HttpMethod.Post, $"v2/routes/{name}/canary/pause", null),
+        (HttpMethod.Post, $"v2/models/{name}/feedback", """{"request_id":"x","converted":true}"""),
+        (HttpMethod.Delete, $"v2/routes/{name}", null),
+        (HttpMethod.Put, $"v2/pipelines/{name}", """{"steps":[{"name":"s","model":"simple","input_map":{"INPUT0":"a","INPUT1":"b"},"output_map":{"OUTPUT0":"c"}}]}"""),
+        (HttpMethod.Get, $"v2/pipelines/{name}/stats", null),
+        (HttpMethod.Delete, $"v2/pipelines/{name}", null),
     ];
 
     private async Task<int> SeriesCountAsync()

@@ -2,8 +2,9 @@ namespace Turbine.Core.Repository;
 
 /// <summary>
 /// The rules for model names and versions that reach the file system (SECURITY.md A2): names are
-/// <c>[A-Za-z0-9][A-Za-z0-9._-]{0,127}</c>, never <c>.</c> or <c>..</c>; versions are positive decimal integers.
-/// Checked character by character: no regex, nothing to backtrack.
+/// <c>[A-Za-z0-9][A-Za-z0-9._-]{0,127}</c>, never <c>.</c> or <c>..</c>, and never a Windows device name (<c>CON</c>,
+/// <c>nul.json</c>: routes and pipelines are saved under their names, and a repository may be copied to Windows);
+/// versions are positive decimal integers. Checked character by character: no regex, nothing to backtrack.
 /// </summary>
 public static class ModelNames
 {
@@ -26,7 +27,20 @@ public static class ModelNames
             }
         }
 
-        return true;
+        return !IsDeviceName(name);
+    }
+
+    /// <summary>CON, PRN, AUX, NUL, COM1-9 and LPT1-9, in any case, alone or before an extension.</summary>
+    private static bool IsDeviceName(ReadOnlySpan<char> name)
+    {
+        var stem = name.IndexOf('.') is var dot and >= 0 ? name[..dot] : name;
+        return stem.Length switch
+        {
+            3 => stem.Equals("CON", StringComparison.OrdinalIgnoreCase) || stem.Equals("PRN", StringComparison.OrdinalIgnoreCase) ||
+                 stem.Equals("AUX", StringComparison.OrdinalIgnoreCase) || stem.Equals("NUL", StringComparison.OrdinalIgnoreCase),
+            4 => (stem.StartsWith("COM", StringComparison.OrdinalIgnoreCase) || stem.StartsWith("LPT", StringComparison.OrdinalIgnoreCase)) && stem[3] is >= '1' and <= '9',
+            _ => false,
+        };
     }
 
     /// <summary>Parses a version: a positive decimal integer without sign, spaces or leading zeros.</summary>
