@@ -135,8 +135,23 @@ public sealed class PipelineTests : IAsyncDisposable
             Assert.Equal(direct.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), answer.Outputs.Single().ToArray<float>());
         }
 
+        // A route may send traffic to a pipeline, so a pipeline can be A/B tested or canaried like a model.
+        using (var put = await _server.Http.PutAsync("v2/routes/front", new StringContent("""{"variants":[{"model":"tiered"}]}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var routed = Request("front", ("features", features, [1, 4]));
+        routed.Parameters = new Dictionary<string, object> { ["tier"] = "gold" };
+        using (var viaRoute = await _client.InferAsync(routed))
+        using (var byHand = await _client.InferAsync(Request("mlp_a", ("features", features, [1, 4]))))
+        {
+            Assert.Equal(byHand.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), viaRoute.Outputs.Single().ToArray<float>());
+            Assert.Equal("tiered", viaRoute.Parameters!["turbine_variant"]);
+        }
+
         var cases = (await StatsAsync("tiered")).GetProperty("steps")[0].GetProperty("cases");
-        Assert.Equal((1, 1, 2), (cases.GetProperty("gold").GetInt32(), cases.GetProperty("7").GetInt32(), cases.GetProperty("default").GetInt32()));
+        Assert.Equal((2, 1, 2), (cases.GetProperty("gold").GetInt32(), cases.GetProperty("7").GetInt32(), cases.GetProperty("default").GetInt32()));
 
         // gRPC reaches pipelines through the same name.
         using var grpc = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{_server.Server.GrpcPort}"));
