@@ -110,4 +110,30 @@ public sealed class PipelineDefinitionTests
         using var labels = Tensor.FromArray<long>("l", [3], [1, 2, 3]);
         Assert.Null(TensorAggregation.Confidence(labels));
     }
+
+    [Theory]
+    [InlineData("""{"platform":"ensemble"}""", "needs ensemble_scheduling")]
+    [InlineData("""{"platform":"ensemble","ensemble_scheduling":{"step":[{"model_name":"../x","input_map":{"a":"b"},"output_map":{"c":"d"}}]}}""", "valid model_name")]
+    [InlineData("""{"platform":"ensemble","ensemble_scheduling":{"step":[{"model_name":"m","model_version":"x","input_map":{"a":"b"},"output_map":{"c":"d"}}]}}""", "model_version")]
+    [InlineData("""{"platform":"ensemble","ensemble_scheduling":{"step":[{"model_name":"m","input_map":{"a":"b"}}]}}""", "input_map and output_map")]
+    [InlineData("""{"platform":"ensemble","output":[{"name":"nope"}],"ensemble_scheduling":{"step":[{"model_name":"m","input_map":{"a":"b"},"output_map":{"c":"d"}}]}}""", "produced by no step")]
+    public void Broken_triton_ensembles_are_refused_with_the_step_at_fault(string json, string reason)
+    {
+        var error = TritonEnsemble.Read("e", json, out _);
+        Assert.Contains(reason, error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_triton_ensemble_reads_versions_and_numbers_a_model_used_twice()
+    {
+        const string Json = """
+            {"platform":"ensemble","output":[{"name":"out"}],"ensemble_scheduling":{"step":[
+              {"model_name":"m","model_version":-1,"input_map":{"x":"in"},"output_map":{"y":"mid"}},
+              {"model_name":"m","model_version":"3","input_map":{"x":"mid"},"output_map":{"y":"out"}}]}}
+            """;
+        Assert.Null(TritonEnsemble.Read("e", Json, out var pipeline));
+        Assert.Equal(["m", "m_2"], pipeline!.Steps.Select(s => s.Name));
+        Assert.Equal([new ModelTarget("m", null), new ModelTarget("m", "3")], pipeline.Steps.Cast<ModelStep>().Select(s => s.Target));
+        Assert.Equal(["in"], PipelineGraph.Inputs(pipeline.Steps));
+    }
 }

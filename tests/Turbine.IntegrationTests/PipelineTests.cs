@@ -198,6 +198,50 @@ public sealed class PipelineTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_triton_ensemble_folder_serves_as_a_pipeline_with_the_models_answers()
+    {
+        // Triton's layout: a config.pbtxt with platform "ensemble" and an empty version folder.
+        var folder = Path.Combine(_server.Folder.Root, "triton_ensemble");
+        Directory.CreateDirectory(Path.Combine(folder, "1"));
+        File.WriteAllText(Path.Combine(folder, "config.pbtxt"), """
+            name: "triton_ensemble"
+            platform: "ensemble"
+            max_batch_size: 8
+            input [ { name: "IN0" data_type: TYPE_FP32 dims: [ 4 ] }, { name: "IN1" data_type: TYPE_FP32 dims: [ 4 ] } ]
+            output [ { name: "SCORES" data_type: TYPE_FP32 dims: [ 3 ] } ]
+            ensemble_scheduling {
+              step [
+                {
+                  model_name: "prep"
+                  model_version: -1
+                  input_map { key: "INPUT0" value: "IN0" }
+                  input_map { key: "INPUT1" value: "IN1" }
+                  output_map { key: "OUTPUT0" value: "summed" }
+                },
+                {
+                  model_name: "mlp_a"
+                  model_version: 1
+                  input_map { key: "features" value: "summed" }
+                  output_map { key: "probabilities" value: "SCORES" }
+                }
+              ]
+            }
+            """);
+        await StartAsync();
+        var (x, y) = (Floats(5, 4), Floats(6, 4));
+
+        using var answer = await _client.InferAsync(Request("triton_ensemble", ("IN0", x, [1, 4]), ("IN1", y, [1, 4])));
+
+        using var prep = await _client.InferAsync(Request("prep", ("INPUT0", x, [1, 4]), ("INPUT1", y, [1, 4])));
+        using var byHand = await _client.InferAsync(Request("mlp_a", ("features", prep.Outputs.Single(o => o.Name == "OUTPUT0").ToArray<float>(), [1, 4])));
+        Assert.Equal(byHand.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), answer.Outputs.Single(o => o.Name == "SCORES").ToArray<float>());
+        using var metadata = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/models/triton_ensemble"));
+        Assert.Equal("ensemble", metadata.RootElement.GetProperty("platform").GetString());
+        Assert.Contains("\"name\":\"triton_ensemble\"", await _server.Http.GetStringAsync("v2/pipelines"), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_server.Folder.Root, ".turbine", "pipelines", "triton_ensemble.json"))); // the repository declares it; no state is saved
+    }
+
+    [Fact]
     public async Task Bad_pipelines_and_bad_requests_get_clear_errors_and_the_server_keeps_serving()
     {
         await StartAsync();

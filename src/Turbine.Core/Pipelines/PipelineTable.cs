@@ -42,6 +42,19 @@ public sealed class PipelineTable
         lock (_writes)
         {
             _folder.Save(pipeline.Name, writer => PipelineJson.Write(writer, pipeline));
+            Declare(pipeline);
+        }
+    }
+
+    /// <summary>
+    /// Publishes a pipeline the model repository declares (a Triton ensemble folder) without saving it: the repository
+    /// is where it lives, and it is read from there again at the next start.
+    /// </summary>
+    public void Declare(PipelineDefinition pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        lock (_writes)
+        {
             var next = new Dictionary<string, CompiledPipeline>(Volatile.Read(ref _pipelines), StringComparer.Ordinal) { [pipeline.Name] = new CompiledPipeline(pipeline) };
             Volatile.Write(ref _pipelines, next.ToFrozenDictionary(StringComparer.Ordinal));
         }

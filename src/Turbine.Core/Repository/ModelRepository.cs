@@ -19,8 +19,51 @@ public sealed class ModelRepository
     /// <summary>The repository folder, as a full path.</summary>
     public string Root { get; }
 
-    /// <summary>The names of the model folders, sorted. Folders with unsafe names are ignored.</summary>
-    public IReadOnlyList<string> ListModels()
+    /// <summary>The names of the model folders, sorted. Folders with unsafe names, and Triton ensembles, are left out.</summary>
+    public IReadOnlyList<string> ListModels() => [.. ListFolders().Where(name => !IsEnsemble(name))];
+
+    /// <summary>The folders whose configuration is a Triton ensemble (<c>platform: "ensemble"</c>): pipelines, not models.</summary>
+    public IReadOnlyList<string> ListEnsembles() => [.. ListFolders().Where(IsEnsemble)];
+
+    /// <summary>
+    /// The folder's configuration as JSON (config.json as it is, config.pbtxt rewritten), or null when it has none or
+    /// has both; syntax errors go to <paramref name="errors"/>.
+    /// </summary>
+    public string? ConfigJson(string name, List<string> errors)
+    {
+        var folder = ModelPath(name);
+        var json = Path.Combine(folder, "config.json");
+        var text = Path.Combine(folder, "config.pbtxt");
+        return (File.Exists(json), File.Exists(text)) switch
+        {
+            (true, false) => File.ReadAllText(json),
+            (false, true) => TritonTextConfig.ToJson(File.ReadAllText(text), errors),
+            _ => null,
+        };
+    }
+
+    private bool IsEnsemble(string name)
+    {
+        var json = ConfigJson(name, []);
+        if (json is null || !json.Contains("ensemble", StringComparison.Ordinal))
+        {
+            return false; // the common case, decided without parsing
+        }
+
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("platform", out var platform) && platform.ValueKind == System.Text.Json.JsonValueKind.String &&
+                platform.GetString() == "ensemble";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false; // a broken config is the model loader's to report
+        }
+    }
+
+    private List<string> ListFolders()
     {
         if (!Directory.Exists(Root))
         {

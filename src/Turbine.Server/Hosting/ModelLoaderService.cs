@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Pipelines;
 using Turbine.Core.Repository;
 
 namespace Turbine.Server.Hosting;
@@ -11,12 +12,14 @@ namespace Turbine.Server.Hosting;
 /// ones), and drains every model at shutdown.
 /// </summary>
 internal sealed partial class ModelLoaderService(
-    ModelManager models, ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger, RepositoryPoller? poller = null) : IHostedService
+    ModelManager models, PipelineTable pipelines, ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger,
+    RepositoryPoller? poller = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         LogLoading(logger, models.Repository.Root, settings.ModelControlMode);
+        DeclareEnsembles();
         if (settings.ModelControlMode != ModelControlMode.Explicit)
         {
             var baseline = RepositoryScan.Take(models.Repository); // taken first: a change during the load is seen by the first poll
@@ -39,6 +42,29 @@ internal sealed partial class ModelLoaderService(
         }
     }
 
+    /// <summary>Triton ensemble folders become pipelines (docs/TRAFFIC.md); one that does not read is logged and skipped.</summary>
+    private void DeclareEnsembles()
+    {
+        foreach (var name in models.Repository.ListEnsembles())
+        {
+            var errors = new List<string>();
+            PipelineDefinition? pipeline = null;
+            var json = models.Repository.ConfigJson(name, errors);
+            var reason = json is null ? "the folder has both config.json and config.pbtxt; keep one"
+                : errors.Count > 0 ? string.Join("; ", errors)
+                : TritonEnsemble.Read(name, json, out pipeline)?.Message;
+            if (reason is null)
+            {
+                pipelines.Declare(pipeline!);
+                LogEnsemble(logger, name);
+            }
+            else
+            {
+                LogEnsembleFailed(logger, name, reason);
+            }
+        }
+    }
+
     /// <summary>
     /// Runs before the web server stops (hosted services stop in reverse order), so requests in flight drain through
     /// their models while new ones are refused. Bounded by the host's one shutdown countdown (the exit timeout): a
@@ -55,6 +81,12 @@ internal sealed partial class ModelLoaderService(
             LogExitTimeout(logger);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ensemble {Ensemble} serves as a pipeline")]
+    private static partial void LogEnsemble(ILogger logger, string ensemble);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ensemble {Ensemble} cannot serve: {Reason}")]
+    private static partial void LogEnsembleFailed(ILogger logger, string ensemble, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The exit timeout ran out before every model drained; stopping anyway")]
     private static partial void LogExitTimeout(ILogger logger);
