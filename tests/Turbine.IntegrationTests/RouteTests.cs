@@ -17,7 +17,8 @@ public sealed class RouteTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Two models with the same signature; the response's model name tells which one answered.
-        _server.Folder.Add("blue", SampleModels.AddSub(DataType.Int32, 4)).Add("green", SampleModels.AddSub(DataType.Int32, 4));
+        _server.Folder.Add("blue", SampleModels.AddSub(DataType.Int32, 4)).Add("green", SampleModels.AddSub(DataType.Int32, 4))
+            .Add("floaty", SampleModels.AddSub(DataType.Fp32, 4));
         await _server.StartAsync();
     }
 
@@ -106,6 +107,7 @@ public sealed class RouteTests : IAsyncLifetime
         await PutAsync("blue", Split, HttpStatusCode.BadRequest);                                            // a model's name
         await PutAsync("checkout", """{"variants":[{"model":"nope"}]}""", HttpStatusCode.BadRequest);       // unknown model
         await PutAsync("checkout", """{"variants":[{"model":"blue","weight":"x"}]}""", HttpStatusCode.BadRequest);
+        await PutAsync("checkout", """{"variants":[{"model":"blue"},{"model":"floaty"}]}""", HttpStatusCode.BadRequest, "INPUT0:FP32 INPUT1:FP32 -> OUTPUT0:FP32 OUTPUT1:FP32) and 'blue'");
         await PutAsync("checkout", Split, HttpStatusCode.OK);
         using (var versioned = await _server.Http.PostAsync("v2/models/checkout/versions/1/infer", Body(null)))
         {
@@ -200,10 +202,12 @@ public sealed class RouteTests : IAsyncLifetime
         }
     }
 
-    private async Task PutAsync(string name, string json, HttpStatusCode expected)
+    private async Task PutAsync(string name, string json, HttpStatusCode expected, string? message = null)
     {
         using var response = await _server.Http.PutAsync($"v2/routes/{name}", new StringContent(json, Encoding.UTF8, "application/json"));
-        Assert.True(expected == response.StatusCode, await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, body);
+        Assert.Contains(message ?? "", body, StringComparison.Ordinal);
     }
 
     private static StringContent Body(string? user) => new(

@@ -326,6 +326,33 @@ public sealed class InferenceService
         return null;
     }
 
+    /// <summary>
+    /// Why a route's variants (and fallbacks) cannot stand for one public model: two of those that are ready now
+    /// differ in their inputs' or outputs' names or datatypes. Null when they agree; variants not ready are not judged.
+    /// </summary>
+    public string? SignatureMismatch(RouteDefinition route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        (string Name, string Signature)? first = null;
+        foreach (var target in route.Variants.Concat(route.Resilience?.Fallbacks ?? []))
+        {
+            if (TryGetModel(target.Model, target.Version, out var info) is not null)
+            {
+                continue;
+            }
+
+            var signature = string.Join(" ", info!.Config.Inputs.Select(t => $"{t.Name}:{t.DataType.ToWireName()}")) + " -> " +
+                string.Join(" ", info.Config.Outputs.Select(t => $"{t.Name}:{t.DataType.ToWireName()}"));
+            first ??= (target.Name, signature);
+            if (signature != first.Value.Signature)
+            {
+                return $"'{target.Name}' ({signature}) and '{first.Value.Name}' ({first.Value.Signature}) differ; a route's variants must take and give the same tensors";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A pipeline as a model: ready when every model it calls is, with the signature those models give it.</summary>
     private InferenceError? DescribePipeline(CompiledPipeline pipeline, string? version, out ModelVersionInfo? info)
     {

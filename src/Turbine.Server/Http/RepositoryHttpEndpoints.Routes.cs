@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Turbine.Core.Lifecycle;
+using Turbine.Core.Execution;
 using Turbine.Core.Traffic;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
@@ -24,10 +24,11 @@ internal static partial class RepositoryHttpEndpoints
                 ? Reply.Of(w => WriteRoute(w, route.Definition))
                 : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
 
-        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ServedNames names, IOptions<TurbineServerOptions> options) =>
+        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ServedNames names, InferenceService inference, IOptions<TurbineServerOptions> options) =>
             GuardedAsync(context, MaxSmallBody, body =>
             {
-                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route) ?? CheckTargets(route!, names);
+                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route) ?? CheckTargets(route!, names)
+                    ?? (inference.SignatureMismatch(route!) is { } mismatch ? InferenceError.Invalid(mismatch) : null);
                 if (error is null)
                 {
                     routes.Set(route!);
