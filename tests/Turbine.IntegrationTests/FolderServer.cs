@@ -12,10 +12,13 @@ internal sealed class FolderServer : IAsyncDisposable
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>Configuration the server starts with, as command-line pairs (<c>--Turbine:Routes:r:variants:0:model=m</c>).</summary>
+    public List<string> Configuration { get; } = [];
+
     /// <summary>Starts the server once the test has filled <see cref="Folder"/>.</summary>
     public async Task StartAsync(Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
-        Server = await ServerFixture.StartAsync(Folder.Root, configure, backend, services);
+        Server = await ServerFixture.StartAsync(Folder.Root, configure, backend, services, Configuration);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.HttpPort}/") };
     }
 

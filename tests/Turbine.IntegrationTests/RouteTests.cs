@@ -102,6 +102,45 @@ public sealed class RouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Routes_and_pipelines_declared_in_the_server_configuration_serve_and_the_api_wins_over_them()
+    {
+        await using var configured = new FolderServer();
+        configured.Folder.Add("blue", SampleModels.AddSub(DataType.Int32, 4)).Add("green", SampleModels.AddSub(DataType.Int32, 4));
+        configured.Configuration.AddRange(
+        [
+            "--Turbine:Pipelines:twice:steps:0:name=first", "--Turbine:Pipelines:twice:steps:0:model=blue",
+            "--Turbine:Pipelines:twice:steps:0:input_map:INPUT0=a", "--Turbine:Pipelines:twice:steps:0:input_map:INPUT1=b",
+            "--Turbine:Pipelines:twice:steps:0:output_map:OUTPUT0=sum",
+            "--Turbine:Routes:configured:variants:0:model=green", "--Turbine:Routes:configured:variants:0:version=1",
+            "--Turbine:Routes:configured:variants:0:weight=1", "--Turbine:Routes:configured:sticky_header=X-User",
+            "--Turbine:Routes:broken:variants:0:model=nope", // logged and skipped; the server still starts
+        ]);
+        await configured.StartAsync();
+
+        using (var routed = await configured.Http.PostAsync("v2/models/configured/infer", Body(null)))
+        {
+            Assert.Equal(HttpStatusCode.OK, routed.StatusCode);
+            Assert.Equal("green:1", routed.Headers.GetValues("Turbine-Variant").Single());
+        }
+
+        var pipelineBody = """{"inputs":[{"name":"a","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"b","shape":[1,4],"datatype":"INT32","data":[10,20,30,40]}]}""";
+        using (var piped = await configured.Http.PostAsync("v2/models/twice/infer", new StringContent(pipelineBody, Encoding.UTF8, "application/json")))
+        {
+            Assert.Contains("\"name\":\"sum\",\"datatype\":\"INT32\",\"shape\":[1,4],\"data\":[11,22,33,44]", await piped.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var broken = await configured.Http.PostAsync("v2/models/broken/infer", Body(null)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, broken.StatusCode);
+        }
+
+        Assert.False(File.Exists(Path.Combine(configured.Folder.Root, ".turbine", "routes", "configured.json"))); // declared, not saved
+        using var put = await configured.Http.PutAsync("v2/routes/configured", new StringContent("""{"variants":[{"model":"blue"}]}""", Encoding.UTF8, "application/json"));
+        using var afterPut = await configured.Http.PostAsync("v2/models/configured/infer", Body(null));
+        Assert.Equal("blue", afterPut.Headers.GetValues("Turbine-Variant").Single());
+    }
+
+    [Fact]
     public async Task Routes_are_validated_listed_deleted_and_survive_a_restart()
     {
         await PutAsync("blue", Split, HttpStatusCode.BadRequest);                                            // a model's name

@@ -65,9 +65,10 @@ public sealed class ServerFixture : IAsyncLifetime
     }
 
     public static async Task<TurbineServer> StartAsync(
-        string repository, Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null, Action<IServiceCollection>? services = null)
+        string repository, Action<TurbineServerOptions>? configure = null, IModelBackend? backend = null, Action<IServiceCollection>? services = null,
+        IReadOnlyList<string>? configuration = null)
     {
-        var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
+        var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning", .. configuration ?? []], options =>
         {
             options.ModelRepository = repository;
             options.Host = "127.0.0.1";

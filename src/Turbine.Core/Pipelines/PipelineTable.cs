@@ -42,22 +42,34 @@ public sealed class PipelineTable
         lock (_writes)
         {
             _folder.Save(pipeline.Name, writer => PipelineJson.Write(writer, pipeline));
-            Declare(pipeline);
+            Publish(pipeline);
         }
     }
 
     /// <summary>
-    /// Publishes a pipeline the model repository declares (a Triton ensemble folder) without saving it: the repository
-    /// is where it lives, and it is read from there again at the next start.
+    /// Publishes a pipeline that the model repository (a Triton ensemble folder) or the server configuration declares,
+    /// without saving it: it is read from there again at the next start. A pipeline saved through the API under the
+    /// same name wins (it is the later word); false then.
     /// </summary>
-    public void Declare(PipelineDefinition pipeline)
+    public bool Declare(PipelineDefinition pipeline)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         lock (_writes)
         {
-            var next = new Dictionary<string, CompiledPipeline>(Volatile.Read(ref _pipelines), StringComparer.Ordinal) { [pipeline.Name] = new CompiledPipeline(pipeline) };
-            Volatile.Write(ref _pipelines, next.ToFrozenDictionary(StringComparer.Ordinal));
+            if (Volatile.Read(ref _pipelines).ContainsKey(pipeline.Name))
+            {
+                return false;
+            }
+
+            Publish(pipeline);
+            return true;
         }
+    }
+
+    private void Publish(PipelineDefinition pipeline)
+    {
+        var next = new Dictionary<string, CompiledPipeline>(Volatile.Read(ref _pipelines), StringComparer.Ordinal) { [pipeline.Name] = new CompiledPipeline(pipeline) };
+        Volatile.Write(ref _pipelines, next.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
     /// <summary>Deletes a pipeline; false when there was none.</summary>

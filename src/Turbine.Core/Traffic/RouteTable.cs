@@ -65,6 +65,27 @@ public sealed class RouteTable
         }
     }
 
+    /// <summary>
+    /// Publishes a route the server configuration declares, without saving it, unless a route of that name was saved
+    /// (set through the API, which wins: it is the later word). False when a saved route kept the name.
+    /// </summary>
+    public bool Declare(RouteDefinition route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        lock (_writes)
+        {
+            var current = Volatile.Read(ref _routes);
+            if (current.ContainsKey(route.Name))
+            {
+                return false;
+            }
+
+            var next = new Dictionary<string, CompiledRoute>(current, StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route, _time, JournalOf(route.Name), resume: true) };
+            Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
+            return true;
+        }
+    }
+
     /// <summary>Deletes a route; false when there was none.</summary>
     public bool Remove(string name)
     {

@@ -1,9 +1,12 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Pipelines;
 using Turbine.Core.Repository;
+using Turbine.Core.Traffic;
+using Turbine.Server.Http;
 
 namespace Turbine.Server.Hosting;
 
@@ -12,8 +15,8 @@ namespace Turbine.Server.Hosting;
 /// ones), and drains every model at shutdown.
 /// </summary>
 internal sealed partial class ModelLoaderService(
-    ModelManager models, PipelineTable pipelines, ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger,
-    RepositoryPoller? poller = null) : IHostedService
+    ModelManager models, PipelineTable pipelines, RouteTable routes, TrafficValidator validator, IConfiguration configuration,
+    ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger, RepositoryPoller? poller = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -35,6 +38,7 @@ internal sealed partial class ModelLoaderService(
             await models.LoadAsync(settings.LoadModels, cancellationToken);
         }
 
+        DeclareConfiguredTraffic();
         readiness.MarkLoaded();
         foreach (var entry in models.Index(readyOnly: false))
         {
@@ -43,6 +47,27 @@ internal sealed partial class ModelLoaderService(
     }
 
     /// <summary>Triton ensemble folders become pipelines (docs/TRAFFIC.md); one that does not read is logged and skipped.</summary>
+    /// <summary>
+    /// Pipelines, then routes (which may send to them), from the <c>Turbine:Pipelines</c> and <c>Turbine:Routes</c>
+    /// sections, checked like the API's bodies once the models are loaded. One that fails is logged and skipped; one
+    /// that the API saved under the same name keeps it.
+    /// </summary>
+    private void DeclareConfiguredTraffic()
+    {
+        var depth = options.Value.MaxJsonDepth;
+        foreach (var section in configuration.GetSection(TurbineServerOptions.Section + ":Pipelines").GetChildren())
+        {
+            var error = PipelineJson.Read(ConfigurationJson.ToJson(section), section.Key, depth, out var pipeline) ?? validator.Check(pipeline!);
+            LogDeclared(logger, "pipeline", section.Key, error is null ? (pipelines.Declare(pipeline!) ? "serves" : "was set through the API; that one serves") : error.Message);
+        }
+
+        foreach (var section in configuration.GetSection(TurbineServerOptions.Section + ":Routes").GetChildren())
+        {
+            var error = RouteJson.Read(ConfigurationJson.ToJson(section), section.Key, depth, out var route) ?? validator.Check(route!);
+            LogDeclared(logger, "route", section.Key, error is null ? (routes.Declare(route!) ? "serves" : "was set through the API; that one serves") : error.Message);
+        }
+    }
+
     private void DeclareEnsembles()
     {
         foreach (var name in models.Repository.ListEnsembles())
@@ -81,6 +106,9 @@ internal sealed partial class ModelLoaderService(
             LogExitTimeout(logger);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Configured {Kind} {Name}: {Outcome}")]
+    private static partial void LogDeclared(ILogger logger, string kind, string name, string outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ensemble {Ensemble} serves as a pipeline")]
     private static partial void LogEnsemble(ILogger logger, string ensemble);

@@ -99,7 +99,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(new VersionRoutingStore(state));
         services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
         services.AddSingleton(new PipelineTable(Path.Combine(state, "pipelines")));
-        services.AddSingleton<ServedNames>();
+        services.AddSingleton<TrafficValidator>();
         if (options.ResponseCacheRedis is { Length: > 0 } redis)
         {
             services.AddSingleton(new RedisResponseStore(redis, options.ResponseCacheRedisTtl));

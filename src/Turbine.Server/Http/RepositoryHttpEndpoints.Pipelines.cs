@@ -22,10 +22,10 @@ internal static partial class RepositoryHttpEndpoints
                 ? Reply.Of(w => WritePipelines(w, [pipeline], single: true))
                 : Reply.Of(PipelineNotFound(name)))));
 
-        app.MapPut("/v2/pipelines/{name}", (HttpContext context, string name, PipelineTable pipelines, ServedNames names, IOptions<TurbineServerOptions> options) =>
+        app.MapPut("/v2/pipelines/{name}", (HttpContext context, string name, PipelineTable pipelines, TrafficValidator validator, IOptions<TurbineServerOptions> options) =>
             GuardedAsync(context, MaxLoadBody, body =>
             {
-                var error = PipelineJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var pipeline) ?? CheckTargets(pipeline!, names);
+                var error = PipelineJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var pipeline) ?? validator.Check(pipeline!);
                 if (error is null)
                 {
                     pipelines.Set(pipeline!);
@@ -45,26 +45,6 @@ internal static partial class RepositoryHttpEndpoints
 
         app.MapDelete("/v2/pipelines/{name}", (HttpContext context, string name, PipelineTable pipelines) =>
             GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(pipelines.Remove(name) ? Reply.Of(EmptyObject) : Reply.Of(PipelineNotFound(name)))));
-    }
-
-    /// <summary>A pipeline's name must be its own, and its steps may call models only (not routes or other pipelines, which could loop).</summary>
-    private static InferenceError? CheckTargets(PipelineDefinition pipeline, ServedNames names)
-    {
-        if (names.IsModelOrRoute(pipeline.Name))
-        {
-            return InferenceError.Invalid($"'{pipeline.Name}' is a model or a route; a pipeline needs a name of its own");
-        }
-
-        var targets = pipeline.Steps.SelectMany(step => step switch
-        {
-            ModelStep model => [model.Target],
-            SwitchStep choice => choice.Default is null ? choice.Cases.Values : choice.Cases.Values.Append(choice.Default),
-            CascadeStep cascade => cascade.Stages.Select(s => s.Target),
-            _ => [],
-        });
-        return targets.FirstOrDefault(t => !names.IsModel(t.Model)) is { } missing
-            ? InferenceError.Invalid($"step model '{missing.Model}' is not in the repository (steps call models, not routes or pipelines)")
-            : null;
     }
 
     private static InferenceError PipelineNotFound(string name) => InferenceError.NotFound($"pipeline '{ClientText.Quote(name)}' is not found");

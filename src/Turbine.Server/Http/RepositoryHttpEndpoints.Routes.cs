@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Turbine.Core.Execution;
 using Turbine.Core.Traffic;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
@@ -24,11 +23,10 @@ internal static partial class RepositoryHttpEndpoints
                 ? Reply.Of(w => WriteRoute(w, route.Definition))
                 : Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found")))));
 
-        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, ServedNames names, InferenceService inference, IOptions<TurbineServerOptions> options) =>
+        app.MapPut("/v2/routes/{name}", (HttpContext context, string name, RouteTable routes, TrafficValidator validator, IOptions<TurbineServerOptions> options) =>
             GuardedAsync(context, MaxSmallBody, body =>
             {
-                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route) ?? CheckTargets(route!, names)
-                    ?? (inference.SignatureMismatch(route!) is { } mismatch ? InferenceError.Invalid(mismatch) : null);
+                var error = RouteJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var route) ?? validator.Check(route!);
                 if (error is null)
                 {
                     routes.Set(route!);
@@ -87,22 +85,6 @@ internal static partial class RepositoryHttpEndpoints
         }
 
         writer.WriteEndArray();
-    }
-
-    /// <summary>A route's name must be its own; the models (or pipelines) it sends to must exist.</summary>
-    private static InferenceError? CheckTargets(RouteDefinition route, ServedNames names)
-    {
-        if (names.IsModelOrPipeline(route.Name))
-        {
-            return InferenceError.Invalid($"'{route.Name}' is a model or a pipeline; a route needs a name of its own");
-        }
-
-        var targets = route.Variants.Select(v => ("variant", v.Model))
-            .Concat(route.Resilience?.Fallbacks.Select(f => ("fallback", f.Model)) ?? [])
-            .Concat(route.Shadow is { } shadow ? [("shadow", shadow.Model)] : []);
-        return targets.FirstOrDefault(t => !names.IsModelOrPipeline(t.Item2)) is ({ } role, { } missing)
-            ? InferenceError.Invalid($"{role} model '{missing}' is neither in the repository nor a pipeline")
-            : null;
     }
 
     private static InferenceError? FindRollout(RouteTable routes, string name, out Core.Traffic.Canary.CanaryRollout? rollout)
