@@ -6,7 +6,8 @@ namespace Turbine.IntegrationTests;
 
 /// <summary>
 /// SECURITY.md F1: <c>turbine serve</c> killed with SIGKILL while it loads leaves the repository as it was, its
-/// routing state whole and no temporary files once it starts again.
+/// routing state whole and no temporary files once it starts again; killed in the middle of a canary rollout, it
+/// loses no decision.
 /// </summary>
 public sealed class KillDuringLoadTests : IAsyncDisposable
 {
@@ -41,6 +42,35 @@ public sealed class KillDuringLoadTests : IAsyncDisposable
         Assert.Equal(1, view.Labels["stable"]);
         Assert.Equal([1L, 2L], view.Versions);
         Assert.Empty(Directory.GetFiles(state, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task Kill_9_in_the_middle_of_a_canary_rollout_loses_no_decision_and_resumes_where_it_was()
+    {
+        _server.Folder.Add("stable", SampleModels.AddSub(DataType.Int32, 4)).Add("next", SampleModels.AddSub(DataType.Int32, 4));
+        using (var serve = await CliProcess.ServeAsync("KServe v2 REST", "-m", _server.Folder.Root, "--enable-management"))
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{serve.HttpPort}/") };
+            var client = new TurbineHttpClient(http);
+            await client.SetRouteAsync("checkout", """
+                {"variants":[{"model":"stable"},{"model":"next"}],
+                 "canary":{"steps":[10,50,100],"min_step_duration_s":0,"min_step_requests":1000000,"max_error_rate":0.5}}
+                """);
+            await client.ControlCanaryAsync("checkout", "promote");
+            await client.ControlCanaryAsync("checkout", "pause", "kill test");
+            serve.Process.Kill(); // SIGKILL right after the last decision was answered: no shutdown code runs
+            await serve.Process.WaitForExitAsync();
+        }
+
+        await _server.StartAsync();
+        using var status = System.Text.Json.JsonDocument.Parse(await new TurbineHttpClient(_server.Http).GetCanaryJsonAsync("checkout"));
+        Assert.Equal(("paused", 2, 50.0), (status.RootElement.GetProperty("state").GetString(), status.RootElement.GetProperty("step").GetInt32(),
+            status.RootElement.GetProperty("canary_percent").GetDouble()));
+        var audit = File.ReadAllLines(Path.Combine(_server.Folder.Root, ".turbine", "routes", "canary", "checkout.audit.jsonl"))
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .ToList();
+        Assert.Equal(["start", "promote", "pause", "restore"], audit.Select(d => d.GetProperty("action").GetString()));
+        Assert.Equal("kill test", audit[2].GetProperty("reason").GetString());
     }
 
     private static async Task<(string Output, bool WasServing)> StartAndKillDuringLoadAsync(string repository)

@@ -179,9 +179,10 @@ public sealed class InferenceService
             return RunModelAsync(request, model, version, cancellationToken);
         }
 
-        return string.IsNullOrEmpty(version)
+        // A pipeline answers as version 1 (its metadata says so, as Triton's ensembles do), so clients that echo it work.
+        return string.IsNullOrEmpty(version) || version == "1"
             ? pipeline.RunAsync(request, _callModel, cancellationToken)
-            : ValueTask.FromResult(InferenceResult.Failed(InferenceError.Invalid($"'{model}' is a pipeline and has no versions; call it without one")));
+            : ValueTask.FromResult(InferenceResult.Failed(InferenceError.NotFound($"pipeline '{model}' has only version 1")));
     }
 
     /// <summary>Runs a request on a model version: resolve, validate, answer from the cache or queue it.</summary>
