@@ -125,4 +125,38 @@ public sealed class RouteTableTests : IDisposable
         Assert.True(table.TryGet(definition.Name, out var route));
         return route;
     }
+
+    [Fact]
+    public void A_checkpoint_brings_the_experiment_back_after_a_restart_but_not_after_the_route_is_set_anew()
+    {
+        var folder = Path.Combine(_files.Root, "routes");
+        var definition = new RouteDefinition("r", [new RouteVariant("a", null, 50), new RouteVariant("b", "2", 50)]);
+        var first = new RouteTable(folder);
+        first.Set(definition);
+        first.TryGet("r", out var route);
+        for (var i = 0; i < 100; i++)
+        {
+            var arm = route.Pick(null);
+            route.Experiment.Arm(arm).AddConversion(i % 3 == 0);
+            route.Experiment.Arm(arm).AddValue(i * 0.5);
+        }
+
+        first.Checkpoint();
+        var restarted = new RouteTable(folder);
+        restarted.TryGet("r", out var resumed);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(route.Served(i), resumed.Served(i));
+            Assert.Equal(route.Experiment.Arm(i).Snapshot(), resumed.Experiment.Arm(i).Snapshot());
+        }
+
+        restarted.Set(definition);
+        restarted.TryGet("r", out var fresh);
+        Assert.Equal((0L, 0L), (fresh.Served(0), fresh.Experiment.Arm(1).Snapshot().Trials));
+        Assert.False(File.Exists(Path.Combine(folder, "experiments", "r.json")));
+
+        File.WriteAllText(Path.Combine(folder, "experiments", "r.json"), """{"arms":[{"variant":"other"}]}""");
+        Assert.True(new RouteTable(folder).TryGet("r", out var unmatched)); // a checkpoint that does not fit is ignored
+        Assert.Equal(0, unmatched.Served(0));
+    }
 }

@@ -203,6 +203,13 @@ public sealed class RouteTests : IAsyncLifetime
         Assert.True(arms[1].GetProperty("values").GetProperty("p_vs_baseline").GetDouble() < 0.001);
         Assert.InRange(0.6, arms[1].GetProperty("conversions").GetProperty("ci95_low").GetDouble(), arms[1].GetProperty("conversions").GetProperty("ci95_high").GetDouble());
         Assert.Contains("green", await CliProcess.RunAsync("routes", "report", "checkout", "--url", _server.Http.BaseAddress!.ToString()), StringComparison.Ordinal);
+
+        // The experiment survives a restart: the figures are checkpointed at shutdown and read back at start.
+        await _server.Server.StopAsync();
+        await _server.Server.DisposeAsync();
+        await _server.StartAsync();
+        using var after = System.Text.Json.JsonDocument.Parse(await new TurbineHttpClient(_server.Http).GetRouteReportJsonAsync("checkout"));
+        Assert.Equal(report.RootElement.GetProperty("arms").GetRawText(), after.RootElement.GetProperty("arms").GetRawText());
     }
 
     [Fact]

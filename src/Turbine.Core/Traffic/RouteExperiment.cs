@@ -2,7 +2,8 @@ namespace Turbine.Core.Traffic;
 
 /// <summary>
 /// The outcomes of a route's arms: which arm served each recent request id, and the feedback recorded against them,
-/// conversions (yes/no) and numeric values. In memory, since the route was last set.
+/// conversions (yes/no) and numeric values, since the route was last set. The outcomes are checkpointed to disk
+/// (<see cref="ExperimentStore"/>) and survive restarts; the id table does not.
 /// </summary>
 /// <remarks>
 /// Ids are remembered in a direct-mapped table of 64-bit hashes (a newer id takes an older one's slot), not as
@@ -94,4 +95,25 @@ public sealed class ArmOutcomes
             return (_trials, _successes, _count, _mean, _count > 1 ? _squares / (_count - 1) : 0);
         }
     }
+
+    /// <summary>The running sums themselves (Welford's sum of squares rather than the variance), for a checkpoint.</summary>
+    internal ArmState State()
+    {
+        lock (_gate)
+        {
+            return new ArmState(_trials, _successes, _count, _mean, _squares);
+        }
+    }
+
+    /// <summary>Takes the sums of a checkpoint back.</summary>
+    internal void Restore(ArmState state)
+    {
+        lock (_gate)
+        {
+            (_trials, _successes, _count, _mean, _squares) = (state.Trials, state.Successes, state.Count, state.Mean, state.Squares);
+        }
+    }
 }
+
+/// <summary>One arm's running sums as a checkpoint holds them.</summary>
+internal sealed record ArmState(long Trials, long Successes, long Count, double Mean, double Squares);

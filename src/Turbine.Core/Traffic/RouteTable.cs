@@ -30,7 +30,7 @@ public sealed class RouteTable
         {
             if (RouteJson.Read(json, name, 16, out var route) is null)
             {
-                loaded[name] = new CompiledRoute(route!, _time, JournalOf(name), resume: true);
+                loaded[name] = new CompiledRoute(route!, _time, _folder.Path, resume: true);
             }
         }
 
@@ -54,12 +54,12 @@ public sealed class RouteTable
             // A route set anew starts its rollout over: the old progress goes before the new rollout saves its own.
             if (Volatile.Read(ref _routes).TryGetValue(route.Name, out var replaced))
             {
-                replaced.Canary?.Forget();
+                replaced.Forget();
             }
 
             var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal)
             {
-                [route.Name] = new CompiledRoute(route, _time, JournalOf(route.Name), resume: false),
+                [route.Name] = new CompiledRoute(route, _time, _folder.Path, resume: false),
             };
             Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
         }
@@ -80,7 +80,7 @@ public sealed class RouteTable
                 return false;
             }
 
-            var next = new Dictionary<string, CompiledRoute>(current, StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route, _time, JournalOf(route.Name), resume: true) };
+            var next = new Dictionary<string, CompiledRoute>(current, StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route, _time, _folder.Path, resume: true) };
             Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
             return true;
         }
@@ -99,14 +99,20 @@ public sealed class RouteTable
 
             _folder.Delete(name);
 
-            removed.Canary?.Forget();
+            removed.Forget();
             Volatile.Write(ref _routes, current.Where(r => r.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
             return true;
         }
     }
 
-    /// <summary>Where a route's rollout keeps its audit log and progress: <c>&lt;folder&gt;/canary/</c>, out of the way of the route files.</summary>
-    private Canary.CanaryJournal? JournalOf(string route) => _folder.Path is null ? null : new Canary.CanaryJournal(Path.Combine(_folder.Path, "canary"), route);
+    /// <summary>Saves every route's A/B figures (a periodic checkpoint, and one at shutdown).</summary>
+    public void Checkpoint()
+    {
+        foreach (var route in Volatile.Read(ref _routes).Values)
+        {
+            route.Checkpoint();
+        }
+    }
 }
 
 /// <summary>A route ready to pick variants: cumulative weights, and a count of requests per variant.</summary>
@@ -119,9 +125,14 @@ public sealed class CompiledRoute
     /// <summary>Running sums of the weights; replaced whole when a rollout moves them, so a pick sees one set.</summary>
     private double[] _cumulative;
 
-    internal CompiledRoute(RouteDefinition definition, TimeProvider time, Canary.CanaryJournal? journal = null, bool resume = false)
+    private readonly ExperimentStore? _experiments;
+
+    /// <summary>Compiles a route; its state (rollout, A/B figures) lives under <paramref name="stateFolder"/> and is read back when <paramref name="resume"/>.</summary>
+    internal CompiledRoute(RouteDefinition definition, TimeProvider time, string? stateFolder = null, bool resume = false)
     {
         Definition = definition;
+        var journal = stateFolder is null ? null : new Canary.CanaryJournal(Path.Combine(stateFolder, "canary"), definition.Name);
+        _experiments = stateFolder is null ? null : new ExperimentStore(Path.Combine(stateFolder, "experiments"), definition.Name);
         if (definition.Resilience is { } resilience)
         {
             _circuits = resilience.CircuitBreaker is null ? null : [.. definition.Variants.Select(_ => new Polly.CircuitBreaker.CircuitBreakerStateProvider())];
@@ -131,6 +142,15 @@ public sealed class CompiledRoute
         _cumulative = Cumulative([.. definition.Variants.Select(v => v.Weight)]);
         _served = new long[_cumulative.Length];
         Experiment = new RouteExperiment(_cumulative.Length);
+        if (resume && _experiments?.Load(definition.Variants) is { } saved)
+        {
+            saved.Served.CopyTo(_served, 0);
+            for (var i = 0; i < saved.Arms.Length; i++)
+            {
+                Experiment.Arm(i).Restore(saved.Arms[i]);
+            }
+        }
+
         if (definition.Canary is { } plan)
         {
             Canary = new Canary.CanaryRollout(definition.Name, plan, time, journal, resume, ApplyCanaryPercent, Shadow.Snapshot);
@@ -141,6 +161,17 @@ public sealed class CompiledRoute
 
     /// <summary>The route's canary rollout, when it has one; it owns the two variants' weights.</summary>
     public Canary.CanaryRollout? Canary { get; }
+
+    /// <summary>Saves the A/B figures (requests per arm, feedback sums), when the route has a state folder.</summary>
+    internal void Checkpoint() => _experiments?.Save(
+        Definition.Variants, [.. Enumerable.Range(0, _served.Length).Select(Served)], [.. Enumerable.Range(0, _served.Length).Select(i => Experiment.Arm(i).State())]);
+
+    /// <summary>Removes what the route saved besides its definition (rollout progress, A/B figures): it was deleted or set anew.</summary>
+    internal void Forget()
+    {
+        Canary?.Forget();
+        _experiments?.Forget();
+    }
 
     /// <summary>The variants' weights now: as declared, or as the rollout has set them.</summary>
     public double Weight(int index)

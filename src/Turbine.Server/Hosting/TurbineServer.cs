@@ -117,6 +117,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
         services.AddHostedService<ShutdownDelay>();
+        services.AddHostedService<RouteCheckpointService>();
         if (options.ModelControlMode == ModelControlMode.Poll)
         {
             services.AddSingleton<RepositoryPoller>();
