@@ -136,4 +136,26 @@ public sealed class PipelineDefinitionTests
         Assert.Equal([new ModelTarget("m", null), new ModelTarget("m", "3")], pipeline.Steps.Cast<ModelStep>().Select(s => s.Target));
         Assert.Equal(["in"], PipelineGraph.Inputs(pipeline.Steps));
     }
+
+    [Fact]
+    public void Rows_taken_out_and_put_back_land_where_they_came_from()
+    {
+        using var batch = Tensor.FromArray<float>("p", [4, 2], [0, 1, 10, 11, 20, 21, 30, 31]);
+        Assert.True(RowSlicing.CanSplit([batch], 4));
+        Assert.False(RowSlicing.CanSplit([batch], 3));
+        using var words = Tensor.FromStrings("w", [4], ["a", "b", "c", "d"]);
+        Assert.False(RowSlicing.CanSplit([batch, words], 4)); // variable-length rows escalate whole
+
+        using var picked = RowSlicing.Gather(batch, [3, 1]);
+        Assert.Equal([2L, 2L], picked.Shape);
+        Assert.Equal([30f, 31f, 10f, 11f], picked.ToArray<float>());
+
+        using var answers = Tensor.FromArray<float>("p", [2, 2], [-3, -3, -1, -1]);
+        Assert.True(RowSlicing.TryScatter([answers], [batch], [3, 1]));
+        Assert.Equal([0f, 1f, -1f, -1f, 20f, 21f, -3f, -3f], batch.ToArray<float>());
+
+        using var wrongShape = Tensor.FromArray<float>("p", [2, 3], [9, 9, 9, 9, 9, 9]);
+        Assert.False(RowSlicing.TryScatter([wrongShape], [batch], [3, 1]));
+        Assert.Equal([0f, 1f, -1f, -1f, 20f, 21f, -3f, -3f], batch.ToArray<float>()); // nothing written
+    }
 }

@@ -163,7 +163,7 @@ public sealed class PipelineTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_cascade_escalates_exactly_the_requests_the_cheap_model_is_unsure_of_and_reports_the_share()
+    public async Task A_cascade_escalates_exactly_the_rows_the_cheap_model_is_unsure_of_and_reports_the_share()
     {
         await StartAsync();
         var inputs = Enumerable.Range(0, 20).Select(seed => Floats(seed, 4)).ToList();
@@ -192,9 +192,20 @@ public sealed class PipelineTests : IAsyncDisposable
         Assert.Equal(escalated / 20.0, step.GetProperty("escalated_share").GetDouble(), 9);
         Assert.Equal(20 - escalated, step.GetProperty("stages")[0].GetProperty("answered").GetInt64());
         Assert.Contains($"turbine_cascade_answers_total{{pipeline=\"cascade\",step=\"cheap_first\",stage=\"mlp_b\"}} {escalated}", await MetricsAsync(), StringComparison.Ordinal);
+
+        // The same 20 rows in one request: only the unsure rows go to mlp_b, and each row is answered as by hand.
+        var batch = inputs.SelectMany(row => row).ToArray();
+        using var batched = await _client.InferAsync(Request("cascade", ("features", batch, [20, 4])));
+        using var cheapBatch = await _client.InferAsync(Request("mlp_a", ("features", batch, [20, 4])));
+        using var expensiveBatch = await _client.InferAsync(Request("mlp_b", ("features", batch, [20, 4])));
+        var (cheapRows, expensiveRows) = (cheapBatch.Outputs.Single(o => o.Name == "probabilities").ToArray<float>(), expensiveBatch.Outputs.Single(o => o.Name == "probabilities").ToArray<float>());
+        var expectedRows = Enumerable.Range(0, 20).SelectMany(row => (confidences[row] >= threshold ? cheapRows : expensiveRows).Skip(row * 3).Take(3)).ToArray();
+        Assert.Equal(expectedRows, batched.Outputs.Single(o => o.Name == "probs").ToArray<float>());
+        var afterBatch = (await StatsAsync("cascade")).GetProperty("steps")[0].GetProperty("stages");
+        Assert.Equal((2L * (20 - escalated), 2L * escalated), (afterBatch[0].GetProperty("answered").GetInt64(), afterBatch[1].GetProperty("answered").GetInt64()));
         var cli = await CliProcess.RunAsync("pipelines", "stats", "cascade", "--url", _server.Http.BaseAddress!.ToString());
         Assert.Contains("cheap_first", cli, StringComparison.Ordinal);
-        Assert.Contains($"mlp_b {escalated}", cli, StringComparison.Ordinal);
+        Assert.Contains($"mlp_b {2 * escalated}", cli, StringComparison.Ordinal); // the single rows and the batch
     }
 
     [Fact]

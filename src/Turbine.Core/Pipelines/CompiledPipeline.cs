@@ -140,7 +140,9 @@ public sealed class CompiledPipeline
                     : await CallAsync(choice, target!, Borrow(choice, request, tensors), call, cancellationToken);
                 break;
             case CascadeStep cascade:
-                outcome = await CascadeAsync(cascade, Borrow(cascade, request, tensors), call, statistics, cancellationToken);
+                var stepRequest = Borrow(cascade, request, tensors);
+                outcome = await CascadeRunner.RunAsync(cascade, stepRequest, call, statistics, cancellationToken);
+                stepRequest.Inputs.Clear(); // borrowed: the pipeline's tensors, not the step's to free
                 break;
             default:
                 throw new InvalidOperationException($"unknown step kind {step.GetType().Name}");
@@ -148,43 +150,6 @@ public sealed class CompiledPipeline
 
         (outcome.Error is null ? statistics.Success : statistics.Fail).Record(ElapsedNanoseconds(started));
         return outcome.Error is null ? outcome : outcome with { Error = outcome.Error with { Message = $"step '{step.Name}': {outcome.Error.Message}" } };
-    }
-
-    /// <summary>Runs the cascade's stages in order until one is confident enough; the last one always answers.</summary>
-    private static async Task<StepOutcome> CascadeAsync(CascadeStep cascade, InferenceRequest stepRequest, ModelCaller call, StepStatistics statistics, CancellationToken cancellationToken)
-    {
-        for (var stage = 0; ; stage++)
-        {
-            var current = cascade.Stages[stage];
-            var outcome = await CallAsync(cascade, current.Target, stepRequest, call, cancellationToken, keepInputs: stage < cascade.Stages.Count - 1);
-            if (outcome.Error is not null)
-            {
-                return outcome;
-            }
-
-            if (current.Threshold is not { } threshold)
-            {
-                statistics.Answered(stage);
-                return outcome;
-            }
-
-            var confidence = TensorAggregation.Confidence(outcome.Outputs.First(t => t.Name == cascade.OutputMap[cascade.ConfidenceOutput]));
-            if (confidence is null)
-            {
-                outcome.Dispose();
-                stepRequest.Inputs.Clear();
-                return new StepOutcome([], InferenceError.Internal($"the confidence output '{cascade.ConfidenceOutput}' of '{current.Target}' must be FP32 or FP64"));
-            }
-
-            if (confidence >= threshold)
-            {
-                stepRequest.Inputs.Clear();
-                statistics.Answered(stage);
-                return outcome;
-            }
-
-            outcome.Dispose(); // not confident enough: the next stage answers instead
-        }
     }
 
     private static InferenceError? Choose(SwitchStep choice, InferenceRequest request, Dictionary<string, Tensor> tensors, StepStatistics statistics, out ModelTarget? target)
@@ -242,7 +207,7 @@ public sealed class CompiledPipeline
     /// Calls a model with a step's request and takes its outputs, renamed to pipeline tensors. The request's inputs are
     /// borrowed: they are cleared, never disposed (unless <paramref name="keepInputs"/>, for a cascade's next stage).
     /// </summary>
-    private static async Task<StepOutcome> CallAsync(
+    internal static async Task<StepOutcome> CallAsync(
         ModelCallStep step, ModelTarget target, InferenceRequest stepRequest, ModelCaller call, CancellationToken cancellationToken, bool keepInputs = false)
     {
         InferenceResult result;
@@ -308,16 +273,4 @@ public sealed class CompiledPipeline
     }
 
     private static long ElapsedNanoseconds(long started) => (long)Stopwatch.GetElapsedTime(started).TotalNanoseconds;
-
-    /// <summary>What a step produced (owned by the pipeline from here on), or why it failed.</summary>
-    private sealed record StepOutcome(IReadOnlyList<Tensor> Outputs, InferenceError? Error) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var tensor in Outputs)
-            {
-                tensor.Dispose();
-            }
-        }
-    }
 }

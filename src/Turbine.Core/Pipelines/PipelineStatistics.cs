@@ -37,13 +37,13 @@ public sealed class StepStatistics
     /// <summary>For a switch: how often each case (or "default") was taken.</summary>
     public ConcurrentDictionary<string, long> Cases { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>For a cascade: how many requests stage <paramref name="index"/> answered.</summary>
+    /// <summary>For a cascade: how many rows stage <paramref name="index"/> answered (a request of one row is one).</summary>
     public long AnsweredByStage(int index) => Volatile.Read(ref _answeredByStage[index]);
 
     /// <summary>For a cascade: the stages, from 0.</summary>
     public int Stages => _answeredByStage.Length;
 
-    /// <summary>For a cascade: the share of answered requests that went past the first stage.</summary>
+    /// <summary>For a cascade: the share of answered rows that went past the first stage.</summary>
     public double EscalatedShare
     {
         get
@@ -58,5 +58,5 @@ public sealed class StepStatistics
         }
     }
 
-    internal void Answered(int stage) => Interlocked.Increment(ref _answeredByStage[stage]);
+    internal void Answered(int stage, long rows) => Interlocked.Add(ref _answeredByStage[stage], rows);
 }

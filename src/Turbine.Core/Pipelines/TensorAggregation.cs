@@ -107,7 +107,13 @@ public static class TensorAggregation
     }
 
     /// <summary>The lowest, over the rows, of each row's largest value along the last axis: how sure the least sure row is.</summary>
-    public static double? Confidence(Tensor tensor)
+    public static double? Confidence(Tensor tensor) => RowConfidences(tensor) is { Length: > 0 } rows ? rows.Min() : null;
+
+    /// <summary>
+    /// Each row's largest value along the last axis (a rank-1 tensor holds one value per row); null unless the tensor is
+    /// FP32 or FP64 with at least one row.
+    /// </summary>
+    public static double[]? RowConfidences(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         double[] values;
@@ -118,14 +124,15 @@ public static class TensorAggregation
             default: return null;
         }
 
-        var classes = (int)Math.Max(tensor.Shape.Length == 0 ? 1 : tensor.Shape[^1], 1);
-        var lowest = double.PositiveInfinity;
-        for (var row = 0; row + classes <= values.Length; row += classes)
+        var classes = (int)Math.Max(tensor.Shape.Length < 2 ? 1 : tensor.Shape[^1], 1);
+        var rows = new double[values.Length / classes];
+        for (var row = 0; row < rows.Length; row++)
         {
-            lowest = Math.Min(lowest, values.AsSpan(row, classes)[ArgMax(values.AsSpan(row, classes))]);
+            var span = values.AsSpan(row * classes, classes);
+            rows[row] = span[ArgMax(span)];
         }
 
-        return double.IsPositiveInfinity(lowest) ? null : lowest;
+        return rows.Length == 0 ? null : rows;
     }
 
     private static int ArgMax(ReadOnlySpan<double> values)
