@@ -249,6 +249,11 @@ public sealed class PipelineTests : IAsyncDisposable
         using var metadata = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/models/triton_ensemble"));
         Assert.Equal("ensemble", metadata.RootElement.GetProperty("platform").GetString());
         Assert.Contains("\"name\":\"triton_ensemble\"", await _server.Http.GetStringAsync("v2/pipelines"), StringComparison.Ordinal);
+        using (var index = await _server.Http.PostAsync("v2/repository/index", new StringContent("{}", Encoding.UTF8, "application/json")))
+        {
+            Assert.Contains("{\"name\":\"triton_ensemble\",\"version\":\"1\",\"state\":\"READY\"", await index.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         Assert.False(File.Exists(Path.Combine(_server.Folder.Root, ".turbine", "pipelines", "triton_ensemble.json"))); // the repository declares it; no state is saved
     }
 

@@ -328,6 +328,26 @@ public sealed class InferenceService
     }
 
     /// <summary>
+    /// Triton's repository index: every model version, and every pipeline as version 1 of a model (as Triton lists its
+    /// ensembles), READY when all the models it calls are.
+    /// </summary>
+    public IReadOnlyList<RepositoryIndexEntry> Index(bool readyOnly)
+    {
+        var entries = _models.Index(readyOnly).ToList();
+        foreach (var pipeline in _pipelines.All)
+        {
+            var error = DescribePipeline(pipeline, null, out _);
+            if (error is null || !readyOnly)
+            {
+                entries.Add(new RepositoryIndexEntry(pipeline.Definition.Name, "1", error is null ? ModelState.Ready : ModelState.Unavailable, error?.Message ?? ""));
+            }
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return entries;
+    }
+
+    /// <summary>
     /// Why a route's variants (and fallbacks) cannot stand for one public model: two of those that are ready now
     /// differ in their inputs' or outputs' names or datatypes. Null when they agree; variants not ready are not judged.
     /// </summary>

@@ -13,7 +13,6 @@ namespace Turbine.Server.Grpc;
 /// <summary>The <c>inference.GRPCInferenceService</c> service: KServe v2 plus Triton's repository, config and statistics extensions.</summary>
 internal sealed class InferenceGrpcService(
     InferenceService inference,
-    ModelManager models,
     ModelControl control,
     ServerReadiness readiness,
     ManagementAccess access,
@@ -86,7 +85,7 @@ internal sealed class InferenceGrpcService(
     public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
     {
         Authorize(context);
-        return Task.FromResult(GrpcModelMapper.ToIndex(models.Index(request.Ready)));
+        return Task.FromResult(GrpcModelMapper.ToIndex(inference.Index(request.Ready)));
     }
 
     public override async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)

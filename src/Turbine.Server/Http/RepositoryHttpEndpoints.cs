@@ -26,11 +26,11 @@ internal static partial class RepositoryHttpEndpoints
 
     public static void MapRepository(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v2/repository/index", (HttpContext context, ModelManager models, IOptions<TurbineServerOptions> options) =>
+        app.MapPost("/v2/repository/index", (HttpContext context, Core.Execution.InferenceService inference, IOptions<TurbineServerOptions> options) =>
             GuardedAsync(context, MaxSmallBody, body =>
             {
                 var error = KServeJson.ReadIndexRequest(body.Span, options.Value.MaxJsonDepth, out var readyOnly);
-                return Task.FromResult(error is null ? Reply.Of(w => KServeJson.WriteRepositoryIndex(w, models.Index(readyOnly))) : Reply.Of(error));
+                return Task.FromResult(error is null ? Reply.Of(w => KServeJson.WriteRepositoryIndex(w, inference.Index(readyOnly))) : Reply.Of(error));
             }));
 
         app.MapPost("/v2/repository/models/{model}/load", (HttpContext context, string model, ModelControl control, IOptions<TurbineServerOptions> options) =>
