@@ -73,7 +73,7 @@ public sealed partial class MetricsTests(ServerFixture fixture) : IDisposable
     private static partial Regex SampleLine();
 
     /// <summary>Runs promtool from the Debian package prometheus, which .ci/run installs.</summary>
-    private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string text)
+    internal static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string text)
     {
         var start = new ProcessStartInfo("promtool", ["check", "metrics"]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         Process promtool;

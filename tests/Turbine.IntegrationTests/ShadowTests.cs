@@ -29,6 +29,14 @@ public sealed class ShadowTests : IAsyncDisposable
         Assert.Equal(40, report.GetProperty("exact_matches").GetInt64());
         Assert.Equal(0, report.GetProperty("max_abs_diff").GetDouble());
         Assert.Equal(1, report.GetProperty("top1_agreement").GetDouble());
+        using (var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") })
+        {
+            var text = await metrics.GetStringAsync("metrics");
+            Assert.Contains("turbine_shadow_requests_total{route=\"checkout\",outcome=\"top1_agreed\"} 40", text, StringComparison.Ordinal);
+            Assert.Contains("turbine_shadow_abs_diff{route=\"checkout\",stat=\"max\"} 0", text, StringComparison.Ordinal);
+            Assert.Contains("turbine_shadow_latency_seconds{route=\"checkout\",side=\"shadow\"} ", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("turbine_shadow_latency_seconds{route=\"checkout\",side=\"shadow\"} 0\n", text, StringComparison.Ordinal);
+        }
 
         await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"other","share":1}}""");
         await SendAsync(40);

@@ -68,18 +68,7 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.Cachin
             }
         }
 
-        writer.Family("turbine_shadow_requests_total", "counter", "Requests a route mirrored to its shadow, by outcome (mirrored, dropped, failed, compared, exact_match).");
-        foreach (var definition in routes.All.Where(r => r.Shadow is not null))
-        {
-            if (routes.TryGet(definition.Name, out var route))
-            {
-                var shadow = route.Shadow.Snapshot();
-                foreach (var (outcome, count) in new[] { ("mirrored", shadow.Mirrored), ("dropped", shadow.Dropped), ("failed", shadow.Failed), ("compared", shadow.Compared), ("exact_match", shadow.ExactMatches) })
-                {
-                    writer.Sample("turbine_shadow_requests_total", [("route", definition.Name), ("outcome", outcome)], count);
-                }
-            }
-        }
+        WriteShadows(writer, routes);
 
         writer.Family("turbine_route_circuit_state", "gauge", "Each variant's circuit breaker: 0 closed, 1 open, 2 half-open (probing), 3 isolated.");
         foreach (var definition in routes.All.Where(r => r.Resilience?.CircuitBreaker is not null))
@@ -101,6 +90,47 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.Cachin
         }
 
         WriteRollouts(writer, routes);
+    }
+
+    /// <summary>How each route's shadow compares with its primary: counts by outcome, output differences and both latencies.</summary>
+    private static void WriteShadows(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    {
+        var shadows = new List<(string Route, Core.Traffic.ShadowFigures Figures)>();
+        foreach (var definition in routes.All.Where(r => r.Shadow is not null))
+        {
+            if (routes.TryGet(definition.Name, out var route))
+            {
+                shadows.Add((definition.Name, route.Shadow.Snapshot()));
+            }
+        }
+
+        writer.Family("turbine_shadow_requests_total", "counter",
+            "Requests a route mirrored to its shadow, by outcome (mirrored, dropped, failed, compared, exact_match, top1_compared, top1_agreed).");
+        foreach (var (route, shadow) in shadows)
+        {
+            foreach (var (outcome, count) in new[]
+            {
+                ("mirrored", shadow.Mirrored), ("dropped", shadow.Dropped), ("failed", shadow.Failed), ("compared", shadow.Compared),
+                ("exact_match", shadow.ExactMatches), ("top1_compared", shadow.Top1Compared), ("top1_agreed", shadow.Top1Agreed),
+            })
+            {
+                writer.Sample("turbine_shadow_requests_total", [("route", route), ("outcome", outcome)], count);
+            }
+        }
+
+        writer.Family("turbine_shadow_abs_diff", "gauge", "Absolute difference between shadow and primary outputs over the compared requests: the largest (stat=max) and the mean (stat=mean).");
+        foreach (var (route, shadow) in shadows)
+        {
+            writer.Sample("turbine_shadow_abs_diff", [("route", route), ("stat", "max")], shadow.MaxAbsDiff);
+            writer.Sample("turbine_shadow_abs_diff", [("route", route), ("stat", "mean")], shadow.MeanAbsDiff);
+        }
+
+        writer.Family("turbine_shadow_latency_seconds", "gauge", "Mean latency of the compared requests, on the primary and on the shadow.");
+        foreach (var (route, shadow) in shadows)
+        {
+            writer.Sample("turbine_shadow_latency_seconds", [("route", route), ("side", "primary")], shadow.PrimaryMeanSeconds);
+            writer.Sample("turbine_shadow_latency_seconds", [("route", route), ("side", "shadow")], shadow.ShadowMeanSeconds);
+        }
     }
 
     /// <summary>Each canary rollout: where it stands, its decisions, and the current step's figures that the gates judge.</summary>
