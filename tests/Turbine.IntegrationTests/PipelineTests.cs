@@ -254,6 +254,15 @@ public sealed class PipelineTests : IAsyncDisposable
             Assert.Contains("{\"name\":\"triton_ensemble\",\"version\":\"1\",\"state\":\"READY\"", await index.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // Triton's repository API unloads and loads an ensemble like a model (model control mode explicit).
+        await _client.UnloadModelAsync("triton_ensemble");
+        await InferAsync("triton_ensemble", """{"inputs":[{"name":"IN0","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""", HttpStatusCode.NotFound, "triton_ensemble");
+        await _client.LoadModelAsync("triton_ensemble");
+        using (var again = await _client.InferAsync(Request("triton_ensemble", ("IN0", x, [1, 4]), ("IN1", y, [1, 4]))))
+        {
+            Assert.Equal(answer.Outputs.Single().ToArray<float>(), again.Outputs.Single().ToArray<float>());
+        }
+
         Assert.False(File.Exists(Path.Combine(_server.Folder.Root, ".turbine", "pipelines", "triton_ensemble.json"))); // the repository declares it; no state is saved
     }
 

@@ -35,7 +35,7 @@ internal sealed class DefinitionFolder(string? folder)
 
     public void Delete(string name)
     {
-        if (Path is not null)
+        if (Path is not null && File.Exists(System.IO.Path.Combine(Path, name + ".json")))
         {
             File.Delete(System.IO.Path.Combine(Path, name + ".json"));
         }

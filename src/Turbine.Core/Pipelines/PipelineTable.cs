@@ -48,15 +48,16 @@ public sealed class PipelineTable
 
     /// <summary>
     /// Publishes a pipeline that the model repository (a Triton ensemble folder) or the server configuration declares,
-    /// without saving it: it is read from there again at the next start. A pipeline saved through the API under the
-    /// same name wins (it is the later word); false then.
+    /// without saving it: it is read from there again at the next start. Unless <paramref name="replace"/> (a reload of
+    /// the ensemble), a pipeline already there under the same name wins (one saved through the API is the later
+    /// word); false then.
     /// </summary>
-    public bool Declare(PipelineDefinition pipeline)
+    public bool Declare(PipelineDefinition pipeline, bool replace = false)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         lock (_writes)
         {
-            if (Volatile.Read(ref _pipelines).ContainsKey(pipeline.Name))
+            if (!replace && Volatile.Read(ref _pipelines).ContainsKey(pipeline.Name))
             {
                 return false;
             }

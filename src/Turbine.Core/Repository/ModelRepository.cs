@@ -42,9 +42,12 @@ public sealed class ModelRepository
         };
     }
 
-    private bool IsEnsemble(string name)
+    /// <summary>Whether the folder's configuration is a Triton ensemble.</summary>
+    public bool IsEnsemble(string name) => ModelNames.IsValid(name) && Directory.Exists(ModelPath(name)) && IsEnsembleConfig(ConfigJson(name, []));
+
+    /// <summary>Whether a configuration (as JSON) says <c>platform: "ensemble"</c>.</summary>
+    public static bool IsEnsembleConfig(string? json)
     {
-        var json = ConfigJson(name, []);
         if (json is null || !json.Contains("ensemble", StringComparison.Ordinal))
         {
             return false; // the common case, decided without parsing

@@ -7,15 +7,16 @@ namespace Turbine.Server.Hosting;
 /// The load and unload API behind both protocols, as the model control mode allows it: only in <c>explicit</c> mode
 /// (in <c>none</c> the models are fixed at startup, in <c>poll</c> the repository decides), as in Triton.
 /// </summary>
-internal sealed class ModelControl(ModelManager models, IOptions<TurbineServerOptions> options)
+internal sealed class ModelControl(ModelManager models, EnsembleCatalog ensembles, IOptions<TurbineServerOptions> options)
 {
     private readonly ModelControlMode _mode = options.Value.ModelControlMode;
 
+    /// <summary>Loads (or reloads) a model, or an ensemble, which serves as a pipeline.</summary>
     public async Task<InferenceError?> LoadAsync(string name, string? configOverride, CancellationToken cancellationToken) =>
-        Refusal() ?? await models.LoadAsync(name, cancellationToken, configOverride);
+        Refusal() ?? (ensembles.Handles(name, configOverride) ? ensembles.Load(name, configOverride) : await models.LoadAsync(name, cancellationToken, configOverride));
 
     public async Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken) =>
-        Refusal() ?? await models.UnloadAsync(name, cancellationToken);
+        Refusal() ?? (ensembles.Handles(name, null) ? ensembles.Unload(name) : await models.UnloadAsync(name, cancellationToken));
 
     private InferenceError? Refusal() => _mode switch
     {

@@ -15,14 +15,14 @@ namespace Turbine.Server.Hosting;
 /// ones), and drains every model at shutdown.
 /// </summary>
 internal sealed partial class ModelLoaderService(
-    ModelManager models, PipelineTable pipelines, RouteTable routes, TrafficValidator validator, IConfiguration configuration,
+    ModelManager models, EnsembleCatalog ensembles, PipelineTable pipelines, RouteTable routes, TrafficValidator validator, IConfiguration configuration,
     ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger, RepositoryPoller? poller = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         LogLoading(logger, models.Repository.Root, settings.ModelControlMode);
-        DeclareEnsembles();
+        ensembles.DeclareAll();
         if (settings.ModelControlMode != ModelControlMode.Explicit)
         {
             var baseline = RepositoryScan.Take(models.Repository); // taken first: a change during the load is seen by the first poll
@@ -46,7 +46,6 @@ internal sealed partial class ModelLoaderService(
         }
     }
 
-    /// <summary>Triton ensemble folders become pipelines (docs/TRAFFIC.md); one that does not read is logged and skipped.</summary>
     /// <summary>
     /// Pipelines, then routes (which may send to them), from the <c>Turbine:Pipelines</c> and <c>Turbine:Routes</c>
     /// sections, checked like the API's bodies once the models are loaded. One that fails is logged and skipped; one
@@ -65,28 +64,6 @@ internal sealed partial class ModelLoaderService(
         {
             var error = RouteJson.Read(ConfigurationJson.ToJson(section), section.Key, depth, out var route) ?? validator.Check(route!);
             LogDeclared(logger, "route", section.Key, error is null ? (routes.Declare(route!) ? "serves" : "was set through the API; that one serves") : error.Message);
-        }
-    }
-
-    private void DeclareEnsembles()
-    {
-        foreach (var name in models.Repository.ListEnsembles())
-        {
-            var errors = new List<string>();
-            PipelineDefinition? pipeline = null;
-            var json = models.Repository.ConfigJson(name, errors);
-            var reason = json is null ? "the folder has both config.json and config.pbtxt; keep one"
-                : errors.Count > 0 ? string.Join("; ", errors)
-                : TritonEnsemble.Read(name, json, out pipeline)?.Message;
-            if (reason is null)
-            {
-                pipelines.Declare(pipeline!);
-                LogEnsemble(logger, name);
-            }
-            else
-            {
-                LogEnsembleFailed(logger, name, reason);
-            }
         }
     }
 
@@ -109,12 +86,6 @@ internal sealed partial class ModelLoaderService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Configured {Kind} {Name}: {Outcome}")]
     private static partial void LogDeclared(ILogger logger, string kind, string name, string outcome);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ensemble {Ensemble} serves as a pipeline")]
-    private static partial void LogEnsemble(ILogger logger, string ensemble);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Ensemble {Ensemble} cannot serve: {Reason}")]
-    private static partial void LogEnsembleFailed(ILogger logger, string ensemble, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The exit timeout ran out before every model drained; stopping anyway")]
     private static partial void LogExitTimeout(ILogger logger);

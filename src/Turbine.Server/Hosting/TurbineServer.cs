@@ -108,6 +108,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(provider => new ResponseCache(options.ResponseCacheBytes, provider.GetService<RedisResponseStore>()));
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();
+        services.AddSingleton<EnsembleCatalog>();
         services.AddSingleton<InferenceService>();
         services.AddSingleton<ServerReadiness>();
         services.AddSingleton<InferHandler>();
