@@ -267,6 +267,39 @@ public sealed class PipelineTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task In_poll_mode_an_edited_ensemble_is_read_again_and_a_removed_one_stops_serving()
+    {
+        var folder = Path.Combine(_server.Folder.Root, "poll_ensemble");
+        Directory.CreateDirectory(Path.Combine(folder, "1"));
+        static string Config(string model) => $$"""
+            platform: "ensemble"
+            output [ { name: "P" data_type: TYPE_FP32 dims: [ 3 ] } ]
+            ensemble_scheduling { step [ { model_name: "{{model}}" model_version: -1 input_map { key: "features" value: "F" } output_map { key: "probabilities" value: "P" } } ] }
+            """;
+        File.WriteAllText(Path.Combine(folder, "config.pbtxt"), Config("mlp_a"));
+        await StartAsync(options =>
+        {
+            options.ModelControlMode = Turbine.Server.Hosting.ModelControlMode.Poll;
+            options.RepositoryPollInterval = TimeSpan.FromMilliseconds(100);
+        });
+        var poller = (Turbine.Server.Hosting.RepositoryPoller)_server.Server.Services.GetService(typeof(Turbine.Server.Hosting.RepositoryPoller))!;
+        var features = Floats(9, 4);
+        Assert.Equal(await ProbabilitiesAsync("mlp_a", features), await ProbabilitiesAsync("poll_ensemble", features, "P"));
+
+        File.WriteAllText(Path.Combine(folder, "config.pbtxt"), Config("mlp_b"));
+        for (var scan = 0; scan < 3; scan++)
+        {
+            await poller.NextScanAsync(); // settled means seen the same by two scans after the write
+        }
+
+        Assert.Equal(await ProbabilitiesAsync("mlp_b", features), await ProbabilitiesAsync("poll_ensemble", features, "P"));
+        Directory.Delete(folder, recursive: true);
+        await poller.NextScanAsync();
+        await poller.NextScanAsync();
+        await InferAsync("poll_ensemble", """{"inputs":[{"name":"F","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""", HttpStatusCode.NotFound, "poll_ensemble");
+    }
+
+    [Fact]
     public async Task Bad_pipelines_and_bad_requests_get_clear_errors_and_the_server_keeps_serving()
     {
         await StartAsync();
@@ -289,14 +322,20 @@ public sealed class PipelineTests : IAsyncDisposable
         await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""", HttpStatusCode.NotFound, "tiered");
     }
 
-    private async Task StartAsync()
+    private async Task<float[]> ProbabilitiesAsync(string model, float[] features, string output = "probabilities")
+    {
+        using var response = await _client.InferAsync(Request(model, (model.StartsWith("mlp", StringComparison.Ordinal) ? "features" : "F", features, [1, 4])));
+        return response.Outputs.Single(o => o.Name == output).ToArray<float>();
+    }
+
+    private async Task StartAsync(Action<Turbine.Server.Hosting.TurbineServerOptions>? configure = null)
     {
         _server.Folder
             .Add("prep", SampleModels.AddSub(DataType.Fp32, 4))
             .Add("mlp_a", SampleModels.Mlp(seed: 1))
             .Add("mlp_b", SampleModels.Mlp(seed: 2))
             .Add("mlp_c", SampleModels.Mlp(seed: 3));
-        await _server.StartAsync(backend: _backend);
+        await _server.StartAsync(configure, backend: _backend);
         _client = new TurbineHttpClient(_server.Http);
     }
 

@@ -66,7 +66,8 @@ public sealed class ModelRepository
         }
     }
 
-    private List<string> ListFolders()
+    /// <summary>Every folder with a safe name, models and ensembles alike, sorted.</summary>
+    public List<string> ListFolders()
     {
         if (!Directory.Exists(Root))
         {

@@ -12,12 +12,12 @@ public static class RepositoryScan
     /// <summary>Files looked at per model; a folder with more is fingerprinted by its first ones (in name order).</summary>
     private const int MaxFilesPerModel = 10_000;
 
-    /// <summary>Model name to fingerprint, for every model folder of <paramref name="repository"/>.</summary>
+    /// <summary>Folder name to fingerprint, for every model and ensemble folder of <paramref name="repository"/>.</summary>
     public static Dictionary<string, string> Take(ModelRepository repository)
     {
         ArgumentNullException.ThrowIfNull(repository);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in repository.ListModels())
+        foreach (var name in repository.ListFolders())
         {
             try
             {

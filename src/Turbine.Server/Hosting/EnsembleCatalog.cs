@@ -9,7 +9,7 @@ namespace Turbine.Server.Hosting;
 /// Serves the repository's Triton ensemble folders as pipelines: all of them at start, and one at a time when the
 /// repository API loads or unloads it (model control mode <c>explicit</c>), as Triton does for its ensembles.
 /// </summary>
-internal sealed partial class EnsembleCatalog(ModelManager models, PipelineTable pipelines, ILogger<EnsembleCatalog> logger)
+public sealed partial class EnsembleCatalog(ModelManager models, PipelineTable pipelines, ILogger<EnsembleCatalog> logger)
 {
     /// <summary>Whether a load or unload of <paramref name="name"/> is an ensemble's (its folder, or the override, says so).</summary>
     public bool Handles(string name, string? configOverride) =>

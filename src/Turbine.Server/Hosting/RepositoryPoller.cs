@@ -10,9 +10,10 @@ namespace Turbine.Server.Hosting;
 /// Model control mode <c>poll</c>: scans the repository every interval. A model folder that changed is reloaded once
 /// it has stayed the same for a whole interval (so a version still being copied is never loaded half-written); a new
 /// folder is loaded the same way; a removed one is unloaded. A reload that fails leaves the previous load serving.
+/// Triton ensemble folders are read again as pipelines the same way.
 /// </summary>
 public sealed partial class RepositoryPoller(
-    ModelManager models, IOptions<TurbineServerOptions> options, TimeProvider time, ILogger<RepositoryPoller> logger) : BackgroundService
+    ModelManager models, EnsembleCatalog ensembles, IOptions<TurbineServerOptions> options, TimeProvider time, ILogger<RepositoryPoller> logger) : BackgroundService
 {
     private readonly Dictionary<string, string> _loaded = new(StringComparer.Ordinal);
     private Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
@@ -59,7 +60,15 @@ public sealed partial class RepositoryPoller(
             if (changed && settled)
             {
                 LogReloading(logger, name);
-                await models.LoadAsync(name, cancellationToken);
+                if (ensembles.Handles(name, configOverride: null))
+                {
+                    ensembles.Load(name, configOverride: null);
+                }
+                else
+                {
+                    await models.LoadAsync(name, cancellationToken);
+                }
+
                 _loaded[name] = fingerprint;
             }
         }
@@ -67,7 +76,11 @@ public sealed partial class RepositoryPoller(
         foreach (var name in _loaded.Keys.Where(n => !seen.ContainsKey(n)).ToList())
         {
             LogRemoved(logger, name);
-            await models.UnloadAsync(name, cancellationToken);
+            if (ensembles.Unload(name) is not null) // not an ensemble: a model
+            {
+                await models.UnloadAsync(name, cancellationToken);
+            }
+
             _loaded.Remove(name);
         }
 
