@@ -155,7 +155,7 @@ public sealed class CanaryRolloutTests : IDisposable
     public void Disagreement_counts_only_the_shadow_comparisons_of_the_current_step()
     {
         var plan = new CanaryPlan([10, 100], 0, 1000, null, null, MaxDisagreement: 0.1);
-        var shadow = new ShadowFigures(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        var shadow = new ShadowFigures(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         var rollout = new CanaryRollout("r", plan, _time, null, false, _ => { }, () => shadow);
 
         shadow = shadow with { Compared = 500, ExactMatches = 100 }; // outputs differ, but top-1 classes agree

@@ -159,4 +159,21 @@ public sealed class RouteTableTests : IDisposable
         Assert.True(new RouteTable(folder).TryGet("r", out var unmatched)); // a checkpoint that does not fit is ignored
         Assert.Equal(0, unmatched.Served(0));
     }
+
+    [Fact]
+    public void A_shadow_steps_aside_while_the_process_uses_more_cpu_than_its_max_and_counts_what_it_shed()
+    {
+        var cpu = 0.95;
+        var table = new RouteTable(null, cpuUtilization: () => cpu);
+        table.Set(new RouteDefinition("r", [new RouteVariant("a", null, 1)], Shadow: new ShadowTarget("b", null, 1)));
+        table.Set(new RouteDefinition("always", [new RouteVariant("a", null, 1)], Shadow: new ShadowTarget("b", null, 1, MaxCpu: 1)));
+        table.TryGet("r", out var route);
+        table.TryGet("always", out var always);
+
+        Assert.False(route.ShouldMirror()); // 95% is over the default 90%
+        Assert.True(always.ShouldMirror()); // max_cpu 1 never sheds
+        cpu = 0.5;
+        Assert.True(route.ShouldMirror());
+        Assert.Equal((1L, 0L), (route.Shadow.Snapshot().Shed, always.Shadow.Snapshot().Shed));
+    }
 }

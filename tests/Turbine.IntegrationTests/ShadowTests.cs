@@ -21,7 +21,7 @@ public sealed class ShadowTests : IAsyncDisposable
     {
         _server.Folder.Add("primary", SampleModels.Mlp(seed: 1)).Add("same", SampleModels.Mlp(seed: 1)).Add("other", SampleModels.Mlp(seed: 2));
         await _server.StartAsync();
-        await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"same","share":1}}""");
+        await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"same","share":1,"max_cpu":1}}""");
 
         await SendAsync(40);
         var report = await WaitForComparedAsync(40);
@@ -38,7 +38,7 @@ public sealed class ShadowTests : IAsyncDisposable
             Assert.DoesNotContain("turbine_shadow_latency_seconds{route=\"checkout\",side=\"shadow\"} 0\n", text, StringComparison.Ordinal);
         }
 
-        await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"other","share":1}}""");
+        await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"other","share":1,"max_cpu":1}}""");
         await SendAsync(40);
         report = await WaitForComparedAsync(40);
         Assert.Equal(0, report.GetProperty("exact_matches").GetInt64());
@@ -56,13 +56,13 @@ public sealed class ShadowTests : IAsyncDisposable
         await _server.StartAsync(backend: backend);
         try
         {
-            await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"stuck","share":1}}""");
+            await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"stuck","share":1,"max_cpu":1}}""");
             var slowest = await SendAsync(200);
             var report = await ReportAsync();
             Assert.True(slowest < TimeSpan.FromSeconds(1), $"slowest client request took {slowest}");
             Assert.True(report.GetProperty("dropped").GetInt64() >= 200 - 64 - 1, report.ToString());
 
-            await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"wrong","share":1}}""");
+            await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"wrong","share":1,"max_cpu":1}}""");
             await SendAsync(20);
             var failed = Stopwatch.StartNew();
             while ((await ReportAsync()).GetProperty("failed").GetInt64() < 20)

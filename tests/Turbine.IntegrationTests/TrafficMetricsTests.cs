@@ -19,7 +19,7 @@ public sealed class TrafficMetricsTests : IAsyncDisposable
         await _server.StartAsync();
         await PutAsync("v2/routes/scored", """
             {"variants":[{"model":"mlp_a"},{"model":"mlp_b"}],
-             "shadow":{"model":"mlp_b","share":1},
+             "shadow":{"model":"mlp_b","share":1,"max_cpu":1},
              "resilience":{"circuit_breaker":{"failure_ratio":0.5,"minimum_throughput":10}},
              "canary":{"steps":[50,100],"min_step_duration_s":3600,"min_step_requests":100000}}
             """);

@@ -99,7 +99,7 @@ internal static class RoutesCommand
             {
                 Console.WriteLine(
                     $"shadow {shadow.GetProperty("variant").GetString()} ({shadow.GetProperty("share").GetDouble():P0}): mirrored {shadow.GetProperty("mirrored").GetInt64()}, " +
-                    $"dropped {shadow.GetProperty("dropped").GetInt64()}, failed {shadow.GetProperty("failed").GetInt64()}, compared {shadow.GetProperty("compared").GetInt64()}; " +
+                    $"dropped {shadow.GetProperty("dropped").GetInt64()}, shed {shadow.GetProperty("shed").GetInt64()}, failed {shadow.GetProperty("failed").GetInt64()}, compared {shadow.GetProperty("compared").GetInt64()}; " +
                     $"exact {Number(shadow, "exact_match_rate")}, max |diff| {Number(shadow, "max_abs_diff")}, mean |diff| {Number(shadow, "mean_abs_diff")}, " +
                     $"top-1 {Number(shadow, "top1_agreement")}; mean ms primary {Number(shadow, "primary_mean_ms")} / shadow {Number(shadow, "shadow_mean_ms")}");
             }

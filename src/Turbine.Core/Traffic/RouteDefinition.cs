@@ -52,8 +52,15 @@ public sealed record CircuitBreakerSettings(double FailureRatio, int MinimumThro
 /// <param name="Model">The shadow model.</param>
 /// <param name="Version">A version number or label; null for the default version.</param>
 /// <param name="Share">The fraction of the route's requests mirrored, from 0 to 1.</param>
-public sealed record ShadowTarget(string Model, string? Version, double Share)
+/// <param name="MaxCpu">
+/// The process's share of all cores above which mirrors are shed (counted, not sent), so that a saturated node spends
+/// its CPU on clients; 1 never sheds.
+/// </param>
+public sealed record ShadowTarget(string Model, string? Version, double Share, double MaxCpu = ShadowTarget.DefaultMaxCpu)
 {
+    /// <summary>Mirrors are shed while the process uses more than 90% of all cores.</summary>
+    public const double DefaultMaxCpu = 0.9;
+
     /// <summary>How reports name the shadow: <c>model</c> or <c>model:version</c>.</summary>
     public string Name => Version is null ? Model : Model + ":" + Version;
 }

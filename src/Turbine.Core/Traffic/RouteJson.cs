@@ -90,12 +90,13 @@ public static class RouteJson
             {
                 var shadowError = ReadVariant(shadowElement, 0, out var target);
                 var share = shadowElement.TryGetProperty("share", out var shareElement) && shareElement.ValueKind == JsonValueKind.Number ? shareElement.GetDouble() : double.NaN;
-                if (shadowError is not null || !(share is >= 0 and <= 1))
+                var maxCpu = Number(shadowElement, "max_cpu", ShadowTarget.DefaultMaxCpu);
+                if (shadowError is not null || !(share is >= 0 and <= 1) || !(maxCpu is > 0 and <= 1))
                 {
-                    return InferenceError.Invalid("'shadow' needs a valid 'model', an optional 'version' and a 'share' from 0 to 1");
+                    return InferenceError.Invalid("'shadow' needs a valid 'model', an optional 'version', a 'share' from 0 to 1 and an optional 'max_cpu' in (0, 1]");
                 }
 
-                shadow = new ShadowTarget(target!.Model, target.Version, share);
+                shadow = new ShadowTarget(target!.Model, target.Version, share, maxCpu);
             }
 
             RouteResilience? resilience = null;
@@ -194,6 +195,7 @@ public static class RouteJson
             writer.WriteStartObject("shadow");
             WriteTarget(writer, shadow.Model, shadow.Version);
             writer.WriteNumber("share", shadow.Share);
+            writer.WriteNumber("max_cpu", shadow.MaxCpu);
             writer.WriteEndObject();
         }
 

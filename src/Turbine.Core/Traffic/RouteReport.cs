@@ -114,6 +114,7 @@ public static class RouteReport
             writer.WriteNumber("share", target.Share);
             writer.WriteNumber("mirrored", shadow.Mirrored);
             writer.WriteNumber("dropped", shadow.Dropped);
+            writer.WriteNumber("shed", shadow.Shed);
             writer.WriteNumber("failed", shadow.Failed);
             writer.WriteNumber("compared", shadow.Compared);
             writer.WriteNumber("exact_matches", shadow.ExactMatches);

@@ -12,6 +12,7 @@ public sealed class ShadowComparison
     private readonly Lock _gate = new();
     private long _mirrored;
     private long _dropped;
+    private long _shed;
     private long _failed;
     private long _compared;
     private long _exact;
@@ -23,6 +24,8 @@ public sealed class ShadowComparison
     private double _shadowSeconds;
 
     internal void Dropped() => Interlocked.Increment(ref _dropped);
+
+    internal void Shed() => Interlocked.Increment(ref _shed);
 
     internal void Mirrored() => Interlocked.Increment(ref _mirrored);
 
@@ -86,7 +89,7 @@ public sealed class ShadowComparison
         lock (_gate)
         {
             return new ShadowFigures(
-                Interlocked.Read(ref _mirrored), Interlocked.Read(ref _dropped), Interlocked.Read(ref _failed), _compared, _exact,
+                Interlocked.Read(ref _mirrored), Interlocked.Read(ref _dropped), Interlocked.Read(ref _shed), Interlocked.Read(ref _failed), _compared, _exact,
                 _maxAbsDiff, _compared == 0 ? 0 : _sumMeanAbsDiff / _compared, _top1Compared, _top1Agreed,
                 _compared == 0 ? 0 : _primarySeconds / _compared, _compared == 0 ? 0 : _shadowSeconds / _compared);
         }
@@ -116,5 +119,5 @@ public sealed class ShadowComparison
 
 /// <summary>The figures of <see cref="ShadowComparison"/> at one moment.</summary>
 public sealed record ShadowFigures(
-    long Mirrored, long Dropped, long Failed, long Compared, long ExactMatches, double MaxAbsDiff, double MeanAbsDiff,
+    long Mirrored, long Dropped, long Shed, long Failed, long Compared, long ExactMatches, double MaxAbsDiff, double MeanAbsDiff,
     long Top1Compared, long Top1Agreed, double PrimaryMeanSeconds, double ShadowMeanSeconds);

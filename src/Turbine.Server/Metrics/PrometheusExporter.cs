@@ -105,12 +105,12 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.Cachin
         }
 
         writer.Family("turbine_shadow_requests_total", "counter",
-            "Requests a route mirrored to its shadow, by outcome (mirrored, dropped, failed, compared, exact_match, top1_compared, top1_agreed).");
+            "Requests a route mirrored to its shadow, by outcome (mirrored, dropped (queue full), shed (CPU over max_cpu), failed, compared, exact_match, top1_compared, top1_agreed).");
         foreach (var (route, shadow) in shadows)
         {
             foreach (var (outcome, count) in new[]
             {
-                ("mirrored", shadow.Mirrored), ("dropped", shadow.Dropped), ("failed", shadow.Failed), ("compared", shadow.Compared),
+                ("mirrored", shadow.Mirrored), ("dropped", shadow.Dropped), ("shed", shadow.Shed), ("failed", shadow.Failed), ("compared", shadow.Compared),
                 ("exact_match", shadow.ExactMatches), ("top1_compared", shadow.Top1Compared), ("top1_agreed", shadow.Top1Agreed),
             })
             {
