@@ -59,7 +59,11 @@ public sealed class ShadowTests : IAsyncDisposable
             await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"stuck","share":1,"max_cpu":1}}""");
             var slowest = await SendAsync(200);
             var report = await ReportAsync();
-            Assert.True(slowest < TimeSpan.FromSeconds(1), $"slowest client request took {slowest}");
+
+            // Every client was answered while the shadow is still held: had one waited on it, it would wait forever. The
+            // bound only guards against a slow path; it is loose because the first requests of a busy CI run pay for JIT.
+            Assert.False(backend.Gate.IsSet);
+            Assert.True(slowest < TimeSpan.FromSeconds(5), $"slowest client request took {slowest}");
             Assert.True(report.GetProperty("dropped").GetInt64() >= 200 - 64 - 1, report.ToString());
 
             await PutRouteAsync("""{"variants":[{"model":"primary"}],"shadow":{"model":"wrong","share":1,"max_cpu":1}}""");
