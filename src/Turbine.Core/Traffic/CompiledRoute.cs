@@ -5,19 +5,21 @@ namespace Turbine.Core.Traffic;
 /// <summary>What compiled routes share: the clock, the folder their state lives in (null: memory), and the process's CPU gauge.</summary>
 internal sealed record RouteEnvironment(TimeProvider Time, string? StateFolder, Func<double> CpuUtilization);
 
-/// <summary>A route ready to pick variants: cumulative weights, and a count of requests per variant.</summary>
+/// <summary>
+/// A route ready to serve: it picks variants by weight or sticky hash, counts requests per variant, and holds what
+/// runs alongside (each variant's resilience pipeline and breaker, the A/B experiment and its checkpoint, the shadow
+/// mirror and comparison, the canary rollout that moves the weights).
+/// </summary>
 public sealed class CompiledRoute
 {
     private readonly long[] _served;
     private readonly Polly.ResiliencePipeline<Execution.InferenceResult>[]? _pipelines;
     private readonly Polly.CircuitBreaker.CircuitBreakerStateProvider[]? _circuits;
+    private readonly ExperimentStore? _experiments;
+    private readonly Func<double> _cpuUtilization;
 
     /// <summary>Running sums of the weights; replaced whole when a rollout moves them, so a pick sees one set.</summary>
     private double[] _cumulative;
-
-    private readonly ExperimentStore? _experiments;
-
-    private readonly Func<double> _cpuUtilization;
 
     /// <summary>Compiles a route; its state (rollout, A/B figures) lives under the environment's folder and is read back when <paramref name="resume"/>.</summary>
     internal CompiledRoute(RouteDefinition definition, RouteEnvironment environment, bool resume = false)
