@@ -1,13 +1,37 @@
+using System.Text.Json;
+
 namespace Turbine;
 
-/// <summary>A model runtime (ONNX Runtime, ...): inspects model files and creates instances that run them.</summary>
+/// <summary>
+/// A model runtime (ONNX Runtime, ...): inspects model files and creates instances that run them. Backends are
+/// registered by <see cref="Name"/>, and a model configuration picks one with <c>backend</c> (or a Triton
+/// <c>platform</c> the backend answers to).
+/// </summary>
 public interface IModelBackend
 {
-    /// <summary>The backend name used in model configurations, e.g. <c>onnxruntime</c>.</summary>
+    /// <summary>The backend name used in model configurations, e.g. <c>onnxruntime</c>; also the name of its settings section.</summary>
     string Name { get; }
+
+    /// <summary>Triton <c>platform</c> names that select this backend, e.g. <c>onnxruntime_onnx</c>.</summary>
+    IReadOnlyList<string> Platforms => [];
 
     /// <summary>The file a version folder must hold, e.g. <c>model.onnx</c>.</summary>
     string DefaultModelFileName { get; }
+
+    /// <summary>
+    /// Reads and validates this backend's configuration section (null when the configuration has none), adding
+    /// every problem to <paramref name="errors"/>. A backend without settings refuses a section it would ignore.
+    /// </summary>
+    BackendSettings ReadSettings(JsonElement? section, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (section is not null)
+        {
+            errors.Add($"the '{Name}' backend takes no '{Name}' settings section");
+        }
+
+        return BackendSettings.None;
+    }
 
     /// <summary>Reads the model file's declared inputs and outputs and checks it is safe to load.</summary>
     /// <exception cref="InferenceException">The file is unreadable, corrupt or unsafe.</exception>

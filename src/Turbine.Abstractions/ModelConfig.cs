@@ -7,25 +7,6 @@ namespace Turbine;
 /// <param name="Reshape">Optional shape the tensor is reshaped to before it reaches the model.</param>
 public sealed record TensorConfig(string Name, DataType DataType, long[] Dims, long[]? Reshape = null);
 
-/// <summary>ONNX Runtime session settings. Defaults are the fast ones (see DESIGN.md section 2).</summary>
-public sealed record OnnxRuntimeConfig
-{
-    /// <summary>Graph optimization level: disabled, basic, extended, layout or all.</summary>
-    public string GraphOptimizationLevel { get; init; } = "all";
-
-    /// <summary>Threads inside one operator; 0 lets ONNX Runtime decide.</summary>
-    public int IntraOpThreads { get; init; }
-
-    /// <summary>Threads across operators; 0 lets ONNX Runtime decide.</summary>
-    public int InterOpThreads { get; init; }
-
-    /// <summary>Whether idle intra-op threads spin; off by default because spinning starves the web server.</summary>
-    public bool AllowSpinning { get; init; }
-
-    /// <summary>Execution providers in priority order: cpu, cuda, tensorrt. CPU is always appended last.</summary>
-    public IReadOnlyList<string> ExecutionProviders { get; init; } = ["cpu"];
-}
-
 /// <summary>Which versions of a model are served (Triton's version_policy).</summary>
 /// <param name="Kind">latest, all or specific.</param>
 /// <param name="Latest">How many of the newest versions, for <c>latest</c>.</param>
@@ -103,8 +84,8 @@ public sealed record ModelConfig
     /// <summary>How many instances (sessions) run side by side.</summary>
     public int InstanceCount { get; init; } = 1;
 
-    /// <summary>ONNX Runtime settings.</summary>
-    public OnnxRuntimeConfig OnnxRuntime { get; init; } = new();
+    /// <summary>The backend's own settings, read by the backend from the section named after it (<c>onnxruntime</c>).</summary>
+    public BackendSettings Settings { get; init; } = BackendSettings.None;
 
     /// <summary>Which versions are served.</summary>
     public VersionPolicy VersionPolicy { get; init; } = VersionPolicy.Default;

@@ -1,13 +1,24 @@
+using System.Text.Json;
+
 namespace Turbine.Onnx;
 
 /// <summary>The ONNX Runtime backend: inspects <c>model.onnx</c> files and creates sessions for them.</summary>
 public sealed class OnnxBackend : IModelBackend
 {
+    /// <summary>The name model configurations select this backend by.</summary>
+    public const string BackendName = "onnxruntime";
+
     /// <inheritdoc />
-    public string Name => "onnxruntime";
+    public string Name => BackendName;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Platforms { get; } = ["onnxruntime_onnx"];
 
     /// <inheritdoc />
     public string DefaultModelFileName => "model.onnx";
+
+    /// <inheritdoc />
+    public BackendSettings ReadSettings(JsonElement? section, List<string> errors) => OnnxRuntimeSettings.Read(section, errors);
 
     /// <inheritdoc />
     public ModelSignature Inspect(string modelPath) => OnnxModelInspector.Inspect(modelPath);
@@ -16,7 +27,7 @@ public sealed class OnnxBackend : IModelBackend
     public IModelInstance CreateInstance(string modelPath, ModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var settings = config.OnnxRuntime with { IntraOpThreads = IntraOpThreads(config, Environment.ProcessorCount) };
+        var settings = OnnxRuntimeSettings.Of(config) with { IntraOpThreads = IntraOpThreads(config, Environment.ProcessorCount) };
         return new OnnxModelInstance(OnnxSessionFactory.Create(modelPath, settings), config);
     }
 
@@ -27,8 +38,7 @@ public sealed class OnnxBackend : IModelBackend
     public static int IntraOpThreads(ModelConfig config, int cores)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return config.OnnxRuntime.IntraOpThreads > 0 || config.InstanceCount <= 1
-            ? config.OnnxRuntime.IntraOpThreads
-            : Math.Max(1, cores / config.InstanceCount);
+        var configured = OnnxRuntimeSettings.Of(config).IntraOpThreads;
+        return configured > 0 || config.InstanceCount <= 1 ? configured : Math.Max(1, cores / config.InstanceCount);
     }
 }

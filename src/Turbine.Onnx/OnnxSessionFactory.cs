@@ -2,13 +2,13 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Turbine.Onnx;
 
-/// <summary>Turns a model's <see cref="OnnxRuntimeConfig"/> into ONNX Runtime session options.</summary>
+/// <summary>Turns a model's <see cref="OnnxRuntimeSettings"/> into ONNX Runtime session options.</summary>
 internal static class OnnxSessionFactory
 {
     private static readonly Lazy<HashSet<string>> AvailableProviders =
         new(() => new HashSet<string>(OrtEnv.Instance().GetAvailableProviders(), StringComparer.Ordinal));
 
-    public static InferenceSession Create(string modelPath, OnnxRuntimeConfig config)
+    public static InferenceSession Create(string modelPath, OnnxRuntimeSettings config)
     {
         using var options = CreateOptions(config);
         try
@@ -21,7 +21,7 @@ internal static class OnnxSessionFactory
         }
     }
 
-    public static SessionOptions CreateOptions(OnnxRuntimeConfig config)
+    public static SessionOptions CreateOptions(OnnxRuntimeSettings config)
     {
         var options = new SessionOptions();
         try

@@ -12,11 +12,11 @@ internal sealed class TestRepository : IDisposable
     public string Root { get; }
 
     /// <summary>Adds version <paramref name="version"/> of a model, with an optional config.json.</summary>
-    public TestRepository Add(string name, byte[] onnx, string? config = null, int version = 1)
+    public TestRepository Add(string name, byte[] onnx, string? config = null, int version = 1, string fileName = "model.onnx")
     {
         var folder = Path.Combine(Root, name, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(folder);
-        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), onnx);
+        File.WriteAllBytes(Path.Combine(folder, fileName), onnx);
         if (config is not null)
         {
             File.WriteAllText(Path.Combine(Root, name, "config.json"), config);

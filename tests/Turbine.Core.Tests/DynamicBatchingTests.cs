@@ -150,7 +150,7 @@ public sealed class DynamicBatchingTests : IAsyncLifetime
             }
             """);
 
-        var definition = new ModelRepository(_gated.Files.Root).Read("bad", _gated.Backend);
+        var definition = new ModelRepository(_gated.Files.Root).Read("bad", BackendRegistry.Of(_gated.Backend));
 
         Assert.Equal(
             [

@@ -25,7 +25,7 @@ internal sealed class GatedModels : IAsyncDisposable
 
     public async Task LoadAsync()
     {
-        Models = new ModelManager(new ModelRepository(Files.Root), Backend, Time, NullLogger<ModelManager>.Instance);
+        Models = new ModelManager(new ModelRepository(Files.Root), BackendRegistry.Of(Backend), Time, NullLogger<ModelManager>.Instance);
         Inference = new InferenceService(Models);
         await Models.LoadAllAsync(CancellationToken.None);
     }

@@ -20,7 +20,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""")
               .Add("strings", SampleModels.Identity(DataType.Bytes, -1))
               .Add("corrupt", [1, 2, 3, 4, 5]);
-        _models = new ModelManager(new ModelRepository(_files.Root), new OnnxBackend(), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
+        _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
         _inference = new InferenceService(_models);
         await _models.LoadAllAsync(CancellationToken.None);
     }

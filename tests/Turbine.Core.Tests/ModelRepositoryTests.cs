@@ -8,7 +8,7 @@ namespace Turbine.Core.Tests;
 public sealed class ModelRepositoryTests : IDisposable
 {
     private readonly TestRepository _files = new();
-    private readonly OnnxBackend _backend = new();
+    private readonly BackendRegistry _backend = BackendRegistry.Of(new OnnxBackend());
 
     public void Dispose() => _files.Dispose();
 
@@ -26,8 +26,8 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Equal(["INPUT0", "INPUT1"], config.Inputs.Select(i => i.Name));
         Assert.Equal([16L], config.Inputs[0].Dims);
         Assert.Equal(DataType.Int32, config.Outputs[1].DataType);
-        Assert.Equal("all", config.OnnxRuntime.GraphOptimizationLevel);
-        Assert.False(config.OnnxRuntime.AllowSpinning);
+        Assert.Equal("all", OnnxRuntimeSettings.Of(config).GraphOptimizationLevel);
+        Assert.False(OnnxRuntimeSettings.Of(config).AllowSpinning);
     }
 
     [Fact]
@@ -60,7 +60,6 @@ public sealed class ModelRepositoryTests : IDisposable
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """
             {
               "name": "other",
-              "backend": "tensorflow",
               "max_batch_size": -2,
               "input": [ { "name": "INPUT0", "data_type": "TYPE_FP32", "dims": [16] }, { "name": "NOPE", "data_type": "TYPE_INT32", "dims": [1] } ],
               "instance_group": [ { "count": 0 } ],
@@ -73,14 +72,39 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Null(definition.Config);
         var errors = string.Join("\n", definition.Errors);
         Assert.Contains("folder is 'simple'", errors, StringComparison.Ordinal);
-        Assert.Contains("'backend' 'tensorflow'", errors, StringComparison.Ordinal);
         Assert.Contains("'max_batch_size' must be >= 0", errors, StringComparison.Ordinal);
         Assert.Contains("input 'INPUT0' is configured as FP32 but the model declares INT32", errors, StringComparison.Ordinal);
         Assert.Contains("input 'NOPE' is not an input of the model", errors, StringComparison.Ordinal);
         Assert.Contains("instance count", errors, StringComparison.Ordinal);
         Assert.Contains("graph_optimization_level", errors, StringComparison.Ordinal);
         Assert.Contains("'tpu'", errors, StringComparison.Ordinal);
-        Assert.True(definition.Errors.Count >= 8);
+        Assert.True(definition.Errors.Count >= 7);
+    }
+
+    [Theory]
+    [InlineData("""{ "backend": "tensorflow" }""", "'backend' 'tensorflow' is not a known backend; known: onnxruntime")]
+    [InlineData("""{ "platform": "tensorflow_savedmodel" }""", "'platform' 'tensorflow_savedmodel' is not served by any backend; set 'backend' to one of: onnxruntime")]
+    public void A_backend_nobody_registered_is_a_load_error_that_names_the_known_ones(string json, string expected)
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), json);
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Null(definition.Config);
+        Assert.Equal([expected], definition.Errors);
+    }
+
+    [Fact]
+    public void The_onnxruntime_platform_selects_the_onnx_backend_and_its_section_is_read_by_it()
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "platform": "onnxruntime_onnx", "onnxruntime": { "intra_op_threads": 3 } }""");
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Empty(definition.Errors);
+        Assert.Equal("onnxruntime", definition.Config!.Backend);
+        Assert.Equal(3, OnnxRuntimeSettings.Of(definition.Config).IntraOpThreads);
+        Assert.Empty(definition.Unsupported!);
     }
 
     [Theory]

@@ -18,7 +18,7 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _files.Add("echo", [0], """{ "max_batch_size": 4, "max_queue_size": 2 }""");
-        _models = new ModelManager(new ModelRepository(_files.Root), _backend, new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
+        _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(_backend), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
         _inference = new InferenceService(_models);
         Assert.Null(await _models.LoadAsync("echo", CancellationToken.None));
     }

@@ -20,7 +20,7 @@ public sealed class ResponseCacheTests : IAsyncDisposable
 
     public ResponseCacheTests()
     {
-        _models = new ModelManager(new ModelRepository(_files.Root), new OnnxBackend(), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
+        _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
         _inference = new InferenceService(_models, cache: _cache);
     }
 
@@ -68,6 +68,30 @@ public sealed class ResponseCacheTests : IAsyncDisposable
         Assert.Equal(0, _models.Snapshot("cached")!.Runner(2)!.Statistics.CacheHit.Count);
         Assert.Equal(2, _models.Snapshot("plain")!.Runner(1)!.Statistics.ExecutionCount);
         Assert.Equal(2, _cache.Count);
+    }
+
+    [Fact]
+    public async Task A_version_reloaded_in_place_never_answers_with_the_previous_loads_outputs()
+    {
+        await AddAsync("cached", Cached);
+        var before = await OutputsAsync("cached", [1, 2, 3, 4]);
+        var swapped = new OnnxModelBuilder("sub_add") // the same signature, the other answers
+            .Input("INPUT0", DataType.Int32, -1, 4)
+            .Input("INPUT1", DataType.Int32, -1, 4)
+            .Node("Sub", ["INPUT0", "INPUT1"], ["OUTPUT0"])
+            .Node("Add", ["INPUT0", "INPUT1"], ["OUTPUT1"])
+            .Output("OUTPUT0", DataType.Int32, -1, 4)
+            .Output("OUTPUT1", DataType.Int32, -1, 4)
+            .ToBytes();
+        _files.Add("cached", swapped);
+        File.SetLastWriteTimeUtc(Path.Combine(_files.Root, "cached", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+        Assert.Null(await _models.LoadAsync("cached", CancellationToken.None));
+
+        var after = await OutputsAsync("cached", [1, 2, 3, 4]);
+
+        Assert.Equal("OUTPUT0=11,22,33,44;OUTPUT1=-9,-18,-27,-36", before);
+        Assert.Equal("OUTPUT0=-9,-18,-27,-36;OUTPUT1=11,22,33,44", after);
+        Assert.Equal(1, _models.Snapshot("cached")!.Runner(1)!.Statistics.ExecutionCount);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class RouteResilienceTests : IAsyncDisposable
             _files.Add(name, SampleModels.AddSub(DataType.Int32, 4));
         }
 
-        _models = new ModelManager(new ModelRepository(_files.Root), _backend, _time, NullLogger<ModelManager>.Instance);
+        _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(_backend), _time, NullLogger<ModelManager>.Instance);
         _routes = new RouteTable(null, _time);
         _inference = new InferenceService(_models, _routes);
     }

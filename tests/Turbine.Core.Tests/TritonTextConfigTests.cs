@@ -108,7 +108,7 @@ public sealed class TritonTextConfigTests : IDisposable
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "max_batch_size": 8 }""");
         File.WriteAllText(Path.Combine(_files.Root, "simple", "config.pbtxt"), SimplePbtxt);
 
-        var definition = new ModelRepository(_files.Root).Read("simple", new OnnxBackend());
+        var definition = new ModelRepository(_files.Root).Read("simple", BackendRegistry.Of(new OnnxBackend()));
 
         Assert.Contains("the model folder has both config.json and config.pbtxt; keep one", definition.Errors);
     }
@@ -117,7 +117,7 @@ public sealed class TritonTextConfigTests : IDisposable
     {
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16));
         File.WriteAllText(Path.Combine(_files.Root, "simple", "config.pbtxt"), pbtxt);
-        return new ModelRepository(_files.Root).Read("simple", new OnnxBackend());
+        return new ModelRepository(_files.Root).Read("simple", BackendRegistry.Of(new OnnxBackend()));
     }
 
     /// <summary>Records compare arrays by reference; warm-up inputs are equal when their dims are too.</summary>

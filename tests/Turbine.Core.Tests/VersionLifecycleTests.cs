@@ -246,7 +246,7 @@ public sealed class VersionLifecycleTests : IAsyncDisposable
     }
 
     private ModelManager NewManager() =>
-        new(new ModelRepository(_files.Root), new OnnxBackend(), new FakeTimeProvider(), NullLogger<ModelManager>.Instance, new VersionRoutingStore(_state));
+        new(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), new FakeTimeProvider(), NullLogger<ModelManager>.Instance, new VersionRoutingStore(_state));
 
     private async Task RestartAsync()
     {

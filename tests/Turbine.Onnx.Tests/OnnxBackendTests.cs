@@ -169,7 +169,7 @@ public sealed class OnnxBackendTests : IDisposable
     public void Unavailable_execution_provider_fails_with_a_clear_error()
     {
         var path = Write("identity", SampleModels.Identity(DataType.Fp32));
-        var config = Config(path, "identity") with { OnnxRuntime = new OnnxRuntimeConfig { ExecutionProviders = ["cuda", "cpu"] } };
+        var config = Config(path, "identity") with { Settings = new OnnxRuntimeSettings { ExecutionProviders = ["cuda", "cpu"] } };
 
         var error = Assert.Throws<InferenceException>(() => _backend.CreateInstance(path, config));
 
@@ -184,7 +184,7 @@ public sealed class OnnxBackendTests : IDisposable
     [InlineData(3, 4, 8, 3)] // an explicit setting wins
     public void Several_instances_share_the_cores_instead_of_oversubscribing(int configured, int instances, int cores, int expected)
     {
-        var config = new ModelConfig { Name = "m", InstanceCount = instances, OnnxRuntime = new OnnxRuntimeConfig { IntraOpThreads = configured } };
+        var config = new ModelConfig { Name = "m", InstanceCount = instances, Settings = new OnnxRuntimeSettings { IntraOpThreads = configured } };
 
         Assert.Equal(expected, OnnxBackend.IntraOpThreads(config, cores));
     }

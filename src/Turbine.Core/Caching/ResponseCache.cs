@@ -9,7 +9,7 @@ namespace Turbine.Core.Caching;
 /// The in-memory response cache: answers to identical requests of the models that enable it, within a byte budget,
 /// the least recently used evicted first. The key is a SHA-256 of the model, the version, every input (name, type,
 /// shape, bytes), the outputs asked for and the request parameters that can change an answer, so a cached answer is
-/// never served across versions. Outputs are stored as copies and handed out as copies: a hit is bit for bit what the
+/// never served across versions or across reloads of one version. Outputs are stored as copies and handed out as copies: a hit is bit for bit what the
 /// model computed.
 /// </summary>
 public sealed class ResponseCache
@@ -63,7 +63,7 @@ public sealed class ResponseCache
         }
     }
 
-    internal static string KeyOf(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated)
+    internal static string KeyOf(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var number = new byte[8];
@@ -83,6 +83,7 @@ public sealed class ResponseCache
 
         Text(runner.Config.Name);
         Number(runner.Version);
+        Text(runner.LoadIdentity); // a version reloaded in place is another model: its answers must not be the old ones
         foreach (var input in validated.Inputs)
         {
             Text(input.Name);

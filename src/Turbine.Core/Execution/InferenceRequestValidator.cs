@@ -3,7 +3,11 @@ using System.Buffers.Binary;
 namespace Turbine.Core.Execution;
 
 /// <summary>A request checked against its model: inputs in the model's order, outputs resolved.</summary>
-internal sealed record ValidatedRequest(Tensor[] Inputs, TensorConfig[] Outputs, bool[] OutputBinary, long BatchSize);
+/// <param name="Inputs">The inputs, in the order of the model's configuration.</param>
+/// <param name="Outputs">The outputs to answer with.</param>
+/// <param name="OutputBinary">For each output, whether the client asked for it as binary data.</param>
+/// <param name="BatchSize">Rows along the batch dimension (1 when the model does not batch).</param>
+public sealed record ValidatedRequest(Tensor[] Inputs, TensorConfig[] Outputs, bool[] OutputBinary, long BatchSize);
 
 /// <summary>
 /// Checks a request against a model's configuration: input names, data types, shapes, batch size, byte sizes

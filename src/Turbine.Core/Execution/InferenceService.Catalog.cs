@@ -147,7 +147,7 @@ public sealed partial class InferenceService
         return null;
     }
 
-    private static ModelVersionInfo Describe(ModelSnapshot snapshot, ModelVersionRunner runner)
+    private static ModelVersionInfo Describe(ModelSnapshot snapshot, IVersionRunner runner)
     {
         var versions = new List<string>();
         foreach (var ready in snapshot.Runners)

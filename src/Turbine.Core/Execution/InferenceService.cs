@@ -146,7 +146,7 @@ public sealed partial class InferenceService
     }
 
     /// <summary>Looks the request up in the in-memory cache; on a hit, answers with copies of the cached outputs. A miss is recorded by the caller.</summary>
-    private bool TryAnswerFromCache(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, long started, out string key, out InferenceResult result)
+    private bool TryAnswerFromCache(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, long started, out string key, out InferenceResult result)
     {
         key = ResponseCache.KeyOf(runner, request, validated);
         if (!_cache.TryGet(key, out var outputs))
@@ -164,7 +164,7 @@ public sealed partial class InferenceService
     /// runs the model and stores its answer in both. A store that is down or slow is a miss, never a failure.
     /// </summary>
     private async ValueTask<InferenceResult> AnswerFromSharedOrRunAsync(
-        ISharedResponseStore shared, ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, string key, long started, CancellationToken cancellationToken)
+        ISharedResponseStore shared, IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, string key, long started, CancellationToken cancellationToken)
     {
         if (await shared.GetAsync(key, cancellationToken) is { } bytes && CachedOutputsCodec.TryDecode(bytes, out var outputs))
         {
@@ -179,7 +179,7 @@ public sealed partial class InferenceService
             : Remember(result, key);
     }
 
-    private static InferenceResult CachedAnswer(ModelVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
+    private static InferenceResult CachedAnswer(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
     {
         var response = new InferenceResponse { ModelName = runner.Config.Name, ModelVersion = runner.VersionText, Id = request.Id };
         response.Outputs.AddRange(outputs);

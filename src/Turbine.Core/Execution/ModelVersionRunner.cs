@@ -9,7 +9,7 @@ namespace Turbine.Core.Execution;
 /// Without batching, a request for a cheap model that finds an instance idle and nobody queued runs at once on the
 /// caller's thread (direct dispatch), saving the two thread switches of the queue.
 /// </summary>
-internal sealed partial class ModelVersionRunner : IAsyncDisposable
+internal sealed partial class ModelVersionRunner : IVersionRunner
 {
     /// <summary>Models whose executions take longer than this never run inline: a long run would hold a request thread.</summary>
     private static readonly TimeSpan InlineCostLimit = TimeSpan.FromMicroseconds(200);
@@ -34,10 +34,11 @@ internal sealed partial class ModelVersionRunner : IAsyncDisposable
     private long _arrivalGapTicks;
     private int _executions;
 
-    public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time)
+    public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time, string loadIdentity = "")
     {
         Config = config;
         Version = version;
+        LoadIdentity = loadIdentity;
         VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _slots = [.. instances.Select(instance => new InstanceSlot(instance))];
         _time = time;
@@ -71,16 +72,18 @@ internal sealed partial class ModelVersionRunner : IAsyncDisposable
 
     public string VersionText { get; }
 
+    public string LoadIdentity { get; }
+
     public ModelStatistics Statistics { get; } = new();
 
-    /// <summary>Whether the runner has stopped taking requests (it is draining or released).</summary>
     public bool IsRetired => _queue.IsClosed;
 
-    /// <summary>Requests waiting in the queue now.</summary>
     public int QueuedRequests => _queue.Count;
 
-    /// <summary>Requests inside a model execution now.</summary>
     public int ExecutingRequests => Volatile.Read(ref _executingRequests);
+
+    /// <summary>One warm-up request per instance at a time, so that every instance runs each sample.</summary>
+    public int WarmupConcurrency => _slots.Length;
 
     public ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {

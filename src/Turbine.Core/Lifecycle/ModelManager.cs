@@ -19,16 +19,16 @@ public sealed partial class ModelManager : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
 
-    /// <summary>Creates a manager over <paramref name="repository"/> that runs models with <paramref name="backend"/>.</summary>
+    /// <summary>Creates a manager over <paramref name="repository"/> that runs each model with the backend its configuration selects.</summary>
     /// <param name="repository">The model repository.</param>
-    /// <param name="backend">The backend that runs the models.</param>
+    /// <param name="backends">The backends, by name.</param>
     /// <param name="time">The clock of the schedulers.</param>
     /// <param name="logger">Where loads and failures are logged.</param>
     /// <param name="routingStore">Where default versions and labels are kept; null keeps them in memory.</param>
-    public ModelManager(ModelRepository repository, IModelBackend backend, TimeProvider time, ILogger<ModelManager> logger, VersionRoutingStore? routingStore = null)
+    public ModelManager(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger<ModelManager> logger, VersionRoutingStore? routingStore = null)
     {
         _repository = repository;
-        _loader = new VersionLoader(repository, backend, time);
+        _loader = new VersionLoader(repository, backends, time);
         _routingStore = routingStore ?? new VersionRoutingStore(null);
         _logger = logger;
     }
@@ -187,7 +187,7 @@ public sealed partial class ModelManager : IAsyncDisposable
         }
     }
 
-    private static async Task DrainAsync(IReadOnlyList<ModelVersionRunner> runners)
+    private static async Task DrainAsync(IReadOnlyList<IVersionRunner> runners)
     {
         foreach (var runner in runners)
         {

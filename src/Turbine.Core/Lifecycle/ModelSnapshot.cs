@@ -8,15 +8,15 @@ namespace Turbine.Core.Lifecycle;
 /// <param name="Runners">The versions that serve.</param>
 /// <param name="Reason">Why the last load failed, or empty.</param>
 /// <param name="Stamps">For each serving version, what it was loaded from (<see cref="VersionLoader"/>).</param>
-internal sealed record ModelSnapshot(string Name, IReadOnlyList<ModelVersionStatus> Versions, IReadOnlyList<ModelVersionRunner> Runners, string Reason, IReadOnlyDictionary<long, string> Stamps)
+internal sealed record ModelSnapshot(string Name, IReadOnlyList<ModelVersionStatus> Versions, IReadOnlyList<IVersionRunner> Runners, string Reason, IReadOnlyDictionary<long, string> Stamps)
 {
     public static ModelSnapshot Unavailable(string name, string reason, IReadOnlyList<ModelVersionStatus>? versions = null) =>
         new(name, versions ?? [], [], reason, new Dictionary<long, string>());
 
     /// <summary>The runner for a version, or the newest ready one when <paramref name="version"/> is 0.</summary>
-    public ModelVersionRunner? Runner(long version)
+    public IVersionRunner? Runner(long version)
     {
-        ModelVersionRunner? newest = null;
+        IVersionRunner? newest = null;
         foreach (var runner in Runners)
         {
             if (runner.Version == version)

@@ -14,15 +14,15 @@ internal static class ModelWarmer
     private const long MaxInputBytes = 64L * 1024 * 1024;
 
     /// <returns>null when every sample ran, else why the version must not serve.</returns>
-    public static async Task<string?> RunAsync(ModelVersionRunner runner, Func<string, string> warmupFile, int instances)
+    public static async Task<string?> RunAsync(IVersionRunner runner, Func<string, string> warmupFile)
     {
         foreach (var sample in runner.Config.Warmup)
         {
             for (var round = 0; round < sample.Count; round++)
             {
                 // One request per instance at a time, so that every instance runs the sample.
-                var runs = new Task<string?>[instances];
-                for (var i = 0; i < instances; i++)
+                var runs = new Task<string?>[runner.WarmupConcurrency];
+                for (var i = 0; i < runs.Length; i++)
                 {
                     runs[i] = RunOnceAsync(runner, sample, warmupFile);
                 }
@@ -40,7 +40,7 @@ internal static class ModelWarmer
         return null;
     }
 
-    private static async Task<string?> RunOnceAsync(ModelVersionRunner runner, WarmupSample sample, Func<string, string> warmupFile)
+    private static async Task<string?> RunOnceAsync(IVersionRunner runner, WarmupSample sample, Func<string, string> warmupFile)
     {
         using var request = new InferenceRequest { ModelName = runner.Config.Name };
         foreach (var input in sample.Inputs)

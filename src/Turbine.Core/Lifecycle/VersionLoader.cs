@@ -9,7 +9,7 @@ namespace Turbine.Core.Lifecycle;
 /// <param name="Next">The snapshot to publish.</param>
 /// <param name="Retired">Runners of the previous snapshot that no longer serve; drain them after publishing.</param>
 /// <param name="Failure">Why a version (or the whole model) failed to load; null when everything loaded.</param>
-internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<ModelVersionRunner> Retired, string? Failure)
+internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<IVersionRunner> Retired, string? Failure)
 {
     /// <summary>Configuration fields Turbine ignores, by name.</summary>
     public IReadOnlyList<string>? Unsupported { get; init; }
@@ -21,7 +21,7 @@ internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<ModelVersio
 /// fails to load leaves its previous load serving, and a model none of whose versions load keeps every version it
 /// had (SECURITY.md F3).
 /// </summary>
-internal sealed class VersionLoader(ModelRepository repository, IModelBackend backend, TimeProvider time)
+internal sealed class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time)
 {
     public LoadOutcome Load(string name, ModelSnapshot previous, string? configOverride)
     {
@@ -35,7 +35,7 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
         ModelDefinition definition;
         try
         {
-            definition = repository.Read(name, backend, configOverride);
+            definition = repository.Read(name, backends, configOverride);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -43,14 +43,14 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
         }
 
         unsupported = definition.Unsupported;
-        if (definition.Config is null)
+        if (definition is not { Config: { } config, Backend: { } backend })
         {
             return Keep(previous, string.Join("; ", definition.Errors), definition.Versions);
         }
 
         var configHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(definition.ConfigText)));
         var statuses = new List<ModelVersionStatus>();
-        var runners = new List<ModelVersionRunner>();
+        var runners = new List<IVersionRunner>();
         var stamps = new Dictionary<long, string>();
         var failures = new List<string>();
         foreach (var version in definition.Versions)
@@ -65,7 +65,7 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
                 continue;
             }
 
-            var loaded = TryLoadVersion(definition.Config, version, out var reason);
+            var loaded = TryLoadVersion(backend, config, version, configHash, out var reason);
             if (loaded is not null)
             {
                 runners.Add(loaded);
@@ -109,9 +109,9 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
         return new LoadOutcome(ModelSnapshot.Unavailable(previous.Name, reason, statuses), [], reason);
     }
 
-    private ModelVersionRunner? TryLoadVersion(ModelConfig config, long version, out string reason)
+    private IVersionRunner? TryLoadVersion(IModelBackend backend, ModelConfig config, long version, string configHash, out string reason)
     {
-        var instances = new List<IModelInstance>();
+        IVersionRunner runner;
         try
         {
             var path = repository.ModelFilePath(config.Name, version, backend);
@@ -123,26 +123,20 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
                 return null;
             }
 
-            for (var i = 0; i < config.InstanceCount; i++)
-            {
-                instances.Add(backend.CreateInstance(path, config));
-            }
+            var identity = LoadIdentity(configHash, path);
+            runner = backend is IVersionRunnerFactory factory
+                ? factory.CreateRunner(new VersionLoadContext(config, version, path, identity, time))
+                : new ModelVersionRunner(config, version, CreateInstances(backend, path, config), time, identity);
         }
         catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
         {
-            foreach (var instance in instances)
-            {
-                instance.Dispose();
-            }
-
             reason = e is InferenceException ? e.Message : $"cannot read the model file: {e.GetType().Name}";
             return null;
         }
 
         // Loads run on their own thread (LoaderThread), so waiting here holds no request thread.
-        var runner = new ModelVersionRunner(config, version, [.. instances], time);
         var warmupError = config.Warmup.Count == 0 ? null
-            : ModelWarmer.RunAsync(runner, file => repository.WarmupFilePath(config.Name, file), instances.Count).GetAwaiter().GetResult();
+            : ModelWarmer.RunAsync(runner, file => repository.WarmupFilePath(config.Name, file)).GetAwaiter().GetResult();
         if (warmupError is not null)
         {
             runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -152,5 +146,40 @@ internal sealed class VersionLoader(ModelRepository repository, IModelBackend ba
 
         reason = string.Empty;
         return runner;
+    }
+
+    /// <summary>The instances of one version; the ones already created are released when a later one fails.</summary>
+    private static IModelInstance[] CreateInstances(IModelBackend backend, string path, ModelConfig config)
+    {
+        var instances = new List<IModelInstance>();
+        try
+        {
+            for (var i = 0; i < config.InstanceCount; i++)
+            {
+                instances.Add(backend.CreateInstance(path, config));
+            }
+
+            return [.. instances];
+        }
+        catch
+        {
+            foreach (var instance in instances)
+            {
+                instance.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The configuration's hash and the model file's content hash: equal on every replica that loads the same files,
+    /// so replicas share response-cache entries, and different after any change, even one that keeps the file's
+    /// length and time.
+    /// </summary>
+    private static string LoadIdentity(string configHash, string modelPath)
+    {
+        using var file = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+        return configHash[..16] + Convert.ToHexString(SHA256.HashData(file), 0, 16);
     }
 }

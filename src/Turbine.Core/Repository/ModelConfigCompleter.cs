@@ -10,19 +10,19 @@ internal static class ModelConfigCompleter
     /// <summary>The batch limit given to a batching model whose config does not set one.</summary>
     public const int DefaultMaxBatchSize = 32;
 
-    public static ModelConfig Complete(string modelName, ModelConfigDraft draft, ModelSignature signature)
+    public static ModelConfig Complete(string modelName, ModelConfigDraft draft, IModelBackend backend, BackendSettings settings, ModelSignature signature)
     {
         var maxBatchSize = draft.MaxBatchSize ?? (SupportsBatching(signature) ? DefaultMaxBatchSize : 0);
         var batching = maxBatchSize > 0;
         return new ModelConfig
         {
             Name = draft.Name ?? modelName,
-            Backend = draft.Backend ?? "onnxruntime",
+            Backend = backend.Name,
             MaxBatchSize = maxBatchSize,
             Inputs = Tensors(draft.Inputs, signature.Inputs, batching),
             Outputs = Tensors(draft.Outputs, signature.Outputs, batching),
             InstanceCount = draft.InstanceCount ?? 1,
-            OnnxRuntime = draft.OnnxRuntime ?? new OnnxRuntimeConfig(),
+            Settings = settings,
             VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
             MaxQueueSize = draft.MaxQueueSize ?? 1024,
             DynamicBatching = draft.DynamicBatching,

@@ -10,6 +10,8 @@ internal sealed record ModelConfigDraft
 
     public string? Backend { get; init; }
 
+    public string? Platform { get; init; }
+
     public int? MaxBatchSize { get; init; }
 
     public IReadOnlyList<TensorConfigDraft>? Inputs { get; init; }
@@ -17,8 +19,6 @@ internal sealed record ModelConfigDraft
     public IReadOnlyList<TensorConfigDraft>? Outputs { get; init; }
 
     public int? InstanceCount { get; init; }
-
-    public OnnxRuntimeConfig? OnnxRuntime { get; init; }
 
     public VersionPolicy? VersionPolicy { get; init; }
 
@@ -32,8 +32,8 @@ internal sealed record ModelConfigDraft
 
     public bool? ResponseCache { get; init; }
 
-    /// <summary>Fields present in the file that Turbine does not act on.</summary>
-    public IReadOnlyList<string> Unsupported { get; init; } = [];
+    /// <summary>The whole configuration, for the backend's own section and the fields Turbine does not act on.</summary>
+    public System.Text.Json.JsonElement? Root { get; init; }
 }
 
 /// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>

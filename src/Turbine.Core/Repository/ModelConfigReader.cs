@@ -1,11 +1,12 @@
 using System.Text.Json;
+using static Turbine.ConfigJson;
 
 namespace Turbine.Core.Repository;
 
 /// <summary>
 /// Reads <c>config.json</c> in Triton's JSON form (<c>max_batch_size</c>, <c>input</c>/<c>output</c> with
 /// <c>data_type</c> and <c>dims</c>, <c>instance_group</c>, <c>version_policy</c>) plus Turbine's
-/// <c>onnxruntime</c> section. Every problem found is added to the error list; reading goes on.
+/// backend's own section (read by the backend, <see cref="IModelBackend.ReadSettings"/>). Every problem found is added to the error list; reading goes on.
 /// </summary>
 internal static class ModelConfigReader
 {
@@ -33,29 +34,22 @@ internal static class ModelConfigReader
                 return new ModelConfigDraft();
             }
 
-            var backend = String(root, "backend", errors);
-            var platform = String(root, "platform", errors);
-            if (backend is null && platform is "onnxruntime_onnx")
-            {
-                backend = "onnxruntime";
-            }
-
             return new ModelConfigDraft
             {
                 Name = String(root, "name", errors),
-                Backend = backend,
+                Backend = String(root, "backend", errors),
+                Platform = String(root, "platform", errors),
                 MaxBatchSize = Int(root, "max_batch_size", errors),
                 Inputs = Tensors(root, "input", errors),
                 Outputs = Tensors(root, "output", errors),
                 InstanceCount = InstanceCount(root, errors),
-                OnnxRuntime = OnnxRuntime(root, errors),
                 VersionPolicy = Policy(root, errors),
                 MaxQueueSize = Int(root, "max_queue_size", errors),
                 DynamicBatching = DynamicBatching(root, errors),
                 QueuePolicy = QueuePolicy(root, errors),
                 Warmup = WarmupReader.Read(root, errors),
                 ResponseCache = root.TryGetProperty("response_cache", out var cache) ? Bool(cache, "enable", errors, "response_cache") : null,
-                Unsupported = UnsupportedFields.Find(root),
+                Root = root.Clone(), // the backend reads its own section once it is known
             };
         }
     }
@@ -150,50 +144,6 @@ internal static class ModelConfigReader
         }
 
         return total;
-    }
-
-    private static OnnxRuntimeConfig? OnnxRuntime(JsonElement root, List<string> errors)
-    {
-        if (!root.TryGetProperty("onnxruntime", out var section))
-        {
-            return null;
-        }
-
-        if (section.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("'onnxruntime' must be an object");
-            return null;
-        }
-
-        const string Where = "onnxruntime";
-        var defaults = new OnnxRuntimeConfig();
-        var providers = defaults.ExecutionProviders;
-        if (section.TryGetProperty("execution_providers", out var list))
-        {
-            var names = new List<string>();
-            if (list.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var item in list.EnumerateArray())
-                {
-                    names.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : "?");
-                }
-            }
-            else
-            {
-                errors.Add("'onnxruntime.execution_providers' must be an array of names");
-            }
-
-            providers = names;
-        }
-
-        return new OnnxRuntimeConfig
-        {
-            GraphOptimizationLevel = String(section, "graph_optimization_level", errors, Where) ?? defaults.GraphOptimizationLevel,
-            IntraOpThreads = Int(section, "intra_op_threads", errors, Where) ?? 0,
-            InterOpThreads = Int(section, "inter_op_threads", errors, Where) ?? 0,
-            AllowSpinning = Bool(section, "allow_spinning", errors, Where) ?? false,
-            ExecutionProviders = providers,
-        };
     }
 
     private static DynamicBatchingConfig? DynamicBatching(JsonElement root, List<string> errors)
@@ -312,116 +262,4 @@ internal static class ModelConfigReader
         errors.Add("'version_policy' must be {\"latest\": {\"num_versions\": N}}, {\"all\": {}} or {\"specific\": {\"versions\": [...]}}");
         return null;
     }
-
-    internal static string? String(JsonElement obj, string property, List<string> errors, string? where = null)
-    {
-        if (!obj.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind == JsonValueKind.String)
-        {
-            return value.GetString();
-        }
-
-        errors.Add($"'{Path(where, property)}' must be a string");
-        return null;
-    }
-
-    internal static int? Int(JsonElement obj, string property, List<string> errors, string? where = null)
-    {
-        var value = Long(obj, property, errors, where);
-        if (value is null or (>= int.MinValue and <= int.MaxValue))
-        {
-            return (int?)value;
-        }
-
-        errors.Add($"'{Path(where, property)}' is out of range");
-        return null;
-    }
-
-    private static long? Long(JsonElement obj, string property, List<string> errors, string? where = null)
-    {
-        if (!obj.TryGetProperty(property, out var value))
-        {
-            return null;
-        }
-
-        // Triton's JSON form writes 64-bit numbers as strings; accept both.
-        if ((value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number)) ||
-            (value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out number)))
-        {
-            return number;
-        }
-
-        errors.Add($"'{Path(where, property)}' must be an integer");
-        return null;
-    }
-
-    private static double? Double(JsonElement obj, string property, List<string> errors, string where)
-    {
-        if (!obj.TryGetProperty(property, out var value))
-        {
-            return null;
-        }
-
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number))
-        {
-            return number;
-        }
-
-        errors.Add($"'{Path(where, property)}' must be a number");
-        return null;
-    }
-
-    internal static bool? Bool(JsonElement obj, string property, List<string> errors, string where)
-    {
-        if (!obj.TryGetProperty(property, out var value))
-        {
-            return null;
-        }
-
-        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
-        {
-            return value.GetBoolean();
-        }
-
-        errors.Add($"'{Path(where, property)}' must be true or false");
-        return null;
-    }
-
-    internal static long[]? Longs(JsonElement obj, string property, List<string> errors, string where)
-    {
-        if (!obj.TryGetProperty(property, out var array))
-        {
-            return null;
-        }
-
-        if (array.ValueKind != JsonValueKind.Array)
-        {
-            errors.Add($"'{Path(where, property)}' must be an array of integers");
-            return null;
-        }
-
-        var result = new long[array.GetArrayLength()];
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            if ((item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out var number)) ||
-                (item.ValueKind == JsonValueKind.String && long.TryParse(item.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out number)))
-            {
-                result[i++] = number;
-            }
-            else
-            {
-                errors.Add($"'{Path(where, property)}[{i}]' must be an integer");
-                return null;
-            }
-        }
-
-        return result;
-    }
-
-    private static string Path(string? where, string property) => where is null ? property : where + "." + property;
 }

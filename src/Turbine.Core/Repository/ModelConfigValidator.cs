@@ -6,19 +6,12 @@ internal static class ModelConfigValidator
     /// <summary>Each level is a queue that the scheduler scans; a handful is what real deployments use.</summary>
     private const int MaxPriorityLevels = 100;
 
-    private static readonly string[] OptimizationLevels = ["disabled", "none", "basic", "extended", "layout", "all"];
-    private static readonly string[] Providers = ["cpu", "cuda", "tensorrt"];
 
     public static void Validate(ModelConfig config, string folderName, ModelSignature? signature, List<string> errors)
     {
         if (config.Name != folderName)
         {
             errors.Add($"'name' is '{config.Name}' but the model folder is '{folderName}'; they must match");
-        }
-
-        if (config.Backend != "onnxruntime")
-        {
-            errors.Add($"'backend' '{config.Backend}' is not supported; expected 'onnxruntime'");
         }
 
         if (config.MaxBatchSize < 0)
@@ -48,7 +41,6 @@ internal static class ModelConfigValidator
 
         ValidateTensors("input", config.Inputs, signature?.Inputs, config.MaxBatchSize > 0, errors);
         ValidateTensors("output", config.Outputs, signature?.Outputs, config.MaxBatchSize > 0, errors);
-        ValidateOnnxRuntime(config.OnnxRuntime, errors);
         ValidateBatching(config, errors);
         ValidatePolicy(config.VersionPolicy, errors);
     }
@@ -143,27 +135,6 @@ internal static class ModelConfigValidator
         }
 
         return true;
-    }
-
-    private static void ValidateOnnxRuntime(OnnxRuntimeConfig config, List<string> errors)
-    {
-        if (!OptimizationLevels.Contains(config.GraphOptimizationLevel.ToLowerInvariant()))
-        {
-            errors.Add($"'onnxruntime.graph_optimization_level' '{config.GraphOptimizationLevel}' is not one of disabled, basic, extended, layout, all");
-        }
-
-        if (config.IntraOpThreads < 0 || config.InterOpThreads < 0)
-        {
-            errors.Add("'onnxruntime' thread counts must be >= 0 (0 lets ONNX Runtime decide)");
-        }
-
-        foreach (var provider in config.ExecutionProviders)
-        {
-            if (!Providers.Contains(provider.ToLowerInvariant()))
-            {
-                errors.Add($"'onnxruntime.execution_providers' has '{provider}'; expected cpu, cuda or tensorrt");
-            }
-        }
     }
 
     private static void ValidateBatching(ModelConfig config, List<string> errors)

@@ -96,19 +96,27 @@ public sealed class ModelRepository
     /// counts once its model file is there, so a version being copied in is not a broken version.
     /// </summary>
     /// <param name="name">The model name.</param>
-    /// <param name="backend">The backend that will run it.</param>
+    /// <param name="backends">The backends, one of which the configuration selects.</param>
     /// <param name="configOverride">Configuration JSON that replaces the folder's config file for this load.</param>
-    public ModelDefinition Read(string name, IModelBackend backend, string? configOverride = null)
+    public ModelDefinition Read(string name, BackendRegistry backends, string? configOverride = null)
     {
-        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(backends);
         var errors = new List<string>();
         var folder = ModelPath(name);
         var (draft, configText) = configOverride is null ? ReadConfig(folder, errors) : (ModelConfigReader.Read(configOverride, errors), configOverride);
+        var backend = backends.Resolve(draft.Backend, draft.Platform, out var unknown);
+        var unsupported = draft.Root is { } root ? UnsupportedFields.Find(root, backend?.Name) : [];
+        if (backend is null)
+        {
+            errors.Add(unknown!);
+            return new ModelDefinition(name, null, [], errors, unsupported, configText);
+        }
+
         var versions = SelectVersions(ListVersions(folder, backend.DefaultModelFileName), draft.VersionPolicy ?? VersionPolicy.Default);
         if (versions.Count == 0)
         {
             errors.Add("the model folder has no version folders (e.g. '1/' holding " + backend.DefaultModelFileName + ") that its version policy selects");
-            return new ModelDefinition(name, null, versions, errors, draft.Unsupported, configText);
+            return new ModelDefinition(name, null, versions, errors, unsupported, configText) { Backend = backend };
         }
 
         ModelSignature? signature = null;
@@ -125,9 +133,11 @@ public sealed class ModelRepository
             errors.Add($"version {versions[^1]}: {backend.DefaultModelFileName} is missing or unreadable");
         }
 
-        var config = ModelConfigCompleter.Complete(name, draft, signature ?? new ModelSignature([], []));
-        ModelConfigValidator.Validate(config, name, signature, errors);
-        return new ModelDefinition(name, errors.Count == 0 ? config : null, versions, errors, draft.Unsupported, configText);
+        System.Text.Json.JsonElement? section = draft.Root is { } config && config.TryGetProperty(backend.Name, out var own) ? own : null;
+        var settings = backend.ReadSettings(section, errors);
+        var completed = ModelConfigCompleter.Complete(name, draft, backend, settings, signature ?? new ModelSignature([], []));
+        ModelConfigValidator.Validate(completed, name, signature, errors);
+        return new ModelDefinition(name, errors.Count == 0 ? completed : null, versions, errors, unsupported, configText) { Backend = backend };
     }
 
     /// <summary>
@@ -245,4 +255,8 @@ public sealed class ModelRepository
 /// <param name="Errors">Every problem found.</param>
 /// <param name="Unsupported">Fields of the configuration that Turbine ignores, by name (e.g. <c>optimization</c>).</param>
 /// <param name="ConfigText">The configuration as read (file or override), to tell whether it changed since the last load.</param>
-public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors, IReadOnlyList<string>? Unsupported = null, string ConfigText = "");
+public sealed record ModelDefinition(string Name, ModelConfig? Config, IReadOnlyList<long> Versions, IReadOnlyList<string> Errors, IReadOnlyList<string>? Unsupported = null, string ConfigText = "")
+{
+    /// <summary>The backend the configuration selects; null when it names none that is registered.</summary>
+    public IModelBackend? Backend { get; init; }
+}

@@ -9,7 +9,7 @@ namespace Turbine.Core.Repository;
 internal static class UnsupportedFields
 {
     private static readonly HashSet<string> TopLevel =
-        ["name", "platform", "backend", "max_batch_size", "input", "output", "instance_group", "version_policy", "max_queue_size", "dynamic_batching", "onnxruntime", "model_warmup", "response_cache"];
+        ["name", "platform", "backend", "max_batch_size", "input", "output", "instance_group", "version_policy", "max_queue_size", "dynamic_batching", "model_warmup", "response_cache"];
 
     private static readonly HashSet<string> Tensor = ["name", "data_type", "dims", "reshape"];
 
@@ -21,10 +21,12 @@ internal static class UnsupportedFields
         "default_queue_policy", "priority_queue_policy", "max_latency_ms",
     ];
 
-    public static List<string> Find(JsonElement root)
+    /// <summary>The fields of <paramref name="root"/> nobody acts on; <paramref name="backendSection"/> is the backend's own and read by it.</summary>
+    public static List<string> Find(JsonElement root, string? backendSection)
     {
         var found = new List<string>();
         Collect(root, "", TopLevel, found);
+        found.Remove(backendSection ?? string.Empty);
         CollectEach(root, "input", Tensor, found);
         CollectEach(root, "output", Tensor, found);
         CollectEach(root, "instance_group", InstanceGroup, found);

@@ -36,7 +36,7 @@ internal static class WarmupReader
                 continue;
             }
 
-            var count = ModelConfigReader.Int(item, "count", errors, where) ?? 1;
+            var count = ConfigJson.Int(item, "count", errors, where) ?? 1;
             if (count is < 1 or > MaxCount)
             {
                 errors.Add($"'{where}.count' must be between 1 and {MaxCount}");
@@ -46,8 +46,8 @@ internal static class WarmupReader
             var inputs = Inputs(item, where, errors);
             if (inputs is not null)
             {
-                var name = ModelConfigReader.String(item, "name", errors, where) ?? $"sample {index}";
-                samples.Add(new WarmupSample(name, ModelConfigReader.Int(item, "batch_size", errors, where) ?? 1, inputs, count));
+                var name = ConfigJson.String(item, "name", errors, where) ?? $"sample {index}";
+                samples.Add(new WarmupSample(name, ConfigJson.Int(item, "batch_size", errors, where) ?? 1, inputs, count));
             }
         }
 
@@ -73,21 +73,21 @@ internal static class WarmupReader
                 return null;
             }
 
-            var typeName = ModelConfigReader.String(value, "data_type", errors, at);
+            var typeName = ConfigJson.String(value, "data_type", errors, at);
             if (typeName is null || !DataTypes.TryParse(typeName, out var type))
             {
                 errors.Add($"'{at}.data_type' must name a data type, e.g. TYPE_FP32");
                 return null;
             }
 
-            var dims = ModelConfigReader.Longs(value, "dims", errors, at) ?? [];
+            var dims = ConfigJson.Longs(value, "dims", errors, at) ?? [];
             if (Array.Exists(dims, d => d < 0))
             {
                 errors.Add($"'{at}.dims' must be fixed (no -1): warm-up data has a concrete shape");
                 return null;
             }
 
-            var file = ModelConfigReader.String(value, "input_data_file", errors, at);
+            var file = ConfigJson.String(value, "input_data_file", errors, at);
             if (file is not null && !ModelNames.IsValid(file))
             {
                 // A plain file name only: the path is built under the model's warmup/ folder (SECURITY.md A2).
@@ -96,7 +96,7 @@ internal static class WarmupReader
             }
 
             var kind = file is not null ? WarmupDataKind.File
-                : ModelConfigReader.Bool(value, "random_data", errors, at) == true ? WarmupDataKind.Random
+                : ConfigJson.Bool(value, "random_data", errors, at) == true ? WarmupDataKind.Random
                 : WarmupDataKind.Zero;
             inputs.Add(new WarmupInput(property.Name, type, dims, kind, file));
         }

@@ -83,12 +83,11 @@ public static class GrpcModelMapper
             }
         }
 
-        message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = ModelInstanceGroup.Types.Kind.Cpu });
-        var ort = config.OnnxRuntime;
-        message.Parameters["graph_optimization_level"] = new ModelParameter { StringValue = ort.GraphOptimizationLevel };
-        message.Parameters["intra_op_thread_count"] = new ModelParameter { StringValue = ort.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        message.Parameters["inter_op_thread_count"] = new ModelParameter { StringValue = ort.InterOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        message.Parameters["execution_providers"] = new ModelParameter { StringValue = string.Join(",", ort.ExecutionProviders) };
+        message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = config.Settings.InstanceKind == "KIND_GPU" ? ModelInstanceGroup.Types.Kind.Gpu : ModelInstanceGroup.Types.Kind.Cpu });
+        foreach (var (name, value) in config.Settings.Parameters())
+        {
+            message.Parameters[name] = new ModelParameter { StringValue = value };
+        }
         return message;
     }
 

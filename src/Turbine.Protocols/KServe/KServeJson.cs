@@ -110,7 +110,7 @@ public static class KServeJson
         writer.WriteStartArray("instance_group"u8);
         writer.WriteStartObject();
         writer.WriteString("name"u8, config.Name);
-        writer.WriteString("kind"u8, config.OnnxRuntime.ExecutionProviders.Any(p => p is "cuda" or "tensorrt") ? "KIND_GPU" : "KIND_CPU");
+        writer.WriteString("kind"u8, config.Settings.InstanceKind);
         writer.WriteNumber("count"u8, config.InstanceCount);
         writer.WriteEndObject();
         writer.WriteEndArray();
@@ -141,19 +141,13 @@ public static class KServeJson
             writer.WriteEndObject();
         }
 
-        writer.WriteStartObject("onnxruntime"u8);
-        writer.WriteString("graph_optimization_level"u8, config.OnnxRuntime.GraphOptimizationLevel);
-        writer.WriteNumber("intra_op_threads"u8, config.OnnxRuntime.IntraOpThreads);
-        writer.WriteNumber("inter_op_threads"u8, config.OnnxRuntime.InterOpThreads);
-        writer.WriteBoolean("allow_spinning"u8, config.OnnxRuntime.AllowSpinning);
-        writer.WriteStartArray("execution_providers"u8);
-        foreach (var provider in config.OnnxRuntime.ExecutionProviders)
+        if (!config.Settings.IsEmpty)
         {
-            writer.WriteStringValue(provider);
+            writer.WriteStartObject(config.Backend); // the backend's own section, as the configuration file holds it
+            config.Settings.WriteProperties(writer);
+            writer.WriteEndObject();
         }
 
-        writer.WriteEndArray();
-        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 

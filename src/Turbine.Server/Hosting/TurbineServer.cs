@@ -92,7 +92,8 @@ public sealed class TurbineServer : IAsyncDisposable
     {
         services.AddSingleton(Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IModelBackend, OnnxBackend>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>());
+        services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
         var state = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
