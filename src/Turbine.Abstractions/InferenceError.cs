@@ -5,6 +5,12 @@ namespace Turbine;
 /// <param name="Message">What was wrong and what was expected; never a stack trace or an internal path.</param>
 public sealed record InferenceError(StatusCode Code, string Message)
 {
+    /// <summary>
+    /// What the runtime said, for the server's log only: runtime messages name files, nodes and internals that
+    /// clients must not see (SECURITY.md), so protocols send <see cref="Message"/> and never this.
+    /// </summary>
+    public string? Detail { get; init; }
+
     /// <summary>Creates an <see cref="StatusCode.InvalidArgument"/> error.</summary>
     public static InferenceError Invalid(string message) => new(StatusCode.InvalidArgument, message);
 

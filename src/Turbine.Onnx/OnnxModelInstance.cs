@@ -55,7 +55,7 @@ internal sealed class OnnxModelInstance : IModelInstance
         }
         catch (OnnxRuntimeException e)
         {
-            return InferenceError.Internal($"model execution failed: {e.Message}");
+            return InferenceError.Internal("model execution failed") with { Detail = e.Message };
         }
         finally
         {

@@ -12,6 +12,9 @@ internal sealed class FakeBackend : IModelBackend
 
     public bool Throw { get; set; }
 
+    /// <summary>A batch of this many rows gets a null output: a misbehaving backend that makes the runner itself fault after the call.</summary>
+    public long NullOutputWhenRows { get; set; } = -1;
+
     public string Name => "onnxruntime";
 
     public string DefaultModelFileName => "model.onnx";
@@ -37,7 +40,7 @@ internal sealed class FakeBackend : IModelBackend
                 throw new InvalidOperationException("backend fault");
             }
 
-            results.Add(new Tensor("OUTPUT0", DataType.Fp32, inputs[0].Shape, TensorBuffer.CopyOf(inputs[0].Data.Span)));
+            results.Add(inputs[0].Shape[0] == backend.NullOutputWhenRows ? null! : new Tensor("OUTPUT0", DataType.Fp32, inputs[0].Shape, TensorBuffer.CopyOf(inputs[0].Data.Span)));
             return null;
         }
 

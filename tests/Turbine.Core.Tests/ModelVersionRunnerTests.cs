@@ -79,9 +79,38 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
         _backend.Throw = false;
         var next = await InferAsync();
 
-        Assert.Equal(new InferenceError(StatusCode.Internal, "model execution failed: InvalidOperationException"), failed.Error);
+        Assert.Equal(StatusCode.Internal, failed.Error!.Code);
+        Assert.Equal("model execution failed: InvalidOperationException", failed.Error.Message); // the backend's own words stay in the log
         Assert.Null(next.Error);
         next.Response!.Dispose();
+    }
+
+    [Fact]
+    public async Task A_fault_outside_the_model_call_answers_every_caller_of_the_round_and_the_worker_goes_on()
+    {
+        _files.Add("batched", [0], """{ "max_batch_size": 4, "dynamic_batching": { "max_queue_delay_microseconds": 0 } }""");
+        Assert.Null(await _models.LoadAsync("batched", CancellationToken.None));
+        _backend.NullOutputWhenRows = 2; // splitting that batch's outputs throws inside the runner, after the backend returned
+        _backend.Hold();
+        var running = InferAsync("batched");
+        await _backend.Entered.WaitAsync();
+        var queued = new[] { InferOnThisThreadAsync(default, "batched"), InferOnThisThreadAsync(default, "batched") }; // batched together next
+
+        _backend.Release();
+
+        Assert.Null((await running).Error);
+        foreach (var task in queued)
+        {
+            var failed = await task.WaitAsync(TimeSpan.FromSeconds(30)); // before the fix: never answered
+            Assert.Equal(StatusCode.Internal, failed.Error!.Code);
+            Assert.Equal("model 'batched' version 1 failed to run the request", failed.Error.Message);
+        }
+
+        var after = await InferAsync("batched").WaitAsync(TimeSpan.FromSeconds(30)); // the worker survived
+        Assert.Null(after.Error);
+        after.Response!.Dispose();
+        Assert.Null(_inference.Statistics("batched", null, out var stats));
+        Assert.Equal(2, stats[0].Statistics.Fail.Count);
     }
 
     [Fact]
@@ -102,12 +131,12 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
     }
 
     /// <summary>Starts a request from a thread-pool thread, as a server would; the test thread never waits at the gate.</summary>
-    private Task<InferenceResult> InferAsync(CancellationToken cancellationToken = default) =>
-        Task.Run(() => InferOnThisThreadAsync(cancellationToken), CancellationToken.None);
+    private Task<InferenceResult> InferAsync(string model = "echo") =>
+        Task.Run(() => InferOnThisThreadAsync(default, model), CancellationToken.None);
 
-    private async Task<InferenceResult> InferOnThisThreadAsync(CancellationToken cancellationToken)
+    private async Task<InferenceResult> InferOnThisThreadAsync(CancellationToken cancellationToken, string model = "echo")
     {
-        using var request = new InferenceRequest { ModelName = "echo" };
+        using var request = new InferenceRequest { ModelName = model };
         request.Inputs.Add(Tensor.FromArray<float>("INPUT0", [1, 2], [1f, 2f]));
         var result = await _inference.InferAsync(request, cancellationToken);
         return result;

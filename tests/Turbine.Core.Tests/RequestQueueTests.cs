@@ -6,19 +6,19 @@ namespace Turbine.Core.Tests;
 public sealed class RequestQueueTests
 {
     [Fact]
-    public async Task A_timed_wait_ends_on_time_even_when_the_timer_fires_early()
+    public void A_timed_wait_ends_on_time_even_when_the_timer_fires_early()
     {
         var time = new EarlyTimers(new FakeTimeProvider());
         var queue = new RequestQueue(4, [QueuePolicyConfig.None], time);
         using var waiter = new QueueWaiter(queue, time);
 
-        var wait = queue.WaitAsync(waiter, time.GetTimestamp() + (time.TimestampFrequency / 100)); // 10 ms from now
+        Assert.Null(queue.ParkUnlessDecided(waiter, time.GetTimestamp() + (time.TimestampFrequency / 100))); // 10 ms from now
         time.Fake.Advance(TimeSpan.FromMilliseconds(8)); // the timer fires here, 2 ms early
-        Assert.False(wait.IsCompleted);
+        Assert.False(waiter.IsWoken);
         time.Fake.Advance(TimeSpan.FromMilliseconds(2));
 
-        Assert.True(wait.IsCompleted);
-        Assert.False(await wait); // timed out: nothing was queued
+        Assert.True(waiter.IsWoken);
+        Assert.False(waiter.Block()); // timed out: nothing was queued
     }
 
     /// <summary>A clock whose timers fire at 80% of their due time, as coarse system timers may fire a little early.</summary>

@@ -44,6 +44,28 @@ public sealed class OnnxBackendTests : IDisposable
     }
 
     [Fact]
+    public void A_runtime_failure_reaches_the_client_as_a_plain_message_and_the_runtime_text_stays_in_the_detail()
+    {
+        var model = new OnnxModelBuilder("broadcast")
+            .Input("A", DataType.Fp32, -1)
+            .Input("B", DataType.Fp32, -1)
+            .Node("Add", ["A", "B"], ["C"])
+            .Output("C", DataType.Fp32, -1)
+            .ToBytes();
+        var path = Write("broadcast", model);
+        var config = Config(path, "broadcast");
+        using var instance = _backend.CreateInstance(path, config);
+        using var a = Tensor.FromArray<float>("A", [3], [1, 2, 3]);
+        using var b = Tensor.FromArray<float>("B", [4], [1, 2, 3, 4]); // cannot broadcast against A: the run fails inside ONNX Runtime
+
+        var error = instance.Run([a, b], config.Outputs, []);
+
+        Assert.Equal(StatusCode.Internal, error!.Code);
+        Assert.Equal("model execution failed", error.Message);
+        Assert.Contains("broadcast", error.Detail, StringComparison.OrdinalIgnoreCase); // ONNX Runtime's words, for the log only
+    }
+
+    [Fact]
     public void Inspect_reads_names_types_and_dynamic_dimensions()
     {
         var signature = _backend.Inspect(Write("simple", SampleModels.AddSub(DataType.Int32, 16)));

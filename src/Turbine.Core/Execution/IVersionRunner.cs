@@ -62,4 +62,5 @@ public interface IVersionRunnerFactory
 /// <param name="ModelPath">The version's model file.</param>
 /// <param name="LoadIdentity">What the load is (<see cref="IVersionRunner.LoadIdentity"/>).</param>
 /// <param name="Time">The clock.</param>
-public sealed record VersionLoadContext(ModelConfig Config, long Version, string ModelPath, string LoadIdentity, TimeProvider Time);
+/// <param name="Logger">Where the runner logs its failures (with model, version and request id; never tensor contents).</param>
+public sealed record VersionLoadContext(ModelConfig Config, long Version, string ModelPath, string LoadIdentity, TimeProvider Time, Microsoft.Extensions.Logging.ILogger Logger);

@@ -17,11 +17,23 @@ internal sealed partial class ModelVersionRunner
         var inputs = batch.Count == 1 ? batch[0].Validated.Inputs : BatchAssembler.Concatenate(batch, rows);
         var assembled = _time.GetTimestamp();
         results.Clear();
-        var error = RunSafely(instance, inputs, batch[0].Validated.Outputs, results);
-        var ran = _time.GetTimestamp();
-        if (batch.Count > 1)
+        InferenceError? error;
+        try
         {
-            DisposeAll(inputs);
+            error = RunSafely(instance, inputs, batch[0].Validated.Outputs, results);
+        }
+        finally
+        {
+            if (batch.Count > 1)
+            {
+                DisposeAll(inputs);
+            }
+        }
+
+        var ran = _time.GetTimestamp();
+        if (error is not null)
+        {
+            LogExecutionFailed(batch, error);
         }
 
         var perRequest = new List<Tensor>[batch.Count];
@@ -81,7 +93,16 @@ internal sealed partial class ModelVersionRunner
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return InferenceError.Internal($"model execution failed: {e.GetType().Name}");
+            return InferenceError.Internal($"model execution failed: {e.GetType().Name}") with { Detail = e.Message };
+        }
+    }
+
+    /// <summary>Logs a failed execution once per request, with the runtime's own words, which clients never see.</summary>
+    private void LogExecutionFailed(List<WorkItem> batch, InferenceError error)
+    {
+        foreach (var item in batch)
+        {
+            LogModelFailed(_logger, Config.Name, VersionText, item.Request.Id ?? string.Empty, batch.Count, error.Detail ?? error.Message);
         }
     }
 
@@ -106,6 +127,7 @@ internal sealed partial class ModelVersionRunner
     /// <summary>Records the request's outcome and answers it, in order when ordering is preserved.</summary>
     private void Finish(WorkItem item, InferenceResult result)
     {
+        item.IsAnswered = true;
         var total = Nanoseconds(item.EnqueuedAt, _time.GetTimestamp());
         (result.Error is null ? Statistics.Success : Statistics.Fail).Record(total);
         if (_sequencer is null)

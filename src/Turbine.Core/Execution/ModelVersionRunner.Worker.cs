@@ -6,12 +6,14 @@ namespace Turbine.Core.Execution;
 internal sealed partial class ModelVersionRunner
 {
     /// <summary>
-    /// One loop per instance: wait for a request, take the instance, take the next request, let compatible ones join
-    /// it (dynamic batching), run the batch, answer each request. A request that cannot join is carried over to start
-    /// the next batch. The instance is taken before the request, so that while a caller runs inline the request stays
-    /// queued, where priorities, timeouts and cancellation still apply to it.
+    /// One loop per instance, on a thread of its own: wait for a request, take the instance, take the next request,
+    /// let compatible ones join it (dynamic batching), run the batch, answer each request. A request that cannot join
+    /// is carried over to start the next batch. The instance is taken before the request, so that while a caller
+    /// runs inline the request stays queued, where priorities, timeouts and cancellation still apply to it. A fault
+    /// anywhere in a round answers every request of that round with an error and the loop goes on: no caller is
+    /// left waiting on a model that still reads READY.
     /// </summary>
-    private async Task WorkerLoopAsync(InstanceSlot slot)
+    private void WorkerLoop(InstanceSlot slot)
     {
         using var waiter = new QueueWaiter(_queue, _time);
         var batch = new List<WorkItem>();
@@ -19,12 +21,13 @@ internal sealed partial class ModelVersionRunner
         WorkItem? carried = null;
         while (true)
         {
-            if (carried is null && !await _queue.WaitAsync(waiter, long.MaxValue))
+            if (carried is null && !_queue.Wait(waiter, long.MaxValue))
             {
                 return;
             }
 
-            await slot.TakeAsync();
+            slot.Take();
+            batch.Clear();
             try
             {
                 var first = carried;
@@ -34,19 +37,25 @@ internal sealed partial class ModelVersionRunner
                     continue; // another worker took it
                 }
 
+                batch.Add(first);
                 if (DropIfStale(first))
                 {
                     continue;
                 }
 
-                batch.Clear();
-                batch.Add(first);
                 if (_batching is not null)
                 {
-                    carried = await GatherAsync(batch, waiter);
+                    carried = Gather(batch, waiter);
                 }
 
                 RunBatch(slot, batch, results);
+            }
+#pragma warning disable CA1031 // whatever failed, the callers of this round are answered and the worker goes on
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                FailRound(batch, carried, e);
+                carried = null;
             }
             finally
             {
@@ -55,16 +64,43 @@ internal sealed partial class ModelVersionRunner
         }
     }
 
+    /// <summary>Answers, with an internal error, every request of a round that failed outside the model call.</summary>
+    private void FailRound(List<WorkItem> batch, WorkItem? carried, Exception fault)
+    {
+        if (carried is not null)
+        {
+            batch.Add(carried);
+        }
+
+        foreach (var item in batch)
+        {
+            LogRoundFailed(_logger, fault, Config.Name, VersionText, item.Request.Id ?? string.Empty);
+            if (!item.IsAnswered)
+            {
+                item.Cancellation.Dispose();
+                Finish(item, InferenceResult.Failed(StatusCode.Internal, $"model '{Config.Name}' version {VersionText} failed to run the request"));
+            }
+        }
+
+        batch.Clear();
+    }
+
     private void RunBatch(InstanceSlot slot, List<WorkItem> batch, List<Tensor> results)
     {
         var rows = RowsOf(batch);
         Interlocked.Increment(ref _busyInstances);
         Interlocked.Add(ref _executingRequests, batch.Count);
         Interlocked.Add(ref _executingRows, rows);
-        Execute(slot.Instance, batch, rows, results);
-        Interlocked.Add(ref _executingRows, -rows);
-        Interlocked.Add(ref _executingRequests, -batch.Count);
-        Interlocked.Decrement(ref _busyInstances);
+        try
+        {
+            Execute(slot.Instance, batch, rows, results);
+        }
+        finally
+        {
+            Interlocked.Add(ref _executingRows, -rows);
+            Interlocked.Add(ref _executingRequests, -batch.Count);
+            Interlocked.Decrement(ref _busyInstances);
+        }
     }
 
     private static long RowsOf(List<WorkItem> batch)
@@ -84,7 +120,7 @@ internal sealed partial class ModelVersionRunner
     /// target the batch also stops growing where its predicted cost would answer its most urgent request late.
     /// </summary>
     /// <returns>A request that was taken but cannot join this batch, or null.</returns>
-    private async ValueTask<WorkItem?> GatherAsync(List<WorkItem> batch, QueueWaiter waiter)
+    private WorkItem? Gather(List<WorkItem> batch, QueueWaiter waiter)
     {
         var first = batch[0];
         var rows = first.Validated.BatchSize;
@@ -122,7 +158,7 @@ internal sealed partial class ModelVersionRunner
                 waitUntil = Math.Min(waitUntil, newest + (2 * Volatile.Read(ref _arrivalGapTicks)));
             }
 
-            if (rows >= _targetRows || !await _queue.WaitAsync(waiter, waitUntil))
+            if (rows >= _targetRows || !_queue.Wait(waiter, waitUntil))
             {
                 return null;
             }

@@ -1,9 +1,13 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Turbine.Core.Execution.Scheduling;
 
 namespace Turbine.Core.Execution;
 
 /// <summary>
-/// Serves one model version: a bounded priority queue feeding one long-running worker loop per model instance. A
+/// Serves one model version: a bounded priority queue feeding one worker loop per model instance, each on a thread
+/// of its own (a model run is synchronous and may take long; on the thread pool it would hold a thread that serves
+/// requests). A
 /// full queue refuses at once (no unbounded waiting); a request whose caller gives up leaves the queue at once; an
 /// expired one is dropped before it runs. With dynamic batching, compatible queued requests run as one batch.
 /// Without batching, a request for a cheap model that finds an instance idle and nobody queued runs at once on the
@@ -17,6 +21,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
     private readonly RequestQueue _queue;
     private readonly InstanceSlot[] _slots;
     private readonly Task[] _workers;
+    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly DynamicBatchingConfig? _batching;
     private readonly long _targetRows;
@@ -34,8 +39,9 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
     private long _arrivalGapTicks;
     private int _executions;
 
-    public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time, string loadIdentity = "")
+    public ModelVersionRunner(ModelConfig config, long version, IModelInstance[] instances, TimeProvider time, string loadIdentity = "", ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         Config = config;
         Version = version;
         LoadIdentity = loadIdentity;
@@ -61,8 +67,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
         _workers = new Task[instances.Length];
         for (var i = 0; i < instances.Length; i++)
         {
-            var slot = _slots[i];
-            _workers[i] = Task.Factory.StartNew(() => WorkerLoopAsync(slot), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            _workers[i] = StartWorker(_slots[i], $"turbine {config.Name}/{VersionText}#{i}");
         }
     }
 
@@ -141,6 +146,29 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
             await slot.TakeAsync(); // kept for good: a later inline attempt finds it taken and queues, and is refused as unloading
             slot.Dispose();
         }
+    }
+
+    /// <summary>Starts an instance's worker loop on a thread of its own; the task completes when the loop has ended.</summary>
+    private Task StartWorker(InstanceSlot slot, string name)
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                WorkerLoop(slot);
+            }
+            finally
+            {
+                ended.SetResult();
+            }
+        })
+        {
+            IsBackground = true, // a stuck model run must not keep the process alive after shutdown's exit timeout
+            Name = name,
+        };
+        thread.Start();
+        return ended.Task;
     }
 
     /// <summary>
@@ -248,4 +276,12 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
         var average = Volatile.Read(ref _arrivalGapTicks);
         Volatile.Write(ref _arrivalGapTicks, average == 0 ? now - last : average + ((now - last - average) / 8));
     }
+
+    [LoggerMessage(EventId = LogEvents.ModelExecutionFailed, Level = LogLevel.Error,
+        Message = "Model '{Model}' version {Version} failed to execute request '{RequestId}' (batch of {Requests}): {Detail}")]
+    private static partial void LogModelFailed(ILogger logger, string model, string version, string requestId, int requests, string detail);
+
+    [LoggerMessage(EventId = LogEvents.WorkerRoundFailed, Level = LogLevel.Error,
+        Message = "Model '{Model}' version {Version}: a worker round failed outside the model call; request '{RequestId}' was answered with an error")]
+    private static partial void LogRoundFailed(ILogger logger, Exception fault, string model, string version, string requestId);
 }

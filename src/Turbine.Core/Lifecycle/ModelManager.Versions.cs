@@ -144,6 +144,6 @@ public sealed partial class ModelManager
     private static InferenceError NotReady(string name, long version) =>
         InferenceError.Invalid($"model '{name}' version {version} is not ready; load it first");
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "Model '{Model}': pinned default version {Version} (none: the newest), {Labels} label(s)")]
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = LogEvents.VersionRoutingChanged, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "Model '{Model}': pinned default version {Version} (none: the newest), {Labels} label(s)")]
     private static partial void LogRouting(Microsoft.Extensions.Logging.ILogger logger, string model, long? version, int labels);
 }

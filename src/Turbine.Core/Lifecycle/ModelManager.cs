@@ -28,7 +28,7 @@ public sealed partial class ModelManager : IAsyncDisposable
     public ModelManager(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger<ModelManager> logger, VersionRoutingStore? routingStore = null)
     {
         _repository = repository;
-        _loader = new VersionLoader(repository, backends, time);
+        _loader = new VersionLoader(repository, backends, time, logger);
         _routingStore = routingStore ?? new VersionRoutingStore(null);
         _logger = logger;
     }
@@ -200,16 +200,16 @@ public sealed partial class ModelManager : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' is ready with {Versions} version(s)")]
+    [LoggerMessage(EventId = LogEvents.ModelLoaded, Level = LogLevel.Information, Message = "Model '{Model}' is ready with {Versions} version(s)")]
     private static partial void LogLoaded(ILogger logger, string model, int versions);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model '{Model}' failed to load: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.ModelLoadFailed, Level = LogLevel.Warning, Message = "Model '{Model}' failed to load: {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, string model, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model '{Model}': Turbine ignores these configuration fields: {Fields}")]
+    [LoggerMessage(EventId = LogEvents.ConfigFieldsIgnored, Level = LogLevel.Warning, Message = "Model '{Model}': Turbine ignores these configuration fields: {Fields}")]
     private static partial void LogUnsupported(ILogger logger, string model, string fields);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' unloaded")]
+    [LoggerMessage(EventId = LogEvents.ModelUnloaded, Level = LogLevel.Information, Message = "Model '{Model}' unloaded")]
     private static partial void LogUnloaded(ILogger logger, string model);
 
     private sealed class ModelEntry(string name, VersionRouting routing)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using System.Text;
 using Turbine.Core.Execution;
 using Turbine.Core.Repository;
@@ -21,7 +22,7 @@ internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<IVersionRun
 /// fails to load leaves its previous load serving, and a model none of whose versions load keeps every version it
 /// had (SECURITY.md F3).
 /// </summary>
-internal sealed class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time)
+internal sealed class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger logger)
 {
     public LoadOutcome Load(string name, ModelSnapshot previous, string? configOverride)
     {
@@ -125,8 +126,8 @@ internal sealed class VersionLoader(ModelRepository repository, BackendRegistry 
 
             var identity = LoadIdentity(configHash, path);
             runner = backend is IVersionRunnerFactory factory
-                ? factory.CreateRunner(new VersionLoadContext(config, version, path, identity, time))
-                : new ModelVersionRunner(config, version, CreateInstances(backend, path, config), time, identity);
+                ? factory.CreateRunner(new VersionLoadContext(config, version, path, identity, time, logger))
+                : new ModelVersionRunner(config, version, CreateInstances(backend, path, config), time, identity, logger);
         }
         catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
         {

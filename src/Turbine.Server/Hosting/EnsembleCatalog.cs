@@ -55,9 +55,9 @@ public sealed partial class EnsembleCatalog(ModelManager models, PipelineTable p
     public InferenceError? Unload(string name) =>
         pipelines.Remove(name) ? null : InferenceError.NotFound($"ensemble '{ClientText.Quote(name)}' is not loaded");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ensemble {Ensemble} serves as a pipeline")]
+    [LoggerMessage(EventId = LogEvents.EnsembleServing, Level = LogLevel.Information, Message = "Ensemble {Ensemble} serves as a pipeline")]
     private static partial void LogEnsemble(ILogger logger, string ensemble);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Ensemble {Ensemble} cannot serve: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.EnsembleFailed, Level = LogLevel.Error, Message = "Ensemble {Ensemble} cannot serve: {Reason}")]
     private static partial void LogEnsembleFailed(ILogger logger, string ensemble, string reason);
 }

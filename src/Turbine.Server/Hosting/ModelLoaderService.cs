@@ -84,15 +84,15 @@ internal sealed partial class ModelLoaderService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Configured {Kind} {Name}: {Outcome}")]
+    [LoggerMessage(EventId = LogEvents.Declared, Level = LogLevel.Information, Message = "Configured {Kind} {Name}: {Outcome}")]
     private static partial void LogDeclared(ILogger logger, string kind, string name, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The exit timeout ran out before every model drained; stopping anyway")]
+    [LoggerMessage(EventId = LogEvents.ExitTimeout, Level = LogLevel.Warning, Message = "The exit timeout ran out before every model drained; stopping anyway")]
     private static partial void LogExitTimeout(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loading models from {Repository} (model control mode {Mode})")]
+    [LoggerMessage(EventId = LogEvents.RepositoryLoading, Level = LogLevel.Information, Message = "Loading models from {Repository} (model control mode {Mode})")]
     private static partial void LogLoading(ILogger logger, string repository, ModelControlMode mode);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} version {Version}: {State} {Reason}")]
+    [LoggerMessage(EventId = LogEvents.VersionState, Level = LogLevel.Information, Message = "Model {Model} version {Version}: {State} {Reason}")]
     private static partial void LogModelState(ILogger logger, string model, string version, ModelState state, string reason);
 }

@@ -87,9 +87,9 @@ public sealed partial class RepositoryPoller(
         _lastSeen = seen;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' changed in the repository; loading it")]
+    [LoggerMessage(EventId = LogEvents.RepositoryChanged, Level = LogLevel.Information, Message = "Model '{Model}' changed in the repository; loading it")]
     private static partial void LogReloading(ILogger logger, string model);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model '{Model}' left the repository; unloading it")]
+    [LoggerMessage(EventId = LogEvents.RepositoryRemoved, Level = LogLevel.Information, Message = "Model '{Model}' left the repository; unloading it")]
     private static partial void LogRemoved(ILogger logger, string model);
 }

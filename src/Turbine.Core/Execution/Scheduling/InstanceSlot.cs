@@ -19,6 +19,9 @@ internal sealed class InstanceSlot(IModelInstance instance) : IDisposable
 
     public bool TryTake() => _taken.Wait(0);
 
+    /// <summary>Takes the instance, blocking the worker's own thread while an inline run holds it.</summary>
+    public void Take() => _taken.Wait();
+
     public Task TakeAsync() => _taken.WaitAsync();
 
     public void Release() => _taken.Release();

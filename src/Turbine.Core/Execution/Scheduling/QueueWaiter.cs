@@ -1,18 +1,18 @@
-using System.Threading.Tasks.Sources;
-
 namespace Turbine.Core.Execution.Scheduling;
 
 /// <summary>
-/// A worker parked on an empty <see cref="RequestQueue"/>: one reusable awaitable and one reusable timer per worker,
-/// so waiting allocates nothing. Whoever unparks it (an enqueue, the timer, closing) does so under the queue's lock,
-/// so it completes exactly once per wait.
+/// A worker thread parked on an empty <see cref="RequestQueue"/>: one reusable event and one reusable timer per
+/// worker, so waiting allocates nothing. Whoever unparks it (an enqueue, the timer, closing) does so under the
+/// queue's lock, so it is woken exactly once per wait. Workers run on threads of their own, so blocking here holds
+/// no thread-pool thread.
 /// </summary>
-internal sealed class QueueWaiter : IValueTaskSource<bool>, IDisposable
+internal sealed class QueueWaiter : IDisposable
 {
     private readonly RequestQueue _queue;
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private readonly ManualResetEventSlim _woken = new(initialState: false);
+    private volatile bool _result;
 
     public QueueWaiter(RequestQueue queue, TimeProvider time)
     {
@@ -26,6 +26,9 @@ internal sealed class QueueWaiter : IValueTaskSource<bool>, IDisposable
 
     /// <summary>When this wait times out, as a timestamp.</summary>
     public long WakeAt { get; private set; }
+
+    /// <summary>Whether the current wait has ended.</summary>
+    public bool IsWoken => _woken.IsSet;
 
     public bool IsDue() => _time.GetTimestamp() >= WakeAt;
 
@@ -41,33 +44,39 @@ internal sealed class QueueWaiter : IValueTaskSource<bool>, IDisposable
         _timer.Change(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Parks until woken, or until the timestamp <paramref name="wakeAt"/> (<see cref="long.MaxValue"/>: no timeout).</summary>
-    public ValueTask<bool> Park(long wakeAt)
+    /// <summary>Parks until woken, or until the timestamp <paramref name="wakeAt"/> (<see cref="long.MaxValue"/>: no timeout). Called under the queue's lock.</summary>
+    public void Park(long wakeAt)
     {
-        _core.Reset();
+        _woken.Reset();
         IsParked = true;
         WakeAt = wakeAt;
         if (wakeAt != long.MaxValue)
         {
             Rearm();
         }
-
-        return new ValueTask<bool>(this, _core.Version);
     }
 
     /// <summary>Marks the waiter as taken off the parked list; the caller then calls <see cref="Wake"/> outside the lock.</summary>
     public void Unpark() => IsParked = false;
 
-    public void Wake(bool result) => _core.SetResult(result);
+    public void Wake(bool result)
+    {
+        _result = result;
+        _woken.Set();
+    }
+
+    /// <summary>Blocks the worker's thread until the wait ends: true when a request was queued, false on timeout or close.</summary>
+    public bool Block()
+    {
+        _woken.Wait();
+        return _result;
+    }
 
     private void OnTimer() => _queue.OnWaiterTimer(this);
 
-    public bool GetResult(short token) => _core.GetResult(token);
-
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
-
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        _timer.Dispose();
+        _woken.Dispose();
+    }
 }

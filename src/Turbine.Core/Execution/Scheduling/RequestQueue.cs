@@ -128,23 +128,28 @@ internal sealed class RequestQueue
     /// Waits until a request is queued (true), or until the timestamp <paramref name="wakeAt"/> passes or the queue
     /// closes empty (false); <see cref="long.MaxValue"/> waits without a timeout. The deadline is absolute, so a
     /// worker delayed on its way here does not wait longer. One waiter per worker; it must not wait twice at once.
+    /// Blocks the calling thread: only workers, on threads of their own, wait.
     /// </summary>
-    public ValueTask<bool> WaitAsync(QueueWaiter waiter, long wakeAt)
+    public bool Wait(QueueWaiter waiter, long wakeAt) => ParkUnlessDecided(waiter, wakeAt) ?? waiter.Block();
+
+    /// <summary>The first half of <see cref="Wait"/>: the answer when it is known now, else null with the waiter parked.</summary>
+    public bool? ParkUnlessDecided(QueueWaiter waiter, long wakeAt)
     {
         lock (_lock)
         {
             if (_count > 0)
             {
-                return ValueTask.FromResult(true);
+                return true;
             }
 
             if (_closed || (wakeAt != long.MaxValue && _time.GetTimestamp() >= wakeAt))
             {
-                return ValueTask.FromResult(false);
+                return false;
             }
 
             _parked.Add(waiter);
-            return waiter.Park(wakeAt);
+            waiter.Park(wakeAt);
+            return null;
         }
     }
 

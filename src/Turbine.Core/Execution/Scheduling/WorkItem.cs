@@ -28,6 +28,9 @@ internal sealed class WorkItem(InferenceRequest request, ValidatedRequest valida
     /// <summary>The timestamp by which the latency target wants the answer; <see cref="long.MaxValue"/> without a target.</summary>
     public long AnswerBy { get; init; } = long.MaxValue;
 
+    /// <summary>Whether the request's outcome was recorded and handed on; only the worker that holds it sets this.</summary>
+    public bool IsAnswered { get; set; }
+
     /// <summary>The order in which the scheduler took the request; responses follow it when ordering is preserved.</summary>
     public long Sequence { get; set; }
 

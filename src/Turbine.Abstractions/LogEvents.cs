@@ -1,0 +1,79 @@
+namespace Turbine;
+
+/// <summary>
+/// The one ledger of log event ids, so that alerts and log queries can match on a number that never changes. Ids
+/// are grouped in ranges of a hundred by area; a new message takes the next free id of its range, and an id is
+/// never renumbered or reused, even after its message is gone.
+/// </summary>
+public static class LogEvents
+{
+    // 1000-1099: model lifecycle (loads, reloads, unloads).
+
+    /// <summary>A model loaded and serves.</summary>
+    public const int ModelLoaded = 1000;
+
+    /// <summary>A load failed; what served before still serves.</summary>
+    public const int ModelLoadFailed = 1001;
+
+    /// <summary>A configuration holds fields Turbine does not act on.</summary>
+    public const int ConfigFieldsIgnored = 1002;
+
+    /// <summary>A model was unloaded.</summary>
+    public const int ModelUnloaded = 1003;
+
+    /// <summary>The state of one version after the first loads.</summary>
+    public const int VersionState = 1004;
+
+    /// <summary>The server starts loading its repository.</summary>
+    public const int RepositoryLoading = 1005;
+
+    /// <summary>A model folder changed and is reloaded (poll mode).</summary>
+    public const int RepositoryChanged = 1006;
+
+    /// <summary>A model folder left the repository and is unloaded (poll mode).</summary>
+    public const int RepositoryRemoved = 1007;
+
+    /// <summary>A route, pipeline or other declared object was configured at start.</summary>
+    public const int Declared = 1008;
+
+    /// <summary>Shutdown's exit timeout ran out before every model drained.</summary>
+    public const int ExitTimeout = 1009;
+
+    /// <summary>A model's default version or labels changed.</summary>
+    public const int VersionRoutingChanged = 1010;
+
+    // 1100-1199: execution.
+
+    /// <summary>A model execution failed (the runtime's own words, never tensor contents).</summary>
+    public const int ModelExecutionFailed = 1100;
+
+    /// <summary>A worker round failed outside the model call; its requests were answered with an error.</summary>
+    public const int WorkerRoundFailed = 1101;
+
+    // 1200-1299: pipelines and ensembles.
+
+    /// <summary>A Triton ensemble serves as a pipeline.</summary>
+    public const int EnsembleServing = 1200;
+
+    /// <summary>A Triton ensemble cannot serve.</summary>
+    public const int EnsembleFailed = 1201;
+
+    // 1300-1399: traffic (routes, canary, shadow, A/B).
+
+    /// <summary>A canary rollout stepped, promoted or rolled back.</summary>
+    public const int CanaryDecision = 1300;
+
+    /// <summary>A shadow request failed or was dropped.</summary>
+    public const int ShadowFailed = 1301;
+
+    // 1400-1499: the state store.
+
+    /// <summary>A state-store read or write failed; it is retried.</summary>
+    public const int StateStoreFailed = 1400;
+
+    /// <summary>The state store recovered after failures.</summary>
+    public const int StateStoreRecovered = 1401;
+
+    /// <summary>Another replica changed shared state and this one applied it.</summary>
+    public const int StateChangeApplied = 1402;
+}
