@@ -44,6 +44,10 @@ internal sealed class GatedBackend : IModelBackend
 
     public string DefaultModelFileName => _inner.DefaultModelFileName;
 
+    public IReadOnlyList<string> Platforms => _inner.Platforms;
+
+    public BackendSettings ReadSettings(System.Text.Json.JsonElement? section, List<string> errors) => _inner.ReadSettings(section, errors);
+
     public ModelSignature Inspect(string modelPath) => _inner.Inspect(modelPath);
 
     public IModelInstance CreateInstance(string modelPath, ModelConfig config) => new Instance(this, _inner.CreateInstance(modelPath, config), config.Name);

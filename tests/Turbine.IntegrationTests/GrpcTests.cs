@@ -114,7 +114,8 @@ public sealed class GrpcTests(ServerFixture fixture) : IDisposable
         { "unknown-input", global::Grpc.Core.StatusCode.InvalidArgument, "unexpected inference input 'INPUT7' for model 'simple'" },
         { "byte-size", global::Grpc.Core.StatusCode.InvalidArgument, "unexpected total byte size 60 for input 'INPUT0', expecting 64" },
         { "raw-count", global::Grpc.Core.StatusCode.InvalidArgument, "raw_input_contents has 1 entries but the request has 2 inputs; give one per input or none" },
-        { "oversized", global::Grpc.Core.StatusCode.InvalidArgument, "input 'INPUT0' would need more than 67108864 bytes; the shape is too large" },
+        // The model's spec is checked before any data is read: a shape no batch of the model can have is refused as such.
+        { "oversized", global::Grpc.Core.StatusCode.InvalidArgument, "inference request batch-size must be <= 8 for 'simple', got 1099511627776" },
     };
 
     [Theory]
@@ -174,21 +175,21 @@ public sealed class GrpcTests(ServerFixture fixture) : IDisposable
         using var good = RestEndpointTests.SimpleRequest("s1");
         await call.RequestStream.WriteAsync(TurbineGrpcClient.ToMessage(good));
         await call.RequestStream.WriteAsync(new ModelInferRequest { ModelName = "nope", Id = "s2" });
-        await call.RequestStream.WriteAsync(TurbineGrpcClient.ToMessage(good));
+        using var again = RestEndpointTests.SimpleRequest("s3");
+        await call.RequestStream.WriteAsync(TurbineGrpcClient.ToMessage(again));
         await call.RequestStream.CompleteAsync();
 
-        var responses = new List<ModelStreamInferResponse>();
+        var responses = new Dictionary<string, ModelStreamInferResponse>();
         await foreach (var response in call.ResponseStream.ReadAllAsync())
         {
-            responses.Add(response);
+            responses.Add(response.InferResponse.Id, response); // answers come as they finish; clients match them by id
         }
 
-        Assert.Equal(3, responses.Count);
-        Assert.Equal("", responses[0].ErrorMessage);
-        Assert.Equal("s1", responses[0].InferResponse.Id);
-        Assert.Equal("Request for unknown model: 'nope' is not found", responses[1].ErrorMessage);
-        Assert.Equal("s2", responses[1].InferResponse.Id);
-        Assert.Equal("", responses[2].ErrorMessage);
+        Assert.Equal(["s1", "s2", "s3"], responses.Keys.Order());
+        Assert.Equal("", responses["s1"].ErrorMessage);
+        Assert.Equal("Request for unknown model: 'nope' is not found", responses["s2"].ErrorMessage);
+        Assert.Equal("", responses["s3"].ErrorMessage);
+        Assert.Equal(2, responses["s3"].InferResponse.RawOutputContents.Count);
     }
 
     [Fact]

@@ -62,6 +62,11 @@ public sealed class RestErrorTests(ServerFixture fixture) : IAsyncLifetime
             """{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","data":[0,1,2]},@I1]}""",
             "input 'INPUT0': 'data' holds fewer elements than its shape needs (16)"
         },
+        {
+            // The shape cannot fit the model, so the data is never decoded: the spec error comes, not the data's own.
+            """{"inputs":[{"name":"INPUT0","shape":[9,16],"datatype":"INT32","data":"not numbers"},@I1]}""",
+            "inference request batch-size must be <= 8 for 'simple', got 9"
+        },
     };
 
     [Theory]

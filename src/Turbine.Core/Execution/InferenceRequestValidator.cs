@@ -58,20 +58,49 @@ internal static class InferenceRequestValidator
         return null;
     }
 
+    /// <summary>
+    /// The checks that need only an input's name, type and shape, made by the protocol decoders before they decode
+    /// or copy its data (<see cref="InputSpecCheck"/>), so a tensor that cannot fit the model costs nothing to refuse.
+    /// </summary>
+    public static InferenceError? CheckSpec(ModelConfig config, string name, DataType dataType, long[] shape)
+    {
+        var index = IndexOf(config.Inputs, name);
+        if (index < 0)
+        {
+            return InferenceError.Invalid($"unexpected inference input '{name}' for model '{config.Name}'");
+        }
+
+        long batchSize = 1;
+        return CheckSpec(config, config.Inputs[index], name, dataType, shape, ref batchSize);
+    }
+
     private static InferenceError? ValidateInput(ModelConfig config, TensorConfig expected, Tensor tensor, ref long batchSize)
     {
-        if (tensor.DataType != expected.DataType)
+        var error = CheckSpec(config, expected, tensor.Name, tensor.DataType, tensor.Shape, ref batchSize);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        Shapes.TryGetElementCount(tensor.Shape, out var elements); // checked by CheckSpec
+        return tensor.DataType == DataType.Bytes
+            ? ValidateStrings(tensor, elements)
+            : ValidateByteSize(tensor, elements);
+    }
+
+    private static InferenceError? CheckSpec(ModelConfig config, TensorConfig expected, string name, DataType dataType, long[] shape, ref long batchSize)
+    {
+        if (dataType != expected.DataType)
         {
             return InferenceError.Invalid(
-                $"inference input '{tensor.Name}' data-type is '{tensor.DataType.ToWireName()}', but model '{config.Name}' expects '{expected.DataType.ToWireName()}'");
+                $"inference input '{name}' data-type is '{dataType.ToWireName()}', but model '{config.Name}' expects '{expected.DataType.ToWireName()}'");
         }
 
         var full = config.FullShape(expected);
-        var shape = tensor.Shape;
         if (!ShapeMatches(full, shape))
         {
             return InferenceError.Invalid(
-                $"unexpected shape for input '{tensor.Name}' for model '{config.Name}'. Expected {Shapes.Format(full)}, got {Shapes.Format(shape)}");
+                $"unexpected shape for input '{name}' for model '{config.Name}'. Expected {Shapes.Format(full)}, got {Shapes.Format(shape)}");
         }
 
         if (config.MaxBatchSize > 0)
@@ -84,7 +113,7 @@ internal static class InferenceRequestValidator
 
             if (batchSize != 1 && shape[0] != batchSize)
             {
-                return InferenceError.Invalid($"input '{tensor.Name}' has batch size {shape[0]} but other inputs have {batchSize}; all inputs must agree");
+                return InferenceError.Invalid($"input '{name}' has batch size {shape[0]} but other inputs have {batchSize}; all inputs must agree");
             }
 
             batchSize = shape[0];
@@ -92,18 +121,16 @@ internal static class InferenceRequestValidator
 
         if (!Shapes.TryGetElementCount(shape, out var elements))
         {
-            return InferenceError.Invalid($"input '{tensor.Name}' has an invalid shape {Shapes.Format(shape)}");
+            return InferenceError.Invalid($"input '{name}' has an invalid shape {Shapes.Format(shape)}");
         }
 
         if (expected.Reshape is { } reshape && Shapes.TryGetElementCount(reshape, out var reshapeCount) &&
             elements != reshapeCount * (config.MaxBatchSize > 0 ? shape[0] : 1))
         {
-            return InferenceError.Invalid($"input '{tensor.Name}' cannot be reshaped to {Shapes.Format(reshape)}");
+            return InferenceError.Invalid($"input '{name}' cannot be reshaped to {Shapes.Format(reshape)}");
         }
 
-        return tensor.DataType == DataType.Bytes
-            ? ValidateStrings(tensor, elements)
-            : ValidateByteSize(tensor, elements);
+        return null;
     }
 
     private static InferenceError? ValidateByteSize(Tensor tensor, long elements)

@@ -22,6 +22,9 @@ public sealed partial class InferenceService
     /// <inheritdoc cref="RouteParameter"/>
     public const string VariantParameter = "turbine_variant";
 
+    /// <summary>One spec check per loaded configuration, made once, so that handing one to a decoder allocates nothing.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelConfig, InputSpecCheck> SpecChecks = new();
+
     private readonly ModelManager _models;
     private readonly RouteTable _routes;
     private readonly ResponseCache _cache;
@@ -48,6 +51,21 @@ public sealed partial class InferenceService
 
     /// <summary>The model manager behind the service.</summary>
     public ModelManager Models => _models;
+
+    /// <summary>
+    /// The check a protocol decoder makes on each input before it decodes or copies the input's data: the spec of
+    /// the version that will serve <paramref name="model"/>. Null for routes, pipelines and names that resolve to no
+    /// ready version, whose requests are checked (or refused) once decoded.
+    /// </summary>
+    public InputSpecCheck? InputCheckFor(string model, string? version)
+    {
+        if (_routes.TryGet(model, out _) || _pipelines.TryGet(model, out _) || _models.Resolve(model, version, out var runner) is not null)
+        {
+            return null;
+        }
+
+        return SpecChecks.GetValue(runner!.Config, static config => (name, dataType, shape) => InferenceRequestValidator.CheckSpec(config, name, dataType, shape));
+    }
 
     /// <summary>Runs one request. The caller keeps ownership of <paramref name="request"/> and disposes the response.</summary>
     public ValueTask<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)

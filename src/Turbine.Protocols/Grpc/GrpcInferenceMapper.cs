@@ -12,8 +12,11 @@ namespace Turbine.Protocols.Grpc;
 /// </summary>
 public static class GrpcInferenceMapper
 {
-    /// <summary>Decodes a gRPC request; the caller disposes the request it gets.</summary>
-    public static InferenceError? FromGrpc(ModelInferRequest message, KServeLimits limits, out InferenceRequest? request)
+    /// <summary>
+    /// Decodes a gRPC request; the caller disposes the request it gets. <paramref name="check"/>, when given, sees
+    /// each input's name, type and shape before its contents are copied.
+    /// </summary>
+    public static InferenceError? FromGrpc(ModelInferRequest message, KServeLimits limits, out InferenceRequest? request, InputSpecCheck? check = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(limits);
@@ -38,7 +41,7 @@ public static class GrpcInferenceMapper
         for (var i = 0; i < message.Inputs.Count; i++)
         {
             var input = message.Inputs[i];
-            var error = DecodeInput(input, message.RawInputContents.Count > 0 ? message.RawInputContents[i] : null, limits, out var tensor);
+            var error = DecodeInput(input, message.RawInputContents.Count > 0 ? message.RawInputContents[i] : null, limits, check, out var tensor);
             if (error is not null)
             {
                 parsed.Dispose();
@@ -57,7 +60,7 @@ public static class GrpcInferenceMapper
         return null;
     }
 
-    private static InferenceError? DecodeInput(ModelInferRequest.Types.InferInputTensor input, ByteString? raw, KServeLimits limits, out Tensor? tensor)
+    private static InferenceError? DecodeInput(ModelInferRequest.Types.InferInputTensor input, ByteString? raw, KServeLimits limits, InputSpecCheck? check, out Tensor? tensor)
     {
         tensor = null;
         if (!DataTypes.TryParse(input.Datatype, out Turbine.DataType type))
@@ -74,6 +77,11 @@ public static class GrpcInferenceMapper
         if (!Shapes.TryGetElementCount(shape, out var count))
         {
             return InferenceError.Invalid($"input '{input.Name}': shape {Shapes.Format(shape)} must hold non-negative dimensions of a reasonable size");
+        }
+
+        if (check?.Invoke(input.Name, type, shape) is { } refused)
+        {
+            return refused;
         }
 
         var hasContents = input.Contents is not null;
@@ -232,6 +240,7 @@ public static class GrpcInferenceMapper
                 bool flag => new InferParameter { BoolParam = flag },
                 int number => new InferParameter { Int64Param = number },
                 long number => new InferParameter { Int64Param = number },
+                ulong number => new InferParameter { Uint64Param = number },
                 double real => new InferParameter { DoubleParam = real },
                 _ => new InferParameter { StringParam = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty },
             };
@@ -254,7 +263,8 @@ public static class GrpcInferenceMapper
             {
                 InferParameter.ParameterChoiceOneofCase.BoolParam => value.BoolParam,
                 InferParameter.ParameterChoiceOneofCase.Int64Param => value.Int64Param,
-                InferParameter.ParameterChoiceOneofCase.Uint64Param => (long)value.Uint64Param,
+                // Values that fit stay long, as every other integer parameter is; larger ones stay unsigned, never wrap negative.
+                InferParameter.ParameterChoiceOneofCase.Uint64Param => value.Uint64Param <= long.MaxValue ? (long)value.Uint64Param : value.Uint64Param,
                 InferParameter.ParameterChoiceOneofCase.DoubleParam => value.DoubleParam,
                 _ => value.StringParam,
             };

@@ -13,9 +13,13 @@ namespace Turbine.Protocols.KServe;
 /// </summary>
 public static class KServeRequestDecoder
 {
-    /// <summary>Decodes <paramref name="body"/>; <paramref name="headerLength"/> is the JSON header's length, or -1 when the whole body is JSON.</summary>
+    /// <summary>
+    /// Decodes <paramref name="body"/>; <paramref name="headerLength"/> is the JSON header's length, or -1 when the
+    /// whole body is JSON. <paramref name="check"/>, when given, sees each input's name, type and shape before its
+    /// data is decoded or copied.
+    /// </summary>
     public static InferenceError? Decode(
-        ReadOnlySpan<byte> body, int headerLength, string modelName, string? modelVersion, KServeLimits limits, out InferenceRequest? request)
+        ReadOnlySpan<byte> body, int headerLength, string modelName, string? modelVersion, KServeLimits limits, out InferenceRequest? request, InputSpecCheck? check = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         request = null;
@@ -29,7 +33,7 @@ public static class KServeRequestDecoder
         var parsed = new InferenceRequest { ModelName = modelName, ModelVersion = modelVersion };
         try
         {
-            var error = ParseHeader(json, limits, parsed, out var inputs) ?? BuildInputs(json, binary, inputs, limits, parsed);
+            var error = ParseHeader(json, limits, parsed, out var inputs) ?? CheckSpecs(inputs, check) ?? BuildInputs(json, binary, inputs, limits, parsed);
             if (error is not null)
             {
                 parsed.Dispose();
@@ -275,6 +279,24 @@ public static class KServeRequestDecoder
         }
 
         output = new RequestedOutput(name, binary);
+        return null;
+    }
+
+    private static InferenceError? CheckSpecs(List<InputHeader> inputs, InputSpecCheck? check)
+    {
+        if (check is null)
+        {
+            return null;
+        }
+
+        foreach (var input in inputs)
+        {
+            if (check(input.Name!, input.DataType, input.Shape!) is { } error)
+            {
+                return error;
+            }
+        }
+
         return null;
     }
 

@@ -7,6 +7,41 @@ internal static class GrpcErrors
 {
     public static RpcException ToRpcException(InferenceError error) => new(new Status(ToGrpcCode(error.Code), error.Message));
 
+    public static Status ToStatus(InferenceError error) => new(ToGrpcCode(error.Code), error.Message);
+
+    /// <summary>
+    /// Answers a gRPC call with a status and no message before its request body is read: a "Trailers-Only" response,
+    /// whose one header block carries <c>grpc-status</c> and <c>grpc-message</c> (the gRPC over HTTP/2 spec).
+    /// </summary>
+    public static Task WriteTrailersOnlyAsync(Microsoft.AspNetCore.Http.HttpContext context, InferenceError error)
+    {
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)ToGrpcCode(error.Code)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = PercentEncode(error.Message);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>grpc-message is percent-encoded: bytes outside printable ASCII, and '%' itself.</summary>
+    private static string PercentEncode(string message)
+    {
+        var builder = new System.Text.StringBuilder(message.Length);
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(message))
+        {
+            if (b is >= 0x20 and <= 0x7E and not (byte)'%')
+            {
+                builder.Append((char)b);
+            }
+            else
+            {
+                builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return builder.ToString();
+    }
+
     public static global::Grpc.Core.StatusCode ToGrpcCode(StatusCode code) => code switch
     {
         StatusCode.Ok => global::Grpc.Core.StatusCode.OK,

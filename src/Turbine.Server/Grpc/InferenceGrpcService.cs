@@ -19,6 +19,9 @@ internal sealed class InferenceGrpcService(
     InferenceAccess apiKeys,
     IOptions<TurbineServerOptions> options) : GRPCInferenceService.GRPCInferenceServiceBase
 {
+    /// <summary>The message of a refused unary call; the client sees only its status.</summary>
+    private static readonly ModelInferResponse NoAnswer = new();
+
     private readonly KServeLimits _limits = new(options.Value.MaxRequestBodyBytes, options.Value.MaxJsonDepth);
 
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
@@ -64,22 +67,46 @@ internal sealed class InferenceGrpcService(
 
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
-        RequireKey(context, request.ModelName);
-        var (response, error) = await InferAsync(request, context.RequestHeaders, context.CancellationToken);
-        return error is null ? response! : throw GrpcErrors.ToRpcException(error);
+        var (response, error) = apiKeys.Check(context.RequestHeaders.GetValue("authorization"), request.ModelName) is { } denied
+            ? (null, denied)
+            : await InferAsync(request, context.RequestHeaders, context.CancellationToken);
+        if (error is null)
+        {
+            return response!;
+        }
+
+        // A refusal is a status, not a thrown exception: refusing is what an overloaded server does most. With a
+        // non-OK status the client reports the status and discards the (empty) message.
+        context.Status = GrpcErrors.ToStatus(error);
+        return NoAnswer;
     }
 
     public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
     {
         // Triton's streaming contract: an error answers that one request in error_message; the stream goes on.
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        using var answers = new StreamAnswers(responseStream, context.CancellationToken);
+        var authorization = context.RequestHeaders.GetValue("authorization");
+        Func<ModelInferRequest, Task<ModelStreamInferResponse>> answer = message => AnswerStreamedAsync(message, authorization, context); // one per stream
+        try
         {
-            var denied = apiKeys.Check(context.RequestHeaders.GetValue("authorization"), request.ModelName);
-            var (response, error) = denied is null ? await InferAsync(request, context.RequestHeaders, context.CancellationToken) : (null, denied);
-            await responseStream.WriteAsync(error is null
-                ? new ModelStreamInferResponse { InferResponse = response }
-                : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = request.Id, ModelName = request.ModelName, ModelVersion = request.ModelVersion } });
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                await answers.StartAsync(request, answer);
+            }
         }
+        finally
+        {
+            await answers.DrainAsync(); // the call ends only once every answer started is written (or the client is gone)
+        }
+    }
+
+    private async Task<ModelStreamInferResponse> AnswerStreamedAsync(ModelInferRequest message, string? authorization, ServerCallContext context)
+    {
+        var denied = apiKeys.Check(authorization, message.ModelName);
+        var (response, error) = denied is null ? await InferAsync(message, context.RequestHeaders, context.CancellationToken) : (null, denied);
+        return error is null
+            ? new ModelStreamInferResponse { InferResponse = response }
+            : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = message.Id, ModelName = message.ModelName, ModelVersion = message.ModelVersion } };
     }
 
     public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
@@ -109,7 +136,7 @@ internal sealed class InferenceGrpcService(
             return (null, ServerReadiness.ShuttingDown);
         }
 
-        var error = GrpcInferenceMapper.FromGrpc(message, _limits, out var request);
+        var error = GrpcInferenceMapper.FromGrpc(message, _limits, out var request, inference.InputCheckFor(message.ModelName, message.ModelVersion));
         if (error is not null)
         {
             return (null, error);

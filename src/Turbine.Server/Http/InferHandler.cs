@@ -50,7 +50,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
 
         using (body)
         {
-            var decodeError = KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out var request);
+            var decodeError = KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out var request, inference.InputCheckFor(model, version));
             if (decodeError is not null)
             {
                 await HttpResults.WriteErrorAsync(context, decodeError);

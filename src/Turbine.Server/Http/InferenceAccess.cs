@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Turbine.Server.Hosting;
 
@@ -19,7 +17,7 @@ public sealed class InferenceAccess
     {
         ArgumentNullException.ThrowIfNull(options);
         _keys = [.. options.Value.ApiKeys.Select(k => new KeyEntry(
-            SHA256.HashData(Encoding.UTF8.GetBytes(ReadKey(k))),
+            SecretDigest.Of(ReadKey(k)),
             k.Models.Count == 0 ? null : new HashSet<string>(k.Models, StringComparer.Ordinal)))];
     }
 
@@ -39,11 +37,11 @@ public sealed class InferenceAccess
             return new InferenceError(StatusCode.Unauthenticated, "this server needs an API key: send 'Authorization: Bearer <key>'");
         }
 
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization.AsSpan(7).Trim().ToString()));
+        var presented = authorization.AsSpan(7).Trim();
         KeyEntry? match = null;
         foreach (var key in _keys)
         {
-            if (CryptographicOperations.FixedTimeEquals(presented, key.Digest))
+            if (key.Digest.Matches(presented))
             {
                 match = key; // no early exit: every key is compared, whichever matches
             }
@@ -69,5 +67,5 @@ public sealed class InferenceAccess
             : value;
     }
 
-    private sealed record KeyEntry(byte[] Digest, HashSet<string>? Models);
+    private sealed record KeyEntry(SecretDigest Digest, HashSet<string>? Models);
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Turbine.Server.Hosting;
@@ -8,13 +6,13 @@ namespace Turbine.Server.Http;
 
 /// <summary>
 /// Guards the repository (control-plane) endpoints (SECURITY.md A1): off when disabled; with a token configured,
-/// only <c>Authorization: Bearer &lt;token&gt;</c> passes (compared in constant time, never read from the query
-/// string); without one, only loopback clients pass.
+/// only <c>Authorization: Bearer &lt;token&gt;</c> passes (compared as digests in constant time, so neither its
+/// content nor its length leaks; never read from the query string); without one, only loopback clients pass.
 /// </summary>
 internal sealed class ManagementAccess(IOptions<TurbineServerOptions> options)
 {
     private readonly ManagementOptions _options = options.Value.Management;
-    private readonly byte[]? _token = string.IsNullOrEmpty(options.Value.Management.Token) ? null : Encoding.UTF8.GetBytes(options.Value.Management.Token);
+    private readonly SecretDigest? _token = string.IsNullOrEmpty(options.Value.Management.Token) ? null : SecretDigest.Of(options.Value.Management.Token);
 
     public InferenceError? Check(HttpContext context)
     {
@@ -37,8 +35,7 @@ internal sealed class ManagementAccess(IOptions<TurbineServerOptions> options)
             return new InferenceError(StatusCode.Unauthenticated, "the repository API needs 'Authorization: Bearer <token>'");
         }
 
-        var presented = Encoding.UTF8.GetBytes(header[7..].Trim());
-        return CryptographicOperations.FixedTimeEquals(presented, _token)
+        return _token.Matches(header.AsSpan(7).Trim())
             ? null
             : new InferenceError(StatusCode.PermissionDenied, "the management token is not valid");
     }
