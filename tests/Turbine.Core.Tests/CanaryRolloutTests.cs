@@ -76,6 +76,33 @@ public sealed class CanaryRolloutTests : IDisposable
     }
 
     [Fact]
+    public void A_rollback_whose_journal_write_fails_still_takes_the_canary_out_and_is_journaled_once_the_disk_is_back()
+    {
+        var table = new RouteTable(Folder, _time);
+        table.Set(Route(new CanaryPlan([5, 25, 100], 60, 1000, MaxErrorRate: 0.02, null, null)));
+        table.TryGet("r", out var route);
+        var rollout = route.Canary!;
+        var audit = Path.Combine(Folder, "canary", "r.audit.jsonl");
+        File.Delete(audit);
+        Directory.CreateDirectory(audit); // the journal can no longer be appended to (as on a full or read-only disk)
+
+        rollout.Control("rollback", "by hand");
+
+        Assert.Equal(CanaryState.RolledBack, rollout.State);
+        Assert.Equal((100.0, 0.0), (route.Weight(0), route.Weight(1))); // in effect at once
+        Assert.Equal(1, rollout.Unjournaled);
+        Assert.True(rollout.JournalFailures >= 1);
+        Assert.Equal(1, table.Checkpoint().Failed); // still failing: counted, not thrown
+
+        Directory.Delete(audit);
+        Assert.Equal(0, table.Checkpoint().Failed);
+
+        Assert.Equal(0, rollout.Unjournaled);
+        using var last = JsonDocument.Parse(File.ReadAllLines(audit)[^1]);
+        Assert.Equal("rollback", last.RootElement.GetProperty("action").GetString());
+    }
+
+    [Fact]
     public void A_few_errors_among_many_requests_do_not_roll_back_a_canary_within_its_limit()
     {
         var rollout = Rollout(new CanaryPlan([5, 100], 0, 400, MaxErrorRate: 0.05, null, null));

@@ -58,9 +58,16 @@ public sealed class CompiledRoute
     /// <summary>The route's canary rollout, when it has one; it owns the two variants' weights.</summary>
     public Canary.CanaryRollout? Canary { get; }
 
-    /// <summary>Saves the A/B figures (requests per arm, feedback sums), when the route has a state folder.</summary>
-    internal void Checkpoint() => _experiments?.Save(
-        Definition.Variants, [.. Enumerable.Range(0, _served.Length).Select(Served)], [.. Enumerable.Range(0, _served.Length).Select(i => Experiment.Arm(i).State())]);
+    /// <summary>Saves the A/B figures (requests per arm, feedback sums) and any rollout decision not yet journaled, when the route has a state folder.</summary>
+    /// <returns>Whether the rollout's journal is complete (a failed write stays queued for the next checkpoint).</returns>
+    /// <exception cref="IOException">The figures could not be written; the next checkpoint tries again.</exception>
+    internal bool Checkpoint()
+    {
+        var journaled = Canary?.FlushJournal() ?? true;
+        _experiments?.Save(
+            Definition.Variants, [.. Enumerable.Range(0, _served.Length).Select(Served)], [.. Enumerable.Range(0, _served.Length).Select(i => Experiment.Arm(i).State())]);
+        return journaled;
+    }
 
     /// <summary>Removes what the route saved besides its definition (rollout progress, A/B figures): it was deleted or set anew.</summary>
     internal void Forget()

@@ -105,12 +105,31 @@ public sealed class RouteTable
         }
     }
 
-    /// <summary>Saves every route's A/B figures (a periodic checkpoint, and one at shutdown).</summary>
-    public void Checkpoint()
+    /// <summary>
+    /// Saves every route's figures. A route whose state cannot be written (disk full, read-only, store down) is
+    /// skipped and tried again at the next checkpoint; it never stops the others, the host or any request.
+    /// </summary>
+    /// <returns>How many routes could not be saved, and the first failure.</returns>
+    public (int Failed, Exception? First) Checkpoint()
     {
+        var failed = 0;
+        Exception? first = null;
         foreach (var route in Volatile.Read(ref _routes).Values)
         {
-            route.Checkpoint();
+            try
+            {
+                if (!route.Checkpoint())
+                {
+                    failed++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failed++;
+                first ??= e;
+            }
         }
+
+        return (failed, first);
     }
 }

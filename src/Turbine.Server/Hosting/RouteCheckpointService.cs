@@ -1,13 +1,18 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Turbine.Core.State;
 using Turbine.Core.Traffic;
 
 namespace Turbine.Server.Hosting;
 
 /// <summary>
-/// Saves every route's A/B figures every <see cref="Interval"/> and once more at shutdown, so that an experiment
-/// survives restarts; a process killed outright loses at most the last interval's feedback.
+/// Saves every route's A/B figures (and any rollout decision whose journal write failed) every
+/// <see cref="Interval"/> and once more at shutdown, so that an experiment survives restarts; a process killed outright
+/// loses at most the last interval's feedback. A write that fails (disk full, read-only volume) is logged once when
+/// the store starts failing and once when it recovers, counted in <c>turbine_state_store_errors_total</c>, and tried
+/// again at the next tick: it never stops the host.
 /// </summary>
-internal sealed class RouteCheckpointService(RouteTable routes, TimeProvider time) : BackgroundService
+internal sealed partial class RouteCheckpointService(RouteTable routes, StateStoreHealth health, TimeProvider time, ILogger<RouteCheckpointService> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
@@ -18,7 +23,7 @@ internal sealed class RouteCheckpointService(RouteTable routes, TimeProvider tim
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                routes.Checkpoint();
+                Checkpoint();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -30,6 +35,30 @@ internal sealed class RouteCheckpointService(RouteTable routes, TimeProvider tim
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        routes.Checkpoint();
+        Checkpoint();
     }
+
+    private void Checkpoint()
+    {
+        var (failed, first) = routes.Checkpoint();
+        if (!health.Record(failed))
+        {
+            return;
+        }
+
+        if (failed > 0)
+        {
+            LogFailing(logger, first!, failed);
+        }
+        else
+        {
+            LogRecovered(logger);
+        }
+    }
+
+    [LoggerMessage(EventId = LogEvents.StateStoreFailed, Level = LogLevel.Error, Message = "Saving route state failed for {Routes} route(s); retrying every checkpoint")]
+    private static partial void LogFailing(ILogger logger, Exception error, int routes);
+
+    [LoggerMessage(EventId = LogEvents.StateStoreRecovered, Level = LogLevel.Information, Message = "Saving route state works again")]
+    private static partial void LogRecovered(ILogger logger);
 }

@@ -101,6 +101,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
         services.AddSingleton(new PipelineTable(Path.Combine(state, "pipelines")));
         services.AddSingleton<TrafficValidator>();
+        services.AddSingleton<Core.State.StateStoreHealth>();
         if (options.ResponseCacheRedis is { Length: > 0 } redis)
         {
             services.AddSingleton(new RedisResponseStore(redis, options.ResponseCacheRedisTtl));

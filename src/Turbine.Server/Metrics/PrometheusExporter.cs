@@ -8,7 +8,7 @@ namespace Turbine.Server.Metrics;
 /// <c>promtool check metrics</c> passes; docs/OPERATIONS.md maps them to Triton's <c>nv_inference_*</c> names.
 /// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
 /// </summary>
-internal sealed class PrometheusExporter(InferenceService inference, Core.Caching.RedisResponseStore? redis = null)
+internal sealed class PrometheusExporter(InferenceService inference, Core.State.StateStoreHealth stateStore, Core.Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -36,6 +36,7 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.Cachin
                 writer.Family("turbine_cache_redis_errors_total", "counter", "Redis cache lookups and writes that failed or timed out (each lookup then counts as a miss).");
                 writer.Sample("turbine_cache_redis_errors_total", [], redis.Errors);
             }
+            WriteStateStore(writer, inference.Routes);
             ProcessMetrics.Write(writer);
             return writer.ToString();
         }
@@ -49,6 +50,21 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.Cachin
         Counter(writer, models, "turbine_inference_exec_count_total", "Model executions (a batch counts 1).", s => s.ExecutionCount);
         Counter(writer, models, "turbine_cache_hit_total", "Requests answered from the response cache.", s => s.CacheHit.Count);
         Counter(writer, models, "turbine_cache_miss_total", "Response cache lookups that found nothing.", s => s.CacheMiss.Count);
+    }
+
+    private void WriteStateStore(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    {
+        long journal = 0;
+        foreach (var definition in routes.All)
+        {
+            if (routes.TryGet(definition.Name, out var route) && route.Canary is { } canary)
+            {
+                journal += canary.JournalFailures;
+            }
+        }
+
+        writer.Family("turbine_state_store_errors_total", "counter", "Writes of shared state (route figures, rollout journal) that failed; each is retried.");
+        writer.Sample("turbine_state_store_errors_total", [], stateStore.Failures + journal);
     }
 
     /// <summary>Requests each route sent to each of its variants; labels come from the route table only.</summary>

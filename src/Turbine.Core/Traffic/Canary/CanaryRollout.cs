@@ -3,8 +3,9 @@ namespace Turbine.Core.Traffic.Canary;
 /// <summary>
 /// Runs one route's canary rollout: counts what the canary and the baseline do in the current step, judges the gates
 /// (<see cref="CanaryGates"/>) as traffic flows, moves the canary's share up a step when they pass and back to zero at
-/// once when one fails, and takes an operator's pause, resume, promote and rollback. Every decision is journaled
-/// before it takes effect. Judging happens on the request path, at most every 100 ms, at once after a canary failure
+/// once when one fails, and takes an operator's pause, resume, promote and rollback. Every decision takes effect at
+/// once and is journaled as it is taken; when the journal cannot be written (disk full, state store down) the decision
+/// still stands, a rollback above all, and is journaled, in order, once a write succeeds again. Judging happens on the request path, at most every 100 ms, at once after a canary failure
 /// and when a step reaches its request count: a rollout without traffic has nothing new to judge.
 /// </summary>
 public sealed class CanaryRollout
@@ -18,9 +19,11 @@ public sealed class CanaryRollout
     private readonly Action<double> _applyCanaryPercent;
     private readonly Func<ShadowFigures> _shadow;
     private readonly Queue<CanaryDecision> _history = new();
+    private readonly Queue<CanaryDecision> _unjournaled = new();
     private readonly Dictionary<string, long> _decisions = new(StringComparer.Ordinal);
     private StepCounters _step;
     private long _nextJudgement;
+    private long _journalFailures;
 
     internal CanaryRollout(
         string route, CanaryPlan plan, TimeProvider time, CanaryJournal? journal, bool resume, Action<double> applyCanaryPercent, Func<ShadowFigures> shadow)
@@ -186,13 +189,42 @@ public sealed class CanaryRollout
 
     private void StartStep() => Volatile.Write(ref _step, new StepCounters(_time.GetTimestamp(), _shadow()));
 
+    /// <summary>Journal writes that failed since the route was set; each is retried.</summary>
+    public long JournalFailures => Interlocked.Read(ref _journalFailures);
+
+    /// <summary>Decisions taken but not yet in the journal.</summary>
+    public int Unjournaled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unjournaled.Count;
+            }
+        }
+    }
+
+    /// <summary>Writes the decisions whose journal write failed; called on every decision and by the checkpoint timer.</summary>
+    /// <returns>Whether every decision is now journaled.</returns>
+    public bool FlushJournal()
+    {
+        lock (_gate)
+        {
+            return _journal is null || WriteJournal();
+        }
+    }
+
     private void Decide(string action, string actor, string reason, CanaryFigures? figures)
     {
         var from = _history.Count == 0 ? 0 : _history.Last().ToPercent;
         var decision = new CanaryDecision(_time.GetUtcNow(), action, actor, from, CanaryPercent, reason, figures ?? Figures());
-        _journal?.Append(decision);
-        _journal?.Save(State, Step);
-        _applyCanaryPercent(CanaryPercent);
+        _applyCanaryPercent(CanaryPercent); // first: a rollback must take the canary's traffic away whatever the disk says
+        if (_journal is not null)
+        {
+            _unjournaled.Enqueue(decision);
+            _ = WriteJournal(); // a failure leaves the decision queued; the decision stands either way
+        }
+
         _history.Enqueue(decision);
         while (_history.Count > HistoryKept)
         {
@@ -200,6 +232,26 @@ public sealed class CanaryRollout
         }
 
         _decisions[action] = _decisions.GetValueOrDefault(action) + 1;
+    }
+
+    private bool WriteJournal()
+    {
+        try
+        {
+            while (_unjournaled.TryPeek(out var pending))
+            {
+                _journal!.Append(pending);
+                _unjournaled.Dequeue();
+            }
+
+            _journal!.Save(State, Step);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _journalFailures); // kept in order, retried at the next decision or checkpoint
+            return false;
+        }
     }
 
     private double PercentOf(CanaryState state, int step) => state switch
