@@ -81,7 +81,7 @@ public sealed partial class InferenceService
     {
         routed.Route.Canary?.Observe(
             routed.Index, routed.ByFallback || VariantResilience.IsFailure(result),
-            System.Diagnostics.Stopwatch.GetElapsedTime(routed.Started));
+            _time.GetElapsedTime(routed.Started));
         if (result.Response is not { } response)
         {
             routed.Mirror?.Dispose();
@@ -91,7 +91,7 @@ public sealed partial class InferenceService
         if (routed.Mirror is { } mirror)
         {
             var primaryOutputs = response.Outputs.Select(o => new Tensor(o.Name, o.DataType, [.. o.Shape], TensorBuffer.CopyOf(o.Data.Span))).ToList();
-            routed.Route.Mirror.Offer(routed.Route, mirror, primaryOutputs, System.Diagnostics.Stopwatch.GetElapsedTime(routed.Started), _runWithoutRoutes);
+            routed.Route.Mirror.Offer(routed.Route, mirror, primaryOutputs, _time.GetElapsedTime(routed.Started), _runWithoutRoutes);
         }
 
         response.Parameters ??= new Dictionary<string, object>(2, StringComparer.Ordinal);

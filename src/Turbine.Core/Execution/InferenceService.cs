@@ -26,6 +26,7 @@ public sealed partial class InferenceService
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelConfig, InputSpecCheck> SpecChecks = new();
 
     private readonly ModelManager _models;
+    private readonly TimeProvider _time;
     private readonly RouteTable _routes;
     private readonly ResponseCache _cache;
     private readonly PipelineTable _pipelines;
@@ -33,8 +34,14 @@ public sealed partial class InferenceService
     private readonly ModelCaller _callModel;
 
     /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> and <paramref name="pipelines"/> in front of them and a response cache.</summary>
-    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null)
+    /// <param name="models">The models.</param>
+    /// <param name="routes">The routes in front of them.</param>
+    /// <param name="cache">The response cache.</param>
+    /// <param name="pipelines">The pipelines over them.</param>
+    /// <param name="time">The clock that times routes and cache lookups (the system's by default).</param>
+    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _models = models;
         _routes = routes ?? new RouteTable(null);
         _cache = cache ?? new ResponseCache(0);
@@ -86,7 +93,7 @@ public sealed partial class InferenceService
         var variant = route.Definition.Variants[index];
         request.Id ??= Guid.NewGuid().ToString("N"); // the id a client sends feedback with (docs/TRAFFIC.md)
         route.Experiment.Remember(request.Id, index);
-        var routed = new RoutedCall(route, index, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, System.Diagnostics.Stopwatch.GetTimestamp());
+        var routed = new RoutedCall(route, index, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, _time.GetTimestamp());
         if (route.Pipeline(index) is { } pipeline)
         {
             return ResilientAsync(request, route, variant, pipeline, routed, cancellationToken);
@@ -131,7 +138,7 @@ public sealed partial class InferenceService
             string? cacheKey = null;
             if (runner.Config.ResponseCache && _cache.IsEnabled)
             {
-                var lookup = System.Diagnostics.Stopwatch.GetTimestamp();
+                var lookup = _time.GetTimestamp();
                 if (TryAnswerFromCache(runner, request, validated!, lookup, out cacheKey, out var cached))
                 {
                     return ValueTask.FromResult(cached);
@@ -197,7 +204,7 @@ public sealed partial class InferenceService
             : Remember(result, key);
     }
 
-    private static InferenceResult CachedAnswer(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
+    private InferenceResult CachedAnswer(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
     {
         var response = new InferenceResponse { ModelName = runner.Config.Name, ModelVersion = runner.VersionText, Id = request.Id };
         response.Outputs.AddRange(outputs);
@@ -221,5 +228,5 @@ public sealed partial class InferenceService
         return result;
     }
 
-    private static long ElapsedNanoseconds(long started) => (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalNanoseconds;
+    private long ElapsedNanoseconds(long started) => (long)_time.GetElapsedTime(started).TotalNanoseconds;
 }

@@ -15,9 +15,11 @@ public delegate ValueTask<InferenceResult> ModelCaller(InferenceRequest request,
 public sealed class CompiledPipeline
 {
     private readonly IReadOnlyList<string> _inputs;
+    private readonly TimeProvider _time;
 
-    internal CompiledPipeline(PipelineDefinition definition)
+    internal CompiledPipeline(PipelineDefinition definition, TimeProvider time)
     {
+        _time = time;
         Definition = definition;
         _inputs = PipelineGraph.Inputs(definition.Steps);
         Statistics = new PipelineStatistics(definition);
@@ -35,7 +37,7 @@ public sealed class CompiledPipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(call);
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal); // the request's tensors (borrowed) and the steps' (owned)
         var owned = new List<Tensor>();
         try
@@ -122,7 +124,7 @@ public sealed class CompiledPipeline
 
     private async Task<StepOutcome> RunStepAsync(PipelineStep step, InferenceRequest request, Dictionary<string, Tensor> tensors, ModelCaller call, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var statistics = Statistics.Steps[step.Name];
         StepOutcome outcome;
         switch (step)
@@ -272,5 +274,5 @@ public sealed class CompiledPipeline
         return new InferenceResult(response, null);
     }
 
-    private static long ElapsedNanoseconds(long started) => (long)Stopwatch.GetElapsedTime(started).TotalNanoseconds;
+    private long ElapsedNanoseconds(long started) => (long)_time.GetElapsedTime(started).TotalNanoseconds;
 }

@@ -12,18 +12,22 @@ public sealed class PipelineTable
 {
     private readonly DefinitionFolder _folder;
     private readonly Lock _writes = new();
+    private readonly TimeProvider _time;
     private FrozenDictionary<string, CompiledPipeline> _pipelines;
 
     /// <summary>Creates a table kept in <paramref name="folder"/> (null: in memory), reading the pipelines saved there.</summary>
-    public PipelineTable(string? folder)
+    /// <param name="folder">Where pipelines are saved; null keeps them in memory.</param>
+    /// <param name="time">The clock the pipelines' statistics are timed with.</param>
+    public PipelineTable(string? folder, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _folder = new DefinitionFolder(folder);
         var loaded = new Dictionary<string, CompiledPipeline>(StringComparer.Ordinal);
         foreach (var (name, json) in _folder.ReadAll())
         {
             if (PipelineJson.Read(json, name, 64, out var pipeline) is null)
             {
-                loaded[name] = new CompiledPipeline(pipeline!);
+                loaded[name] = new CompiledPipeline(pipeline!, _time);
             }
         }
 
@@ -69,7 +73,7 @@ public sealed class PipelineTable
 
     private void Publish(PipelineDefinition pipeline)
     {
-        var next = new Dictionary<string, CompiledPipeline>(Volatile.Read(ref _pipelines), StringComparer.Ordinal) { [pipeline.Name] = new CompiledPipeline(pipeline) };
+        var next = new Dictionary<string, CompiledPipeline>(Volatile.Read(ref _pipelines), StringComparer.Ordinal) { [pipeline.Name] = new CompiledPipeline(pipeline, _time) };
         Volatile.Write(ref _pipelines, next.ToFrozenDictionary(StringComparer.Ordinal));
     }
 

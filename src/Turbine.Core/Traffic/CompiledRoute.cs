@@ -27,6 +27,7 @@ public sealed class CompiledRoute
         Definition = definition;
         var (time, stateFolder) = (environment.Time, environment.StateFolder);
         _cpuUtilization = environment.CpuUtilization;
+        Mirror = new ShadowMirror(time);
         var journal = stateFolder is null ? null : new Canary.CanaryJournal(Path.Combine(stateFolder, "canary"), definition.Name);
         _experiments = stateFolder is null ? null : new ExperimentStore(Path.Combine(stateFolder, "experiments"), definition.Name);
         if (definition.Resilience is { } resilience)
@@ -96,7 +97,7 @@ public sealed class CompiledRoute
     public Polly.CircuitBreaker.CircuitState? Circuit(int index) => _circuits?[index].CircuitState;
 
     /// <summary>The queue and worker that run this route's mirrored requests.</summary>
-    internal ShadowMirror Mirror { get; } = new();
+    internal ShadowMirror Mirror { get; }
 
     /// <summary>
     /// Whether this request is one of the share mirrored to the shadow. While the process uses more of the cores than

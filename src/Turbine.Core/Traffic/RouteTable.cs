@@ -7,9 +7,10 @@ namespace Turbine.Core.Traffic;
 /// <summary>
 /// The routes a server knows, as one immutable map swapped atomically: a change is validated, saved, then published,
 /// so a request sees the old route or the new one, never a mix. Routes are kept in <c>&lt;state&gt;/routes/*.json</c>
-/// and read back at start, which is also how a repository declares them.
+/// and read back at start, which is also how a repository declares them. A route replaced or removed stops its
+/// shadow mirror; disposing the table stops them all.
 /// </summary>
-public sealed class RouteTable
+public sealed class RouteTable : IAsyncDisposable
 {
     private readonly DefinitionFolder _folder;
     private readonly Lock _writes = new();
@@ -55,6 +56,7 @@ public sealed class RouteTable
             if (Volatile.Read(ref _routes).TryGetValue(route.Name, out var replaced))
             {
                 replaced.Forget();
+                _ = replaced.Mirror.StopAsync();
             }
 
             var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal)
@@ -100,8 +102,21 @@ public sealed class RouteTable
             _folder.Delete(name);
 
             removed.Forget();
+            _ = removed.Mirror.StopAsync();
             Volatile.Write(ref _routes, current.Where(r => r.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
             return true;
+        }
+    }
+
+    /// <summary>The time of the routes: timeouts, breakers, rollouts and latencies.</summary>
+    public TimeProvider Time => _environment.Time;
+
+    /// <summary>Stops every route's shadow mirror and waits for the shadow requests running now.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var route in Volatile.Read(ref _routes).Values)
+        {
+            await route.Mirror.StopAsync();
         }
     }
 

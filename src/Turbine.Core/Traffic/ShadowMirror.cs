@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Turbine.Core.Execution;
 
@@ -8,14 +7,17 @@ namespace Turbine.Core.Traffic;
 /// Runs one route's mirrored requests against its shadow model, one at a time, off every client's path. Work waits in
 /// a bounded queue; when it is full the mirror is dropped and counted, so a slow or failing shadow can never hold a
 /// client's request, its latency or its memory. Each route has its own mirror: a stuck shadow stalls only itself.
+/// A route replaced or removed, and the server stopping, complete the mirror: what is queued is released, and the
+/// drain task ends instead of waiting forever on a queue nobody writes to.
 /// </summary>
-internal sealed class ShadowMirror
+internal sealed class ShadowMirror(TimeProvider time)
 {
     /// <summary>Mirrored requests that may wait at once.</summary>
     public const int Capacity = 64;
 
     private readonly Channel<ShadowWork> _queue = Channel.CreateBounded<ShadowWork>(new BoundedChannelOptions(Capacity) { SingleReader = true });
     private int _started;
+    private Task _drain = Task.CompletedTask;
 
     /// <summary>
     /// Queues a mirror of a request the primary answered; takes ownership of <paramref name="request"/> and
@@ -25,7 +27,7 @@ internal sealed class ShadowMirror
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            _ = Task.Run(() => DrainAsync(run));
+            Volatile.Write(ref _drain, Task.Run(() => DrainAsync(run)));
         }
 
         var work = new ShadowWork(route, request, primaryOutputs, primaryLatency);
@@ -38,6 +40,22 @@ internal sealed class ShadowMirror
             route.Shadow.Dropped();
             work.Dispose();
         }
+    }
+
+    /// <summary>The drain task: completed before the first mirror, and again once the mirror was stopped.</summary>
+    public Task Drain => Volatile.Read(ref _drain);
+
+    /// <summary>Takes no more work, releases what waits, and ends the drain once the shadow request running now returns.</summary>
+    public Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        Interlocked.Exchange(ref _started, 1); // a late Offer must not start a drain on a completed queue
+        while (_queue.Reader.TryRead(out var left))
+        {
+            left.Dispose();
+        }
+
+        return Volatile.Read(ref _drain);
     }
 
     /// <summary>A copy of a request's inputs, requested outputs and parameters, owned by the mirror.</summary>
@@ -60,7 +78,7 @@ internal sealed class ShadowMirror
             using (work)
             {
                 var shadow = work.Route.Definition.Shadow!;
-                var started = Stopwatch.GetTimestamp();
+                var started = time.GetTimestamp();
                 InferenceResult result;
                 try
                 {
@@ -81,7 +99,7 @@ internal sealed class ShadowMirror
                     continue;
                 }
 
-                work.Route.Shadow.Compare(work.PrimaryOutputs, response.Outputs, work.PrimaryLatency, Stopwatch.GetElapsedTime(started));
+                work.Route.Shadow.Compare(work.PrimaryOutputs, response.Outputs, work.PrimaryLatency, time.GetElapsedTime(started));
             }
         }
     }

@@ -38,7 +38,8 @@ internal sealed partial class RouteCheckpointService(RouteTable routes, StateSto
         Checkpoint();
     }
 
-    private void Checkpoint()
+    /// <summary>One checkpoint, as each tick runs it.</summary>
+    internal void Checkpoint()
     {
         var (failed, first) = routes.Checkpoint();
         if (!health.Record(failed))

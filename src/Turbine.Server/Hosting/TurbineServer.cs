@@ -97,9 +97,10 @@ public sealed class TurbineServer : IAsyncDisposable
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
         var state = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
-        services.AddSingleton(new VersionRoutingStore(state));
-        services.AddSingleton(new RouteTable(Path.Combine(state, "routes")));
-        services.AddSingleton(new PipelineTable(Path.Combine(state, "pipelines")));
+        services.AddSingleton(new VersionRoutingStore(state)); // holds no clock and nothing to release
+        // Built by the container (not handed to it) so they get the injected clock and are disposed at shutdown.
+        services.AddSingleton(provider => new RouteTable(Path.Combine(state, "routes"), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new PipelineTable(Path.Combine(state, "pipelines"), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TrafficValidator>();
         services.AddSingleton<Core.State.StateStoreHealth>();
         if (options.ResponseCacheRedis is { Length: > 0 } redis)
