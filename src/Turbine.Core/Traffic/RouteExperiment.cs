@@ -5,18 +5,12 @@ namespace Turbine.Core.Traffic;
 /// conversions (yes/no) and numeric values, since the route was last set. The outcomes are checkpointed to disk
 /// (<see cref="ExperimentStore"/>) and survive restarts; the id table does not.
 /// </summary>
-/// <remarks>
-/// Ids are remembered in a direct-mapped table of 64-bit hashes (a newer id takes an older one's slot), not as
-/// strings: a dictionary of the last hundred thousand ids, churning at thousands of requests a second, kept the
-/// garbage collector busy enough to cost a third of a route's throughput.
-/// </remarks>
 public sealed class RouteExperiment
 {
-    /// <summary>Slots of the id table (a power of two); feedback for an id whose slot was reused must name its variant.</summary>
-    public const int RememberedIds = 1 << 17;
+    /// <summary>How many of the latest request ids can take feedback; an older one's feedback must name its variant.</summary>
+    public const int RememberedIds = RecentRequestIds.Capacity;
 
-    private readonly long[] _hashes = new long[RememberedIds];
-    private readonly byte[] _servedBy = new byte[RememberedIds];
+    private readonly RecentRequestIds _recent = new();
     private readonly ArmOutcomes[] _arms;
 
     internal RouteExperiment(int arms) => _arms = [.. Enumerable.Range(0, arms).Select(_ => new ArmOutcomes())];
@@ -25,24 +19,17 @@ public sealed class RouteExperiment
     public ArmOutcomes Arm(int index) => _arms[index];
 
     /// <summary>Remembers that <paramref name="requestId"/> was served by arm <paramref name="index"/>.</summary>
-    internal void Remember(string requestId, int index)
-    {
-        var hash = Hash(requestId);
-        var slot = (int)((ulong)hash & (RememberedIds - 1));
-        Volatile.Write(ref _servedBy[slot], (byte)index);
-        Volatile.Write(ref _hashes[slot], hash); // written last: a reader that sees the hash sees its arm
-    }
+    internal void Remember(string requestId, int index) => _recent.Remember(Hash(requestId), (byte)index);
 
-    /// <summary>The arm that served <paramref name="requestId"/>, if its slot still holds it.</summary>
+    /// <summary>The arm that served <paramref name="requestId"/>, if it is among the last <see cref="RememberedIds"/> ids.</summary>
     public bool TryFind(string requestId, out int index)
     {
-        var hash = Hash(requestId);
-        var slot = (int)((ulong)hash & (RememberedIds - 1));
-        index = Volatile.Read(ref _servedBy[slot]);
-        return Volatile.Read(ref _hashes[slot]) == hash && index < _arms.Length;
+        var found = _recent.TryFind(Hash(requestId), out var arm);
+        index = arm;
+        return found && index < _arms.Length;
     }
 
-    /// <summary>FNV-1a over the id's characters, never 0 (0 marks an empty slot).</summary>
+    /// <summary>FNV-1a over the id's characters, never 0.</summary>
     private static long Hash(string id)
     {
         var hash = 14695981039346656037UL;
