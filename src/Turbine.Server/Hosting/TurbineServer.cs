@@ -90,6 +90,8 @@ public sealed class TurbineServer : IAsyncDisposable
 
     private static void AddTurbine(IServiceCollection services, TurbineServerOptions options)
     {
+        PinnedBufferPool.Shared.BudgetBytes = options.PinnedPoolBytes;
+        PinnedBufferPool.Shared.IdleAfter = options.PinnedPoolIdle;
         services.AddSingleton(Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>());

@@ -27,6 +27,12 @@ public sealed class TurbineServerOptions
     /// <summary>Largest gRPC message received or sent.</summary>
     public int MaxGrpcMessageBytes { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>Most bytes of tensor buffers the pinned pool keeps for reuse between requests; more is given back at once.</summary>
+    public long PinnedPoolBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a buffer size may go unused before the pinned pool gives its buffers back.</summary>
+    public TimeSpan PinnedPoolIdle { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Memory for the response cache of the models that enable it (<c>response_cache.enable</c>); 0 turns it off.</summary>
     public long ResponseCacheBytes { get; set; } = 64L * 1024 * 1024;
 

@@ -42,6 +42,11 @@ internal static class TurbineServerOptionsValidator
             errors.Add("ResponseCacheRedisTtl must be positive");
         }
 
+        if (options.PinnedPoolBytes < 0 || options.PinnedPoolIdle <= TimeSpan.Zero)
+        {
+            errors.Add("PinnedPoolBytes must be 0 (no pooling) or positive, and PinnedPoolIdle positive");
+        }
+
         if (options.ResponseCacheBytes < 0)
         {
             errors.Add("ResponseCacheBytes must be 0 (off) or positive");

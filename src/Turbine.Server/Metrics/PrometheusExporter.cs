@@ -37,6 +37,8 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
                 writer.Sample("turbine_cache_redis_errors_total", [], redis.Errors);
             }
             WriteStateStore(writer, inference.Routes);
+            writer.Family("turbine_pinned_pool_bytes", "gauge", "Bytes of tensor buffers the pinned pool keeps for reuse (buffers in use not counted).");
+            writer.Sample("turbine_pinned_pool_bytes", [], PinnedBufferPool.Shared.PooledBytes);
             ProcessMetrics.Write(writer);
             return writer.ToString();
         }
