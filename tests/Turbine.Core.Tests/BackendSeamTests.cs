@@ -14,6 +14,8 @@ namespace Turbine.Core.Tests;
 public sealed class BackendSeamTests : IAsyncDisposable
 {
     private const string OffsetConfig = """{ "backend": "offset", "max_batch_size": 4, "offset": { "bias": 100 }, "version_policy": { "all": {} }, "response_cache": { "enable": true } }""";
+    /// <summary>A fixed base for model files' write times, so that each rewrite reads as a change whatever the clock.</summary>
+    private static readonly DateTime Written = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
     private readonly TestRepository _files = new();
     private readonly OffsetBackend _offset = new();
     private readonly ModelManager _models;
@@ -86,7 +88,7 @@ public sealed class BackendSeamTests : IAsyncDisposable
     {
         _files.Add(name, System.Text.Encoding.ASCII.GetBytes(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), config, version, "model.txt");
         // A rewrite within the file system's time resolution must still read as a change.
-        File.SetLastWriteTimeUtc(Path.Combine(_files.Root, name, version.ToString(System.Globalization.CultureInfo.InvariantCulture), "model.txt"), DateTime.UtcNow.AddMinutes(version * 10 + offset));
+        File.SetLastWriteTimeUtc(Path.Combine(_files.Root, name, version.ToString(System.Globalization.CultureInfo.InvariantCulture), "model.txt"), Written.AddMinutes(version * 10 + offset));
     }
 
     private async Task<string> RunAsync(string model, int[] input, string? version = null)

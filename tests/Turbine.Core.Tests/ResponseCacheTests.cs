@@ -108,7 +108,7 @@ public sealed class ResponseCacheTests : IAsyncDisposable
             .Output("OUTPUT1", DataType.Int32, -1, 4)
             .ToBytes();
         _files.Add("cached", swapped);
-        File.SetLastWriteTimeUtc(Path.Combine(_files.Root, "cached", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+        File.SetLastWriteTimeUtc(Path.Combine(_files.Root, "cached", "1", "model.onnx"), new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)); // a write time the first file did not have
         Assert.Null(await _models.LoadAsync("cached", CancellationToken.None));
 
         var after = await OutputsAsync("cached", [1, 2, 3, 4]);

@@ -67,9 +67,7 @@ internal sealed class InferenceGrpcService(
 
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
-        var (response, error) = apiKeys.Check(context.RequestHeaders.GetValue("authorization"), request.ModelName) is { } denied
-            ? (null, denied)
-            : await InferAsync(request, context.RequestHeaders, context.CancellationToken);
+        var (response, error) = await InferAsync(request, context.RequestHeaders.GetValue("authorization"), context.RequestHeaders, context.CancellationToken);
         if (error is null)
         {
             return response!;
@@ -102,8 +100,7 @@ internal sealed class InferenceGrpcService(
 
     private async Task<ModelStreamInferResponse> AnswerStreamedAsync(ModelInferRequest message, string? authorization, ServerCallContext context)
     {
-        var denied = apiKeys.Check(authorization, message.ModelName);
-        var (response, error) = denied is null ? await InferAsync(message, context.RequestHeaders, context.CancellationToken) : (null, denied);
+        var (response, error) = await InferAsync(message, authorization, context.RequestHeaders, context.CancellationToken);
         return error is null
             ? new ModelStreamInferResponse { InferResponse = response }
             : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = message.Id, ModelName = message.ModelName, ModelVersion = message.ModelVersion } };
@@ -129,8 +126,14 @@ internal sealed class InferenceGrpcService(
         return error is null ? new RepositoryModelUnloadResponse() : throw GrpcErrors.ToRpcException(error);
     }
 
-    private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, Metadata headers, CancellationToken cancellationToken)
+    /// <summary>Checks the caller's key against the model the message names, then decodes and runs it; every refusal is a value.</summary>
+    private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, string? authorization, Metadata headers, CancellationToken cancellationToken)
     {
+        if (apiKeys.Check(authorization, message.ModelName) is { } denied)
+        {
+            return (null, denied);
+        }
+
         if (readiness.IsStopping)
         {
             return (null, ServerReadiness.ShuttingDown);

@@ -4,8 +4,9 @@ namespace Turbine.Core.Traffic.Canary;
 /// Runs one route's canary rollout: counts what the canary and the baseline do in the current step, judges the gates
 /// (<see cref="CanaryGates"/>) as traffic flows, moves the canary's share up a step when they pass and back to zero at
 /// once when one fails, and takes an operator's pause, resume, promote and rollback. Every decision takes effect at
-/// once and is journaled as it is taken; when the journal cannot be written (disk full, state store down) the decision
-/// still stands, a rollback above all, and is journaled, in order, once a write succeeds again. Judging happens on the request path, at most every 100 ms, at once after a canary failure
+/// once and is journaled as it is taken; when the journal cannot be written (disk full, state store down) the
+/// decision still stands, a rollback above all, and is journaled, in order, once a write succeeds again. Judging
+/// happens on the request path, at most every 100 ms, at once after a canary failure
 /// and when a step reaches its request count: a rollout without traffic has nothing new to judge.
 /// </summary>
 public sealed class CanaryRollout
