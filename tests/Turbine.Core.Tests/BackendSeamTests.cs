@@ -19,12 +19,12 @@ public sealed class BackendSeamTests : IAsyncDisposable
     private readonly TestRepository _files = new();
     private readonly OffsetBackend _offset = new();
     private readonly ModelManager _models;
-    private readonly InferenceService _inference;
+    private readonly ModelExecutor _inference;
 
     public BackendSeamTests()
     {
         _models = new ModelManager(new ModelRepository(_files.Root), new BackendRegistry([new OnnxBackend(), _offset]), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
-        _inference = new InferenceService(_models, cache: new ResponseCache(1024 * 1024));
+        _inference = new ModelExecutor(_models, new ResponseCache(1024 * 1024));
     }
 
     public async ValueTask DisposeAsync()

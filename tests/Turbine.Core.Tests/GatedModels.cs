@@ -19,14 +19,14 @@ internal sealed class GatedModels : IAsyncDisposable
 
     public FakeTimeProvider Time { get; } = new();
 
-    public InferenceService Inference { get; private set; } = null!;
+    public ModelExecutor Inference { get; private set; } = null!;
 
     private ModelManager Models { get; set; } = null!;
 
     public async Task LoadAsync()
     {
         Models = new ModelManager(new ModelRepository(Files.Root), BackendRegistry.Of(Backend), Time, NullLogger<ModelManager>.Instance);
-        Inference = new InferenceService(Models);
+        Inference = new ModelExecutor(Models);
         await Models.LoadAllAsync(CancellationToken.None);
     }
 

@@ -13,7 +13,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
 {
     private readonly TestRepository _files = new();
     private ModelManager _models = null!;
-    private InferenceService _inference = null!;
+    private ModelExecutor _inference = null!;
 
     public async Task InitializeAsync()
     {
@@ -21,7 +21,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
               .Add("strings", SampleModels.Identity(DataType.Bytes, -1))
               .Add("corrupt", [1, 2, 3, 4, 5]);
         _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
-        _inference = new InferenceService(_models);
+        _inference = new ModelExecutor(_models);
         await _models.LoadAllAsync(CancellationToken.None);
     }
 

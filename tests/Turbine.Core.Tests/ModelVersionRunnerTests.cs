@@ -13,13 +13,13 @@ public sealed class ModelVersionRunnerTests : IAsyncLifetime
     private readonly TestRepository _files = new();
     private readonly FakeBackend _backend = new();
     private ModelManager _models = null!;
-    private InferenceService _inference = null!;
+    private ModelExecutor _inference = null!;
 
     public async Task InitializeAsync()
     {
         _files.Add("echo", [0], """{ "max_batch_size": 4, "max_queue_size": 2 }""");
         _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(_backend), new FakeTimeProvider(), NullLogger<ModelManager>.Instance);
-        _inference = new InferenceService(_models);
+        _inference = new ModelExecutor(_models);
         Assert.Null(await _models.LoadAsync("echo", CancellationToken.None));
     }
 

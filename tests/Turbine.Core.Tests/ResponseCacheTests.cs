@@ -4,7 +4,6 @@ using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
-using Turbine.Core.Traffic;
 using Turbine.Onnx;
 using Turbine.Onnx.Graph;
 using Turbine.Tests;
@@ -18,14 +17,12 @@ public sealed class ResponseCacheTests : IAsyncDisposable
     private readonly ResponseCache _cache = new(1024 * 1024);
     private readonly FakeTimeProvider _time = new();
     private readonly ModelManager _models;
-    private readonly InferenceService _inference;
-    private readonly RouteTable _routes;
+    private readonly ModelExecutor _inference;
 
     public ResponseCacheTests()
     {
         _models = new ModelManager(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), _time, NullLogger<ModelManager>.Instance);
-        _routes = new RouteTable(null, _time, cpuUtilization: () => 0);
-        _inference = new InferenceService(_models, _routes, _cache, time: _time);
+        _inference = new ModelExecutor(_models, _cache, _time);
     }
 
     public async ValueTask DisposeAsync()
@@ -54,25 +51,6 @@ public sealed class ResponseCacheTests : IAsyncDisposable
         Assert.Equal(3, statistics.CacheMiss.Count);
         Assert.Equal(3, _cache.Count);
         Assert.Equal(0, statistics.CacheHit.Nanoseconds); // timed on the injected clock, which never moved
-    }
-
-    [Fact]
-    public async Task Replacing_a_route_stops_its_shadow_mirror_instead_of_stranding_it()
-    {
-        await AddAsync("cached", Cached);
-        var route = new RouteDefinition("front", [new RouteVariant("cached", null, 100)], Shadow: new ShadowTarget("cached", null, 1.0));
-        _routes.Set(route);
-        Assert.True(_routes.TryGet("front", out var first));
-        await OutputsAsync("front", [1, 2, 3, 4]); // the first mirror starts the route's drain task
-        Assert.False(first.Mirror.Drain.IsCompleted);
-
-        _routes.Set(route with { });
-
-        await first.Mirror.Drain.WaitAsync(TimeSpan.FromSeconds(30)); // before the fix it waited forever on a queue nobody writes to
-        Assert.True(_routes.TryGet("front", out var second));
-        await OutputsAsync("front", [4, 3, 2, 1]);
-        await _routes.DisposeAsync();
-        await second.Mirror.Drain.WaitAsync(TimeSpan.FromSeconds(30)); // and disposing the table stops every mirror
     }
 
     [Fact]

@@ -16,13 +16,13 @@ public sealed class VersionLifecycleTests : IAsyncDisposable
     private readonly TestRepository _files = new();
     private readonly string _state;
     private ModelManager _models;
-    private InferenceService _inference;
+    private ModelExecutor _inference;
 
     public VersionLifecycleTests()
     {
         _state = Path.Combine(_files.Root, ".turbine");
         _models = NewManager();
-        _inference = new InferenceService(_models);
+        _inference = new ModelExecutor(_models);
     }
 
     public async ValueTask DisposeAsync()
@@ -252,7 +252,7 @@ public sealed class VersionLifecycleTests : IAsyncDisposable
     {
         await _models.DisposeAsync();
         _models = NewManager();
-        _inference = new InferenceService(_models);
+        _inference = new ModelExecutor(_models);
         await _models.LoadAllAsync(CancellationToken.None);
     }
 

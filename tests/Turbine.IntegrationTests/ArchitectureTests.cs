@@ -8,7 +8,8 @@ public sealed class ArchitectureTests
     public static TheoryData<string, string[]> Rules() => new()
     {
         { "Turbine.Abstractions", ["Turbine.", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Google.Protobuf", "Onnx"] },
-        { "Turbine.Core", ["Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc"] },
+        { "Turbine.Core", ["Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Polly", "StackExchange.Redis", "Npgsql"] },
+        { "Turbine.Traffic", ["Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql"] },
         { "Turbine.Onnx", ["Turbine.Core", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.AspNetCore", "Grpc"] },
         { "Turbine.Protocols", ["Turbine.Core", "Turbine.Onnx", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore"] },
         { "Turbine.Client", ["Turbine.Core", "Turbine.Onnx", "Turbine.Server", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore"] },
@@ -28,7 +29,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Only_Turbine_Onnx_references_onnx_runtime()
     {
-        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
+        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
         {
             var references = Assembly.Load(name).GetReferencedAssemblies().Select(r => r.Name!);
             Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Turbine.Client;
-using Turbine.Core.Tests;
 using Turbine.Onnx.Graph;
 using Turbine.Tests;
 

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Turbine.Client;
 using Turbine.Core.Execution;
-using Turbine.Core.Tests;
 using Turbine.Onnx.Graph;
 using Turbine.Tests;
+using Turbine.Traffic;
 
 namespace Turbine.IntegrationTests;
 

@@ -4,6 +4,7 @@ using Turbine.Client;
 using Turbine.Onnx.Graph;
 using Turbine.Protocols.Grpc;
 using Turbine.Server.Hosting;
+using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -15,7 +16,7 @@ public sealed class GrpcStreamAndKeyTests
     [Fact]
     public async Task A_stream_answers_a_quick_request_while_an_earlier_one_is_still_running()
     {
-        var backend = new Core.Tests.GatedBackend { HeldModels = ["slow"] };
+        var backend = new GatedBackend { HeldModels = ["slow"] };
         backend.Gate.Reset();
         await using var server = new FolderServer();
         server.Folder.Add("slow", SampleModels.AddSub(DataType.Int32, 16)).Add("quick", SampleModels.AddSub(DataType.Int32, 16));

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Turbine.Client;
-using Turbine.Core.Tests;
+using Turbine.Tests;
 using Turbine.Onnx.Graph;
 
 namespace Turbine.IntegrationTests;

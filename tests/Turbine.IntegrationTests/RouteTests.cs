@@ -215,7 +215,7 @@ public sealed class RouteTests : IAsyncLifetime
     [Fact]
     public async Task A_variant_over_its_deadline_is_answered_by_the_fallback()
     {
-        var backend = new Turbine.Core.Tests.GatedBackend { HeldModels = ["slow"] };
+        var backend = new GatedBackend { HeldModels = ["slow"] };
         backend.Gate.Reset();
         await using var server = new FolderServer();
         server.Folder.Add("slow", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8, "dynamic_batching": {} }""")

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using Turbine.Client;
 using Turbine.Core.Lifecycle;
-using Turbine.Core.Tests;
 using Turbine.Onnx.Graph;
 using Turbine.Server.Hosting;
 using Turbine.Tests;

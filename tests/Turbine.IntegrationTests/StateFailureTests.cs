@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Turbine.Core.State;
-using Turbine.Core.Traffic;
+using Turbine.Traffic;
 using Turbine.Server.Hosting;
 using Turbine.Tests;
 

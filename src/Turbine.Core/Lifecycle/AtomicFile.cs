@@ -6,7 +6,7 @@ namespace Turbine.Core.Lifecycle;
 /// Writes a JSON file so that readers (and a process restarted after SIGKILL) see the old file or the new one, never
 /// half of one: a temporary file next to it is written, flushed to disk and renamed over it.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>The suffix of the temporary files; a store deletes leftovers with it at start.</summary>
     public const string TemporarySuffix = ".tmp";

@@ -6,7 +6,7 @@ namespace Turbine.Core.Lifecycle;
 /// A folder of named JSON definitions (<c>&lt;name&gt;.json</c>: routes, pipelines), each written atomically, so that a
 /// server killed mid-write restarts with the old definition or the new one. A null folder keeps nothing.
 /// </summary>
-internal sealed class DefinitionFolder(string? folder)
+public sealed class DefinitionFolder(string? folder)
 {
     public string? Path { get; } = folder is null ? null : System.IO.Path.GetFullPath(folder);
 

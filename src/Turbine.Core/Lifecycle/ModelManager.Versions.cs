@@ -11,7 +11,7 @@ public sealed partial class ModelManager
     /// Finds the version that serves a request. <paramref name="version"/> is a version number, a label, or empty for
     /// the default version (the pinned one when it is ready, else the newest ready version).
     /// </summary>
-    internal InferenceError? Resolve(string name, string? version, out IVersionRunner? runner)
+    public InferenceError? Resolve(string name, string? version, out IVersionRunner? runner)
     {
         runner = null;
         if (!_models.TryGetValue(name, out var entry))

@@ -5,7 +5,7 @@ using Turbine.Core.Lifecycle;
 namespace Turbine.Core.Repository;
 
 /// <summary>Reads a reference to a model from JSON, as routes and pipelines write it: <c>{"model": "m", "version": 2 | "2" | "stable"}</c>.</summary>
-internal static class ModelReferenceJson
+public static class ModelReferenceJson
 {
     /// <param name="element">The object holding <c>model</c> and the optional <c>version</c>.</param>
     /// <param name="where">How errors name the object.</param>

@@ -7,6 +7,7 @@ using Turbine.Protocols.Grpc;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 using Turbine.Server.Http;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Grpc;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Turbine.Core.Lifecycle;
-using Turbine.Core.Pipelines;
+using Turbine.Traffic.Pipelines;
 using Turbine.Core.Repository;
 
 namespace Turbine.Server.Hosting;

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
-using Turbine.Core.Pipelines;
+using Turbine.Traffic.Pipelines;
 using Turbine.Core.Repository;
-using Turbine.Core.Traffic;
+using Turbine.Traffic;
 using Turbine.Server.Http;
 
 namespace Turbine.Server.Hosting;

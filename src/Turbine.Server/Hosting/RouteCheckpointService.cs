@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Turbine.Core.State;
-using Turbine.Core.Traffic;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Hosting;
 

@@ -8,16 +8,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Turbine.Core.Pipelines;
 using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
-using Turbine.Core.Traffic;
 using Turbine.Onnx;
+using Turbine.Server.Caching;
 using Turbine.Server.Grpc;
 using Turbine.Server.Http;
 using Turbine.Server.Metrics;
+using Turbine.Traffic;
+using Turbine.Traffic.Pipelines;
 
 namespace Turbine.Server.Hosting;
 
@@ -108,9 +109,10 @@ public sealed class TurbineServer : IAsyncDisposable
         if (options.ResponseCacheRedis is { Length: > 0 } redis)
         {
             services.AddSingleton(new RedisResponseStore(redis, options.ResponseCacheRedisTtl));
+            services.AddSingleton<ISharedResponseStore>(provider => provider.GetRequiredService<RedisResponseStore>());
         }
 
-        services.AddSingleton(provider => new ResponseCache(options.ResponseCacheBytes, provider.GetService<RedisResponseStore>()));
+        services.AddSingleton(provider => new ResponseCache(options.ResponseCacheBytes, provider.GetService<ISharedResponseStore>()));
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();
         services.AddSingleton<EnsembleCatalog>();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Http;
 

@@ -6,6 +6,7 @@ using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Http;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Turbine.Core.Pipelines;
+using Turbine.Traffic.Pipelines;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Turbine.Core.Traffic;
+using Turbine.Traffic;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 
@@ -87,7 +87,7 @@ internal static partial class RepositoryHttpEndpoints
         writer.WriteEndArray();
     }
 
-    private static InferenceError? FindRollout(RouteTable routes, string name, out Core.Traffic.Canary.CanaryRollout? rollout)
+    private static InferenceError? FindRollout(RouteTable routes, string name, out Traffic.Canary.CanaryRollout? rollout)
     {
         rollout = null;
         if (!routes.TryGet(name, out var route))
@@ -99,9 +99,9 @@ internal static partial class RepositoryHttpEndpoints
         return rollout is null ? InferenceError.NotFound($"route '{name}' has no canary rollout") : null;
     }
 
-    private static void WriteRollout(IBufferWriter<byte> output, Core.Traffic.Canary.CanaryRollout rollout)
+    private static void WriteRollout(IBufferWriter<byte> output, Traffic.Canary.CanaryRollout rollout)
     {
         using var writer = new System.Text.Json.Utf8JsonWriter(output, KServeJson.WriterOptions);
-        Core.Traffic.Canary.CanaryJson.WriteStatus(writer, rollout);
+        Traffic.Canary.CanaryJson.WriteStatus(writer, rollout);
     }
 }

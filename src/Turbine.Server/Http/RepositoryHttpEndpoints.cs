@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
-using Turbine.Core.Traffic;
+using Turbine.Traffic;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 
@@ -26,7 +26,7 @@ internal static partial class RepositoryHttpEndpoints
 
     public static void MapRepository(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v2/repository/index", (HttpContext context, Core.Execution.InferenceService inference, IOptions<TurbineServerOptions> options) =>
+        app.MapPost("/v2/repository/index", (HttpContext context, InferenceService inference, IOptions<TurbineServerOptions> options) =>
             GuardedAsync(context, MaxSmallBody, body =>
             {
                 var error = KServeJson.ReadIndexRequest(body.Span, options.Value.MaxJsonDepth, out var readyOnly);

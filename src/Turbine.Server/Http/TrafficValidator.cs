@@ -1,7 +1,7 @@
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
-using Turbine.Core.Pipelines;
-using Turbine.Core.Traffic;
+using Turbine.Traffic.Pipelines;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Http;
 

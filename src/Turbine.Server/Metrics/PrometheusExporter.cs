@@ -1,4 +1,5 @@
 using Turbine.Core.Execution;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Metrics;
 
@@ -8,7 +9,7 @@ namespace Turbine.Server.Metrics;
 /// <c>promtool check metrics</c> passes; docs/OPERATIONS.md maps them to Triton's <c>nv_inference_*</c> names.
 /// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
 /// </summary>
-internal sealed class PrometheusExporter(InferenceService inference, Core.State.StateStoreHealth stateStore, Core.Caching.RedisResponseStore? redis = null)
+internal sealed class PrometheusExporter(InferenceService inference, Core.State.StateStoreHealth stateStore, Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -54,7 +55,7 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
         Counter(writer, models, "turbine_cache_miss_total", "Response cache lookups that found nothing.", s => s.CacheMiss.Count);
     }
 
-    private void WriteStateStore(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    private void WriteStateStore(PrometheusTextWriter writer, Traffic.RouteTable routes)
     {
         long journal = 0;
         foreach (var definition in routes.All)
@@ -70,7 +71,7 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
     }
 
     /// <summary>Requests each route sent to each of its variants; labels come from the route table only.</summary>
-    private static void WriteRoutes(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    private static void WriteRoutes(PrometheusTextWriter writer, Traffic.RouteTable routes)
     {
         writer.Family("turbine_route_requests_total", "counter", "Requests a route sent to each of its variants since the route was last set.");
         foreach (var definition in routes.All)
@@ -111,9 +112,9 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
     }
 
     /// <summary>How each route's shadow compares with its primary: counts by outcome, output differences and both latencies.</summary>
-    private static void WriteShadows(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    private static void WriteShadows(PrometheusTextWriter writer, Traffic.RouteTable routes)
     {
-        var shadows = new List<(string Route, Core.Traffic.ShadowFigures Figures)>();
+        var shadows = new List<(string Route, Traffic.ShadowFigures Figures)>();
         foreach (var definition in routes.All.Where(r => r.Shadow is not null))
         {
             if (routes.TryGet(definition.Name, out var route))
@@ -152,9 +153,9 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
     }
 
     /// <summary>Each canary rollout: where it stands, its decisions, and the current step's figures that the gates judge.</summary>
-    private static void WriteRollouts(PrometheusTextWriter writer, Core.Traffic.RouteTable routes)
+    private static void WriteRollouts(PrometheusTextWriter writer, Traffic.RouteTable routes)
     {
-        var rollouts = new List<Core.Traffic.Canary.CanaryRollout>();
+        var rollouts = new List<Traffic.Canary.CanaryRollout>();
         foreach (var definition in routes.All)
         {
             if (routes.TryGet(definition.Name, out var route) && route.Canary is { } rollout)
@@ -172,9 +173,9 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
         writer.Family("turbine_canary_state", "gauge", "1 for the state a rollout is in (running, paused, promoted, rolled_back), 0 for the others.");
         foreach (var rollout in rollouts)
         {
-            foreach (var state in Enum.GetValues<Core.Traffic.Canary.CanaryState>())
+            foreach (var state in Enum.GetValues<Traffic.Canary.CanaryState>())
             {
-                writer.Sample("turbine_canary_state", [("route", rollout.Route), ("state", Core.Traffic.Canary.CanaryJson.StateName(state))], rollout.State == state ? 1 : 0);
+                writer.Sample("turbine_canary_state", [("route", rollout.Route), ("state", Traffic.Canary.CanaryJson.StateName(state))], rollout.State == state ? 1 : 0);
             }
         }
 
@@ -282,7 +283,7 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
     }
 
     /// <summary>Pipelines: requests by outcome, each step's time (successful executions), and which cascade stage answered.</summary>
-    private static void WritePipelines(PrometheusTextWriter writer, Core.Pipelines.PipelineTable pipelines)
+    private static void WritePipelines(PrometheusTextWriter writer, Traffic.Pipelines.PipelineTable pipelines)
     {
         var all = pipelines.All;
         writer.Family("turbine_pipeline_requests_total", "counter", "Pipeline requests, by outcome (success, failure).");
@@ -304,7 +305,7 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
         writer.Family("turbine_cascade_answers_total", "counter", "Requests each cascade stage answered; stages after the first answered escalated requests.");
         foreach (var pipeline in all)
         {
-            foreach (var cascade in pipeline.Definition.Steps.OfType<Core.Pipelines.CascadeStep>())
+            foreach (var cascade in pipeline.Definition.Steps.OfType<Traffic.Pipelines.CascadeStep>())
             {
                 var figures = pipeline.Statistics.Steps[cascade.Name];
                 for (var stage = 0; stage < cascade.Stages.Count; stage++)

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Turbine.Core.Execution;
+using Turbine.Traffic;
 
 namespace Turbine.Server.Metrics;
 

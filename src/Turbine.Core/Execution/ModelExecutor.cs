@@ -1,0 +1,241 @@
+using Turbine.Core.Caching;
+using Turbine.Core.Lifecycle;
+
+namespace Turbine.Core.Execution;
+
+/// <summary>
+/// Runs a request on a model version: resolves the version, validates the request against it, answers from the
+/// response cache or queues it on that version's runner. Also tells what the models are (metadata, statistics, the
+/// repository index). Routes and pipelines sit in front of this (Turbine.Traffic); a protocol that serves models only
+/// can call it directly.
+/// </summary>
+public sealed class ModelExecutor
+{
+    /// <summary>How often a request follows a reload to the version that replaced the one it found.</summary>
+    private const int MaxResolveAttempts = 3;
+
+    /// <summary>One spec check per loaded configuration, made once, so that handing one to a decoder allocates nothing.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelConfig, InputSpecCheck> SpecChecks = new();
+
+    private readonly ModelManager _models;
+    private readonly ResponseCache _cache;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the executor over <paramref name="models"/> with a response cache (none by default).</summary>
+    /// <param name="models">The models.</param>
+    /// <param name="cache">The response cache.</param>
+    /// <param name="time">The clock that times cache lookups (the system's by default).</param>
+    public ModelExecutor(ModelManager models, ResponseCache? cache = null, TimeProvider? time = null)
+    {
+        _models = models;
+        _cache = cache ?? new ResponseCache(0);
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The model manager behind the executor.</summary>
+    public ModelManager Models => _models;
+
+    /// <summary>
+    /// The check a protocol decoder makes on each input before it decodes or copies the input's data: the spec of the
+    /// version that will serve <paramref name="model"/>. Null for names that resolve to no ready version, whose
+    /// requests are refused once decoded.
+    /// </summary>
+    public InputSpecCheck? InputCheckFor(string model, string? version) =>
+        _models.Resolve(model, version, out var runner) is null
+            ? SpecChecks.GetValue(runner!.Config, static config => (name, dataType, shape) => InferenceRequestValidator.CheckSpec(config, name, dataType, shape))
+            : null;
+
+    /// <summary>Runs one request on the model it names. The caller keeps ownership of <paramref name="request"/> and disposes the response.</summary>
+    public ValueTask<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RunAsync(request, request.ModelName, request.ModelVersion, cancellationToken);
+    }
+
+    /// <summary>Runs a request on a version of <paramref name="model"/> (its default one when <paramref name="version"/> is empty).</summary>
+    public ValueTask<InferenceResult> RunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var error = _models.Resolve(model, version, out var runner);
+            if (error is not null)
+            {
+                return ValueTask.FromResult(InferenceResult.Failed(error));
+            }
+
+            error = InferenceRequestValidator.Validate(runner!.Config, request, out var validated);
+            if (error is not null)
+            {
+                runner.Statistics.Fail.Record(0);
+                return ValueTask.FromResult(InferenceResult.Failed(error));
+            }
+
+            string? cacheKey = null;
+            if (runner.Config.ResponseCache && _cache.IsEnabled)
+            {
+                var lookup = _time.GetTimestamp();
+                if (TryAnswerFromCache(runner, request, validated!, lookup, out cacheKey, out var cached))
+                {
+                    return ValueTask.FromResult(cached);
+                }
+
+                if (_cache.Shared is { } shared)
+                {
+                    return AnswerFromSharedOrRunAsync(shared, runner, request, validated!, cacheKey, lookup, cancellationToken);
+                }
+
+                runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(lookup));
+            }
+
+            var pending = runner.EnqueueAsync(request, validated!, cancellationToken);
+            if (!pending.IsCompleted)
+            {
+                return cacheKey is null ? pending : RememberAsync(pending, cacheKey);
+            }
+
+            // A reload swaps the snapshot before it drains the versions it replaces, so a runner found retired here
+            // was replaced between Resolve and Enqueue: resolving again finds its successor (SECURITY.md F9).
+            var result = pending.Result;
+            if (attempt < MaxResolveAttempts && result.Error is not null && runner.IsRetired)
+            {
+                continue;
+            }
+
+            return ValueTask.FromResult(cacheKey is null ? result : Remember(result, cacheKey));
+        }
+    }
+
+    /// <summary>Finds a ready model version (the default one when <paramref name="version"/> is empty) and describes it.</summary>
+    public InferenceError? TryGetModel(string name, string? version, out ModelVersionInfo? info)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        info = null;
+        var error = _models.Resolve(name, version, out var runner);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        info = Describe(_models.Snapshot(name)!, runner!);
+        return null;
+    }
+
+    /// <summary>Triton's repository index over the models: every version, sorted by model name.</summary>
+    public List<RepositoryIndexEntry> Index(bool readyOnly) => [.. _models.Index(readyOnly)];
+
+    /// <summary>Statistics of one model version, all versions of one model, or every model (Triton's statistics extension).</summary>
+    public InferenceError? Statistics(string? name, string? version, out IReadOnlyList<ModelVersionInfo> result)
+    {
+        var list = new List<ModelVersionInfo>();
+        result = list;
+        if (string.IsNullOrEmpty(name))
+        {
+            foreach (var snapshot in _models.Snapshots())
+            {
+                foreach (var runner in snapshot.Runners)
+                {
+                    list.Add(Describe(snapshot, runner));
+                }
+            }
+
+            list.Sort((a, b) => string.CompareOrdinal(a.Config.Name + "/" + a.Version, b.Config.Name + "/" + b.Version));
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(version))
+        {
+            var error = TryGetModel(name, version, out var info);
+            if (info is not null)
+            {
+                list.Add(info);
+            }
+
+            return error;
+        }
+
+        var found = _models.Resolve(name, null, out _);
+        if (found is not null)
+        {
+            return found;
+        }
+
+        var model = _models.Snapshot(name)!;
+        foreach (var runner in model.Runners)
+        {
+            list.Add(Describe(model, runner));
+        }
+
+        return null;
+    }
+
+    private static ModelVersionInfo Describe(ModelSnapshot snapshot, IVersionRunner runner)
+    {
+        var versions = new List<string>();
+        foreach (var ready in snapshot.Runners)
+        {
+            versions.Add(ready.VersionText);
+        }
+
+        return new ModelVersionInfo(runner.Config, runner.VersionText, versions, runner.Statistics, runner.QueuedRequests, runner.ExecutingRequests);
+    }
+
+    /// <summary>Looks the request up in the in-memory cache; on a hit, answers with copies of the cached outputs. A miss is recorded by the caller.</summary>
+    private bool TryAnswerFromCache(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, long started, out string key, out InferenceResult result)
+    {
+        key = ResponseCache.KeyOf(runner, request, validated);
+        if (!_cache.TryGet(key, out var outputs))
+        {
+            result = default;
+            return false;
+        }
+
+        result = CachedAnswer(runner, request, validated, outputs, started);
+        return true;
+    }
+
+    /// <summary>
+    /// After an in-memory miss: asks the shared store (Redis), answers from it (and keeps the answer in memory too), or
+    /// runs the model and stores its answer in both. A store that is down or slow is a miss, never a failure.
+    /// </summary>
+    private async ValueTask<InferenceResult> AnswerFromSharedOrRunAsync(
+        ISharedResponseStore shared, IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, string key, long started, CancellationToken cancellationToken)
+    {
+        if (await shared.GetAsync(key, cancellationToken) is { } bytes && CachedOutputsCodec.TryDecode(bytes, out var outputs))
+        {
+            _cache.Put(key, outputs);
+            return CachedAnswer(runner, request, validated, outputs, started);
+        }
+
+        runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(started));
+        var result = await runner.EnqueueAsync(request, validated, cancellationToken);
+        return result.Error is not null && runner.IsRetired
+            ? await RunAsync(request, runner.Config.Name, runner.VersionText, cancellationToken) // replaced by a reload meanwhile (SECURITY.md F9)
+            : Remember(result, key);
+    }
+
+    private InferenceResult CachedAnswer(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
+    {
+        var response = new InferenceResponse { ModelName = runner.Config.Name, ModelVersion = runner.VersionText, Id = request.Id };
+        response.Outputs.AddRange(outputs);
+        response.OutputBinary.AddRange(validated.OutputBinary);
+        var elapsed = ElapsedNanoseconds(started);
+        runner.Statistics.CacheHit.Record(elapsed);
+        runner.Statistics.Success.Record(elapsed);
+        return new InferenceResult(response, null);
+    }
+
+    private async ValueTask<InferenceResult> RememberAsync(ValueTask<InferenceResult> pending, string key) => Remember(await pending, key);
+
+    private InferenceResult Remember(InferenceResult result, string key)
+    {
+        if (result.Response is { } response)
+        {
+            _cache.Put(key, response.Outputs);
+            _cache.Shared?.Put(key, CachedOutputsCodec.Encode(response.Outputs));
+        }
+
+        return result;
+    }
+
+    private long ElapsedNanoseconds(long started) => (long)_time.GetElapsedTime(started).TotalNanoseconds;
+}
