@@ -76,4 +76,10 @@ public static class LogEvents
 
     /// <summary>Another replica changed shared state and this one applied it.</summary>
     public const int StateChangeApplied = 1402;
+
+    /// <summary>The connection that hears other replicas' changes was lost; it reconnects and reads everything again.</summary>
+    public const int StateListenerLost = 1403;
+
+    /// <summary>This replica became, or stopped being, the leader that judges canary rollouts.</summary>
+    public const int StateLeadershipChanged = 1404;
 }

@@ -1,9 +1,10 @@
 using System.Text;
+using Turbine.Core.State;
 
 namespace Turbine.Traffic;
 
-/// <summary>What compiled routes share: the clock, the folder their state lives in (null: memory), and the process's CPU gauge.</summary>
-internal sealed record RouteEnvironment(TimeProvider Time, string? StateFolder, Func<double> CpuUtilization);
+/// <summary>What compiled routes share: the clock, the store their state lives in (null: memory), and the process's CPU gauge.</summary>
+internal sealed record RouteEnvironment(TimeProvider Time, IStateStore? Store, Func<double> CpuUtilization);
 
 /// <summary>
 /// A route ready to serve: it picks variants by weight or sticky hash, counts requests per variant, and holds what
@@ -16,20 +17,27 @@ public sealed class CompiledRoute
     private readonly Polly.ResiliencePipeline<Core.Execution.InferenceResult>[]? _pipelines;
     private readonly Polly.CircuitBreaker.CircuitBreakerStateProvider[]? _circuits;
     private readonly ExperimentStore? _experiments;
+    private readonly IStateStore? _store;
+    private readonly string _feedbackLog;
     private readonly Func<double> _cpuUtilization;
+
+    /// <summary>Where this replica stands in the route's log of forwarded feedback; null until first read (then: its end).</summary>
+    private long? _feedbackRead;
 
     /// <summary>Running sums of the weights; replaced whole when a rollout moves them, so a pick sees one set.</summary>
     private double[] _cumulative;
 
-    /// <summary>Compiles a route; its state (rollout, A/B figures) lives under the environment's folder and is read back when <paramref name="resume"/>.</summary>
-    internal CompiledRoute(RouteDefinition definition, RouteEnvironment environment, bool resume = false)
+    /// <summary>Compiles a route; its state (rollout, A/B figures) lives in the environment's store and is read back as <paramref name="start"/> says.</summary>
+    internal CompiledRoute(RouteDefinition definition, RouteEnvironment environment, RouteStart start = RouteStart.Fresh)
     {
         Definition = definition;
-        var (time, stateFolder) = (environment.Time, environment.StateFolder);
+        var time = environment.Time;
+        _store = environment.Store;
+        _feedbackLog = StateKinds.Feedback + definition.Name;
         _cpuUtilization = environment.CpuUtilization;
         Mirror = new ShadowMirror(time);
-        var journal = stateFolder is null ? null : new Canary.CanaryJournal(Path.Combine(stateFolder, "canary"), definition.Name);
-        _experiments = stateFolder is null ? null : new ExperimentStore(Path.Combine(stateFolder, "experiments"), definition.Name);
+        var journal = _store is null ? null : new Canary.CanaryJournal(_store, definition.Name);
+        _experiments = _store is null ? null : new ExperimentStore(_store, definition.Name);
         if (definition.Resilience is { } resilience)
         {
             _circuits = resilience.CircuitBreaker is null ? null : [.. definition.Variants.Select(_ => new Polly.CircuitBreaker.CircuitBreakerStateProvider())];
@@ -39,7 +47,7 @@ public sealed class CompiledRoute
         _cumulative = Cumulative([.. definition.Variants.Select(v => v.Weight)]);
         _served = new long[_cumulative.Length];
         Experiment = new RouteExperiment(_cumulative.Length);
-        if (resume && _experiments?.Load(definition.Variants) is { } saved)
+        if (start == RouteStart.Resume && _experiments?.Load(definition.Variants) is { } saved)
         {
             saved.Served.CopyTo(_served, 0);
             for (var i = 0; i < saved.Arms.Length; i++)
@@ -47,10 +55,14 @@ public sealed class CompiledRoute
                 Experiment.Arm(i).Restore(saved.Arms[i]);
             }
         }
+        else if (start == RouteStart.Follow)
+        {
+            ForgetOwnFigures();
+        }
 
         if (definition.Canary is { } plan)
         {
-            Canary = new Canary.CanaryRollout(definition.Name, plan, time, journal, resume, ApplyCanaryPercent, Shadow.Snapshot);
+            Canary = new Canary.CanaryRollout(definition.Name, plan, time, journal, start, ApplyCanaryPercent, Shadow.Snapshot);
         }
     }
 
@@ -59,22 +71,115 @@ public sealed class CompiledRoute
     /// <summary>The route's canary rollout, when it has one; it owns the two variants' weights.</summary>
     public Canary.CanaryRollout? Canary { get; }
 
-    /// <summary>Saves the A/B figures (requests per arm, feedback sums) and any rollout decision not yet journaled, when the route has a state folder.</summary>
+    /// <summary>
+    /// Saves this replica's A/B figures (requests per arm, feedback sums), any rollout decision not yet journaled, and,
+    /// with a shared store, the rollout's step figures for the leader.
+    /// </summary>
     /// <returns>Whether the rollout's journal is complete (a failed write stays queued for the next checkpoint).</returns>
     /// <exception cref="IOException">The figures could not be written; the next checkpoint tries again.</exception>
     internal bool Checkpoint()
     {
         var journaled = Canary?.FlushJournal() ?? true;
-        _experiments?.Save(
-            Definition.Variants, [.. Enumerable.Range(0, _served.Length).Select(Served)], [.. Enumerable.Range(0, _served.Length).Select(i => Experiment.Arm(i).State())]);
+        Canary?.Publish();
+        _experiments?.Save(Definition.Variants, [.. Enumerable.Range(0, _served.Length).Select(Served)], [.. Enumerable.Range(0, _served.Length).Select(i => Experiment.Arm(i).State())]);
         return journaled;
     }
 
-    /// <summary>Removes what the route saved besides its definition (rollout progress, A/B figures): it was deleted or set anew.</summary>
-    internal void Forget()
+    /// <summary>Removes what route <paramref name="name"/> saved besides its definition (rollout progress, every replica's figures): it was deleted or set anew here.</summary>
+    /// <exception cref="IOException">The store could not be written.</exception>
+    internal static void Forget(IStateStore store, string name)
     {
-        Canary?.Forget();
-        _experiments?.Forget();
+        new Canary.CanaryJournal(store, name).Forget();
+        new ExperimentStore(store, name).ForgetAll();
+    }
+
+    /// <summary>
+    /// The route's A/B figures for the whole service: this replica's live counts plus the last checkpoint of every other
+    /// replica sharing the store. When the store cannot be read, this replica's alone.
+    /// </summary>
+    internal ExperimentFigures Totals()
+    {
+        var totals = new ExperimentFigures([.. Enumerable.Range(0, _served.Length).Select(Served)], [.. Enumerable.Range(0, _served.Length).Select(i => Experiment.Arm(i).State())]);
+        if (_experiments is { IsShared: true } experiments)
+        {
+            try
+            {
+                foreach (var other in experiments.Others(Definition.Variants))
+                {
+                    totals = totals.Plus(other);
+                }
+            }
+            catch (IOException)
+            {
+                // the store is down: report what this replica knows
+            }
+        }
+
+        return totals;
+    }
+
+    /// <summary>Whether feedback for a request id this replica did not serve can go to the replicas that may have.</summary>
+    internal bool ForwardsFeedback => _store is { IsShared: true };
+
+    /// <summary>Hands feedback for a request id this replica does not know to the other replicas.</summary>
+    /// <exception cref="IOException">The store could not be written.</exception>
+    internal void ForwardFeedback(ReadOnlySpan<byte> json) => _store!.Append(_feedbackLog, json);
+
+    /// <summary>
+    /// Applies the feedback other replicas forwarded since the last call, for the request ids this replica served;
+    /// the rest belongs to others.
+    /// </summary>
+    /// <returns>How many records applied here.</returns>
+    /// <exception cref="IOException">The store could not be read; the next sync tries again.</exception>
+    internal int PullFeedback(int maxDepth)
+    {
+        if (_store is not { IsShared: true } store)
+        {
+            return 0;
+        }
+
+        if (_feedbackRead is not { } read)
+        {
+            _feedbackRead = store.LogEnd(_feedbackLog); // only what arrives from now on: older feedback was for the route's earlier life
+            return 0;
+        }
+
+        var applied = 0;
+        IReadOnlyList<StateLogRecord> records;
+        do
+        {
+            records = store.ReadLog(_feedbackLog, read, 1000);
+            foreach (var record in records)
+            {
+                read = record.Position;
+                if (record.Replica != store.Replica && RouteReport.ApplyForwarded(this, record.Body, maxDepth))
+                {
+                    applied++;
+                }
+            }
+        }
+        while (records.Count == 1000);
+
+        _feedbackRead = read;
+        return applied;
+    }
+
+    /// <summary>How long forwarded feedback is kept: far longer than the 100,000 ids a replica remembers last, at any useful rate.</summary>
+    internal static readonly TimeSpan FeedbackKept = TimeSpan.FromHours(1);
+
+    /// <summary>Deletes forwarded feedback older than <see cref="FeedbackKept"/> (the leader does, for everyone).</summary>
+    internal void TrimFeedback() => _store?.TrimLog(_feedbackLog, FeedbackKept);
+
+    private void ForgetOwnFigures()
+    {
+        try
+        {
+            _experiments?.ForgetOwn();
+        }
+        catch (IOException)
+        {
+            // a leftover checkpoint is overwritten at the next one
+        }
     }
 
     /// <summary>The variants' weights now: as declared, or as the rollout has set them.</summary>

@@ -1,18 +1,21 @@
 using System.Text.Json;
-using Turbine.Core.Lifecycle;
+using Turbine.Core.State;
 
 namespace Turbine.Traffic;
 
 /// <summary>
-/// Keeps a route's A/B figures on disk (<c>&lt;folder&gt;/&lt;route&gt;.json</c>, written atomically): the requests
-/// each arm served and each arm's feedback sums, so that an experiment that runs for days survives restarts. The
-/// checkpoint names the route's variants; one that no longer matches them is ignored.
+/// Keeps a route's A/B figures in the state store: the requests each arm served and each arm's feedback sums, one
+/// document per replica (<c>experiments/&lt;route&gt;</c>, named after the replica), so that an experiment that runs
+/// for days survives restarts and a report can add up what every replica counted. A document names the route's
+/// variants; one that no longer matches them is ignored.
 /// </summary>
-internal sealed class ExperimentStore(string folder, string route)
+internal sealed class ExperimentStore(IStateStore store, string route)
 {
-    private string FilePath => Path.Combine(folder, route + ".json");
+    private readonly string _kind = StateKinds.Experiments + route;
 
-    public void Save(IReadOnlyList<RouteVariant> variants, IReadOnlyList<long> served, IReadOnlyList<ArmState> arms) => AtomicFile.WriteJson(FilePath, writer =>
+    public bool IsShared => store.IsShared;
+
+    public void Save(IReadOnlyList<RouteVariant> variants, IReadOnlyList<long> served, IReadOnlyList<ArmState> arms) => store.PutJson(_kind, store.Replica, writer =>
     {
         writer.WriteStartObject();
         writer.WriteStartArray("arms");
@@ -33,12 +36,43 @@ internal sealed class ExperimentStore(string folder, string route)
         writer.WriteEndObject();
     });
 
-    /// <summary>The saved figures, when there are some for exactly these variants; null otherwise (the experiment starts afresh).</summary>
-    public (long[] Served, ArmState[] Arms)? Load(IReadOnlyList<RouteVariant> variants)
+    /// <summary>This replica's saved figures, when there are some for exactly these variants; null otherwise (the experiment starts afresh).</summary>
+    public ExperimentFigures? Load(IReadOnlyList<RouteVariant> variants)
     {
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(FilePath));
+            return store.Find(_kind, store.Replica) is { } bytes ? Parse(bytes, variants) : null;
+        }
+        catch (StateStoreException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What the other replicas saved for these variants (their last checkpoint each).</summary>
+    /// <exception cref="StateStoreException">The store could not be read.</exception>
+    public IEnumerable<ExperimentFigures> Others(IReadOnlyList<RouteVariant> variants)
+    {
+        foreach (var document in store.List(_kind))
+        {
+            if (document.Name != store.Replica && Parse(document.Body, variants) is { } figures)
+            {
+                yield return figures;
+            }
+        }
+    }
+
+    /// <summary>Forgets every replica's figures: the route was deleted or set anew.</summary>
+    public void ForgetAll() => store.DeleteAll(_kind);
+
+    /// <summary>Forgets this replica's figures: another replica set the route anew.</summary>
+    public void ForgetOwn() => store.Delete(_kind, store.Replica);
+
+    private static ExperimentFigures? Parse(byte[] bytes, IReadOnlyList<RouteVariant> variants)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
             var arms = document.RootElement.GetProperty("arms");
             if (arms.GetArrayLength() != variants.Count)
             {
@@ -61,19 +95,29 @@ internal sealed class ExperimentStore(string folder, string route)
                     arm.GetProperty("mean").GetDouble(), arm.GetProperty("squares").GetDouble());
             }
 
-            return (served, states);
+            return new ExperimentFigures(served, states);
         }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             return null;
         }
     }
+}
 
-    public void Forget()
+/// <summary>Requests served and feedback sums per arm, as one replica counted them or as the service's total.</summary>
+internal sealed record ExperimentFigures(long[] Served, ArmState[] Arms)
+{
+    /// <summary>The sum of two replicas' figures.</summary>
+    public ExperimentFigures Plus(ExperimentFigures other)
     {
-        if (File.Exists(FilePath))
+        var served = new long[Served.Length];
+        var arms = new ArmState[Arms.Length];
+        for (var i = 0; i < served.Length; i++)
         {
-            File.Delete(FilePath);
+            served[i] = Served[i] + other.Served[i];
+            arms[i] = Arms[i].Plus(other.Arms[i]);
         }
+
+        return new ExperimentFigures(served, arms);
     }
 }

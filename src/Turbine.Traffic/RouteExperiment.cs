@@ -2,8 +2,8 @@ namespace Turbine.Traffic;
 
 /// <summary>
 /// The outcomes of a route's arms: which arm served each recent request id, and the feedback recorded against them,
-/// conversions (yes/no) and numeric values, since the route was last set. The outcomes are checkpointed to disk
-/// (<see cref="ExperimentStore"/>) and survive restarts; the id table does not.
+/// conversions (yes/no) and numeric values, since the route was last set. The outcomes are checkpointed to the state
+/// store (<see cref="ExperimentStore"/>) and survive restarts; the id table does not, and is this replica's alone.
 /// </summary>
 public sealed class RouteExperiment
 {
@@ -103,4 +103,23 @@ public sealed class ArmOutcomes
 }
 
 /// <summary>One arm's running sums as a checkpoint holds them.</summary>
-internal sealed record ArmState(long Trials, long Successes, long Count, double Mean, double Squares);
+internal sealed record ArmState(long Trials, long Successes, long Count, double Mean, double Squares)
+{
+    /// <summary>The sample variance of the values (0 with fewer than two).</summary>
+    public double Variance => Count > 1 ? Squares / (Count - 1) : 0;
+
+    /// <summary>The sums of both sets of outcomes (Chan et al.'s pairwise update for the mean and the sum of squares).</summary>
+    public ArmState Plus(ArmState other)
+    {
+        var count = Count + other.Count;
+        if (count == 0)
+        {
+            return new ArmState(Trials + other.Trials, Successes + other.Successes, 0, 0, 0);
+        }
+
+        var delta = other.Mean - Mean;
+        var mean = Mean + (delta * other.Count / count);
+        var squares = Squares + other.Squares + (delta * delta * Count * other.Count / count);
+        return new ArmState(Trials + other.Trials, Successes + other.Successes, count, mean, squares);
+    }
+}

@@ -10,47 +10,93 @@ namespace Turbine.Traffic;
 /// </summary>
 public static class RouteReport
 {
+    /// <summary>
+    /// Records feedback on the arm that served a request (by its <c>request_id</c>) or on a named <c>variant</c>. With a
+    /// store that replicas share, feedback for an id this replica did not serve goes to the others, and counts where the
+    /// id was served.
+    /// </summary>
     public static InferenceError? RecordFeedback(CompiledRoute route, ReadOnlySpan<byte> json, int maxDepth)
     {
         ArgumentNullException.ThrowIfNull(route);
         try
         {
             using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = maxDepth });
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            var error = Read(route, document.RootElement, out var arm, out var converted, out var value);
+            if (error is { Code: StatusCode.NotFound } && arm == UnknownId && route.ForwardsFeedback)
             {
-                return InferenceError.Invalid("feedback must be a JSON object");
+                route.ForwardFeedback(json);
+                return null;
             }
 
-            bool? converted = root.TryGetProperty("converted", out var c) && c.ValueKind is JsonValueKind.True or JsonValueKind.False ? c.GetBoolean() : null;
-            double? value = root.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var number) && double.IsFinite(number) ? number : null;
-            if (converted is null && value is null)
+            if (error is null)
             {
-                return InferenceError.Invalid("feedback needs 'converted' (true or false) or a finite numeric 'value'");
+                Apply(route, arm, converted, value);
             }
 
-            var error = FindArm(route, root, out var arm);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var outcomes = route.Experiment.Arm(arm);
-            if (converted is { } yes)
-            {
-                outcomes.AddConversion(yes);
-            }
-
-            if (value is { } measured)
-            {
-                outcomes.AddValue(measured);
-            }
-
-            return null;
+            return error;
         }
         catch (JsonException)
         {
             return InferenceError.Invalid("feedback is not valid JSON");
+        }
+        catch (IOException)
+        {
+            return InferenceError.Unavailable("the feedback is for a request another replica served, and the state store cannot be reached to hand it on; try again");
+        }
+    }
+
+    /// <summary>Applies feedback another replica forwarded, when its request id was served here.</summary>
+    internal static bool ApplyForwarded(CompiledRoute route, byte[] json, int maxDepth)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = maxDepth });
+            if (Read(route, document.RootElement, out var arm, out var converted, out var value) is not null)
+            {
+                return false;
+            }
+
+            Apply(route, arm, converted, value);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>What <see cref="Read"/> leaves in its arm when the request id is not one this replica remembers.</summary>
+    private const int UnknownId = -2;
+
+    private static InferenceError? Read(CompiledRoute route, JsonElement root, out int arm, out bool? converted, out double? value)
+    {
+        (arm, converted, value) = (-1, null, null);
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return InferenceError.Invalid("feedback must be a JSON object");
+        }
+
+        converted = root.TryGetProperty("converted", out var c) && c.ValueKind is JsonValueKind.True or JsonValueKind.False ? c.GetBoolean() : null;
+        value = root.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var number) && double.IsFinite(number) ? number : null;
+        if (converted is null && value is null)
+        {
+            return InferenceError.Invalid("feedback needs 'converted' (true or false) or a finite numeric 'value'");
+        }
+
+        return FindArm(route, root, out arm);
+    }
+
+    private static void Apply(CompiledRoute route, int arm, bool? converted, double? value)
+    {
+        var outcomes = route.Experiment.Arm(arm);
+        if (converted is { } yes)
+        {
+            outcomes.AddConversion(yes);
+        }
+
+        if (value is { } measured)
+        {
+            outcomes.AddValue(measured);
         }
     }
 
@@ -59,17 +105,18 @@ public static class RouteReport
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(route);
         var variants = route.Definition.Variants;
-        var baseline = route.Experiment.Arm(0).Snapshot();
+        var totals = route.Totals();
+        var baseline = totals.Arms[0];
         writer.WriteStartObject();
         writer.WriteString("route", route.Definition.Name);
         writer.WriteStartArray("arms");
         for (var i = 0; i < variants.Count; i++)
         {
-            var arm = route.Experiment.Arm(i).Snapshot();
+            var arm = totals.Arms[i];
             writer.WriteStartObject();
             writer.WriteString("variant", variants[i].Name);
             writer.WriteNumber("weight", route.Weight(i));
-            writer.WriteNumber("requests", route.Served(i));
+            writer.WriteNumber("requests", totals.Served[i]);
 
             var (rateLow, rateHigh) = TwoSampleTests.WilsonInterval(arm.Successes, arm.Trials);
             writer.WriteStartObject("conversions");
@@ -153,9 +200,13 @@ public static class RouteReport
             return InferenceError.Invalid("feedback needs 'request_id' (the id of the response) or 'variant'");
         }
 
-        return route.Experiment.TryFind(id.GetString()!, out arm)
-            ? null
-            : InferenceError.NotFound($"request id '{ClientText.Quote(id.GetString())}' was not served by route '{route.Definition.Name}' (or is too old to remember)");
+        if (route.Experiment.TryFind(id.GetString()!, out arm))
+        {
+            return null;
+        }
+
+        arm = UnknownId;
+        return InferenceError.NotFound($"request id '{ClientText.Quote(id.GetString())}' was not served by route '{route.Definition.Name}' (or is too old to remember)");
     }
 
     /// <summary>JSON has no NaN or infinity: an undefined figure is written as null.</summary>

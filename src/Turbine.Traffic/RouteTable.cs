@@ -1,38 +1,38 @@
 using System.Collections.Frozen;
-using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
+using Turbine.Core.State;
 
 namespace Turbine.Traffic;
 
 /// <summary>
 /// The routes a server knows, as one immutable map swapped atomically: a change is validated, saved, then published,
-/// so a request sees the old route or the new one, never a mix. Routes are kept in <c>&lt;state&gt;/routes/*.json</c>
-/// and read back at start, which is also how a repository declares them. A route replaced or removed stops its
-/// shadow mirror; disposing the table stops them all.
+/// so a request sees the old route or the new one, never a mix. Routes are kept in the state store
+/// (<see cref="StateKinds.Routes"/>) and read back at start; with a store that replicas share, a route set or deleted
+/// through one replica is taken up by the others (<see cref="Refresh"/>). A route replaced or removed stops its shadow
+/// mirror; disposing the table stops them all.
 /// </summary>
 public sealed class RouteTable : IAsyncDisposable
 {
-    private readonly DefinitionFolder _folder;
+    private readonly IStateStore? _store;
     private readonly Lock _writes = new();
+    private readonly RouteEnvironment _environment;
     private FrozenDictionary<string, CompiledRoute> _routes = FrozenDictionary<string, CompiledRoute>.Empty;
 
-    private readonly RouteEnvironment _environment;
+    /// <summary>Routes published from the server configuration rather than the store: a store without them leaves them be.</summary>
+    private FrozenSet<string> _declared = FrozenSet<string>.Empty;
 
-    /// <summary>Creates a table kept in <paramref name="folder"/> (null: in memory), reading the routes saved there.</summary>
-    /// <param name="folder">Where routes are saved; null keeps them in memory.</param>
+    /// <summary>Creates a table kept in <paramref name="store"/> (null: in memory), reading the routes saved there.</summary>
+    /// <param name="store">Where routes and their state are saved; null keeps them in memory.</param>
     /// <param name="time">The clock of the routes' timeouts, circuit breakers and rollouts.</param>
     /// <param name="cpuUtilization">The process's share of all cores, for shadows to step aside (default: <see cref="ProcessCpu"/>).</param>
-    public RouteTable(string? folder, TimeProvider? time = null, Func<double>? cpuUtilization = null)
+    public RouteTable(IStateStore? store, TimeProvider? time = null, Func<double>? cpuUtilization = null)
     {
-        _folder = new DefinitionFolder(folder);
-        _environment = new RouteEnvironment(time ?? TimeProvider.System, _folder.Path, cpuUtilization ?? (() => ProcessCpu.Utilization));
+        _store = store;
+        _environment = new RouteEnvironment(time ?? TimeProvider.System, store, cpuUtilization ?? (() => ProcessCpu.Utilization));
         var loaded = new Dictionary<string, CompiledRoute>(StringComparer.Ordinal);
-        foreach (var (name, json) in _folder.ReadAll())
+        foreach (var (name, route) in Saved())
         {
-            if (RouteJson.Read(json, name, 16, out var route) is null)
-            {
-                loaded[name] = new CompiledRoute(route!, _environment, resume: true);
-            }
+            loaded[name] = new CompiledRoute(route, _environment, RouteStart.Resume);
         }
 
         _routes = loaded.ToFrozenDictionary(StringComparer.Ordinal);
@@ -50,20 +50,15 @@ public sealed class RouteTable : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(route);
         lock (_writes)
         {
-            _folder.Save(route.Name, writer => RouteJson.Write(writer, route));
-
-            // A route set anew starts its rollout over: the old progress goes before the new rollout saves its own.
-            if (Volatile.Read(ref _routes).TryGetValue(route.Name, out var replaced))
+            // A route set anew starts its rollout and figures over: the old ones go before the new route is saved, so
+            // that a replica taking the new route up finds none of them.
+            if (_store is not null)
             {
-                replaced.Forget();
-                _ = replaced.Mirror.StopAsync();
+                CompiledRoute.Forget(_store, route.Name);
             }
 
-            var next = new Dictionary<string, CompiledRoute>(Volatile.Read(ref _routes), StringComparer.Ordinal)
-            {
-                [route.Name] = new CompiledRoute(route, _environment, resume: false),
-            };
-            Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
+            _store?.PutJson(StateKinds.Routes, route.Name, writer => RouteJson.Write(writer, route));
+            Publish(route.Name, new CompiledRoute(route, _environment, RouteStart.Fresh));
         }
     }
 
@@ -82,8 +77,8 @@ public sealed class RouteTable : IAsyncDisposable
                 return false;
             }
 
-            var next = new Dictionary<string, CompiledRoute>(current, StringComparer.Ordinal) { [route.Name] = new CompiledRoute(route, _environment, resume: true) };
-            Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
+            _declared = _declared.Append(route.Name).ToFrozenSet(StringComparer.Ordinal);
+            Publish(route.Name, new CompiledRoute(route, _environment, RouteStart.Resume));
             return true;
         }
     }
@@ -94,17 +89,148 @@ public sealed class RouteTable : IAsyncDisposable
         lock (_writes)
         {
             var current = Volatile.Read(ref _routes);
-            if (!ModelNames.IsValid(name) || !current.TryGetValue(name, out var removed))
+            if (!ModelNames.IsValid(name) || !current.ContainsKey(name))
             {
                 return false;
             }
 
-            _folder.Delete(name);
+            if (_store is not null)
+            {
+                _store.Delete(StateKinds.Routes, name);
+                CompiledRoute.Forget(_store, name);
+            }
 
-            removed.Forget();
+            Unpublish(name);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Takes up what another replica did to route <paramref name="name"/>: set it (compiled to follow the rollout the
+    /// other replica started) or deleted it. A route this table declared from the configuration stays unless the store
+    /// holds one of that name.
+    /// </summary>
+    /// <exception cref="IOException">The store could not be read; the next sync reads everything again.</exception>
+    public void Refresh(string name)
+    {
+        if (_store is null || !ModelNames.IsValid(name))
+        {
+            return;
+        }
+
+        var bytes = _store.Find(StateKinds.Routes, name);
+        lock (_writes)
+        {
+            if (bytes is null)
+            {
+                if (!_declared.Contains(name) && Volatile.Read(ref _routes).ContainsKey(name))
+                {
+                    Unpublish(name);
+                }
+
+                return;
+            }
+
+            if (RouteJson.Read(bytes, name, 16, out var route) is null && !SameAsPublished(name, route!))
+            {
+                Publish(name, new CompiledRoute(route!, _environment, RouteStart.Follow));
+            }
+        }
+    }
+
+    /// <summary>Reads every route again (changes may have been missed while the store was unreachable).</summary>
+    /// <exception cref="IOException">The store could not be read.</exception>
+    public void RefreshAll()
+    {
+        if (_store is null)
+        {
+            return;
+        }
+
+        var names = new HashSet<string>(Volatile.Read(ref _routes).Keys, StringComparer.Ordinal);
+        foreach (var document in _store.List(StateKinds.Routes))
+        {
+            names.Add(document.Name);
+        }
+
+        foreach (var name in names)
+        {
+            Refresh(name);
+        }
+    }
+
+    /// <summary>Takes up the rollout progress another replica saved for route <paramref name="name"/>.</summary>
+    public void FollowRollout(string name)
+    {
+        if (TryGet(name, out var route))
+        {
+            route.Canary?.Follow();
+        }
+    }
+
+    private bool SameAsPublished(string name, RouteDefinition route)
+    {
+        if (!Volatile.Read(ref _routes).TryGetValue(name, out var current))
+        {
+            return false;
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            RouteJson.Write(writer, current.Definition);
+        }
+
+        var incoming = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(incoming))
+        {
+            RouteJson.Write(writer, route);
+        }
+
+        return buffer.WrittenSpan.SequenceEqual(incoming.WrittenSpan);
+    }
+
+    private IEnumerable<(string Name, RouteDefinition Route)> Saved()
+    {
+        IReadOnlyList<StateDocument> documents;
+        try
+        {
+            documents = _store?.List(StateKinds.Routes) ?? [];
+        }
+        catch (IOException)
+        {
+            documents = []; // the store is down at start: the routes arrive with the first sync that reads it
+        }
+
+        foreach (var document in documents)
+        {
+            if (RouteJson.Read(document.Body, document.Name, 16, out var route) is null)
+            {
+                yield return (document.Name, route!);
+            }
+        }
+    }
+
+    /// <summary>Publishes <paramref name="route"/> under its name, stopping the shadow of the route it replaces.</summary>
+    private void Publish(string name, CompiledRoute route)
+    {
+        var current = Volatile.Read(ref _routes);
+        if (current.TryGetValue(name, out var replaced))
+        {
+            _ = replaced.Mirror.StopAsync();
+        }
+
+        var next = new Dictionary<string, CompiledRoute>(current, StringComparer.Ordinal) { [name] = route };
+        Volatile.Write(ref _routes, next.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+
+    private void Unpublish(string name)
+    {
+        var current = Volatile.Read(ref _routes);
+        if (current.TryGetValue(name, out var removed))
+        {
             _ = removed.Mirror.StopAsync();
             Volatile.Write(ref _routes, current.Where(r => r.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
-            return true;
         }
     }
 
@@ -125,7 +251,28 @@ public sealed class RouteTable : IAsyncDisposable
     /// skipped and tried again at the next checkpoint; it never stops the others, the host or any request.
     /// </summary>
     /// <returns>How many routes could not be saved, and the first failure.</returns>
-    public (int Failed, Exception? First) Checkpoint()
+    public (int Failed, Exception? First) Checkpoint() => ForEachRoute(route => route.Checkpoint());
+
+    /// <summary>
+    /// Applies the feedback other replicas forwarded for requests this one served, and, on the leader, judges every
+    /// running rollout on the figures of all replicas. Nothing to do with a store no one shares.
+    /// </summary>
+    /// <returns>How many routes could not be synced, and the first failure.</returns>
+    public (int Failed, Exception? First) Sync(int maxJsonDepth) => _store is { IsShared: true }
+        ? ForEachRoute(route =>
+        {
+            route.PullFeedback(maxJsonDepth);
+            if (_store.IsLeader)
+            {
+                route.Canary?.Judge();
+                route.TrimFeedback();
+            }
+
+            return true;
+        })
+        : (0, null);
+
+    private (int Failed, Exception? First) ForEachRoute(Func<CompiledRoute, bool> action)
     {
         var failed = 0;
         Exception? first = null;
@@ -133,7 +280,7 @@ public sealed class RouteTable : IAsyncDisposable
         {
             try
             {
-                if (!route.Checkpoint())
+                if (!action(route))
                 {
                     failed++;
                 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
+using Turbine.Core.State;
 using Turbine.Onnx;
 using Turbine.Onnx.Graph;
 using Turbine.Tests;
@@ -73,7 +74,7 @@ public sealed class VersionLifecycleTests : IAsyncDisposable
 
         Assert.Equal("1", await ServedVersionAsync(null));
         Assert.Equal("1", await ServedVersionAsync("stable"));
-        Assert.Empty(Directory.GetFiles(_state, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(_state, "*.tmp", SearchOption.AllDirectories));
     }
 
     [Theory]
@@ -246,7 +247,7 @@ public sealed class VersionLifecycleTests : IAsyncDisposable
     }
 
     private ModelManager NewManager() =>
-        new(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), new FakeTimeProvider(), NullLogger<ModelManager>.Instance, new VersionRoutingStore(_state));
+        new(new ModelRepository(_files.Root), BackendRegistry.Of(new OnnxBackend()), new FakeTimeProvider(), NullLogger<ModelManager>.Instance, new VersionRoutingStore(new FileStateStore(_state)));
 
     private async Task RestartAsync()
     {

@@ -48,7 +48,7 @@ public sealed class CanaryTests : IAsyncDisposable
         Assert.StartsWith("error rate", rollback.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.True(rollback.GetProperty("figures").GetProperty("errors").GetInt64() >= 3);
 
-        var audit = File.ReadAllLines(Path.Combine(_server.Folder.Root, ".turbine", "routes", "canary", "checkout.audit.jsonl"));
+        var audit = File.ReadAllLines(Path.Combine(_server.Folder.Root, ".turbine", "canary-audit", "checkout.jsonl"));
         Assert.Equal(["start", "promote", "rollback"], audit.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("action").GetString()));
 
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };

@@ -25,7 +25,7 @@ public sealed class KillDuringLoadTests : IAsyncDisposable
             """;
         var model = SampleModels.Mlp(inputs: 256, hidden: 1024, classes: 256);
         _server.Folder.Add("slow", model, Config).Add("slow", model, version: 2);
-        var state = Path.Combine(_server.Folder.Root, ".turbine");
+        var state = Path.Combine(_server.Folder.Root, ".turbine", "versions");
         Directory.CreateDirectory(state);
         await File.WriteAllTextAsync(Path.Combine(state, "slow.json"), """{ "default_version": 1, "labels": { "stable": 1 } }""");
         await File.WriteAllTextAsync(Path.Combine(state, "slow.json.tmp"), """{ "default_vers""");
@@ -66,7 +66,7 @@ public sealed class KillDuringLoadTests : IAsyncDisposable
         using var status = System.Text.Json.JsonDocument.Parse(await new TurbineHttpClient(_server.Http).GetCanaryJsonAsync("checkout"));
         Assert.Equal(("paused", 2, 50.0), (status.RootElement.GetProperty("state").GetString(), status.RootElement.GetProperty("step").GetInt32(),
             status.RootElement.GetProperty("canary_percent").GetDouble()));
-        var audit = File.ReadAllLines(Path.Combine(_server.Folder.Root, ".turbine", "routes", "canary", "checkout.audit.jsonl"))
+        var audit = File.ReadAllLines(Path.Combine(_server.Folder.Root, ".turbine", "canary-audit", "checkout.jsonl"))
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
             .ToList();
         Assert.Equal(["start", "promote", "pause", "restore"], audit.Select(d => d.GetProperty("action").GetString()));

@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
+using Turbine.Core.State;
+using Turbine.Tests;
 using Turbine.Traffic;
 using Turbine.Traffic.Canary;
-using Turbine.Tests;
 
 namespace Turbine.Traffic.Tests;
 
@@ -16,12 +17,12 @@ public sealed class CanaryRolloutTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
-    private string Folder => Path.Combine(_files.Root, "routes");
+    private string Folder => Path.Combine(_files.Root, "state");
 
     [Fact]
     public void Healthy_steps_pass_their_gates_one_after_another_until_the_canary_takes_all_traffic()
     {
-        var table = new RouteTable(Folder, _time);
+        var table = new RouteTable(new FileStateStore(Folder), _time);
         table.Set(Route(new CanaryPlan([10, 50], MinStepSeconds: 30, MinStepRequests: 20, MaxErrorRate: 0.05, MaxP99Milliseconds: 50, MaxDisagreement: null)));
         Assert.True(table.TryGet("r", out var route));
         var rollout = route.Canary!;
@@ -47,7 +48,7 @@ public sealed class CanaryRolloutTests : IDisposable
     [Fact]
     public void A_failing_canary_is_rolled_back_after_a_handful_of_errors_and_the_audit_log_says_why()
     {
-        var table = new RouteTable(Folder, _time);
+        var table = new RouteTable(new FileStateStore(Folder), _time);
         table.Set(Route(new CanaryPlan([5, 25, 100], 60, 1000, MaxErrorRate: 0.02, null, null)));
         table.TryGet("r", out var route);
         var rollout = route.Canary!;
@@ -64,7 +65,7 @@ public sealed class CanaryRolloutTests : IDisposable
         Assert.InRange(failures, 3, 10); // clear evidence, long before the step's 1000 requests
         Assert.Equal((100.0, 0.0), (route.Weight(0), route.Weight(1)));
 
-        var lines = File.ReadAllLines(Path.Combine(Folder, "canary", "r.audit.jsonl"));
+        var lines = File.ReadAllLines(Path.Combine(Folder, "canary-audit", "r.jsonl"));
         using var last = JsonDocument.Parse(lines[^1]);
         Assert.Equal("rollback", last.RootElement.GetProperty("action").GetString());
         Assert.Equal("gate", last.RootElement.GetProperty("actor").GetString());
@@ -78,11 +79,11 @@ public sealed class CanaryRolloutTests : IDisposable
     [Fact]
     public void A_rollback_whose_journal_write_fails_still_takes_the_canary_out_and_is_journaled_once_the_disk_is_back()
     {
-        var table = new RouteTable(Folder, _time);
+        var table = new RouteTable(new FileStateStore(Folder), _time);
         table.Set(Route(new CanaryPlan([5, 25, 100], 60, 1000, MaxErrorRate: 0.02, null, null)));
         table.TryGet("r", out var route);
         var rollout = route.Canary!;
-        var audit = Path.Combine(Folder, "canary", "r.audit.jsonl");
+        var audit = Path.Combine(Folder, "canary-audit", "r.jsonl");
         File.Delete(audit);
         Directory.CreateDirectory(audit); // the journal can no longer be appended to (as on a full or read-only disk)
 
@@ -159,12 +160,12 @@ public sealed class CanaryRolloutTests : IDisposable
     public void A_restarted_server_resumes_the_rollout_where_it_was_and_setting_the_route_again_starts_over()
     {
         var plan = new CanaryPlan([5, 25, 50], 0, 10, null, null, null);
-        var first = new RouteTable(Folder, _time);
+        var first = new RouteTable(new FileStateStore(Folder), _time);
         first.Set(Route(plan));
         first.TryGet("r", out var before);
         before.Canary!.Control("promote", null);
 
-        var restarted = new RouteTable(Folder, _time);
+        var restarted = new RouteTable(new FileStateStore(Folder), _time);
         restarted.TryGet("r", out var after);
         Assert.Equal((1, 25.0), (after.Canary!.Step, after.Weight(1)));
         Assert.Equal("restore", after.Canary.History[^1].Action);
@@ -172,10 +173,10 @@ public sealed class CanaryRolloutTests : IDisposable
         restarted.Set(Route(plan));
         restarted.TryGet("r", out var reset);
         Assert.Equal((0, 5.0), (reset.Canary!.Step, reset.Weight(1)));
-        Assert.Equal(4, File.ReadAllLines(Path.Combine(Folder, "canary", "r.audit.jsonl")).Length); // start, promote, restore, start
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(Folder, "canary-audit", "r.jsonl")).Length); // start, promote, restore, start
 
         Assert.True(restarted.Remove("r"));
-        Assert.False(File.Exists(Path.Combine(Folder, "canary", "r.state.json")));
+        Assert.False(File.Exists(Path.Combine(Folder, "canary", "r.json")));
     }
 
     [Fact]
@@ -183,7 +184,7 @@ public sealed class CanaryRolloutTests : IDisposable
     {
         var plan = new CanaryPlan([10, 100], 0, 1000, null, null, MaxDisagreement: 0.1);
         var shadow = new ShadowFigures(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        var rollout = new CanaryRollout("r", plan, _time, null, false, _ => { }, () => shadow);
+        var rollout = new CanaryRollout("r", plan, _time, null, RouteStart.Fresh, _ => { }, () => shadow);
 
         shadow = shadow with { Compared = 500, ExactMatches = 100 }; // outputs differ, but top-1 classes agree
         shadow = shadow with { Top1Compared = 500, Top1Agreed = 498 };

@@ -1,6 +1,7 @@
 using System.Text;
-using Turbine.Traffic;
+using Turbine.Core.State;
 using Turbine.Tests;
+using Turbine.Traffic;
 
 namespace Turbine.Traffic.Tests;
 
@@ -55,10 +56,10 @@ public sealed class RouteTableTests : IDisposable
     public void Routes_are_saved_and_read_back_and_deleted()
     {
         var folder = Path.Combine(_files.Root, "routes");
-        var table = new RouteTable(folder);
+        var table = new RouteTable(new FileStateStore(folder));
         table.Set(new RouteDefinition("fraud", [new RouteVariant("a", "2", 90), new RouteVariant("b", "canary", 10)], "user_id", new ShadowTarget("c", null, 0.25)));
 
-        var reopened = new RouteTable(folder);
+        var reopened = new RouteTable(new FileStateStore(folder));
 
         var route = Assert.Single(reopened.All);
         Assert.Equal("fraud", route.Name);
@@ -67,7 +68,7 @@ public sealed class RouteTableTests : IDisposable
         Assert.Equal("user_id", route.StickyParameter);
         Assert.Equal(new ShadowTarget("c", null, 0.25), route.Shadow);
         Assert.True(reopened.Remove("fraud"));
-        Assert.Empty(new RouteTable(folder).All);
+        Assert.Empty(new RouteTable(new FileStateStore(folder)).All);
         Assert.False(reopened.Remove("fraud"));
     }
 
@@ -131,7 +132,7 @@ public sealed class RouteTableTests : IDisposable
     {
         var folder = Path.Combine(_files.Root, "routes");
         var definition = new RouteDefinition("r", [new RouteVariant("a", null, 50), new RouteVariant("b", "2", 50)]);
-        var first = new RouteTable(folder);
+        var first = new RouteTable(new FileStateStore(folder));
         first.Set(definition);
         first.TryGet("r", out var route);
         for (var i = 0; i < 100; i++)
@@ -142,7 +143,7 @@ public sealed class RouteTableTests : IDisposable
         }
 
         first.Checkpoint();
-        var restarted = new RouteTable(folder);
+        var restarted = new RouteTable(new FileStateStore(folder));
         restarted.TryGet("r", out var resumed);
         for (var i = 0; i < 2; i++)
         {
@@ -153,10 +154,10 @@ public sealed class RouteTableTests : IDisposable
         restarted.Set(definition);
         restarted.TryGet("r", out var fresh);
         Assert.Equal((0L, 0L), (fresh.Served(0), fresh.Experiment.Arm(1).Snapshot().Trials));
-        Assert.False(File.Exists(Path.Combine(folder, "experiments", "r.json")));
+        Assert.False(File.Exists(Path.Combine(folder, "experiments", "r", "local.json")));
 
-        File.WriteAllText(Path.Combine(folder, "experiments", "r.json"), """{"arms":[{"variant":"other"}]}""");
-        Assert.True(new RouteTable(folder).TryGet("r", out var unmatched)); // a checkpoint that does not fit is ignored
+        File.WriteAllText(Path.Combine(folder, "experiments", "r", "local.json"), """{"arms":[{"variant":"other"}]}""");
+        Assert.True(new RouteTable(new FileStateStore(folder)).TryGet("r", out var unmatched)); // a checkpoint that does not fit is ignored
         Assert.Equal(0, unmatched.Served(0));
     }
 

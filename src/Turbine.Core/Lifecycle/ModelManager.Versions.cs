@@ -1,6 +1,7 @@
 using System.Globalization;
 using Turbine.Core.Execution;
 using Turbine.Core.Repository;
+using Turbine.Core.State;
 
 namespace Turbine.Core.Lifecycle;
 
@@ -120,7 +121,15 @@ public sealed partial class ModelManager
                 return (null, error);
             }
 
-            _routingStore.Save(name, next!); // saved first: a change that is not durable is not made
+            try
+            {
+                _routingStore.Save(name, next!); // saved first: a change that is not durable is not made
+            }
+            catch (StateStoreException)
+            {
+                return (null, InferenceError.Unavailable($"model '{name}': the state store cannot be written now, so the routing is unchanged; try again"));
+            }
+
             entry.Routing = next!;
             LogRouting(_logger, name, next!.DefaultVersion, next.Labels.Count);
             return (ViewOf(entry), null);
@@ -130,6 +139,33 @@ public sealed partial class ModelManager
             entry.Gate.Release();
         }
     }
+
+    /// <summary>
+    /// Reads <paramref name="name"/>'s routing from the state store again: another replica changed it. A model this
+    /// server has not loaded reads it when it loads.
+    /// </summary>
+    public async Task RefreshRoutingAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!_models.TryGetValue(name, out var entry))
+        {
+            return;
+        }
+
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            var routing = _routingStore.Load(name);
+            entry.Routing = routing;
+            LogRouting(_logger, name, routing.DefaultVersion, routing.Labels.Count);
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>The models this server knows (loaded or not), for reading every routing again.</summary>
+    public IReadOnlyList<string> KnownModels => [.. _models.Keys];
 
     private static ServingView ViewOf(ModelEntry entry)
     {

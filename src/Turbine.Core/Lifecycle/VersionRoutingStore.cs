@@ -1,43 +1,34 @@
 using System.Text.Json;
 using Turbine.Core.Repository;
+using Turbine.Core.State;
 
 namespace Turbine.Core.Lifecycle;
 
 /// <summary>
-/// Keeps each model's <see cref="VersionRouting"/> in <c>&lt;state folder&gt;/&lt;model&gt;.json</c>, so that a
-/// rollback survives a restart. Writes go to a temporary file that is flushed and renamed over the old one: a
-/// process killed mid-write leaves the previous routing, never half a file. Without a folder, routing lives in memory.
+/// Keeps each model's <see cref="VersionRouting"/> in the state store (<see cref="StateKinds.VersionRouting"/>, named
+/// after the model), so that a rollback survives a restart and, with a shared store, serves on every replica. Without
+/// a store, routing lives in memory.
 /// </summary>
-public sealed class VersionRoutingStore
+public sealed class VersionRoutingStore(IStateStore? store)
 {
     private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 8 };
-    private readonly string? _folder;
 
-    /// <summary>
-    /// Creates a store in <paramref name="folder"/> (created on first write); null keeps routing in memory only.
-    /// Temporary files that a killed process left behind are deleted (SECURITY.md F1).
-    /// </summary>
-    public VersionRoutingStore(string? folder)
-    {
-        _folder = folder is null ? null : Path.GetFullPath(folder);
-        if (_folder is not null)
-        {
-            AtomicFile.DeleteLeftovers(_folder);
-        }
-    }
-
-    /// <summary>The routing saved for <paramref name="model"/>, or <see cref="VersionRouting.Empty"/>.</summary>
+    /// <summary>The routing saved for <paramref name="model"/>, or <see cref="VersionRouting.Empty"/> (also when the store cannot be read).</summary>
     public VersionRouting Load(string model)
     {
-        var path = PathOf(model);
-        if (path is null || !File.Exists(path))
+        if (store is null || !ModelNames.IsValid(model))
         {
             return VersionRouting.Empty;
         }
 
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path), ReadOptions);
+            if (store.Find(StateKinds.VersionRouting, model) is not { } bytes)
+            {
+                return VersionRouting.Empty;
+            }
+
+            using var document = JsonDocument.Parse(bytes, ReadOptions);
             var root = document.RootElement;
             long? pinned = root.TryGetProperty("default_version", out var d) && d.TryGetInt64(out var v) && v > 0 ? v : null;
             var labels = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -56,20 +47,26 @@ public sealed class VersionRoutingStore
         }
         catch (Exception e) when (e is JsonException or IOException or InvalidOperationException)
         {
-            return VersionRouting.Empty; // an unreadable file must not keep the model from serving its newest version
+            return VersionRouting.Empty; // an unreadable document must not keep the model from serving its newest version
         }
     }
 
-    /// <summary>Saves <paramref name="routing"/> for <paramref name="model"/> atomically.</summary>
+    /// <summary>Saves <paramref name="routing"/> for <paramref name="model"/>.</summary>
+    /// <exception cref="StateStoreException">The store could not be written; the change must not be made.</exception>
     public void Save(string model, VersionRouting routing)
     {
-        var path = PathOf(model);
-        if (path is null)
+        ArgumentNullException.ThrowIfNull(routing);
+        if (store is null)
         {
             return;
         }
 
-        AtomicFile.WriteJson(path, writer =>
+        if (!ModelNames.IsValid(model))
+        {
+            throw new ArgumentException("not a valid model name", nameof(model));
+        }
+
+        store.PutJson(StateKinds.VersionRouting, model, writer =>
         {
             writer.WriteStartObject();
             if (routing.DefaultVersion is { } pinned)
@@ -86,20 +83,5 @@ public sealed class VersionRoutingStore
             writer.WriteEndObject();
             writer.WriteEndObject();
         });
-    }
-
-    private string? PathOf(string model)
-    {
-        if (_folder is null)
-        {
-            return null;
-        }
-
-        if (!ModelNames.IsValid(model))
-        {
-            throw new ArgumentException("not a valid model name", nameof(model));
-        }
-
-        return Path.Combine(_folder, model + ".json");
     }
 }

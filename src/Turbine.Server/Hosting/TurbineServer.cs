@@ -7,16 +7,19 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
+using Turbine.Core.State;
 using Turbine.Onnx;
 using Turbine.Server.Caching;
 using Turbine.Server.Grpc;
 using Turbine.Server.Http;
 using Turbine.Server.Metrics;
+using Turbine.Server.State;
 using Turbine.Traffic;
 using Turbine.Traffic.Pipelines;
 
@@ -99,11 +102,11 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
-        var state = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
-        services.AddSingleton(new VersionRoutingStore(state)); // holds no clock and nothing to release
+        AddStateStore(services, options, repository);
+        services.AddSingleton(provider => new VersionRoutingStore(provider.GetRequiredService<IStateStore>()));
         // Built by the container (not handed to it) so they get the injected clock and are disposed at shutdown.
-        services.AddSingleton(provider => new RouteTable(Path.Combine(state, "routes"), provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new PipelineTable(Path.Combine(state, "pipelines"), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new RouteTable(provider.GetRequiredService<IStateStore>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new PipelineTable(provider.GetRequiredService<IStateStore>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TrafficValidator>();
         services.AddSingleton<Core.State.StateStoreHealth>();
         if (options.ResponseCacheRedis is { Length: > 0 } redis)
@@ -125,7 +128,8 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
         services.AddHostedService<ShutdownDelay>();
-        services.AddHostedService<RouteCheckpointService>();
+        services.AddSingleton<StateSyncService>();
+        services.AddHostedService(provider => provider.GetRequiredService<StateSyncService>());
         if (options.ModelControlMode == ModelControlMode.Poll)
         {
             services.AddSingleton<RepositoryPoller>();
@@ -140,6 +144,29 @@ public sealed class TurbineServer : IAsyncDisposable
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
+    }
+
+    /// <summary>The state store: PostgreSQL shared by replicas when configured, else the state directory (default <c>&lt;repository&gt;/.turbine</c>).</summary>
+    private static void AddStateStore(IServiceCollection services, TurbineServerOptions options, ModelRepository repository)
+    {
+        if (options.StatePostgres is { Length: > 0 } postgres)
+        {
+            var replica = options.ReplicaId ?? DefaultReplicaId();
+            services.AddSingleton<IStateStore>(provider => new PostgresStateStore(
+                postgres, replica, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<PostgresStateStore>>()));
+        }
+        else
+        {
+            var folder = options.StateDirectory ?? Path.Combine(repository.Root, ".turbine");
+            services.AddSingleton<IStateStore>(new FileStateStore(folder, options.ReplicaId ?? "local"));
+        }
+    }
+
+    /// <summary>The host name (unique per pod on Kubernetes) and the process id, made to fit the name rules.</summary>
+    private static string DefaultReplicaId()
+    {
+        var host = new string([.. Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]).TrimStart('.', '_', '-');
+        return (host.Length == 0 ? "replica" : host[..Math.Min(host.Length, 100)]) + "-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static void ConfigureKestrel(KestrelServerOptions kestrel, TurbineServerOptions options, Dictionary<ListenerKind, ListenOptions> listeners)

@@ -90,6 +90,25 @@ public sealed class TurbineServerOptions
     /// <c>.turbine</c> inside the model repository, a name no model can have.
     /// </summary>
     public string? StateDirectory { get; set; }
+
+    /// <summary>
+    /// A PostgreSQL database that the replicas of one service share for their state (an Npgsql connection string, like
+    /// <c>Host=db;Database=turbine;Username=turbine;Password=...</c>): routes, pipelines, version routing, canary
+    /// progress and audit, A/B figures and feedback. Null keeps state in <see cref="StateDirectory"/> for this server alone.
+    /// </summary>
+    public string? StatePostgres { get; set; }
+
+    /// <summary>
+    /// This server's name among the replicas sharing <see cref="StatePostgres"/>: letters, digits, '.', '_' and '-'.
+    /// Default: the host name (a Kubernetes pod's name) and the process id.
+    /// </summary>
+    public string? ReplicaId { get; set; }
+
+    /// <summary>
+    /// How often figures are saved and, with a shared store, canary figures published, forwarded feedback applied and
+    /// rollouts judged by the leader. Default: 2 s with PostgreSQL, 10 s with the state directory.
+    /// </summary>
+    public TimeSpan? StateSyncInterval { get; set; }
 }
 
 /// <summary>One API key and the models it opens.</summary>

@@ -37,6 +37,16 @@ internal static class TurbineServerOptionsValidator
             errors.Add("MaxGrpcMessageBytes must be at least 1 KiB");
         }
 
+        if (options.ReplicaId is { } replica && !Core.Repository.ModelNames.IsValid(replica))
+        {
+            errors.Add($"ReplicaId '{replica}' must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+
+        if (options.StateSyncInterval is { } sync && (sync < TimeSpan.FromMilliseconds(100) || sync > TimeSpan.FromMinutes(10)))
+        {
+            errors.Add("StateSyncInterval must be between 100 ms and 10 minutes");
+        }
+
         if (options.ResponseCacheRedisTtl <= TimeSpan.Zero)
         {
             errors.Add("ResponseCacheRedisTtl must be positive");

@@ -111,7 +111,15 @@ internal static partial class RepositoryHttpEndpoints
         Reply reply;
         using (body)
         {
-            reply = await action(body!.Span.ToArray());
+            try
+            {
+                reply = await action(body!.Span.ToArray());
+            }
+            catch (Core.State.StateStoreException)
+            {
+                // Saved first, published after: a change the store did not take was not made.
+                reply = Reply.Of(InferenceError.Unavailable("the state store cannot be written now; nothing was changed, try again"));
+            }
         }
 
         await (reply.Error is not null ? HttpResults.WriteErrorAsync(context, reply.Error) : HttpResults.WriteJsonAsync(context, reply.Body!));

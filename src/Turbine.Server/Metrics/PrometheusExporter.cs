@@ -9,7 +9,7 @@ namespace Turbine.Server.Metrics;
 /// <c>promtool check metrics</c> passes; docs/OPERATIONS.md maps them to Triton's <c>nv_inference_*</c> names.
 /// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
 /// </summary>
-internal sealed class PrometheusExporter(InferenceService inference, Core.State.StateStoreHealth stateStore, Caching.RedisResponseStore? redis = null)
+internal sealed class PrometheusExporter(InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -66,8 +66,10 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
             }
         }
 
-        writer.Family("turbine_state_store_errors_total", "counter", "Writes of shared state (route figures, rollout journal) that failed; each is retried.");
+        writer.Family("turbine_state_store_errors_total", "counter", "Reads and writes of shared state (route figures, rollout journal, other replicas' changes) that failed; each is retried.");
         writer.Sample("turbine_state_store_errors_total", [], stateStore.Failures + journal);
+        writer.Family("turbine_state_store_leader", "gauge", "1 when this replica takes the decisions taken once for the service (judging canary rollouts).");
+        writer.Sample("turbine_state_store_leader", [], store.IsLeader ? 1 : 0);
     }
 
     /// <summary>Requests each route sent to each of its variants; labels come from the route table only.</summary>

@@ -36,6 +36,34 @@ public static class CanaryJson
         _ => "rolled_back",
     };
 
+    /// <summary>Reads a state's name as <see cref="StateName"/> writes it.</summary>
+    public static bool TryParseState(string? name, out CanaryState state)
+    {
+        (var known, state) = name switch
+        {
+            "running" => (true, CanaryState.Running),
+            "paused" => (true, CanaryState.Paused),
+            "promoted" => (true, CanaryState.Promoted),
+            "rolled_back" => (true, CanaryState.RolledBack),
+            _ => (false, CanaryState.Running),
+        };
+        return known;
+    }
+
+    /// <summary>Reads a decision as <see cref="WriteDecision"/> writes it.</summary>
+    /// <exception cref="KeyNotFoundException">A property is missing.</exception>
+    public static CanaryDecision ReadDecision(JsonElement element)
+    {
+        var figures = element.GetProperty("figures");
+        return new CanaryDecision(
+            element.GetProperty("time").GetDateTimeOffset(), element.GetProperty("action").GetString()!, element.GetProperty("actor").GetString()!,
+            element.GetProperty("from_percent").GetDouble(), element.GetProperty("to_percent").GetDouble(), element.GetProperty("reason").GetString()!,
+            new CanaryFigures(
+                figures.GetProperty("requests").GetInt64(), figures.GetProperty("errors").GetInt64(), figures.GetProperty("p99_ms").GetDouble(),
+                figures.GetProperty("compared").GetInt64(), figures.GetProperty("disagreed").GetInt64(), figures.GetProperty("step_seconds").GetDouble(),
+                figures.GetProperty("baseline_requests").GetInt64(), figures.GetProperty("baseline_errors").GetInt64()));
+    }
+
     public static void WriteDecision(Utf8JsonWriter writer, string route, CanaryDecision decision)
     {
         ArgumentNullException.ThrowIfNull(writer);

@@ -5,9 +5,11 @@ namespace Turbine.Traffic.Canary;
 /// (<see cref="CanaryGates"/>) as traffic flows, moves the canary's share up a step when they pass and back to zero at
 /// once when one fails, and takes an operator's pause, resume, promote and rollback. Every decision takes effect at
 /// once and is journaled as it is taken; when the journal cannot be written (disk full, state store down) the
-/// decision still stands, a rollback above all, and is journaled, in order, once a write succeeds again. Judging
-/// happens on the request path, at most every 100 ms, at once after a canary failure
-/// and when a step reaches its request count: a rollout without traffic has nothing new to judge.
+/// decision still stands, a rollback above all, and is journaled, in order, once a write succeeds again. With a store
+/// of its own, judging happens on the request path, at most every 100 ms, at once after a canary failure and when a
+/// step reaches its request count: a rollout without traffic has nothing new to judge. With a store that replicas
+/// share, every replica counts and publishes its step figures, the leader alone judges (at each state sync, on the
+/// figures of all replicas added up), and the others follow the progress the leader saves.
 /// </summary>
 public sealed class CanaryRollout
 {
@@ -23,11 +25,15 @@ public sealed class CanaryRollout
     private readonly Queue<CanaryDecision> _unjournaled = new();
     private readonly Dictionary<string, long> _decisions = new(StringComparer.Ordinal);
     private StepCounters _step;
+    private long _epoch;
     private long _nextJudgement;
     private long _journalFailures;
 
+    /// <summary>How many of the queued decisions are in the audit log already (their progress write failed).</summary>
+    private int _journaledAhead;
+
     internal CanaryRollout(
-        string route, CanaryPlan plan, TimeProvider time, CanaryJournal? journal, bool resume, Action<double> applyCanaryPercent, Func<ShadowFigures> shadow)
+        string route, CanaryPlan plan, TimeProvider time, CanaryJournal? journal, RouteStart start, Action<double> applyCanaryPercent, Func<ShadowFigures> shadow)
     {
         Route = route;
         Plan = plan;
@@ -37,15 +43,25 @@ public sealed class CanaryRollout
         _shadow = shadow;
         _step = new StepCounters(time.GetTimestamp(), shadow());
 
-        var saved = resume ? journal?.Load() : null;
-        if (saved is { } progress && progress.Step >= 0 && progress.Step < plan.Steps.Count)
+        var saved = start == RouteStart.Fresh ? null : journal?.Load();
+        if (saved is not null && (saved.Step < 0 || saved.Step >= plan.Steps.Count))
         {
-            (State, Step) = progress;
-            Decide("restore", "server", $"the server restarted; the rollout resumes {CanaryJson.StateName(State)} at step {Step + 1} of {plan.Steps.Count}", figures: null);
+            saved = null;
+        }
+
+        if (start == RouteStart.Fresh || (saved is null && journal is not { IsShared: true }))
+        {
+            Decide("start", "server", $"the route was set; step 1 of {plan.Steps.Count}", figures: null);
+        }
+        else if (journal is { IsShared: true } || start == RouteStart.Follow)
+        {
+            // Another replica set the route or took the decisions so far: follow them without deciding anything.
+            Adopt(saved ?? new CanaryProgress(CanaryState.Running, 0, 0, null));
         }
         else
         {
-            Decide("start", "server", $"the route was set; step 1 of {plan.Steps.Count}", figures: null);
+            (State, Step, _epoch) = (saved!.State, saved.Step, saved.Epoch);
+            Decide("restore", "server", $"the server restarted; the rollout resumes {CanaryJson.StateName(State)} at step {Step + 1} of {plan.Steps.Count}", figures: null);
         }
     }
 
@@ -85,8 +101,66 @@ public sealed class CanaryRollout
         }
     }
 
-    /// <summary>The current step's figures.</summary>
-    public CanaryFigures Figures() => Volatile.Read(ref _step).Figures(_time, _shadow());
+    /// <summary>The current step's figures: this replica's, plus what the other replicas published for the same step.</summary>
+    public CanaryFigures Figures()
+    {
+        var step = Volatile.Read(ref _step);
+        var tally = step.Tally(_shadow());
+        if (_journal is { IsShared: true })
+        {
+            try
+            {
+                foreach (var other in _journal.Others(Interlocked.Read(ref _epoch)))
+                {
+                    tally = tally.Plus(other);
+                }
+            }
+            catch (IOException)
+            {
+                // the store is down: judge on this replica's figures; the gates wait for enough requests anyway
+            }
+        }
+
+        return tally.Figures(_time.GetElapsedTime(step.Started).TotalSeconds);
+    }
+
+    /// <summary>Publishes this replica's figures of the current step for the leader to add up (a shared store only).</summary>
+    /// <exception cref="IOException">The store could not be written; the next sync tries again.</exception>
+    internal void Publish()
+    {
+        if (_journal is { IsShared: true } journal && State == CanaryState.Running)
+        {
+            journal.Publish(Interlocked.Read(ref _epoch), Volatile.Read(ref _step).Tally(_shadow()));
+        }
+    }
+
+    /// <summary>Takes the progress another replica saved, when it is newer than what this one knows.</summary>
+    internal void Follow()
+    {
+        if (_journal?.Load() is not { } progress)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (progress.Epoch > _epoch && progress.Step >= 0 && progress.Step < Plan.Steps.Count)
+            {
+                Adopt(progress);
+            }
+        }
+    }
+
+    private void Adopt(CanaryProgress progress)
+    {
+        (State, Step, _epoch) = (progress.State, progress.Step, progress.Epoch);
+        StartStep();
+        _applyCanaryPercent(CanaryPercent);
+        if (progress.Decision is { } decision)
+        {
+            Remember(decision);
+        }
+    }
 
     /// <summary>Counts one answered (or failed) request of the baseline (variant 0) or the canary (variant 1), and judges the gates when it is time.</summary>
     internal void Observe(int variant, bool failed, TimeSpan latency)
@@ -98,6 +172,11 @@ public sealed class CanaryRollout
 
         var step = Volatile.Read(ref _step);
         var canaryRequests = step.Record(variant == 1, failed, latency);
+        if (_journal is { IsShared: true })
+        {
+            return; // the leader judges the figures of every replica at each state sync
+        }
+
         var now = _time.GetTimestamp();
         if ((variant == 1 && (failed || canaryRequests == Plan.MinStepRequests)) || now >= Volatile.Read(ref _nextJudgement))
         {
@@ -106,12 +185,12 @@ public sealed class CanaryRollout
         }
     }
 
-    /// <summary>Judges the gates now: rolls back when one fails, promotes when the step is over and all pass.</summary>
+    /// <summary>Judges the gates now: rolls back when one fails, promotes when the step is over and all pass. With a shared store, only the leader judges.</summary>
     public void Judge()
     {
         lock (_gate)
         {
-            if (State != CanaryState.Running)
+            if (State != CanaryState.Running || _journal is { IsShared: true, IsLeader: false })
             {
                 return;
             }
@@ -162,9 +241,6 @@ public sealed class CanaryRollout
             }
         }
     }
-
-    /// <summary>Removes the saved progress: the route was deleted or set anew.</summary>
-    internal void Forget() => _journal?.Forget();
 
     private void Advance(string actor, string reason, CanaryFigures figures)
     {
@@ -220,32 +296,46 @@ public sealed class CanaryRollout
         var from = _history.Count == 0 ? 0 : _history.Last().ToPercent;
         var decision = new CanaryDecision(_time.GetUtcNow(), action, actor, from, CanaryPercent, reason, figures ?? Figures());
         _applyCanaryPercent(CanaryPercent); // first: a rollback must take the canary's traffic away whatever the disk says
+        Interlocked.Increment(ref _epoch);
+        Remember(decision);
         if (_journal is not null)
         {
             _unjournaled.Enqueue(decision);
             _ = WriteJournal(); // a failure leaves the decision queued; the decision stands either way
         }
+    }
 
+    private void Remember(CanaryDecision decision)
+    {
         _history.Enqueue(decision);
         while (_history.Count > HistoryKept)
         {
             _history.Dequeue();
         }
 
-        _decisions[action] = _decisions.GetValueOrDefault(action) + 1;
+        _decisions[decision.Action] = _decisions.GetValueOrDefault(decision.Action) + 1;
     }
 
     private bool WriteJournal()
     {
+        if (_unjournaled.Count == 0)
+        {
+            return true; // progress is saved with decisions only: a follower must never write back an older step
+        }
+
         try
         {
-            while (_unjournaled.TryPeek(out var pending))
+            // The audit records first, the progress last: a decision leaves the queue once both are written.
+            var appended = _journaledAhead;
+            foreach (var pending in _unjournaled.Skip(appended))
             {
                 _journal!.Append(pending);
-                _unjournaled.Dequeue();
+                _journaledAhead = ++appended;
             }
 
-            _journal!.Save(State, Step);
+            _journal!.Save(new CanaryProgress(State, Step, Interlocked.Read(ref _epoch), _history.Count == 0 ? null : _history.Last()));
+            _unjournaled.Clear();
+            _journaledAhead = 0;
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -294,15 +384,17 @@ public sealed class CanaryRollout
             return Interlocked.Increment(ref _canaryRequests);
         }
 
-        public CanaryFigures Figures(TimeProvider time, ShadowFigures shadowNow)
+        public long Started => started;
+
+        public StepTally Tally(ShadowFigures shadowNow)
         {
             // Classifiers are compared on their top-1 class, other models on exact equality.
             var byTop1 = shadowNow.Top1Compared > shadowAtStart.Top1Compared;
             var compared = byTop1 ? shadowNow.Top1Compared - shadowAtStart.Top1Compared : shadowNow.Compared - shadowAtStart.Compared;
             var agreed = byTop1 ? shadowNow.Top1Agreed - shadowAtStart.Top1Agreed : shadowNow.ExactMatches - shadowAtStart.ExactMatches;
-            return new CanaryFigures(
-                Interlocked.Read(ref _canaryRequests), Interlocked.Read(ref _canaryErrors), _canaryLatency.Quantile(0.99).TotalMilliseconds,
-                compared, compared - agreed, time.GetElapsedTime(started).TotalSeconds, Interlocked.Read(ref _baselineRequests), Interlocked.Read(ref _baselineErrors));
+            return new StepTally(
+                Interlocked.Read(ref _canaryRequests), Interlocked.Read(ref _canaryErrors), Interlocked.Read(ref _baselineRequests),
+                Interlocked.Read(ref _baselineErrors), _canaryLatency.Counts(), compared, compared - agreed);
         }
     }
 }

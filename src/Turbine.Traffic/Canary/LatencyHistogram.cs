@@ -7,7 +7,7 @@ namespace Turbine.Traffic.Canary;
 internal sealed class LatencyHistogram
 {
     private const int BucketsPerDoubling = 8;
-    private const int Buckets = 27 * BucketsPerDoubling; // 2^27 µs is about 134 s; slower samples land in the last bucket
+    public const int Buckets = 27 * BucketsPerDoubling; // 2^27 µs is about 134 s; slower samples land in the last bucket
 
     private readonly long[] _counts = new long[Buckets];
     private long _total;
@@ -23,9 +23,29 @@ internal sealed class LatencyHistogram
     }
 
     /// <summary>The upper bound of the bucket that holds quantile <paramref name="q"/>; zero when nothing was recorded.</summary>
-    public TimeSpan Quantile(double q)
+    public TimeSpan Quantile(double q) => Quantile(Counts(), q);
+
+    /// <summary>A copy of the bucket counts, to add to other replicas' counts.</summary>
+    public long[] Counts()
     {
-        var total = Count;
+        var counts = new long[Buckets];
+        for (var bucket = 0; bucket < Buckets; bucket++)
+        {
+            counts[bucket] = Interlocked.Read(ref _counts[bucket]);
+        }
+
+        return counts;
+    }
+
+    /// <summary>The upper bound of the bucket of <paramref name="counts"/> that holds quantile <paramref name="q"/>; zero when they are all zero.</summary>
+    public static TimeSpan Quantile(long[] counts, double q)
+    {
+        var total = 0L;
+        foreach (var count in counts)
+        {
+            total += count;
+        }
+
         if (total == 0)
         {
             return TimeSpan.Zero;
@@ -33,9 +53,9 @@ internal sealed class LatencyHistogram
 
         var rank = (long)Math.Ceiling(q * total);
         var seen = 0L;
-        for (var bucket = 0; bucket < Buckets; bucket++)
+        for (var bucket = 0; bucket < counts.Length; bucket++)
         {
-            seen += Interlocked.Read(ref _counts[bucket]);
+            seen += counts[bucket];
             if (seen >= rank)
             {
                 return TimeSpan.FromMicroseconds(Math.Pow(2, (double)bucket / BucketsPerDoubling));

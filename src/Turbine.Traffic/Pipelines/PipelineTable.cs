@@ -1,33 +1,47 @@
 using System.Collections.Frozen;
-using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
+using Turbine.Core.State;
 
 namespace Turbine.Traffic.Pipelines;
 
 /// <summary>
-/// The pipelines a server knows, as one immutable map swapped atomically: validated, saved to
-/// <c>&lt;state&gt;/pipelines/&lt;name&gt;.json</c>, then published. Files there at start declare pipelines.
+/// The pipelines a server knows, as one immutable map swapped atomically: validated, saved in the state store
+/// (<see cref="StateKinds.Pipelines"/>), then published. With a store that replicas share, a pipeline set or deleted
+/// through one replica is taken up by the others (<see cref="Refresh"/>).
 /// </summary>
 public sealed class PipelineTable
 {
-    private readonly DefinitionFolder _folder;
+    private readonly IStateStore? _store;
     private readonly Lock _writes = new();
     private readonly TimeProvider _time;
     private FrozenDictionary<string, CompiledPipeline> _pipelines;
 
-    /// <summary>Creates a table kept in <paramref name="folder"/> (null: in memory), reading the pipelines saved there.</summary>
-    /// <param name="folder">Where pipelines are saved; null keeps them in memory.</param>
+    /// <summary>Pipelines published from the repository or the configuration rather than the store.</summary>
+    private FrozenSet<string> _declared = FrozenSet<string>.Empty;
+
+    /// <summary>Creates a table kept in <paramref name="store"/> (null: in memory), reading the pipelines saved there.</summary>
+    /// <param name="store">Where pipelines are saved; null keeps them in memory.</param>
     /// <param name="time">The clock the pipelines' statistics are timed with.</param>
-    public PipelineTable(string? folder, TimeProvider? time = null)
+    public PipelineTable(IStateStore? store, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
-        _folder = new DefinitionFolder(folder);
+        _store = store;
         var loaded = new Dictionary<string, CompiledPipeline>(StringComparer.Ordinal);
-        foreach (var (name, json) in _folder.ReadAll())
+        IReadOnlyList<StateDocument> saved;
+        try
         {
-            if (PipelineJson.Read(json, name, 64, out var pipeline) is null)
+            saved = store?.List(StateKinds.Pipelines) ?? [];
+        }
+        catch (IOException)
+        {
+            saved = []; // the store is down at start: the pipelines arrive with the first sync that reads it
+        }
+
+        foreach (var document in saved)
+        {
+            if (PipelineJson.Read(document.Body, document.Name, 64, out var pipeline) is null)
             {
-                loaded[name] = new CompiledPipeline(pipeline!, _time);
+                loaded[document.Name] = new CompiledPipeline(pipeline!, _time);
             }
         }
 
@@ -45,7 +59,7 @@ public sealed class PipelineTable
         ArgumentNullException.ThrowIfNull(pipeline);
         lock (_writes)
         {
-            _folder.Save(pipeline.Name, writer => PipelineJson.Write(writer, pipeline));
+            _store?.PutJson(StateKinds.Pipelines, pipeline.Name, writer => PipelineJson.Write(writer, pipeline));
             Publish(pipeline);
         }
     }
@@ -66,6 +80,7 @@ public sealed class PipelineTable
                 return false;
             }
 
+            _declared = _declared.Append(pipeline.Name).ToFrozenSet(StringComparer.Ordinal);
             Publish(pipeline);
             return true;
         }
@@ -88,9 +103,70 @@ public sealed class PipelineTable
                 return false;
             }
 
-            _folder.Delete(name);
+            _store?.Delete(StateKinds.Pipelines, name);
             Volatile.Write(ref _pipelines, current.Where(p => p.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
             return true;
         }
+    }
+
+    /// <summary>Takes up what another replica did to pipeline <paramref name="name"/>: set it or deleted it.</summary>
+    /// <exception cref="IOException">The store could not be read; the next sync reads everything again.</exception>
+    public void Refresh(string name)
+    {
+        if (_store is null || !ModelNames.IsValid(name))
+        {
+            return;
+        }
+
+        var bytes = _store.Find(StateKinds.Pipelines, name);
+        lock (_writes)
+        {
+            var current = Volatile.Read(ref _pipelines);
+            if (bytes is null)
+            {
+                if (!_declared.Contains(name) && current.ContainsKey(name))
+                {
+                    Volatile.Write(ref _pipelines, current.Where(p => p.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
+                }
+            }
+            else if (PipelineJson.Read(bytes, name, 64, out var pipeline) is null && !(current.TryGetValue(name, out var published) && Same(published.Definition, pipeline!)))
+            {
+                Publish(pipeline!);
+            }
+        }
+    }
+
+    /// <summary>Reads every pipeline again (changes may have been missed while the store was unreachable).</summary>
+    /// <exception cref="IOException">The store could not be read.</exception>
+    public void RefreshAll()
+    {
+        if (_store is null)
+        {
+            return;
+        }
+
+        var names = new HashSet<string>(Volatile.Read(ref _pipelines).Keys, StringComparer.Ordinal);
+        foreach (var document in _store.List(StateKinds.Pipelines))
+        {
+            names.Add(document.Name);
+        }
+
+        foreach (var name in names)
+        {
+            Refresh(name);
+        }
+    }
+
+    private static bool Same(PipelineDefinition a, PipelineDefinition b) => Serialize(a).AsSpan().SequenceEqual(Serialize(b));
+
+    private static byte[] Serialize(PipelineDefinition pipeline)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            PipelineJson.Write(writer, pipeline);
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 }
