@@ -21,7 +21,7 @@ public sealed class CompiledRoute
     private readonly string _feedbackLog;
     private readonly Func<double> _cpuUtilization;
 
-    /// <summary>Where this replica stands in the route's log of forwarded feedback; null until first read (then: its end).</summary>
+    /// <summary>Where this replica stands in the route's log of forwarded feedback; null while the store could not tell.</summary>
     private long? _feedbackRead;
 
     /// <summary>Running sums of the weights; replaced whole when a rollout moves them, so a pick sees one set.</summary>
@@ -64,6 +64,8 @@ public sealed class CompiledRoute
         {
             Canary = new Canary.CanaryRollout(definition.Name, plan, time, journal, start, ApplyCanaryPercent, Shadow.Snapshot);
         }
+
+        _feedbackRead = FeedbackEnd(); // feedback forwarded from now on: older records were for the route's earlier life
     }
 
     public RouteDefinition Definition { get; }
@@ -140,7 +142,7 @@ public sealed class CompiledRoute
 
         if (_feedbackRead is not { } read)
         {
-            _feedbackRead = store.LogEnd(_feedbackLog); // only what arrives from now on: older feedback was for the route's earlier life
+            _feedbackRead = store.LogEnd(_feedbackLog); // the store was down when the route was compiled: from now on
             return 0;
         }
 
@@ -169,6 +171,18 @@ public sealed class CompiledRoute
 
     /// <summary>Deletes forwarded feedback older than <see cref="FeedbackKept"/> (the leader does, for everyone).</summary>
     internal void TrimFeedback() => _store?.TrimLog(_feedbackLog, FeedbackKept);
+
+    private long? FeedbackEnd()
+    {
+        try
+        {
+            return _store is { IsShared: true } store ? store.LogEnd(_feedbackLog) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     private void ForgetOwnFigures()
     {

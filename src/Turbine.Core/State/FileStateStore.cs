@@ -189,7 +189,7 @@ public sealed class FileStateStore : IStateStore
     /// <summary>The folder of a kind: its first segment is one of <see cref="StateKinds"/>, the rest must pass the name rules.</summary>
     private string FolderOf(string kind)
     {
-        var segments = kind.TrimEnd('/').Split('/');
+        var segments = kind.Split('/');
         var path = Folder;
         foreach (var segment in segments)
         {

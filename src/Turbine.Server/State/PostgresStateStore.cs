@@ -26,6 +26,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
     private static readonly TimeSpan ListenerBackoff = TimeSpan.FromSeconds(1);
 
     private readonly NpgsqlDataSource _data;
+    private readonly NpgsqlDataSource _listenerData;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
@@ -44,6 +45,8 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         }
 
         _data = NpgsqlDataSource.Create(builder);
+        // The listener's session holds the leader lock: closing it must end the session, not park it in the pool.
+        _listenerData = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false });
         Replica = replica;
         _time = time;
         _logger = logger;
@@ -134,7 +137,11 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         return command.ExecuteNonQuery();
     });
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops listening and gives up leadership (closing the connection that holds the lock), so that another replica
+    /// leads within a second while this one drains; reads and writes still work.
+    /// </summary>
+    public async Task ResignAsync()
     {
         await _stopping.CancelAsync();
         try
@@ -145,8 +152,13 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         {
             // stopping
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await ResignAsync();
         await _data.DisposeAsync();
+        await _listenerData.DisposeAsync();
         _stopping.Dispose();
     }
 
@@ -223,7 +235,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         {
             try
             {
-                await using var connection = await _data.OpenConnectionAsync(token);
+                await using var connection = await _listenerData.OpenConnectionAsync(token);
                 connection.Notification += (_, e) => OnNotification(e.Payload);
                 await using (var listen = Command(connection, "LISTEN " + NotifyChannel))
                 {

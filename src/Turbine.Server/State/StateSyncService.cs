@@ -51,6 +51,10 @@ internal sealed partial class StateSyncService : BackgroundService
         _store.Changed -= OnChanged;
         await base.StopAsync(cancellationToken);
         Checkpoint();
+        if (_store is PostgresStateStore shared)
+        {
+            await shared.ResignAsync(); // a replica that stops hands the leadership on at once, not when its process ends
+        }
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(TickAsync(stoppingToken), ApplyChangesAsync(stoppingToken));
