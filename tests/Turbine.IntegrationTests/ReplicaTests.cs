@@ -184,6 +184,42 @@ public sealed class ReplicaTests(Xunit.Abstractions.ITestOutputHelper output) : 
         await EventuallyAsync(async () => (await InferAsync(_b, "late")).StatusCode == HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task Names_and_bodies_that_look_like_sql_are_stored_verbatim_and_never_executed()
+    {
+        await using var store = new Server.State.PostgresStateStore(
+            _postgres.ConnectionString, "sql-probe", TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Server.State.PostgresStateStore>.Instance);
+        foreach (var name in new[] { "a'; DROP TABLE turbine_state; --", "x\" OR 1=1 --", "%_%", "../../etc/passwd", "$1; SELECT pg_sleep(10)" })
+        {
+            await StoredVerbatimAsync(store, name);
+        }
+    }
+
+    private async Task StoredVerbatimAsync(Server.State.PostgresStateStore store, string name)
+    {
+        var body = Encoding.UTF8.GetBytes("{\"v\":\"" + name.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"}");
+
+        store.Put("routes", name, body);
+        store.Append("feedback/" + name, body);
+
+        Assert.Equal(body, store.Find("routes", name));
+        Assert.Contains(store.List("routes"), d => d.Name == name);
+        Assert.Equal(body, store.ReadLog("feedback/" + name, 0, 10).Single().Body);
+        Assert.Null(store.Find("routes", "%"));
+        Assert.Equal(["turbine_state", "turbine_state_log"], await _postgres.QueryAsync("SELECT tablename FROM pg_tables WHERE tablename LIKE 'turbine%' ORDER BY 1"));
+    }
+
+    [Fact]
+    public async Task A_name_postgres_cannot_store_is_a_state_store_error_not_a_crash()
+    {
+        await using var store = new Server.State.PostgresStateStore(
+            _postgres.ConnectionString, "nul-probe", TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Server.State.PostgresStateStore>.Instance);
+
+        Assert.Throws<Core.State.StateStoreException>(() => store.Put("routes", "a\0b", "{}"u8));
+        store.Put("routes", "fine", "{}"u8);
+        Assert.NotNull(store.Find("routes", "fine"));
+    }
+
     private static async Task<HttpResponseMessage> InferAsync(FolderServer server, string model, string? user = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"v2/models/{model}/infer") { Content = AddSubRequests.Content() };
