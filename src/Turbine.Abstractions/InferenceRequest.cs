@@ -35,6 +35,13 @@ public sealed class InferenceRequest : IDisposable
     /// </summary>
     public string? RoutingKey { get; set; }
 
+    /// <summary>
+    /// Which lane of the model's queue the request waits in: online (the default) or background, for bulk work such
+    /// as batch jobs that must never delay online traffic. Set by in-process callers, or by the request parameter
+    /// <c>turbine_lane</c> = <c>"background"</c>.
+    /// </summary>
+    public RequestLane Lane { get; set; }
+
     /// <summary>Releases the input tensors.</summary>
     public void Dispose()
     {

@@ -99,6 +99,9 @@ public sealed record ModelConfig
     /// <summary>Bound of the per-version request queue; a full queue answers at once with an error.</summary>
     public int MaxQueueSize { get; init; } = 1024;
 
+    /// <summary>The bounds of the background lane (bulk work that waits behind every online request).</summary>
+    public BackgroundLaneConfig BackgroundLane { get; init; } = BackgroundLaneConfig.Default;
+
     /// <summary>Whether identical requests are answered from the server's response cache (Triton's <c>response_cache.enable</c>).</summary>
     public bool ResponseCache { get; init; }
 
@@ -143,3 +146,16 @@ public sealed record WarmupInput(string Name, DataType DataType, long[] Dims, Wa
 /// <param name="Inputs">The inputs.</param>
 /// <param name="Count">How many times the sample runs.</param>
 public sealed record WarmupSample(string Name, int BatchSize, IReadOnlyList<WarmupInput> Inputs, int Count);
+
+/// <summary>The background lane of a model version's queue (<c>background_lane</c> in config.json; a Turbine extension).</summary>
+/// <param name="MaxQueueSize">Most background requests waiting at once, on top of the online bound.</param>
+/// <param name="MaxRowsInFlight">
+/// Most background rows running at once over all instances; 0 picks the default: the rows of one full batch on every
+/// instance but one (one batch when the model has one instance), so that online traffic always finds an instance
+/// free or about to be.
+/// </param>
+public sealed record BackgroundLaneConfig(int MaxQueueSize = 1024, long MaxRowsInFlight = 0)
+{
+    /// <summary>The defaults.</summary>
+    public static BackgroundLaneConfig Default { get; } = new();
+}

@@ -128,6 +128,11 @@ internal sealed partial class ModelVersionRunner
     private void Finish(WorkItem item, InferenceResult result)
     {
         item.IsAnswered = true;
+        if (item.Lane == RequestLane.Background)
+        {
+            _queue.ReleaseBackground(item.Validated.BatchSize);
+        }
+
         var total = Nanoseconds(item.EnqueuedAt, _time.GetTimestamp());
         (result.Error is null ? Statistics.Success : Statistics.Fail).Record(total);
         if (_sequencer is null)

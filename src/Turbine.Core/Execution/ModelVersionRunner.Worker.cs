@@ -129,7 +129,7 @@ internal sealed partial class ModelVersionRunner
         var startBy = StartBy(first);
         while (rows < _targetRows)
         {
-            while (rows < _targetRows && _queue.TryDequeue(out var next))
+            while (rows < _targetRows && _queue.TryDequeue(out var next, first.Lane))
             {
                 if (DropIfStale(next))
                 {
@@ -158,9 +158,14 @@ internal sealed partial class ModelVersionRunner
                 waitUntil = Math.Min(waitUntil, newest + (2 * Volatile.Read(ref _arrivalGapTicks)));
             }
 
-            if (rows >= _targetRows || !_queue.Wait(waiter, waitUntil))
+            if (rows >= _targetRows || !_queue.Wait(waiter, waitUntil, first.Lane))
             {
                 return null;
+            }
+
+            if (first.Lane == RequestLane.Background && _queue.Count > 0)
+            {
+                return null; // an online request arrived: run the background rows gathered so far and let it have the next instance
             }
         }
 

@@ -60,7 +60,8 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
 
         // With one instance batches finish in the order they were taken anyway.
         _sequencer = scheduling is { PreserveOrdering: true } && instances.Length > 1 ? new ResponseSequencer() : null;
-        _queue = new RequestQueue(config.MaxQueueSize, LevelPolicies(config, _priorityLevels), time);
+        var backgroundRows = config.BackgroundLane.MaxRowsInFlight > 0 ? config.BackgroundLane.MaxRowsInFlight : Math.Max(1, instances.Length - 1) * _targetRows;
+        _queue = new RequestQueue(config.MaxQueueSize, LevelPolicies(config, _priorityLevels), time, config.BackgroundLane.MaxQueueSize, backgroundRows);
         // Inline runs skip the queue, so only models whose queue has nothing to decide may use them.
         _mayRunInline = _batching is null && _priorityLevels == 1 && _latency is null && _sequencer is null;
         _inlineCostLimitTicks = (long)(InlineCostLimit.TotalSeconds * time.TimestampFrequency);
@@ -83,7 +84,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
 
     public bool IsRetired => _queue.IsClosed;
 
-    public int QueuedRequests => _queue.Count;
+    public int QueuedRequests => _queue.Count + _queue.BackgroundCount;
 
     public int ExecutingRequests => Volatile.Read(ref _executingRequests);
 
@@ -92,7 +93,8 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
 
     public ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
-        if (_mayRunInline && TryRunInline(request, validated, out var ranInline))
+        var lane = LaneOf(request);
+        if (_mayRunInline && lane == RequestLane.Online && TryRunInline(request, validated, out var ranInline))
         {
             return ValueTask.FromResult(ranInline);
         }
@@ -103,11 +105,13 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
         {
             Runner = this,
             Level = level,
+            Lane = lane,
             ExpiresAt = ExpiresAt(_queue.PolicyOf(level), request, now),
-            AnswerBy = _latency is null ? long.MaxValue : now + _latency.Ticks,
+            AnswerBy = _latency is null || lane == RequestLane.Background ? long.MaxValue : now + _latency.Ticks,
         };
 
-        if (_latency is not null)
+        // Background work has no latency target: it waits for whatever online traffic leaves.
+        if (_latency is not null && lane == RequestLane.Online)
         {
             RecordArrival(now);
             if (!_latency.CanAdmit(_queue.Rows, validated.BatchSize, Volatile.Read(ref _busyInstances), Volatile.Read(ref _executingRows), out var predicted))
@@ -130,6 +134,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
         return Refuse(outcome switch
         {
             EnqueueOutcome.Closed => $"model '{Config.Name}' version {VersionText} is unloading",
+            EnqueueOutcome.BackgroundQueueFull => $"model '{Config.Name}' version {VersionText} background queue is full ({Config.BackgroundLane.MaxQueueSize} requests); retry later",
             EnqueueOutcome.LevelQueueFull => $"model '{Config.Name}' version {VersionText} queue for priority level {level + 1} is full " +
                 $"({_queue.PolicyOf(level).MaxQueueSize} requests); retry later",
             _ => $"model '{Config.Name}' version {VersionText} queue is full ({Config.MaxQueueSize} requests); retry later",
@@ -230,6 +235,13 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
     }
 
     /// <summary>The level a request asked for; 0, none or one out of range means the default (as Triton does).</summary>
+    /// <summary>The request's lane: as its caller set it, or as the <c>turbine_lane</c> parameter asks.</summary>
+    private static RequestLane LaneOf(InferenceRequest request) =>
+        request.Lane == RequestLane.Background ||
+        (request.Parameters?.TryGetValue("turbine_lane", out var value) == true && value is string asked && string.Equals(asked, "background", StringComparison.OrdinalIgnoreCase))
+            ? RequestLane.Background
+            : RequestLane.Online;
+
     private int LevelOf(InferenceRequest request)
     {
         if (_priorityLevels == 1)

@@ -25,6 +25,7 @@ internal static class ModelConfigCompleter
             Settings = settings,
             VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
             MaxQueueSize = draft.MaxQueueSize ?? 1024,
+            BackgroundLane = draft.BackgroundLane ?? BackgroundLaneConfig.Default,
             DynamicBatching = draft.DynamicBatching,
             QueuePolicy = draft.QueuePolicy ?? QueuePolicyConfig.None,
             Warmup = draft.Warmup ?? [],

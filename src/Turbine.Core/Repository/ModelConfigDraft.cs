@@ -24,6 +24,8 @@ internal sealed record ModelConfigDraft
 
     public int? MaxQueueSize { get; init; }
 
+    public BackgroundLaneConfig? BackgroundLane { get; init; }
+
     public DynamicBatchingConfig? DynamicBatching { get; init; }
 
     public QueuePolicyConfig? QueuePolicy { get; init; }

@@ -45,6 +45,7 @@ internal static class ModelConfigReader
                 InstanceCount = InstanceCount(root, errors),
                 VersionPolicy = Policy(root, errors),
                 MaxQueueSize = Int(root, "max_queue_size", errors),
+                BackgroundLane = BackgroundLane(root, errors),
                 DynamicBatching = DynamicBatching(root, errors),
                 QueuePolicy = QueuePolicy(root, errors),
                 Warmup = WarmupReader.Read(root, errors),
@@ -179,6 +180,24 @@ internal static class ModelConfigReader
         batching.TryGetProperty("default_queue_policy", out var policy)
             ? QueuePolicy(policy, "dynamic_batching.default_queue_policy", errors)
             : null;
+
+    private static BackgroundLaneConfig? BackgroundLane(JsonElement root, List<string> errors)
+    {
+        if (!root.TryGetProperty("background_lane", out var lane))
+        {
+            return null;
+        }
+
+        if (lane.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'background_lane' must be an object");
+            return null;
+        }
+
+        return new BackgroundLaneConfig(
+            Int(lane, "max_queue_size", errors, "background_lane") ?? BackgroundLaneConfig.Default.MaxQueueSize,
+            ConfigJson.Long(lane, "max_rows_in_flight", errors, "background_lane") ?? 0);
+    }
 
     /// <summary><c>priority_queue_policy</c>: a map from priority level (a string key, as JSON objects have) to a queue policy.</summary>
     private static Dictionary<int, QueuePolicyConfig> PriorityQueuePolicies(JsonElement batching, List<string> errors)

@@ -29,6 +29,16 @@ internal static class ModelConfigValidator
             errors.Add($"'max_queue_size' must be >= 1, got {config.MaxQueueSize}");
         }
 
+        if (config.BackgroundLane.MaxQueueSize < 1)
+        {
+            errors.Add($"'background_lane.max_queue_size' must be >= 1, got {config.BackgroundLane.MaxQueueSize}");
+        }
+
+        if (config.BackgroundLane.MaxRowsInFlight < 0)
+        {
+            errors.Add($"'background_lane.max_rows_in_flight' must be >= 0 (0: the default), got {config.BackgroundLane.MaxRowsInFlight}");
+        }
+
         if (config.Inputs.Count == 0)
         {
             errors.Add("the model has no inputs");

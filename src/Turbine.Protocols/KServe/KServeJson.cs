@@ -115,6 +115,10 @@ public static class KServeJson
         writer.WriteEndObject();
         writer.WriteEndArray();
         writer.WriteNumber("max_queue_size"u8, config.MaxQueueSize);
+        writer.WriteStartObject("background_lane"u8);
+        writer.WriteNumber("max_queue_size"u8, config.BackgroundLane.MaxQueueSize);
+        writer.WriteNumber("max_rows_in_flight"u8, config.BackgroundLane.MaxRowsInFlight);
+        writer.WriteEndObject();
         if (config.DynamicBatching is { } batching)
         {
             writer.WriteStartObject("dynamic_batching"u8);

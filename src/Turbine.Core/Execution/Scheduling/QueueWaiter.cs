@@ -24,6 +24,9 @@ internal sealed class QueueWaiter : IDisposable
     /// <summary>Whether the waiter is on the queue's parked list. Read and written under the queue's lock.</summary>
     public bool IsParked { get; private set; }
 
+    /// <summary>What the parked worker waits for: any work (null), online requests only, or more background work (an online arrival ends that wait too).</summary>
+    public RequestLane? Lane { get; set; }
+
     /// <summary>When this wait times out, as a timestamp.</summary>
     public long WakeAt { get; private set; }
 

@@ -6,13 +6,16 @@ internal enum EnqueueOutcome
     Queued,
     ModelQueueFull,
     LevelQueueFull,
+    BackgroundQueueFull,
     Closed,
 }
 
 /// <summary>
-/// The bounded queue of one model version: one FIFO per priority level, taken highest level first. Unlike a
-/// channel it can remove a request from the middle, so a caller that gives up frees its slot at once. A plain lock
-/// guards it: every operation is a few pointer moves.
+/// The bounded queue of one model version: one FIFO per priority level, taken highest level first, and below them a
+/// background lane, taken only when no online request waits and only while the background rows running stay under
+/// their cap. Each lane has its own bound, and online admission counts online work alone, so a background backlog
+/// never gets an online request refused. Unlike a channel it can remove a request from the middle, so a caller that
+/// gives up frees its slot at once. A plain lock guards it: every operation is a few pointer moves.
 /// </summary>
 internal sealed class RequestQueue
 {
@@ -21,17 +24,25 @@ internal sealed class RequestQueue
     private readonly int _capacity;
     private readonly TimeProvider _time;
     private readonly List<QueueWaiter> _parked = [];
+    private readonly WorkItemList _background = new();
+    private readonly int _backgroundCapacity;
+    private readonly long _backgroundRowCap;
+    private long _backgroundRowsRunning;
     private int _count;
     private long _rows;
     private long _nextSequence;
     private bool _closed;
 
-    /// <param name="capacity">Most requests queued at once over all levels.</param>
+    /// <param name="capacity">Most online requests queued at once over all levels.</param>
     /// <param name="levelPolicies">The queue policy of each level, highest priority first.</param>
     /// <param name="time">The clock that decides expiry.</param>
-    public RequestQueue(int capacity, IReadOnlyList<QueuePolicyConfig> levelPolicies, TimeProvider time)
+    /// <param name="backgroundCapacity">Most background requests queued at once.</param>
+    /// <param name="backgroundRowCap">Most background rows running at once (a request bigger than the cap runs alone).</param>
+    public RequestQueue(int capacity, IReadOnlyList<QueuePolicyConfig> levelPolicies, TimeProvider time, int backgroundCapacity = 1024, long backgroundRowCap = long.MaxValue)
     {
         _capacity = capacity;
+        _backgroundCapacity = backgroundCapacity;
+        _backgroundRowCap = backgroundRowCap;
         _time = time;
         _levels = new PriorityLevelQueue[levelPolicies.Count];
         for (var i = 0; i < _levels.Length; i++)
@@ -40,11 +51,26 @@ internal sealed class RequestQueue
         }
     }
 
-    /// <summary>Requests waiting now.</summary>
+    /// <summary>Online requests waiting now.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Batch rows waiting now (a request of 4 rows counts 4).</summary>
+    /// <summary>Online batch rows waiting now (a request of 4 rows counts 4).</summary>
     public long Rows => Volatile.Read(ref _rows);
+
+    /// <summary>Background requests waiting now.</summary>
+    public int BackgroundCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _background.Count;
+            }
+        }
+    }
+
+    /// <summary>Background rows taken by workers and not yet answered.</summary>
+    public long BackgroundRowsRunning => Volatile.Read(ref _backgroundRowsRunning);
 
     /// <summary>Whether <see cref="Close"/> was called.</summary>
     public bool IsClosed => Volatile.Read(ref _closed);
@@ -61,21 +87,32 @@ internal sealed class RequestQueue
                 return EnqueueOutcome.Closed;
             }
 
-            if (_count >= _capacity)
+            if (item.Lane == RequestLane.Background)
+            {
+                if (_background.Count >= _backgroundCapacity)
+                {
+                    return EnqueueOutcome.BackgroundQueueFull;
+                }
+
+                _background.AddLast(item);
+                waiter = CanTakeBackground() ? UnparkOne(background: true) : null;
+            }
+            else if (_count >= _capacity)
             {
                 return EnqueueOutcome.ModelQueueFull;
             }
 
-            var level = _levels[item.Level];
-            if (level.IsFull)
+            else if (_levels[item.Level].IsFull)
             {
                 return EnqueueOutcome.LevelQueueFull;
             }
-
-            level.Add(item);
-            _count++;
-            _rows += item.Validated.BatchSize;
-            waiter = UnparkOne();
+            else
+            {
+                _levels[item.Level].Add(item);
+                _count++;
+                _rows += item.Validated.BatchSize;
+                waiter = UnparkOne(background: false);
+            }
         }
 
         waiter?.Wake(true);
@@ -93,18 +130,26 @@ internal sealed class RequestQueue
             }
 
             list.Remove(item);
-            _count--;
-            _rows -= item.Validated.BatchSize;
+            if (item.Lane == RequestLane.Online)
+            {
+                _count--;
+                _rows -= item.Validated.BatchSize;
+            }
+
             return true;
         }
     }
 
-    /// <summary>Takes the next request: the highest priority level first, on-time requests before delayed ones.</summary>
-    public bool TryDequeue(out WorkItem item)
+    /// <summary>
+    /// Takes the next request: the highest priority level first, on-time requests before delayed ones, then a
+    /// background request if the background rows running leave room for it. A batch holds one lane only: with
+    /// <paramref name="lane"/> set, only that lane's requests are taken (background ones within the cap).
+    /// </summary>
+    public bool TryDequeue(out WorkItem item, RequestLane? lane = null)
     {
         lock (_lock)
         {
-            if (_count > 0)
+            if (_count > 0 && lane != RequestLane.Background)
             {
                 var now = _time.GetTimestamp();
                 foreach (var level in _levels)
@@ -118,11 +163,41 @@ internal sealed class RequestQueue
                     }
                 }
             }
+
+            if (lane != RequestLane.Online && _count == 0 && _background.First is { } next && FitsBackground(next.Validated.BatchSize))
+            {
+                _background.Remove(next);
+                _backgroundRowsRunning += next.Validated.BatchSize;
+                item = next;
+                item.Sequence = _nextSequence++;
+                return true;
+            }
         }
 
         item = null!;
         return false;
     }
+
+    /// <summary>A background request taken by <see cref="TryDequeue"/> was answered: its rows no longer count against the cap.</summary>
+    public void ReleaseBackground(long rows)
+    {
+        QueueWaiter? waiter;
+        lock (_lock)
+        {
+            _backgroundRowsRunning -= rows;
+            waiter = _count == 0 && CanTakeBackground() ? UnparkOne(background: true) : null;
+        }
+
+        waiter?.Wake(true);
+    }
+
+    /// <summary>Whether a worker waiting for <paramref name="lane"/> (null: anything) should stop waiting (under the lock).</summary>
+    private bool HasWorkFor(RequestLane? lane) => _count > 0 || (lane != RequestLane.Online && CanTakeBackground());
+
+    private bool CanTakeBackground() => _background.First is { } next && FitsBackground(next.Validated.BatchSize);
+
+    /// <summary>Room for <paramref name="rows"/> more background rows; one request always runs when none is running, however big.</summary>
+    private bool FitsBackground(long rows) => _backgroundRowsRunning == 0 || _backgroundRowsRunning + rows <= _backgroundRowCap;
 
     /// <summary>
     /// Waits until a request is queued (true), or until the timestamp <paramref name="wakeAt"/> passes or the queue
@@ -130,14 +205,18 @@ internal sealed class RequestQueue
     /// worker delayed on its way here does not wait longer. One waiter per worker; it must not wait twice at once.
     /// Blocks the calling thread: only workers, on threads of their own, wait.
     /// </summary>
-    public bool Wait(QueueWaiter waiter, long wakeAt) => ParkUnlessDecided(waiter, wakeAt) ?? waiter.Block();
+    /// <remarks>
+    /// A worker gathering a batch waits for its batch's <paramref name="lane"/> only: online requests for an online
+    /// batch; background ones (or any online arrival, which ends the gathering) for a background batch.
+    /// </remarks>
+    public bool Wait(QueueWaiter waiter, long wakeAt, RequestLane? lane = null) => ParkUnlessDecided(waiter, wakeAt, lane) ?? waiter.Block();
 
     /// <summary>The first half of <see cref="Wait"/>: the answer when it is known now, else null with the waiter parked.</summary>
-    public bool? ParkUnlessDecided(QueueWaiter waiter, long wakeAt)
+    public bool? ParkUnlessDecided(QueueWaiter waiter, long wakeAt, RequestLane? lane = null)
     {
         lock (_lock)
         {
-            if (_count > 0)
+            if (HasWorkFor(lane))
             {
                 return true;
             }
@@ -148,6 +227,7 @@ internal sealed class RequestQueue
             }
 
             _parked.Add(waiter);
+            waiter.Lane = lane;
             waiter.Park(wakeAt);
             return null;
         }
@@ -161,7 +241,7 @@ internal sealed class RequestQueue
         lock (_lock)
         {
             _closed = true;
-            anyQueued = _count > 0;
+            anyQueued = _count > 0 || _background.Count > 0;
             waiters = [.. _parked];
             foreach (var waiter in waiters)
             {
@@ -199,16 +279,20 @@ internal sealed class RequestQueue
         waiter.Wake(false);
     }
 
-    private QueueWaiter? UnparkOne()
+    /// <summary>Unparks the most recently parked worker that wants this kind of work: any worker for an online request, not one gathering an online batch for a background one.</summary>
+    private QueueWaiter? UnparkOne(bool background)
     {
-        if (_parked.Count == 0)
+        for (var i = _parked.Count - 1; i >= 0; i--)
         {
-            return null;
+            var waiter = _parked[i];
+            if (!background || waiter.Lane != RequestLane.Online)
+            {
+                _parked.RemoveAt(i);
+                waiter.Unpark();
+                return waiter;
+            }
         }
 
-        var waiter = _parked[^1];
-        _parked.RemoveAt(_parked.Count - 1);
-        waiter.Unpark();
-        return waiter;
+        return null;
     }
 }

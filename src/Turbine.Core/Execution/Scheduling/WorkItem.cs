@@ -22,6 +22,8 @@ internal sealed class WorkItem(InferenceRequest request, ValidatedRequest valida
     /// <summary>Index of the priority level's queue (0 holds priority 1, the highest).</summary>
     public int Level { get; init; }
 
+    public RequestLane Lane { get; init; }
+
     /// <summary>The timestamp after which the queue policy counts the request as expired; <see cref="long.MaxValue"/> when never.</summary>
     public long ExpiresAt { get; init; } = long.MaxValue;
 
