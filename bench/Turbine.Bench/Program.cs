@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -11,6 +11,7 @@ using Turbine.Bench;
 // hot-reload: p99 of the model while a larger one is reloaded in a loop, against no reloads [--rounds 5 --reload-pause-ms 0].
 // lifecycle-storm: 32 threads x 1024 load/unload calls while clients infer [--threads 32 --operations 1024].
 // route: the model called directly against a route splitting 50/50 and one shadowing a share [--rounds 5 --shadow-share 0.1].
+// lane: online p99 alone and while background-lane clients saturate the model [--rounds 5 --background 32].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
@@ -37,6 +38,12 @@ switch (scenario)
         await Report($"route-{modelName}", await RouteScenario.RunAsync(
             model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture),
             double.Parse(Arg("--shadow-share", "0.1"), CultureInfo.InvariantCulture)));
+        break;
+    case "lane":
+        model.Configure(Settings());
+        await Report($"lane-{modelName}", await LaneScenario.RunAsync(
+            model, scenarios, concurrency, int.Parse(Arg("--background", "32"), CultureInfo.InvariantCulture), Scenarios.Window,
+            int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
         break;
     case "lifecycle-storm":
         await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(

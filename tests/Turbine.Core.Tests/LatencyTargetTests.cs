@@ -45,6 +45,23 @@ public sealed class LatencyTargetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_background_backlog_is_not_work_ahead_of_an_online_request()
+    {
+        var blocker = await HoldWorkerAsync();
+        var backlog = Enumerable.Range(200, 40).Select(i => InferAsync(i, rows: 1, RequestLane.Background)).ToArray(); // 10 batches: 100 ms
+
+        // The same arithmetic as without the backlog: 12 online requests fit the target, a 13th does not.
+        var admitted = Enumerable.Range(1, 12).Select(i => InferAsync(i)).ToArray();
+        var refused = await InferAsync(13);
+
+        Assert.Equal(StatusCode.Unavailable, refused.Error?.Code);
+        _gated.Backend.Gate.Set();
+        await blocker;
+        Assert.All(await Task.WhenAll(admitted), answer => Assert.Null(answer.Error));
+        Assert.All(await Task.WhenAll(backlog), answer => Assert.Null(answer.Error)); // no latency target: it waits as long as it must
+    }
+
+    [Fact]
     public async Task A_queued_request_that_can_no_longer_make_the_target_is_refused_without_running()
     {
         var blocker = await HoldWorkerAsync();
@@ -127,9 +144,9 @@ public sealed class LatencyTargetTests : IAsyncLifetime
 
     private async Task<Answer> InferAsync(int value) => await InferAsync(value, rows: 1);
 
-    private async Task<Answer> InferAsync(int value, int rows)
+    private async Task<Answer> InferAsync(int value, int rows, RequestLane lane = RequestLane.Online)
     {
-        using var request = new InferenceRequest { ModelName = "target" };
+        using var request = new InferenceRequest { ModelName = "target", Lane = lane };
         request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [rows, 1], Enumerable.Repeat(value, rows).ToArray()));
         var result = await _gated.Inference.InferAsync(request, CancellationToken.None);
         result.Response?.Dispose();
