@@ -19,6 +19,9 @@ Scenarios.Window = TimeSpan.FromSeconds(double.Parse(Arg("--window", "3"), Cultu
 var output = Arg("--out", "docs/benchmarks");
 Directory.CreateDirectory(output);
 
+// Turbine's sessions share ONNX Runtime's global thread pools; the environment that holds them must exist before the
+// references create their sessions.
+Turbine.Onnx.OnnxThreadBudget.EnsureEnvironment();
 using var model = BenchModel.Create(modelName);
 var scenarios = new Scenarios(model, concurrency);
 Console.Error.WriteLine($"{scenario}: model {modelName}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");

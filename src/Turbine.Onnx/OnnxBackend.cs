@@ -27,13 +27,18 @@ public sealed class OnnxBackend : IModelBackend
     public IModelInstance CreateInstance(string modelPath, ModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var settings = OnnxRuntimeSettings.Of(config) with { IntraOpThreads = IntraOpThreads(config, Environment.ProcessorCount) };
+        var settings = OnnxRuntimeSettings.Of(config);
+        if (!OnnxThreadBudget.Covers(settings))
+        {
+            settings = settings with { IntraOpThreads = IntraOpThreads(config, Environment.ProcessorCount) };
+        }
+
         return new OnnxModelInstance(OnnxSessionFactory.Create(modelPath, settings), config);
     }
 
     /// <summary>
-    /// Intra-op threads per session: as configured, or, when left to the default with several instances, the cores
-    /// shared out between them, so that instances x threads do not oversubscribe the machine.
+    /// Intra-op threads of a session outside the process's budget (<see cref="OnnxThreadBudget"/>): as configured, or,
+    /// when left to the default with several instances, the cores shared out between them.
     /// </summary>
     public static int IntraOpThreads(ModelConfig config, int cores)
     {

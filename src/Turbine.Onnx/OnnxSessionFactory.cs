@@ -23,6 +23,7 @@ internal static class OnnxSessionFactory
 
     public static SessionOptions CreateOptions(OnnxRuntimeSettings config)
     {
+        OnnxThreadBudget.EnsureEnvironment(); // the environment's global pools must exist before any session does
         var options = new SessionOptions();
         try
         {
@@ -35,11 +36,18 @@ internal static class OnnxSessionFactory
                 "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
                 _ => throw new InferenceException($"unknown graph optimization level '{config.GraphOptimizationLevel}'; expected disabled, basic, extended, layout or all"),
             };
-            options.IntraOpNumThreads = config.IntraOpThreads;
-            options.InterOpNumThreads = config.InterOpThreads;
-            var spinning = config.AllowSpinning ? "1" : "0";
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
-            options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
+            if (OnnxThreadBudget.Covers(config))
+            {
+                options.DisablePerSessionThreads();
+            }
+            else
+            {
+                options.IntraOpNumThreads = config.IntraOpThreads;
+                options.InterOpNumThreads = config.InterOpThreads;
+                var spinning = config.AllowSpinning ? "1" : "0";
+                options.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning);
+                options.AddSessionConfigEntry("session.inter_op.allow_spinning", spinning);
+            }
             foreach (var provider in config.ExecutionProviders)
             {
                 AppendProvider(options, provider);

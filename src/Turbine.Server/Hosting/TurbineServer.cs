@@ -95,6 +95,7 @@ public sealed class TurbineServer : IAsyncDisposable
     private static void AddTurbine(IServiceCollection services, TurbineServerOptions options)
     {
         PinnedBufferPool.Shared.BudgetBytes = options.PinnedPoolBytes;
+        OnnxThreadBudget.Configure(options.OnnxRuntimeThreads); // before any model loads; the first server of a process sets it
         PinnedBufferPool.Shared.IdleAfter = options.PinnedPoolIdle;
         services.AddSingleton(Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);

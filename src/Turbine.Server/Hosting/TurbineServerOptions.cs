@@ -92,6 +92,12 @@ public sealed class TurbineServerOptions
     public string? StateDirectory { get; set; }
 
     /// <summary>
+    /// ONNX Runtime's compute threads for the whole process, shared by every session whose model does not set threads
+    /// of its own (docs/OPERATIONS.md, "Memory and threads"); 0: the machine's cores. Set once per process.
+    /// </summary>
+    public int OnnxRuntimeThreads { get; set; }
+
+    /// <summary>
     /// A PostgreSQL database that the replicas of one service share for their state (an Npgsql connection string, like
     /// <c>Host=db;Database=turbine;Username=turbine;Password=...</c>): routes, pipelines, version routing, canary
     /// progress and audit, A/B figures and feedback. Null keeps state in <see cref="StateDirectory"/> for this server alone.

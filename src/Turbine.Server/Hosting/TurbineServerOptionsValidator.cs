@@ -42,6 +42,11 @@ internal static class TurbineServerOptionsValidator
             errors.Add($"ReplicaId '{replica}' must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
 
+        if (options.OnnxRuntimeThreads < 0)
+        {
+            errors.Add("OnnxRuntimeThreads must be 0 (the cores) or more");
+        }
+
         if (options.StateSyncInterval is { } sync && (sync < TimeSpan.FromMilliseconds(100) || sync > TimeSpan.FromMinutes(10)))
         {
             errors.Add("StateSyncInterval must be between 100 ms and 10 minutes");
