@@ -50,6 +50,9 @@ public static class LogEvents
     /// <summary>A worker round failed outside the model call; its requests were answered with an error.</summary>
     public const int WorkerRoundFailed = 1101;
 
+    /// <summary>An inference observer threw; the observation goes on to the other observers.</summary>
+    public const int ObserverFailed = 1102;
+
     // 1200-1299: pipelines and ensembles.
 
     /// <summary>A Triton ensemble serves as a pipeline.</summary>

@@ -1,6 +1,7 @@
 using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Observation;
 using Turbine.Traffic.Pipelines;
 
 namespace Turbine.Traffic;
@@ -24,6 +25,7 @@ public sealed partial class InferenceService
     private readonly PipelineTable _pipelines;
     private readonly Func<InferenceRequest, string, string?, ValueTask<InferenceResult>> _runWithoutRoutes;
     private readonly ModelCaller _callModel;
+    private readonly InferenceTap _tap;
 
     /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> and <paramref name="pipelines"/> in front of them and a response cache.</summary>
     /// <param name="models">The models.</param>
@@ -31,8 +33,10 @@ public sealed partial class InferenceService
     /// <param name="cache">The response cache.</param>
     /// <param name="pipelines">The pipelines over them.</param>
     /// <param name="time">The clock that times routes and cache lookups (the system's by default).</param>
-    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null, TimeProvider? time = null)
+    /// <param name="tap">Where a sample of completed requests goes for the observers (none by default).</param>
+    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null, TimeProvider? time = null, InferenceTap? tap = null)
     {
+        _tap = tap ?? InferenceTap.None;
         _time = time ?? TimeProvider.System;
         _executor = new ModelExecutor(models, cache, _time);
         _routes = routes ?? new RouteTable(null);
@@ -67,6 +71,23 @@ public sealed partial class InferenceService
     public ValueTask<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return _tap.ShouldSample() ? ObservedAsync(request, cancellationToken) : InferUnobservedAsync(request, cancellationToken);
+    }
+
+    /// <summary>Runs a request the tap picked, then hands a copy of it and its answer to the observers.</summary>
+    private async ValueTask<InferenceResult> ObservedAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var result = await InferUnobservedAsync(request, cancellationToken);
+        var parameters = result.Response?.Parameters;
+        _tap.Offer(
+            request, result, parameters?.GetValueOrDefault(RouteParameter) as string, parameters?.GetValueOrDefault(VariantParameter) as string,
+            _time.GetElapsedTime(started));
+        return result;
+    }
+
+    private ValueTask<InferenceResult> InferUnobservedAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
         if (!_routes.TryGet(request.ModelName, out var route))
         {
             return RunAsync(request, request.ModelName, request.ModelVersion, cancellationToken);
@@ -83,6 +104,11 @@ public sealed partial class InferenceService
         request.Id ??= Guid.NewGuid().ToString("N"); // the id a client sends feedback with (docs/TRAFFIC.md)
         route.Experiment.Remember(request.Id, index);
         var routed = new RoutedCall(route, index, variant.Name, route.ShouldMirror() ? ShadowMirror.Copy(request, route.Definition.Shadow!.Model) : null, _time.GetTimestamp());
+        if (System.Diagnostics.Activity.Current is not null && TurbineTracing.Source.HasListeners())
+        {
+            return TracedAsync(request, variant, routed, cancellationToken);
+        }
+
         if (route.Pipeline(index) is { } pipeline)
         {
             return ResilientAsync(request, route, variant, pipeline, routed, cancellationToken);
@@ -90,6 +116,19 @@ public sealed partial class InferenceService
 
         var pending = RunAsync(request, variant.Model, variant.Version, cancellationToken);
         return pending.IsCompletedSuccessfully ? ValueTask.FromResult(Complete(pending.Result, routed)) : CompleteAsync(pending, routed);
+    }
+
+    /// <summary>A routed request inside its own <c>turbine.route</c> span; an async method, so the span is current only for the calls beneath it.</summary>
+    private async ValueTask<InferenceResult> TracedAsync(InferenceRequest request, RouteVariant variant, RoutedCall routed, CancellationToken cancellationToken)
+    {
+        using var span = TurbineTracing.StartStep("turbine.route");
+        span?.SetTag("turbine.route", routed.Route.Definition.Name);
+        span?.SetTag("turbine.variant", variant.Name);
+        var result = routed.Route.Pipeline(routed.Index) is { } pipeline
+            ? await ResilientAsync(request, routed.Route, variant, pipeline, routed, cancellationToken)
+            : Complete(await RunAsync(request, variant.Model, variant.Version, cancellationToken), routed);
+        span?.SetStatus(result.Error is null ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error);
+        return result;
     }
 
     /// <summary>Runs a request on a pipeline or a model version (the targets of clients, route variants, fallbacks and shadows).</summary>

@@ -1,4 +1,5 @@
 using Turbine.Core.Execution.Scheduling;
+using Turbine.Core.Observation;
 
 namespace Turbine.Core.Execution;
 
@@ -7,6 +8,7 @@ internal sealed partial class ModelVersionRunner
 {
     private void Execute(IModelInstance instance, List<WorkItem> batch, long rows, List<Tensor> results)
     {
+        var startedAt = TurbineTracing.Source.HasListeners() ? _time.GetUtcNow() : default;
         var started = _time.GetTimestamp();
         foreach (var item in batch)
         {
@@ -31,6 +33,11 @@ internal sealed partial class ModelVersionRunner
         }
 
         var ran = _time.GetTimestamp();
+        if (startedAt != default)
+        {
+            RecordSpans(batch, rows, startedAt, startedAt + _time.GetElapsedTime(started, ran), error);
+        }
+
         if (error is not null)
         {
             LogExecutionFailed(batch, error);
@@ -80,6 +87,23 @@ internal sealed partial class ModelVersionRunner
             response.Outputs.AddRange(perRequest[k]);
             response.OutputBinary.AddRange(item.Validated.OutputBinary);
             Finish(item, new InferenceResult(response, null));
+        }
+    }
+
+    /// <summary>Each traced request of the batch gets its wait (<c>turbine.queue</c>) and the batch's run (<c>turbine.execute</c>) as spans of its own trace.</summary>
+    private void RecordSpans(List<WorkItem> batch, long rows, DateTimeOffset started, DateTimeOffset ran, InferenceError? error)
+    {
+        foreach (var item in batch)
+        {
+            if (item.TraceParent == default)
+            {
+                continue;
+            }
+
+            TurbineTracing.Record("turbine.queue", item.TraceParent, item.QueuedAt, started, [new("turbine.model", Config.Name), new("turbine.version", VersionText)]);
+            TurbineTracing.Record("turbine.execute", item.TraceParent, started, ran,
+                [new("turbine.model", Config.Name), new("turbine.version", VersionText), new("turbine.batch_rows", rows), new("turbine.batch_requests", batch.Count),
+                 new("error.type", error?.Code.ToString())]);
         }
     }
 

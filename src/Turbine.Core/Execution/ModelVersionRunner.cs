@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Turbine.Core.Execution.Scheduling;
+using Turbine.Core.Observation;
 
 namespace Turbine.Core.Execution;
 
@@ -106,6 +107,8 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
             Runner = this,
             Level = level,
             Lane = lane,
+            TraceParent = TraceParentOf(),
+            QueuedAt = TurbineTracing.Source.HasListeners() ? _time.GetUtcNow() : default,
             ExpiresAt = ExpiresAt(_queue.PolicyOf(level), request, now),
             AnswerBy = _latency is null || lane == RequestLane.Background ? long.MaxValue : now + _latency.Ticks,
         };
@@ -202,7 +205,12 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
                     return false;
                 }
 
-                var item = new WorkItem(request, validated, _time.GetTimestamp(), CancellationToken.None) { Runner = this };
+                var item = new WorkItem(request, validated, _time.GetTimestamp(), CancellationToken.None)
+                {
+                    Runner = this,
+                    TraceParent = TraceParentOf(),
+                    QueuedAt = TurbineTracing.Source.HasListeners() ? _time.GetUtcNow() : default,
+                };
                 slot.Batch.Clear();
                 slot.Batch.Add(item);
                 RunBatch(slot, slot.Batch, slot.Results);
@@ -235,6 +243,10 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
     }
 
     /// <summary>The level a request asked for; 0, none or one out of range means the default (as Triton does).</summary>
+    /// <summary>The current span's context when a listener records Turbine's spans; none otherwise (one check on the hot path).</summary>
+    private static System.Diagnostics.ActivityContext TraceParentOf() =>
+        TurbineTracing.Source.HasListeners() && System.Diagnostics.Activity.Current is { } current ? current.Context : default;
+
     /// <summary>The request's lane: as its caller set it, or as the <c>turbine_lane</c> parameter asks.</summary>
     private static RequestLane LaneOf(InferenceRequest request) =>
         request.Lane == RequestLane.Background ||

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Observation;
 using Turbine.Protocols.Grpc;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
@@ -140,9 +141,17 @@ internal sealed class InferenceGrpcService(
             return (null, ServerReadiness.ShuttingDown);
         }
 
-        var error = GrpcInferenceMapper.FromGrpc(message, _limits, out var request, inference.InputCheckFor(message.ModelName, message.ModelVersion));
+        using var span = TurbineTracing.StartInfer(message.ModelName, "grpc", headers.GetValue("traceparent"), headers.GetValue("tracestate"));
+        InferenceError? error;
+        InferenceRequest? request;
+        using (TurbineTracing.StartStep("turbine.decode"))
+        {
+            error = GrpcInferenceMapper.FromGrpc(message, _limits, out request, inference.InputCheckFor(message.ModelName, message.ModelVersion));
+        }
+
         if (error is not null)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error.Code.ToString());
             return (null, error);
         }
 
@@ -156,11 +165,15 @@ internal sealed class InferenceGrpcService(
             var result = await inference.InferAsync(request, cancellationToken);
             if (result.Error is not null)
             {
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error.Code.ToString());
                 return (null, result.Error);
             }
 
             using var response = result.Response!;
-            return (GrpcInferenceMapper.ToGrpc(response), null);
+            using (TurbineTracing.StartStep("turbine.encode"))
+            {
+                return (GrpcInferenceMapper.ToGrpc(response), null);
+            }
         }
     }
 

@@ -9,9 +9,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Turbine.Core.Caching;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
+using Turbine.Core.Observation;
 using Turbine.Core.Repository;
 using Turbine.Core.State;
 using Turbine.Onnx;
@@ -120,7 +123,11 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelControl>();
         services.AddSingleton<EnsembleCatalog>();
+        services.AddSingleton(provider => new InferenceTap(
+            provider.GetServices<IInferenceObserver>(), options.Observer.SampleRate, options.Observer.Capacity,
+            provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<InferenceTap>>()));
         services.AddSingleton<InferenceService>();
+        AddTracing(services, options.Tracing);
         services.AddSingleton<ServerReadiness>();
         services.AddSingleton<InferHandler>();
         services.AddSingleton<ManagementAccess>();
@@ -145,6 +152,29 @@ public sealed class TurbineServer : IAsyncDisposable
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
+    }
+
+    /// <summary>OpenTelemetry's tracer over Turbine's activity source, exporting over OTLP; nothing is registered while tracing is off.</summary>
+    private static void AddTracing(IServiceCollection services, TracingOptions tracing)
+    {
+        if (!tracing.Enabled)
+        {
+            return;
+        }
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(tracing.ServiceName))
+            .WithTracing(builder =>
+            {
+                builder.AddSource(TurbineTracing.SourceName).SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(tracing.SampleRatio)));
+                builder.AddOtlpExporter(exporter =>
+                {
+                    if (tracing.OtlpEndpoint is { Length: > 0 } endpoint)
+                    {
+                        exporter.Endpoint = new Uri(endpoint);
+                    }
+                });
+            });
     }
 
     /// <summary>The state store: PostgreSQL shared by replicas when configured, else the state directory (default <c>&lt;repository&gt;/.turbine</c>).</summary>

@@ -67,6 +67,12 @@ public sealed class TurbineServerOptions
     /// <summary>Who may call the repository (control-plane) endpoints.</summary>
     public ManagementOptions Management { get; set; } = new();
 
+    /// <summary>Distributed tracing with OpenTelemetry; off unless enabled.</summary>
+    public TracingOptions Tracing { get; set; } = new();
+
+    /// <summary>The sample of completed requests handed to inference observers (drift monitoring, dashboards).</summary>
+    public ObserverOptions Observer { get; set; } = new();
+
     /// <summary>
     /// API keys for the model endpoints (inference, metadata, config, readiness, statistics). Empty: those endpoints
     /// are open. Otherwise every call needs <c>Authorization: Bearer &lt;key&gt;</c> with a key that covers the model.
@@ -157,6 +163,32 @@ public enum ModelControlMode
 
     /// <summary>Only the <see cref="TurbineServerOptions.LoadModels"/> load at startup; the API loads and unloads the rest.</summary>
     Explicit,
+}
+
+/// <summary>Tracing (docs/OPERATIONS.md, "Tracing"): Turbine's spans exported with OpenTelemetry's OTLP exporter.</summary>
+public sealed class TracingOptions
+{
+    /// <summary>Whether spans are recorded and exported at all.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Where the OTLP exporter sends spans (e.g. <c>http://otel-collector:4317</c>); null: OpenTelemetry's default or its <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>The share of traces started here that are recorded (0 to 1); a caller's sampled flag is followed either way.</summary>
+    public double SampleRatio { get; set; } = 1;
+
+    /// <summary>The <c>service.name</c> the spans carry.</summary>
+    public string ServiceName { get; set; } = "turbine";
+}
+
+/// <summary>How many completed requests the inference observers see.</summary>
+public sealed class ObserverOptions
+{
+    /// <summary>The share of requests copied for the observers (0 to 1); nothing is copied while no observer is registered.</summary>
+    public double SampleRate { get; set; } = 0.1;
+
+    /// <summary>Observations waiting for slow observers at most; more are dropped and counted.</summary>
+    public int Capacity { get; set; } = 1024;
 }
 
 /// <summary>Access to the repository API: load, unload, index (SECURITY.md A1).</summary>

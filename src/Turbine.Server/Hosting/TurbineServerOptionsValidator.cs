@@ -42,6 +42,21 @@ internal static class TurbineServerOptionsValidator
             errors.Add($"ReplicaId '{replica}' must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
 
+        if (options.Tracing.SampleRatio is < 0 or > 1 || options.Observer.SampleRate is < 0 or > 1)
+        {
+            errors.Add("Tracing:SampleRatio and Observer:SampleRate must be between 0 and 1");
+        }
+
+        if (options.Observer.Capacity < 1)
+        {
+            errors.Add("Observer:Capacity must be at least 1");
+        }
+
+        if (options.Tracing.OtlpEndpoint is { } otlp && !Uri.TryCreate(otlp, UriKind.Absolute, out _))
+        {
+            errors.Add($"Tracing:OtlpEndpoint '{otlp}' is not an absolute URI");
+        }
+
         if (options.OnnxRuntimeThreads < 0)
         {
             errors.Add("OnnxRuntimeThreads must be 0 (the cores) or more");

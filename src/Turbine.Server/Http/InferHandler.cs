@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
+using Turbine.Core.Observation;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 using Turbine.Traffic;
@@ -49,11 +50,19 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             return;
         }
 
+        using var span = TurbineTracing.StartInfer(model, "http", context.Request.Headers.TraceParent, context.Request.Headers.TraceState);
         using (body)
         {
-            var decodeError = KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out var request, inference.InputCheckFor(model, version));
+            InferenceError? decodeError;
+            InferenceRequest? request;
+            using (TurbineTracing.StartStep("turbine.decode"))
+            {
+                decodeError = KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version));
+            }
+
             if (decodeError is not null)
             {
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, decodeError.Code.ToString());
                 await HttpResults.WriteErrorAsync(context, decodeError);
                 return;
             }
@@ -69,12 +78,16 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
                 var result = await inference.InferAsync(request!, context.RequestAborted);
                 if (result.Error is not null)
                 {
+                    span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error.Code.ToString());
                     await HttpResults.WriteErrorAsync(context, result.Error);
                     return;
                 }
 
                 using var response = result.Response!;
-                await WriteResponseAsync(context, response);
+                using (TurbineTracing.StartStep("turbine.encode"))
+                {
+                    await WriteResponseAsync(context, response);
+                }
             }
         }
     }

@@ -9,7 +9,8 @@ namespace Turbine.Server.Metrics;
 /// <c>promtool check metrics</c> passes; docs/OPERATIONS.md maps them to Triton's <c>nv_inference_*</c> names.
 /// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
 /// </summary>
-internal sealed class PrometheusExporter(InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Caching.RedisResponseStore? redis = null)
+internal sealed class PrometheusExporter(
+    InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Core.Observation.InferenceTap tap, Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -38,6 +39,10 @@ internal sealed class PrometheusExporter(InferenceService inference, Core.State.
                 writer.Sample("turbine_cache_redis_errors_total", [], redis.Errors);
             }
             WriteStateStore(writer, inference.Routes);
+            writer.Family("turbine_observer_observations_total", "counter", "Completed requests copied for the inference observers.");
+            writer.Sample("turbine_observer_observations_total", [], tap.Sampled);
+            writer.Family("turbine_observer_dropped_total", "counter", "Observations dropped because the inference observers were behind.");
+            writer.Sample("turbine_observer_dropped_total", [], tap.Dropped);
             writer.Family("turbine_pinned_pool_bytes", "gauge", "Bytes of tensor buffers the pinned pool keeps for reuse (buffers in use not counted).");
             writer.Sample("turbine_pinned_pool_bytes", [], PinnedBufferPool.Shared.PooledBytes);
             ProcessMetrics.Write(writer);

@@ -32,7 +32,7 @@ internal sealed partial class StateSyncService : BackgroundService
     private readonly ILogger<StateSyncService> _logger;
 
     /// <summary>Changes heard from other replicas; bounded: when it overflows, everything is read again instead.</summary>
-    private readonly Channel<StateChange> _changes = Channel.CreateBounded<StateChange>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<StateChange> _changes = Channel.CreateBounded<StateChange>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private int _readEverything;
 
     public StateSyncService(

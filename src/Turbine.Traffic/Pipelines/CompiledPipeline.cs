@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Turbine.Core.Execution;
+using Turbine.Core.Observation;
 
 namespace Turbine.Traffic.Pipelines;
 
@@ -126,6 +127,9 @@ public sealed class CompiledPipeline
     {
         var started = _time.GetTimestamp();
         var statistics = Statistics.Steps[step.Name];
+        using var span = TurbineTracing.StartStep("turbine.pipeline.step");
+        span?.SetTag("turbine.pipeline", Definition.Name);
+        span?.SetTag("turbine.step", step.Name);
         StepOutcome outcome;
         switch (step)
         {
@@ -151,6 +155,7 @@ public sealed class CompiledPipeline
         }
 
         (outcome.Error is null ? statistics.Success : statistics.Fail).Record(ElapsedNanoseconds(started));
+        span?.SetStatus(outcome.Error is null ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error);
         return outcome.Error is null ? outcome : outcome with { Error = outcome.Error with { Message = $"step '{step.Name}': {outcome.Error.Message}" } };
     }
 
