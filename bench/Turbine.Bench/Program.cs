@@ -4,7 +4,7 @@ using Turbine.Bench;
 
 // Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
-//        [--only rest,binary,grpc] [--target-ms 100] [--out docs/benchmarks]
+//        [--only rest,binary,grpc] [--target-ms 100] [--intra-op-threads N] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
 // overload: twice the sustainable load against a latency target and a queue limit.
 // cross-check: the same HTTP and gRPC endpoints loaded by wrk and h2load.
@@ -110,6 +110,12 @@ List<string> Settings()
     if (Arg("--instances", "") is { Length: > 0 } instances)
     {
         settings.Add($$"""  "instance_group": [ { "count": {{instances}} } ]""");
+    }
+
+    if (Arg("--intra-op-threads", "") is { Length: > 0 } threads)
+    {
+        // A pool of the model's own instead of the process's shared budget (docs/OPERATIONS.md, "Memory and threads").
+        settings.Add($$"""  "onnxruntime": { "intra_op_threads": {{threads}} }""");
     }
 
     if (Arg("--batching-delay-us", "") is { Length: > 0 } delay)

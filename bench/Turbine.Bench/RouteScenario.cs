@@ -84,10 +84,8 @@ internal static class RouteScenario
         text.AppendLine();
         foreach (var name in new[] { "shadowed", "shadowed_always" })
         {
-            using var report = System.Text.Json.JsonDocument.Parse(await new TurbineHttpClient(http).GetRouteReportJsonAsync(name));
-            var shadow = report.RootElement.GetProperty("shadow");
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"route `{name}`: {shadow.GetProperty("mirrored").GetInt64()} mirrored, {shadow.GetProperty("shed").GetInt64()} shed, {shadow.GetProperty("dropped").GetInt64()} dropped");
+            var shadow = (await new TurbineHttpClient(http).GetRouteReportAsync(name)).Shadow!;
+            text.AppendLine(CultureInfo.InvariantCulture, $"route `{name}`: {shadow.Mirrored} mirrored, {shadow.Shed} shed, {shadow.Dropped} dropped");
         }
 
         text.AppendLine();

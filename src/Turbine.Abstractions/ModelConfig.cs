@@ -151,8 +151,8 @@ public sealed record WarmupSample(string Name, int BatchSize, IReadOnlyList<Warm
 /// <param name="MaxQueueSize">Most background requests waiting at once, on top of the online bound.</param>
 /// <param name="MaxRowsInFlight">
 /// Most background rows running at once over all instances; 0 picks the default: the rows of one full batch on every
-/// instance but one (one batch when the model has one instance), so that online traffic always finds an instance
-/// free or about to be.
+/// instance but one, or one row when the model has one instance, so that online traffic always finds an instance free
+/// or about to be.
 /// </param>
 public sealed record BackgroundLaneConfig(int MaxQueueSize = 1024, long MaxRowsInFlight = 0)
 {

@@ -196,12 +196,12 @@ public sealed class TurbineHttpClient : ITurbineClient
         return content;
     }
 
-    /// <summary>Every route, as the server's JSON array.</summary>
-    public async Task<string> GetRoutesJsonAsync(CancellationToken cancellationToken = default)
+    /// <summary>Every route: its name and variants, and its whole definition as JSON.</summary>
+    public async Task<IReadOnlyList<RouteSummary>> GetRoutesAsync(CancellationToken cancellationToken = default)
     {
         using var message = Management(HttpMethod.Get, "v2/routes");
         using var response = await SendAsync(message, cancellationToken);
-        return await response.Content.ReadAsStringAsync(cancellationToken);
+        return ControlPlaneReader.Routes(await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
 
     /// <summary>Adds or replaces a route from its JSON (docs/TRAFFIC.md); returns the route as the server stored it.</summary>
@@ -213,24 +213,22 @@ public sealed class TurbineHttpClient : ITurbineClient
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
-    /// <summary>A route's A/B report (JSON): per-arm requests, conversions, values, intervals and tests against the first arm.</summary>
-    public async Task<string> GetRouteReportJsonAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>A route's A/B report: per-arm requests, conversions, values, intervals and tests against the first arm.</summary>
+    public async Task<RouteReport> GetRouteReportAsync(string name, CancellationToken cancellationToken = default)
     {
         using var message = Management(HttpMethod.Get, $"v2/routes/{Uri.EscapeDataString(name)}/report");
-        using var response = await SendAsync(message, cancellationToken);
-        return await response.Content.ReadAsStringAsync(cancellationToken);
+        return await ReadAsync(message, ControlPlaneJson.Default.RouteReport, cancellationToken);
     }
 
-    /// <summary>A route's canary rollout (JSON): state, canary share, the current step's figures and the last decisions.</summary>
-    public async Task<string> GetCanaryJsonAsync(string route, CancellationToken cancellationToken = default)
+    /// <summary>A route's canary rollout: state, canary share, the current step's figures and the last decisions.</summary>
+    public async Task<CanaryStatus> GetCanaryAsync(string route, CancellationToken cancellationToken = default)
     {
         using var message = Management(HttpMethod.Get, $"v2/routes/{Uri.EscapeDataString(route)}/canary");
-        using var response = await SendAsync(message, cancellationToken);
-        return await response.Content.ReadAsStringAsync(cancellationToken);
+        return await ReadAsync(message, ControlPlaneJson.Default.CanaryStatus, cancellationToken);
     }
 
-    /// <summary>Pauses, resumes, promotes or rolls back a route's canary rollout; the reason goes to the audit log. Returns the new status (JSON).</summary>
-    public async Task<string> ControlCanaryAsync(string route, string action, string? reason = null, CancellationToken cancellationToken = default)
+    /// <summary>Pauses, resumes, promotes or rolls back a route's canary rollout; the reason goes to the audit log. Returns the new status.</summary>
+    public async Task<CanaryStatus> ControlCanaryAsync(string route, string action, string? reason = null, CancellationToken cancellationToken = default)
     {
         using var message = Management(HttpMethod.Post, $"v2/routes/{Uri.EscapeDataString(route)}/canary/{Uri.EscapeDataString(action)}");
         message.Content = JsonBody(writer =>
@@ -240,8 +238,14 @@ public sealed class TurbineHttpClient : ITurbineClient
                 writer.WriteString("reason", reason);
             }
         });
+        return await ReadAsync(message, ControlPlaneJson.Default.CanaryStatus, cancellationToken);
+    }
+
+    private async Task<T> ReadAsync<T>(HttpRequestMessage message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
         using var response = await SendAsync(message, cancellationToken);
-        return await response.Content.ReadAsStringAsync(cancellationToken);
+        return JsonSerializer.Deserialize(await response.Content.ReadAsByteArrayAsync(cancellationToken), type)
+            ?? throw new TurbineClientException(StatusCode.Internal, "the server answered with an empty body");
     }
 
     /// <summary>Records an outcome for the request <paramref name="requestId"/> that <paramref name="route"/> served.</summary>
@@ -264,16 +268,24 @@ public sealed class TurbineHttpClient : ITurbineClient
         using var response = await SendAsync(message, cancellationToken);
     }
 
-    /// <summary>Every pipeline, as the server's JSON array.</summary>
-    public Task<string> GetPipelinesJsonAsync(CancellationToken cancellationToken = default) => ManagementJsonAsync(HttpMethod.Get, "v2/pipelines", null, cancellationToken);
+    /// <summary>Every pipeline: its name and steps, and its whole definition as JSON.</summary>
+    public async Task<IReadOnlyList<PipelineSummary>> GetPipelinesAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, "v2/pipelines");
+        using var response = await SendAsync(message, cancellationToken);
+        return ControlPlaneReader.Pipelines(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+    }
 
     /// <summary>Adds or replaces a pipeline from its JSON (docs/TRAFFIC.md); returns it as the server stored it.</summary>
     public Task<string> SetPipelineAsync(string name, string pipelineJson, CancellationToken cancellationToken = default) =>
         ManagementJsonAsync(HttpMethod.Put, $"v2/pipelines/{Uri.EscapeDataString(name)}", pipelineJson, cancellationToken);
 
-    /// <summary>A pipeline's statistics (JSON): requests, each step's executions and time, cascade stages, switch cases.</summary>
-    public Task<string> GetPipelineStatsJsonAsync(string name, CancellationToken cancellationToken = default) =>
-        ManagementJsonAsync(HttpMethod.Get, $"v2/pipelines/{Uri.EscapeDataString(name)}/stats", null, cancellationToken);
+    /// <summary>A pipeline's statistics: requests, each step's executions and time, cascade stages, switch cases.</summary>
+    public async Task<PipelineStatistics> GetPipelineStatisticsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, $"v2/pipelines/{Uri.EscapeDataString(name)}/stats");
+        return await ReadAsync(message, ControlPlaneJson.Default.PipelineStatistics, cancellationToken);
+    }
 
     /// <summary>Deletes a pipeline.</summary>
     public Task DeletePipelineAsync(string name, CancellationToken cancellationToken = default) =>

@@ -147,13 +147,7 @@ public sealed class RouteTable : IAsyncDisposable
             return;
         }
 
-        var names = new HashSet<string>(Volatile.Read(ref _routes).Keys, StringComparer.Ordinal);
-        foreach (var document in _store.List(StateKinds.Routes))
-        {
-            names.Add(document.Name);
-        }
-
-        foreach (var name in names)
+        foreach (var name in StoredDefinitions.NamesToRefresh(_store, StateKinds.Routes, Volatile.Read(ref _routes).Keys))
         {
             Refresh(name);
         }
@@ -168,27 +162,8 @@ public sealed class RouteTable : IAsyncDisposable
         }
     }
 
-    private bool SameAsPublished(string name, RouteDefinition route)
-    {
-        if (!Volatile.Read(ref _routes).TryGetValue(name, out var current))
-        {
-            return false;
-        }
-
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            RouteJson.Write(writer, current.Definition);
-        }
-
-        var incoming = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(incoming))
-        {
-            RouteJson.Write(writer, route);
-        }
-
-        return buffer.WrittenSpan.SequenceEqual(incoming.WrittenSpan);
-    }
+    private bool SameAsPublished(string name, RouteDefinition route) =>
+        Volatile.Read(ref _routes).TryGetValue(name, out var current) && StoredDefinitions.SameJson(current.Definition, route, RouteJson.Write);
 
     private IEnumerable<(string Name, RouteDefinition Route)> Saved()
     {

@@ -16,7 +16,8 @@ public sealed class LaneTests : IAsyncLifetime
         _gated.Files
             .Add("one", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 0, "max_queue_size": 2, "background_lane": { "max_queue_size": 3 } }""")
             .Add("two", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 0, "instance_group": [{ "count": 2 }] }""")
-            .Add("batched", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 8, "dynamic_batching": { "max_queue_delay_microseconds": 0 } }""");
+            .Add("batched", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 8, "dynamic_batching": { "max_queue_delay_microseconds": 0 }, "background_lane": { "max_rows_in_flight": 8 } }""")
+            .Add("one_row", SampleModels.Identity(DataType.Int32), """{ "max_batch_size": 8, "dynamic_batching": { "max_queue_delay_microseconds": 0 } }""");
         await _gated.LoadAsync();
     }
 
@@ -96,6 +97,20 @@ public sealed class LaneTests : IAsyncLifetime
         Assert.Equal([[1, 2], [10, 11, 12]], _gated.Backend.Runs.TakeLast(2).Select(run => run.Order().ToArray()));
     }
 
+    [Fact]
+    public async Task With_one_instance_background_rows_run_one_at_a_time_by_default()
+    {
+        var blocker = await _gated.HoldWorkerAsync(() => InferAsync("one_row", 0));
+        var background = Enumerable.Range(10, 3).Select(i => InferAsync("one_row", i, RequestLane.Background)).ToArray();
+        var online = Enumerable.Range(1, 2).Select(i => InferAsync("one_row", i)).ToArray();
+
+        _gated.Backend.Gate.Set();
+        await Task.WhenAll([blocker, .. online, .. background]);
+
+        // An online request arriving meanwhile waits for one row's run, not a batch's.
+        Assert.Equal([[1, 2], [10], [11], [12]], _gated.Backend.Runs.TakeLast(4).Select(run => run.Order().ToArray()));
+    }
+
     private ModelVersionInfo Info(string model)
     {
         Assert.Null(_gated.Inference.Statistics(model, null, out var info));
@@ -105,8 +120,7 @@ public sealed class LaneTests : IAsyncLifetime
     private async Task<Answer> InferAsync(string model, int value, RequestLane lane = RequestLane.Online, Dictionary<string, object>? parameters = null)
     {
         using var request = new InferenceRequest { ModelName = model, Lane = lane, Parameters = parameters };
-        var batched = model == "batched";
-        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", batched ? [1, 1] : [1, 1], [value]));
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 1], [value]));
         var result = await _gated.Inference.InferAsync(request, CancellationToken.None);
         using var response = result.Response;
         return new Answer(result.Error);

@@ -133,7 +133,7 @@ public sealed class CanaryTests : IAsyncDisposable
 
     private async Task<JsonElement> StatusAsync()
     {
-        using var document = JsonDocument.Parse(await new TurbineHttpClient(_server.Http).GetCanaryJsonAsync("checkout"));
+        using var document = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/routes/checkout/canary"));
         return document.RootElement.Clone();
     }
 

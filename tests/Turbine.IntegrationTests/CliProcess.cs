@@ -34,9 +34,20 @@ internal static class CliProcess
     /// Starts <c>turbine serve</c> as a child process on free ports and returns once <paramref name="readyLine"/>
     /// appears in its output; <see cref="ServeProcess.Output"/> keeps everything it printed.
     /// </summary>
-    public static async Task<ServeProcess> ServeAsync(string readyLine, params string[] args)
+    public static Task<ServeProcess> ServeAsync(string readyLine, params string[] args) => ServeAsync(readyLine, new Dictionary<string, string>(), args);
+
+    /// <inheritdoc cref="ServeAsync(string, string[])"/>
+    /// <param name="readyLine">The line that says the server is up.</param>
+    /// <param name="environment">Variables the child gets besides this process's (<c>Turbine__PinnedPoolIdle</c>, ...).</param>
+    /// <param name="args">The arguments after <c>serve</c>.</param>
+    public static async Task<ServeProcess> ServeAsync(string readyLine, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var argument in new[] { CliPath(), "serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--metrics-port", "-1" }.Concat(args))
         {
             start.ArgumentList.Add(argument);
@@ -85,6 +96,16 @@ internal sealed class ServeProcess(Process process) : IDisposable
             var line = Output.Split('\n').First(l => l.Contains("KServe v2 REST", StringComparison.Ordinal));
             var address = new Uri(line[line.IndexOf("http", StringComparison.Ordinal)..].Trim());
             return address.Port;
+        }
+    }
+
+    /// <summary>The gRPC port, read from the "gRPC" line (start with that line as the ready line to read it).</summary>
+    public int GrpcPort
+    {
+        get
+        {
+            var line = Output.Split('\n').First(l => l.TrimStart().StartsWith("gRPC ", StringComparison.Ordinal));
+            return int.Parse(line[(line.LastIndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 

@@ -63,9 +63,9 @@ public sealed class KillDuringLoadTests : IAsyncDisposable
         }
 
         await _server.StartAsync();
-        using var status = System.Text.Json.JsonDocument.Parse(await new TurbineHttpClient(_server.Http).GetCanaryJsonAsync("checkout"));
-        Assert.Equal(("paused", 2, 50.0), (status.RootElement.GetProperty("state").GetString(), status.RootElement.GetProperty("step").GetInt32(),
-            status.RootElement.GetProperty("canary_percent").GetDouble()));
+        var status = await new TurbineHttpClient(_server.Http).GetCanaryAsync("checkout");
+        Assert.Equal(("paused", 2, 50.0), (status.State, status.Step, status.CanaryPercent));
+        Assert.Equal(("restore", "server"), (status.Decisions[^1].Action, status.Decisions[^1].Actor));
         var audit = File.ReadAllLines(Path.Combine(_server.Folder.Root, ".turbine", "canary-audit", "checkout.jsonl"))
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
             .ToList();

@@ -31,6 +31,80 @@ public sealed class MemoryReleaseTests
         Assert.True(growth < 48L * 1024 * 1024, $"the RSS floor rose by {growth / (1024 * 1024)} MiB over 60 cycles of a {model.Length / (1024 * 1024)} MiB model");
     }
 
+    [Fact]
+    public async Task Rss_returns_near_its_baseline_after_a_burst_of_large_concurrent_requests()
+    {
+        const int Columns = 1 << 20; // 3 rows of 1 Mi floats: 12 MiB in and 12 MiB out per request
+        using var repository = new TestRepository().Add("wide", SampleModels.Identity(DataType.Fp32, -1, Columns));
+        using var serve = await CliProcess.ServeAsync(
+            "  gRPC ", new Dictionary<string, string> { ["Turbine__PinnedPoolIdle"] = "00:00:01" }, "-m", repository.Root);
+        using var client = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{serve.GrpcPort}/"));
+        using var request = new InferenceRequest { ModelName = "wide" };
+        request.Inputs.Add(Tensor.FromArray<float>("INPUT0", [3, Columns], new float[3 * Columns]));
+        await BurstAsync(client, request, 1); // the first requests grow what is grown once: code, thread stacks, gRPC's buffers
+        var baseline = await SettledAsync(serve, long.MaxValue);
+
+        long peak = 0;
+        for (var round = 0; round < 4; round++)
+        {
+            await BurstAsync(client, request, 8);
+            peak = Math.Max(peak, serve.ResidentBytes());
+        }
+
+        // 4 rounds of 8 concurrent requests held about 8 x 24 MiB at once. Before the idle trim collected aggressively
+        // the process stayed at its peak (187 -> 538 -> 539 MiB); now it gives back about 85% of what the burst added
+        // (147 -> 705 -> 247 MiB here). What stays (about 100 MiB) is not the pinned pool, not ONNX Runtime's arena
+        // (turned off, the same) and not uncollected garbage (a second aggressive collection, the same): see the note
+        // on issue 11. The bound checks the part that works and fails if the process keeps its peak again.
+        var after = await SettledAsync(serve, baseline + ((peak - baseline) / 4));
+        Assert.True(after - baseline < (peak - baseline) / 4, $"RSS: {Mib(baseline)} MiB before, {Mib(peak)} MiB at the peak, still {Mib(after)} MiB 30 s later");
+    }
+
+    private static async Task BurstAsync(TurbineGrpcClient client, InferenceRequest request, int concurrent)
+    {
+        var calls = Enumerable.Range(0, concurrent).Select(async _ =>
+        {
+            using var response = await client.InferAsync(request);
+            Assert.Equal(3L * (1 << 20) * sizeof(float), response.Outputs[0].Data.Length);
+        });
+        await Task.WhenAll(calls);
+    }
+
+    /// <summary>The server's RSS once it goes below <paramref name="target"/>, or after 30 s of idling: what an operator would see.</summary>
+    private static async Task<long> SettledAsync(ServeProcess serve, long target)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var resident = serve.ResidentBytes();
+        while (resident >= target && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(500); // nothing signals a process giving memory back: its RSS is the only witness
+            resident = serve.ResidentBytes();
+        }
+
+        return target == long.MaxValue ? await SteadyAsync(serve) : resident;
+    }
+
+    /// <summary>The RSS once two readings a second apart agree within 4 MiB (the idle trim runs every second).</summary>
+    private static async Task<long> SteadyAsync(ServeProcess serve)
+    {
+        var previous = serve.ResidentBytes();
+        for (var i = 0; i < 30; i++)
+        {
+            await Task.Delay(1000);
+            var now = serve.ResidentBytes();
+            if (Math.Abs(now - previous) < (4L << 20))
+            {
+                return now;
+            }
+
+            previous = now;
+        }
+
+        return previous;
+    }
+
+    private static long Mib(long bytes) => bytes >> 20;
+
     /// <summary>Unloads, loads and runs the model <paramref name="cycles"/> times; returns the server's RSS after each cycle.</summary>
     private static async Task<List<long>> CycleAsync(TurbineHttpClient client, int cycles, ServeProcess serve)
     {

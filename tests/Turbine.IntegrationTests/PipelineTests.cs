@@ -107,6 +107,10 @@ public sealed class PipelineTests : IAsyncDisposable
 
         var stats = await StatsAsync("ensemble");
         Assert.Equal(6, stats.GetProperty("success").GetProperty("count").GetInt64());
+        var typed = await _client.GetPipelineStatisticsAsync("ensemble");
+        Assert.Equal((6L, 0L), (typed.Success.Count, typed.Fail.Count));
+        Assert.Equal(["prep", "a", "b", "c", "mean", "vote"], typed.Steps.Select(s => s.Name));
+        Assert.All(typed.Steps, step => Assert.Equal(6, step.Success.Count));
         var triton = await _server.Http.GetStringAsync("v2/models/ensemble/stats"); // Triton's statistics extension counts the pipeline as a model
         Assert.Contains("\"success\":{\"count\":6", triton, StringComparison.Ordinal);
         Assert.All(stats.GetProperty("steps").EnumerateArray(), step => Assert.Equal(6, step.GetProperty("success").GetProperty("count").GetInt64()));
@@ -317,7 +321,9 @@ public sealed class PipelineTests : IAsyncDisposable
         await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"parameters":{"tier":"gold"}}""", HttpStatusCode.OK, "\"name\":\"probs\"");
 
         var listed = await CliProcess.RunAsync("pipelines", "list", "--url", _server.Http.BaseAddress!.ToString());
-        Assert.Contains("\"tiered\"", listed, StringComparison.Ordinal);
+        Assert.Contains("tiered", listed, StringComparison.Ordinal);
+        Assert.Contains("pick (switch)", listed, StringComparison.Ordinal);
+        Assert.Contains(await _client.GetPipelinesAsync(), p => p.Name == "tiered" && p.Steps.SequenceEqual(["pick (switch)"]));
         await CliProcess.RunAsync("pipelines", "delete", "tiered", "--url", _server.Http.BaseAddress!.ToString());
         await InferAsync("tiered", """{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""", HttpStatusCode.NotFound, "tiered");
     }
@@ -386,7 +392,7 @@ public sealed class PipelineTests : IAsyncDisposable
 
     private async Task<JsonElement> StatsAsync(string name)
     {
-        using var document = JsonDocument.Parse(await _client.GetPipelineStatsJsonAsync(name));
+        using var document = JsonDocument.Parse(await _server.Http.GetStringAsync($"v2/pipelines/{name}/stats"));
         return document.RootElement.Clone();
     }
 

@@ -170,7 +170,10 @@ public sealed class RouteTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("v2/routes/checkout")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("v2/models/checkout/infer", Body(null))).StatusCode);
         Assert.Contains("checkout", await CliProcess.RunAsync("routes", "set", "checkout", "--variant", "blue=3", "--variant", "green:1=1", "--url", http.BaseAddress!.ToString()), StringComparison.Ordinal);
-        Assert.Contains("\"weight\": 3", await CliProcess.RunAsync("routes", "list", "--url", http.BaseAddress!.ToString()), StringComparison.Ordinal);
+        Assert.Matches(@"checkout\s+blue=3, green:1=1", await CliProcess.RunAsync("routes", "list", "--url", http.BaseAddress!.ToString()));
+        Assert.Contains("\"weight\": 3", await CliProcess.RunAsync("routes", "list", "--json", "--url", http.BaseAddress!.ToString()), StringComparison.Ordinal);
+        var listed = Assert.Single(await new TurbineHttpClient(http).GetRoutesAsync());
+        Assert.Equal([("blue", "blue", null, 3.0), ("green:1", "green", "1", 1.0)], listed.Variants.Select(v => (v.Name, v.Model, v.Version, v.Weight)));
     }
 
     [Fact]
@@ -195,21 +198,23 @@ public sealed class RouteTests : IAsyncLifetime
         var empty = await Assert.ThrowsAsync<TurbineClientException>(() => client.SendFeedbackAsync("checkout", "x", null, null));
         Assert.Equal(400, empty.HttpStatus);
 
-        using var report = System.Text.Json.JsonDocument.Parse(await client.GetRouteReportJsonAsync("checkout"));
-        var arms = report.RootElement.GetProperty("arms").EnumerateArray().ToList();
-        Assert.Equal(served["blue"], arms[0].GetProperty("requests").GetInt64());
-        Assert.Equal(served["green"], arms[1].GetProperty("conversions").GetProperty("trials").GetInt64());
-        Assert.True(arms[1].GetProperty("conversions").GetProperty("p_vs_baseline").GetDouble() < 0.001);
-        Assert.True(arms[1].GetProperty("values").GetProperty("p_vs_baseline").GetDouble() < 0.001);
-        Assert.InRange(0.6, arms[1].GetProperty("conversions").GetProperty("ci95_low").GetDouble(), arms[1].GetProperty("conversions").GetProperty("ci95_high").GetDouble());
+        var report = await client.GetRouteReportAsync("checkout");
+        var arms = report.Arms;
+        Assert.Equal(["blue", "green"], arms.Select(a => a.Variant));
+        Assert.Equal(served["blue"], arms[0].Requests);
+        Assert.Equal(served["green"], arms[1].Conversions.Trials);
+        Assert.True(arms[1].Conversions.PVsBaseline < 0.001);
+        Assert.True(arms[1].Values.PVsBaseline < 0.001);
+        Assert.Null(arms[0].Conversions.PVsBaseline); // the baseline is not tested against itself
+        Assert.InRange(0.6, arms[1].Conversions.Ci95Low!.Value, arms[1].Conversions.Ci95High!.Value);
         Assert.Contains("green", await CliProcess.RunAsync("routes", "report", "checkout", "--url", _server.Http.BaseAddress!.ToString()), StringComparison.Ordinal);
 
         // The experiment survives a restart: the figures are checkpointed at shutdown and read back at start.
         await _server.Server.StopAsync();
         await _server.Server.DisposeAsync();
         await _server.StartAsync();
-        using var after = System.Text.Json.JsonDocument.Parse(await new TurbineHttpClient(_server.Http).GetRouteReportJsonAsync("checkout"));
-        Assert.Equal(report.RootElement.GetProperty("arms").GetRawText(), after.RootElement.GetProperty("arms").GetRawText());
+        var after = await new TurbineHttpClient(_server.Http).GetRouteReportAsync("checkout");
+        Assert.Equal(report.Arms, after.Arms);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public sealed class ShadowTests : IAsyncDisposable
 
     private async Task<JsonElement> ReportAsync()
     {
-        var json = await new TurbineHttpClient(_server.Http).GetRouteReportJsonAsync("checkout");
+        var json = await _server.Http.GetStringAsync("v2/routes/checkout/report");
         using var document = JsonDocument.Parse(json);
         return document.RootElement.GetProperty("shadow").Clone();
     }

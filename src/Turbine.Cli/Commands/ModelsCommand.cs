@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Turbine.Client;
 
 namespace Turbine.Cli.Commands;
@@ -95,9 +94,7 @@ internal static class ModelsCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
         {
-            var json = await client.GetModelConfigJsonAsync(parse.GetValue(model)!, parse.GetValue(version), token);
-            using var document = JsonDocument.Parse(json);
-            Console.WriteLine(JsonSerializer.Serialize(document.RootElement, Indented));
+            Console.WriteLine(RestControlPlane.Pretty(await client.GetModelConfigJsonAsync(parse.GetValue(model)!, parse.GetValue(version), token)));
         }));
         return command;
     }
@@ -159,6 +156,4 @@ internal static class ModelsCommand
         text == clear ? null
         : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) && version > 0 ? version
         : throw new FormatException($"'{text}' is not a version number (or '{clear}')");
-
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 }

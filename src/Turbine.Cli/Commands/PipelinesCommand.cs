@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 
 namespace Turbine.Cli.Commands;
 
@@ -20,10 +19,16 @@ internal static class PipelinesCommand
     private static Command List()
     {
         var connection = new ConnectionOptions();
-        var command = new Command("list", "Print every pipeline");
+        var json = new Option<bool>("--json") { Description = "Print the whole definitions, as the server stores them" };
+        var command = new Command("list", "Print every pipeline and its steps") { json };
         connection.AddTo(command);
         command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
-            Console.WriteLine(RestControlPlane.Pretty(await client.GetPipelinesJsonAsync(token)))));
+        {
+            foreach (var pipeline in await client.GetPipelinesAsync(token))
+            {
+                Console.WriteLine(parse.GetValue(json) ? RestControlPlane.Pretty(pipeline.Json) : $"{pipeline.Name,-24} {string.Join(" -> ", pipeline.Steps)}");
+            }
+        }));
         return command;
     }
 
@@ -64,27 +69,19 @@ internal static class PipelinesCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
-            using var stats = JsonDocument.Parse(await client.GetPipelineStatsJsonAsync(parse.GetValue(name)!, token));
-            var root = stats.RootElement;
-            Console.WriteLine($"{root.GetProperty("name").GetString()}: {Count(root, "success")} answered ({MeanMs(root, "success")} ms mean), {Count(root, "fail")} failed");
+            var stats = await client.GetPipelineStatisticsAsync(parse.GetValue(name)!, token);
+            Console.WriteLine($"{stats.Name}: {stats.Success.Count} answered ({MeanMs(stats.Success)} ms mean), {stats.Fail.Count} failed");
             Console.WriteLine($"{"STEP",-20} {"KIND",-10} {"OK",8} {"FAILED",8} {"MEAN MS",9}  DETAIL");
-            foreach (var step in root.GetProperty("steps").EnumerateArray())
+            foreach (var step in stats.Steps)
             {
-                var detail = step.TryGetProperty("escalated_share", out var escalated)
-                    ? $"escalated {escalated.GetDouble():P1}: " + string.Join(", ", step.GetProperty("stages").EnumerateArray().Select(s => $"{s.GetProperty("model").GetString()} {s.GetProperty("answered").GetInt64()}"))
-                    : step.TryGetProperty("cases", out var cases) ? string.Join(", ", cases.EnumerateObject().Select(c => $"{c.Name} {c.Value.GetInt64()}")) : "";
-                Console.WriteLine(
-                    $"{step.GetProperty("name").GetString(),-20} {step.GetProperty("kind").GetString(),-10} {Count(step, "success"),8} {Count(step, "fail"),8} {MeanMs(step, "success"),9}  {detail}");
+                var detail = step.EscalatedShare is { } escalated
+                    ? $"escalated {escalated:P1}: " + string.Join(", ", (step.Stages ?? []).Select(s => $"{s.Model} {s.Answered}"))
+                    : step.Cases is { } cases ? string.Join(", ", cases.Select(c => $"{c.Key} {c.Value}")) : "";
+                Console.WriteLine($"{step.Name,-20} {step.Kind,-10} {step.Success.Count,8} {step.Fail.Count,8} {MeanMs(step.Success),9}  {detail}");
             }
         }));
         return command;
     }
 
-    private static long Count(JsonElement figures, string name) => figures.GetProperty(name).GetProperty("count").GetInt64();
-
-    private static string MeanMs(JsonElement figures, string name)
-    {
-        var count = Count(figures, name);
-        return count == 0 ? "-" : (figures.GetProperty(name).GetProperty("ns").GetInt64() / 1e6 / count).ToString("F3", CultureInfo.InvariantCulture);
-    }
+    private static string MeanMs(Client.DurationFigures figures) => figures.MeanMilliseconds?.ToString("F3", CultureInfo.InvariantCulture) ?? "-";
 }

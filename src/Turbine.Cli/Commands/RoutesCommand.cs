@@ -22,10 +22,18 @@ internal static class RoutesCommand
     private static Command List()
     {
         var connection = new ConnectionOptions();
-        var command = new Command("list", "Print every route");
+        var json = new Option<bool>("--json") { Description = "Print the whole definitions, as the server stores them" };
+        var command = new Command("list", "Print every route and its variants") { json };
         connection.AddTo(command);
         command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
-            Console.WriteLine(RestControlPlane.Pretty(await client.GetRoutesJsonAsync(token)))));
+        {
+            foreach (var route in await client.GetRoutesAsync(token))
+            {
+                Console.WriteLine(parse.GetValue(json)
+                    ? RestControlPlane.Pretty(route.Json)
+                    : $"{route.Name,-24} {string.Join(", ", route.Variants.Select(v => $"{v.Name}={v.Weight.ToString("G4", CultureInfo.InvariantCulture)}"))}");
+            }
+        }));
         return command;
     }
 
@@ -81,27 +89,24 @@ internal static class RoutesCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
-            using var report = JsonDocument.Parse(await client.GetRouteReportJsonAsync(parse.GetValue(name)!, token));
+            var report = await client.GetRouteReportAsync(parse.GetValue(name)!, token);
             Console.WriteLine($"{"VARIANT",-24} {"WEIGHT",7} {"REQUESTS",9} {"CONV",13} {"RATE (95% CI)",24} {"p",8} {"VALUES",7} {"MEAN (95% CI)",30} {"p",8}");
-            foreach (var arm in report.RootElement.GetProperty("arms").EnumerateArray())
+            foreach (var arm in report.Arms)
             {
-                var conversions = arm.GetProperty("conversions");
-                var values = arm.GetProperty("values");
+                var (conversions, values) = (arm.Conversions, arm.Values);
                 Console.WriteLine(
-                    $"{arm.GetProperty("variant").GetString(),-24} {arm.GetProperty("weight").GetDouble(),7:G4} {arm.GetProperty("requests").GetInt64(),9} " +
-                    $"{conversions.GetProperty("successes").GetInt64() + "/" + conversions.GetProperty("trials").GetInt64(),13} " +
-                    $"{Interval(conversions, "rate"),24} {Number(conversions, "p_vs_baseline"),8} " +
-                    $"{values.GetProperty("count").GetInt64(),7} {Interval(values, "mean"),30} {Number(values, "p_vs_baseline"),8}");
+                    $"{arm.Variant,-24} {arm.Weight,7:G4} {arm.Requests,9} {conversions.Successes + "/" + conversions.Trials,13} " +
+                    $"{Interval(conversions.Rate, conversions.Ci95Low, conversions.Ci95High),24} {Number(conversions.PVsBaseline),8} " +
+                    $"{values.Count,7} {Interval(values.Mean, values.Ci95Low, values.Ci95High),30} {Number(values.PVsBaseline),8}");
             }
 
             Console.WriteLine("p: two-sided, against the first arm (two-proportion z-test for rates, Welch's t-test for values)");
-            if (report.RootElement.TryGetProperty("shadow", out var shadow))
+            if (report.Shadow is { } shadow)
             {
                 Console.WriteLine(
-                    $"shadow {shadow.GetProperty("variant").GetString()} ({shadow.GetProperty("share").GetDouble():P0}): mirrored {shadow.GetProperty("mirrored").GetInt64()}, " +
-                    $"dropped {shadow.GetProperty("dropped").GetInt64()}, shed {shadow.GetProperty("shed").GetInt64()}, failed {shadow.GetProperty("failed").GetInt64()}, compared {shadow.GetProperty("compared").GetInt64()}; " +
-                    $"exact {Number(shadow, "exact_match_rate")}, max |diff| {Number(shadow, "max_abs_diff")}, mean |diff| {Number(shadow, "mean_abs_diff")}, " +
-                    $"top-1 {Number(shadow, "top1_agreement")}; mean ms primary {Number(shadow, "primary_mean_ms")} / shadow {Number(shadow, "shadow_mean_ms")}");
+                    $"shadow {shadow.Variant} ({shadow.Share:P0}): mirrored {shadow.Mirrored}, dropped {shadow.Dropped}, shed {shadow.Shed}, failed {shadow.Failed}, " +
+                    $"compared {shadow.Compared}; exact {Number(shadow.ExactMatchRate)}, max |diff| {Number(shadow.MaxAbsDiff)}, mean |diff| {Number(shadow.MeanAbsDiff)}, " +
+                    $"top-1 {Number(shadow.Top1Agreement)}; mean ms primary {Number(shadow.PrimaryMeanMs)} / shadow {Number(shadow.ShadowMeanMs)}");
             }
         }));
         return command;
@@ -123,35 +128,28 @@ internal static class RoutesCommand
         command.SetAction((parse, token) => RestControlPlane.RunAsync(connection, parse, async client =>
         {
             var route = parse.GetValue(name)!;
-            var json = parse.GetValue(action) is "status" or null
-                ? await client.GetCanaryJsonAsync(route, token)
+            var status = parse.GetValue(action) is "status" or null
+                ? await client.GetCanaryAsync(route, token)
                 : await client.ControlCanaryAsync(route, parse.GetValue(action)!, parse.GetValue(reason), token);
-            using var status = JsonDocument.Parse(json);
-            var root = status.RootElement;
-            var figures = root.GetProperty("figures");
+            var figures = status.Figures;
+            Console.WriteLine($"{route}: {status.State}, step {status.Step} of {status.Steps}, canary {status.CanaryPercent:G4}%");
             Console.WriteLine(
-                $"{route}: {root.GetProperty("state").GetString()}, step {root.GetProperty("step").GetInt32()} of {root.GetProperty("steps").GetInt32()}, " +
-                $"canary {root.GetProperty("canary_percent").GetDouble():G4}%");
-            Console.WriteLine(
-                $"this step: {figures.GetProperty("requests").GetInt64()} canary requests, {figures.GetProperty("errors").GetInt64()} errors, " +
-                $"p99 {Number(figures, "p99_ms")} ms, disagreement {Number(figures, "disagreement")} of {figures.GetProperty("compared").GetInt64()}, " +
-                $"{Number(figures, "step_seconds")} s");
+                $"this step: {figures.Requests} canary requests, {figures.Errors} errors, p99 {Number(figures.P99Ms)} ms, " +
+                $"disagreement {Number(figures.Disagreement)} of {figures.Compared}, {Number(figures.StepSeconds)} s");
             Console.WriteLine($"{"TIME (UTC)",-20} {"ACTION",-9} {"ACTOR",-9} {"CANARY %",-12} REASON");
-            foreach (var decision in root.GetProperty("decisions").EnumerateArray())
+            foreach (var decision in status.Decisions)
             {
                 Console.WriteLine(
-                    $"{decision.GetProperty("time").GetDateTimeOffset().UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {decision.GetProperty("action").GetString(),-9} " +
-                    $"{decision.GetProperty("actor").GetString(),-9} {Number(decision, "from_percent") + " -> " + Number(decision, "to_percent"),-12} {decision.GetProperty("reason").GetString()}");
+                    $"{decision.Time.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {decision.Action,-9} {decision.Actor,-9} " +
+                    $"{Number(decision.FromPercent) + " -> " + Number(decision.ToPercent),-12} {decision.Reason}");
             }
         }));
         return command;
     }
 
-    private static string Number(JsonElement figures, string name) =>
-        figures.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble().ToString("G4", CultureInfo.InvariantCulture) : "-";
+    private static string Number(double? value) => value?.ToString("G4", CultureInfo.InvariantCulture) ?? "-";
 
-    private static string Interval(JsonElement figures, string name) =>
-        $"{Number(figures, name)} ({Number(figures, "ci95_low")}..{Number(figures, "ci95_high")})";
+    private static string Interval(double? value, double? low, double? high) => $"{Number(value)} ({Number(low)}..{Number(high)})";
 
     /// <summary>Builds the route body from <c>model[:version]=weight</c> arguments.</summary>
     private static string RouteBody(string[] variants, string? sticky)

@@ -61,7 +61,10 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
 
         // With one instance batches finish in the order they were taken anyway.
         _sequencer = scheduling is { PreserveOrdering: true } && instances.Length > 1 ? new ResponseSequencer() : null;
-        var backgroundRows = config.BackgroundLane.MaxRowsInFlight > 0 ? config.BackgroundLane.MaxRowsInFlight : Math.Max(1, instances.Length - 1) * _targetRows;
+        // By default background work gets every instance but one; with one instance, one row at a time, so that an online
+        // request that arrives while it runs waits for one row's run, not a whole batch's.
+        var backgroundRows = config.BackgroundLane.MaxRowsInFlight > 0 ? config.BackgroundLane.MaxRowsInFlight
+            : instances.Length > 1 ? (instances.Length - 1) * _targetRows : 1;
         _queue = new RequestQueue(config.MaxQueueSize, LevelPolicies(config, _priorityLevels), time, config.BackgroundLane.MaxQueueSize, backgroundRows);
         // Inline runs skip the queue, so only models whose queue has nothing to decide may use them.
         _mayRunInline = _batching is null && _priorityLevels == 1 && _latency is null && _sequencer is null;

@@ -129,7 +129,7 @@ public sealed class PipelineTable
                     Volatile.Write(ref _pipelines, current.Where(p => p.Key != name).ToFrozenDictionary(StringComparer.Ordinal));
                 }
             }
-            else if (PipelineJson.Read(bytes, name, 64, out var pipeline) is null && !(current.TryGetValue(name, out var published) && Same(published.Definition, pipeline!)))
+            else if (PipelineJson.Read(bytes, name, 64, out var pipeline) is null && !(current.TryGetValue(name, out var published) && StoredDefinitions.SameJson(published.Definition, pipeline!, PipelineJson.Write)))
             {
                 Publish(pipeline!);
             }
@@ -145,28 +145,9 @@ public sealed class PipelineTable
             return;
         }
 
-        var names = new HashSet<string>(Volatile.Read(ref _pipelines).Keys, StringComparer.Ordinal);
-        foreach (var document in _store.List(StateKinds.Pipelines))
-        {
-            names.Add(document.Name);
-        }
-
-        foreach (var name in names)
+        foreach (var name in StoredDefinitions.NamesToRefresh(_store, StateKinds.Pipelines, Volatile.Read(ref _pipelines).Keys))
         {
             Refresh(name);
         }
-    }
-
-    private static bool Same(PipelineDefinition a, PipelineDefinition b) => Serialize(a).AsSpan().SequenceEqual(Serialize(b));
-
-    private static byte[] Serialize(PipelineDefinition pipeline)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            PipelineJson.Write(writer, pipeline);
-        }
-
-        return buffer.WrittenSpan.ToArray();
     }
 }
