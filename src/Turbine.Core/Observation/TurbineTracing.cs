@@ -17,6 +17,9 @@ public static class TurbineTracing
     /// <summary>The source every Turbine span starts from.</summary>
     public static ActivitySource Source { get; } = new(SourceName, typeof(TurbineTracing).Assembly.GetName().Version?.ToString());
 
+    /// <summary>Whether anyone records Turbine's spans: callers skip even reading trace headers when not.</summary>
+    public static bool IsEnabled => Source.HasListeners();
+
     /// <summary>
     /// Starts <c>turbine.infer</c> for a request of <paramref name="model"/>: a child of the caller's
     /// <c>traceparent</c>/<c>tracestate</c> when it sent one, else of the activity already running, if any. The header

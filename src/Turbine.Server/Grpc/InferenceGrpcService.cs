@@ -141,7 +141,7 @@ internal sealed class InferenceGrpcService(
             return (null, ServerReadiness.ShuttingDown);
         }
 
-        using var span = TurbineTracing.StartInfer(message.ModelName, "grpc", headers.GetValue("traceparent"), headers.GetValue("tracestate"));
+        using var span = TurbineTracing.IsEnabled ? TurbineTracing.StartInfer(message.ModelName, "grpc", headers.GetValue("traceparent"), headers.GetValue("tracestate")) : null;
         InferenceError? error;
         InferenceRequest? request;
         using (TurbineTracing.StartStep("turbine.decode"))

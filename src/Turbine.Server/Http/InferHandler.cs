@@ -50,7 +50,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             return;
         }
 
-        using var span = TurbineTracing.StartInfer(model, "http", context.Request.Headers.TraceParent, context.Request.Headers.TraceState);
+        using var span = TurbineTracing.IsEnabled ? TurbineTracing.StartInfer(model, "http", context.Request.Headers.TraceParent, context.Request.Headers.TraceState) : null;
         using (body)
         {
             InferenceError? decodeError;
