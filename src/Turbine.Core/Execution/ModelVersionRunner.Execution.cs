@@ -8,7 +8,7 @@ internal sealed partial class ModelVersionRunner
 {
     private void Execute(IModelInstance instance, List<WorkItem> batch, long rows, List<Tensor> results)
     {
-        var startedAt = TurbineTracing.Source.HasListeners() ? _time.GetUtcNow() : default;
+        var startedAt = TurbineTracing.IsEnabled ? _time.GetUtcNow() : default;
         var started = _time.GetTimestamp();
         foreach (var item in batch)
         {
@@ -95,13 +95,13 @@ internal sealed partial class ModelVersionRunner
     {
         foreach (var item in batch)
         {
-            if (item.TraceParent == default)
+            if (!item.Trace.IsTraced)
             {
                 continue;
             }
 
-            TurbineTracing.Record("turbine.queue", item.TraceParent, item.QueuedAt, started, [new("turbine.model", Config.Name), new("turbine.version", VersionText)]);
-            TurbineTracing.Record("turbine.execute", item.TraceParent, started, ran,
+            TurbineTracing.Record("turbine.queue", item.Trace.Parent, item.Trace.QueuedAt, started, [new("turbine.model", Config.Name), new("turbine.version", VersionText)]);
+            TurbineTracing.Record("turbine.execute", item.Trace.Parent, started, ran,
                 [new("turbine.model", Config.Name), new("turbine.version", VersionText), new("turbine.batch_rows", rows), new("turbine.batch_requests", batch.Count),
                  new("error.type", error?.Code.ToString())]);
         }

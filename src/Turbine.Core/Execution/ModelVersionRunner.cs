@@ -110,8 +110,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
             Runner = this,
             Level = level,
             Lane = lane,
-            TraceParent = TraceParentOf(),
-            QueuedAt = TurbineTracing.Source.HasListeners() ? _time.GetUtcNow() : default,
+            Trace = TraceOf(),
             ExpiresAt = ExpiresAt(_queue.PolicyOf(level), request, now),
             AnswerBy = _latency is null || lane == RequestLane.Background ? long.MaxValue : now + _latency.Ticks,
         };
@@ -211,8 +210,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
                 var item = new WorkItem(request, validated, _time.GetTimestamp(), CancellationToken.None)
                 {
                     Runner = this,
-                    TraceParent = TraceParentOf(),
-                    QueuedAt = TurbineTracing.Source.HasListeners() ? _time.GetUtcNow() : default,
+                    Trace = TraceOf(),
                 };
                 slot.Batch.Clear();
                 slot.Batch.Add(item);
@@ -246,9 +244,9 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
     }
 
     /// <summary>The level a request asked for; 0, none or one out of range means the default (as Triton does).</summary>
-    /// <summary>The current span's context when a listener records Turbine's spans; none otherwise (one check on the hot path).</summary>
-    private static System.Diagnostics.ActivityContext TraceParentOf() =>
-        TurbineTracing.Source.HasListeners() && System.Diagnostics.Activity.Current is { } current ? current.Context : default;
+    /// <summary>The current span and the time, when a listener records Turbine's spans; none otherwise (one check on the hot path).</summary>
+    private QueuedTrace TraceOf() =>
+        TurbineTracing.IsEnabled && System.Diagnostics.Activity.Current is { } current ? new(current.Context, _time.GetUtcNow()) : default;
 
     /// <summary>The request's lane: as its caller set it, or as the <c>turbine_lane</c> parameter asks.</summary>
     private static RequestLane LaneOf(InferenceRequest request) =>

@@ -84,15 +84,14 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
     {
         var bytes = body.ToArray();
         Run(connection => WriteAndNotify(
-            connection,
-            Command(null, "INSERT INTO turbine_state (kind, name, body, replica) VALUES ($1, $2, $3, $4) " +
-                "ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body, replica = excluded.replica, updated = now()",
-                Text(kind), Text(name), Bytes(bytes), Text(Replica)),
-            kind, name));
+            connection, kind, name,
+            "INSERT INTO turbine_state (kind, name, body, replica) VALUES ($1, $2, $3, $4) " +
+            "ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body, replica = excluded.replica, updated = now()",
+            Text(kind), Text(name), Bytes(bytes), Text(Replica)));
     }
 
     public void Delete(string kind, string name) => Run(connection => WriteAndNotify(
-        connection, Command(null, "DELETE FROM turbine_state WHERE kind = $1 AND name = $2", Text(kind), Text(name)), kind, name));
+        connection, kind, name, "DELETE FROM turbine_state WHERE kind = $1 AND name = $2", Text(kind), Text(name)));
 
     /// <summary>Deletes a kind's documents without notifying: only per-replica figures are deleted whole, and nobody follows those.</summary>
     public void DeleteAll(string kind) => Run(connection =>
@@ -105,7 +104,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
     {
         var bytes = record.ToArray();
         Run(connection => WriteAndNotify(
-            connection, Command(null, "INSERT INTO turbine_state_log (log, body, replica) VALUES ($1, $2, $3)", Text(log), Bytes(bytes), Text(Replica)), log, string.Empty));
+            connection, log, string.Empty, "INSERT INTO turbine_state_log (log, body, replica) VALUES ($1, $2, $3)", Text(log), Bytes(bytes), Text(Replica)));
     }
 
     public IReadOnlyList<StateLogRecord> ReadLog(string log, long after, int max) => Run(connection =>
@@ -166,24 +165,17 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
     /// The write and its notification as one batch: Npgsql runs a batch in one implicit transaction, so the others are
     /// told exactly when the write commits, never of a write that did not happen.
     /// </summary>
-    private int WriteAndNotify(NpgsqlConnection connection, NpgsqlCommand write, string kind, string name)
+    private int WriteAndNotify(NpgsqlConnection connection, string kind, string name, string sql, params NpgsqlParameter[] parameters)
     {
-        using (write)
-        {
-            using var batch = new NpgsqlBatch(connection);
-            var change = new NpgsqlBatchCommand(write.CommandText);
-            foreach (NpgsqlParameter parameter in write.Parameters)
-            {
-                change.Parameters.Add(parameter.Clone());
-            }
-
-            batch.BatchCommands.Add(change);
-            var notify = new NpgsqlBatchCommand("SELECT pg_notify($1, $2)");
-            notify.Parameters.Add(Text(NotifyChannel));
-            notify.Parameters.Add(Text(Replica + "\t" + kind + "\t" + name));
-            batch.BatchCommands.Add(notify);
-            return batch.ExecuteNonQuery();
-        }
+        using var batch = new NpgsqlBatch(connection);
+        var write = new NpgsqlBatchCommand(sql);
+        write.Parameters.AddRange(parameters);
+        var notify = new NpgsqlBatchCommand("SELECT pg_notify($1, $2)");
+        notify.Parameters.Add(Text(NotifyChannel));
+        notify.Parameters.Add(Text(Replica + "\t" + kind + "\t" + name));
+        batch.BatchCommands.Add(write);
+        batch.BatchCommands.Add(notify);
+        return batch.ExecuteNonQuery();
     }
 
     /// <summary>Runs one operation on a pooled connection, creating the schema first if no one has yet; any failure is a <see cref="StateStoreException"/>.</summary>
@@ -297,7 +289,7 @@ internal sealed partial class PostgresStateStore : IStateStore, IAsyncDisposable
         }
     }
 
-    private static NpgsqlCommand Command(NpgsqlConnection? connection, string sql, params NpgsqlParameter[] parameters)
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddRange(parameters);

@@ -24,11 +24,8 @@ internal sealed class WorkItem(InferenceRequest request, ValidatedRequest valida
 
     public RequestLane Lane { get; init; }
 
-    /// <summary>The span of the request this item serves, when it is traced: the worker records its queue and execute spans under it.</summary>
-    public System.Diagnostics.ActivityContext TraceParent { get; init; }
-
-    /// <summary>When the item was queued, as a wall-clock time (traced items only).</summary>
-    public DateTimeOffset QueuedAt { get; init; }
+    /// <summary>The trace of the request this item serves, when it is traced: the worker records its queue and execute spans under it.</summary>
+    public QueuedTrace Trace { get; init; }
 
     /// <summary>The timestamp after which the queue policy counts the request as expired; <see cref="long.MaxValue"/> when never.</summary>
     public long ExpiresAt { get; init; } = long.MaxValue;
