@@ -57,9 +57,12 @@ public sealed class MemoryReleaseTests
         // the pinned object heap held 99 MB in about 24,000 4 KiB blocks (dotnet-counters and dotnet-gcdump on the
         // serve process). Kestrel evicts about 5 MB of them every 10 s, but the pinned heap is never compacted, so the
         // holes stay committed: RSS was unchanged 3.5 minutes later even with an aggressive collection after every
-        // 16 MiB evicted. The bound checks the part Turbine controls and fails if the process keeps its peak again.
-        var after = await SettledAsync(serve, baseline + ((peak - baseline) / 4));
-        Assert.True(after - baseline < (peak - baseline) / 4, $"RSS: {Mib(baseline)} MiB before, {Mib(peak)} MiB at the peak, still {Mib(after)} MiB 30 s later");
+        // 16 MiB evicted. The bound is absolute, because the peak sampled once a round moves from run to run (476 to
+        // 705 MiB) while Kestrel's share stays near 100 MiB: 160 MiB above the baseline passes what Turbine controls
+        // and fails a process that keeps its burst (it kept +352 MiB before the idle trim collected).
+        var bound = baseline + (160L << 20);
+        var after = await SettledAsync(serve, bound);
+        Assert.True(after < bound, $"RSS: {Mib(baseline)} MiB before, {Mib(peak)} MiB at the peak, still {Mib(after)} MiB 30 s later");
     }
 
     private static async Task BurstAsync(TurbineGrpcClient client, InferenceRequest request, int concurrent)
