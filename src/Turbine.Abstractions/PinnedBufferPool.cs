@@ -123,13 +123,9 @@ public sealed class PinnedBufferPool
             }
         }
 
-        if (collect && dropped >= 16L * 1024 * 1024)
+        if (collect)
         {
-            // An idle server collects nothing by itself, and a collection that frees memory keeps it committed for the
-            // next burst unless asked to give it back: without an aggressive one, RSS would stay at the burst's peak.
-            // Blocking, but only after 16 MiB of sizes went unused for a whole idle period.
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            NativeHeap.Trim();
+            MemoryRelease.AfterDropping(dropped); // only after 16 MiB of sizes went unused for a whole idle period
         }
 
         return dropped;

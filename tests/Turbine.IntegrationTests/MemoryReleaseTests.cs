@@ -52,17 +52,14 @@ public sealed class MemoryReleaseTests
         }
 
         // 4 rounds of 8 concurrent requests held about 8 x 24 MiB at once. Before the idle trim collected aggressively
-        // the process stayed at its peak (187 -> 538 -> 539 MiB); now it gives back about 85% of what the burst added
-        // (147 -> 705 -> 247 MiB here). What stays (about 100 MiB) is Kestrel's own pinned block pool: after the burst
-        // the pinned object heap held 99 MB in about 24,000 4 KiB blocks (dotnet-counters and dotnet-gcdump on the
-        // serve process). Kestrel evicts about 5 MB of them every 10 s, but the pinned heap is never compacted, so the
-        // holes stay committed: RSS was unchanged 3.5 minutes later even with an aggressive collection after every
-        // 16 MiB evicted. The bound is absolute, because the peak sampled once a round moves from run to run (476 to
-        // 705 MiB) while Kestrel's share stays near 100 MiB: 160 MiB above the baseline passes what Turbine controls
-        // and fails a process that keeps its burst (it kept +352 MiB before the idle trim collected).
-        var bound = baseline + (160L << 20);
+        // the process stayed at its peak (187 -> 538 -> 539 MiB); with it, about 100 MiB still stayed: Kestrel's pinned
+        // block pool, whose evicted blocks left holes in the never-compacted pinned heap. With Turbine's transport pool
+        // (ordinary arrays, dropped after a whole idle period) the process returns to its baseline or below it
+        // (135 -> 724 -> 125 MiB, 187 -> 931 -> 124 MiB). 32 MiB of slack covers the baseline's noise; a pool or heap
+        // that keeps the burst fails by hundreds.
+        var bound = baseline + (32L << 20);
         var after = await SettledAsync(serve, bound);
-        Assert.True(after < bound, $"RSS: {Mib(baseline)} MiB before, {Mib(peak)} MiB at the peak, still {Mib(after)} MiB 30 s later");
+        Assert.True(after < bound, $"RSS: {Mib(baseline)} MiB before, {Mib(peak)} MiB at the peak, still {Mib(after)} MiB after 30 s");
     }
 
     private static async Task BurstAsync(TurbineGrpcClient client, InferenceRequest request, int concurrent)

@@ -45,6 +45,7 @@ public sealed partial class MetricsTests(ServerFixture fixture) : IDisposable
         Assert.Equal(0, after["turbine_inference_pending_requests" + Simple]);
         Assert.True(after["process_resident_memory_bytes"] > 0);
         Assert.True(after["process_cpu_seconds_total"] > 0);
+        Assert.True(after["turbine_transport_pool_bytes"] > 0, "Kestrel's sockets read into Turbine's blocks, which come back to its pool");
     }
 
     private async Task InferSimpleAsync(int count)

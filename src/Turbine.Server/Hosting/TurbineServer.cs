@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -23,6 +24,7 @@ using Turbine.Server.Grpc;
 using Turbine.Server.Http;
 using Turbine.Server.Metrics;
 using Turbine.Server.State;
+using Turbine.Server.Transport;
 using Turbine.Traffic;
 using Turbine.Traffic.Pipelines;
 
@@ -102,6 +104,8 @@ public sealed class TurbineServer : IAsyncDisposable
         PinnedBufferPool.Shared.IdleAfter = options.PinnedPoolIdle;
         services.AddSingleton(Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<TransportBlockPoolFactory>();
+        services.AddSingleton<IMemoryPoolFactory<byte>>(provider => provider.GetRequiredService<TransportBlockPoolFactory>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>());
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         var repository = new ModelRepository(options.ModelRepository);

@@ -10,7 +10,8 @@ namespace Turbine.Server.Metrics;
 /// Labels are model names and versions that are loaded, never request input (SECURITY.md A14).
 /// </summary>
 internal sealed class PrometheusExporter(
-    InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Core.Observation.InferenceTap tap, Caching.RedisResponseStore? redis = null)
+    InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Core.Observation.InferenceTap tap,
+    Transport.TransportBlockPoolFactory transportBuffers, Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -45,6 +46,8 @@ internal sealed class PrometheusExporter(
             writer.Sample("turbine_observer_dropped_total", [], tap.Dropped);
             writer.Family("turbine_pinned_pool_bytes", "gauge", "Bytes of tensor buffers the pinned pool keeps for reuse (buffers in use not counted).");
             writer.Sample("turbine_pinned_pool_bytes", [], PinnedBufferPool.Shared.PooledBytes);
+            writer.Family("turbine_transport_pool_bytes", "gauge", "Bytes of socket buffers Kestrel's transports keep for reuse (buffers in use not counted).");
+            writer.Sample("turbine_transport_pool_bytes", [], transportBuffers.PooledBytes);
             ProcessMetrics.Write(writer);
             return writer.ToString();
         }
