@@ -133,6 +133,39 @@ public sealed class LifecycleApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unloading_what_is_not_loaded_succeeds_and_changes_nothing()
+    {
+        AddSimple(1);
+        _server.Folder.Add("idle", SampleModels.AddSub(DataType.Int32, 4));
+        _server.Folder.Add("broken", [0x0A, 0x03, 0x01, 0x02]);
+        var ensemble = Path.Combine(_server.Folder.Root, "idle_ensemble");
+        Directory.CreateDirectory(Path.Combine(ensemble, "1"));
+        File.WriteAllText(Path.Combine(ensemble, "config.pbtxt"), """
+            platform: "ensemble"
+            output [ { name: "SUM" data_type: TYPE_INT32 dims: [ 4 ] } ]
+            ensemble_scheduling { step [ { model_name: "simple" model_version: -1 input_map { key: "INPUT0" value: "A" } input_map { key: "INPUT1" value: "B" } output_map { key: "OUTPUT0" value: "SUM" } } ] }
+            """);
+        await _server.StartAsync(options => options.LoadModels = ["simple", "broken"]);
+        var client = new TurbineHttpClient(_server.Http);
+        var failedLoad = (await client.GetRepositoryIndexAsync()).Single(m => m.Name == "broken");
+        await client.UnloadModelAsync("idle_ensemble"); // ensembles serve from the start; now it is not loaded either
+        var before = await client.GetRepositoryIndexAsync();
+
+        foreach (var name in new[] { "idle", "idle_ensemble", "broken" })
+        {
+            await client.UnloadModelAsync(name); // a 200, as Triton answers
+            await client.UnloadModelAsync(name);
+        }
+
+        Assert.Equal(before, await client.GetRepositoryIndexAsync());
+        Assert.Contains(failedLoad, before); // the failed load's reason stays
+        Assert.NotEmpty(failedLoad.Reason);
+        Assert.Equal("1", await ServedVersionAsync(client, null));
+        var unknown = await Assert.ThrowsAsync<TurbineClientException>(() => client.UnloadModelAsync("never_there"));
+        Assert.Equal(404, unknown.HttpStatus);
+    }
+
+    [Fact]
     public async Task Mode_poll_loads_settled_versions_and_unloads_removed_models()
     {
         AddSimple(1);

@@ -109,6 +109,11 @@ public sealed partial class ModelManager : IAsyncDisposable
         try
         {
             var previous = entry.Snapshot;
+            if (previous.Runners.Count == 0)
+            {
+                return null; // not loaded: a success that changes nothing (the reason a failed load gave stays), as in Triton
+            }
+
             var versions = previous.Versions.Select(v => v with { State = ModelState.Unavailable, Reason = "unloaded" }).ToList();
             entry.Snapshot = ModelSnapshot.Unavailable(name, "unloaded", versions);
             await DrainAsync(previous.Runners);

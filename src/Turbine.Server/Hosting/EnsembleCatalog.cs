@@ -51,9 +51,9 @@ public sealed partial class EnsembleCatalog(ModelManager models, PipelineTable p
         return error;
     }
 
-    /// <summary>Stops serving the ensemble; its folder stays.</summary>
-    public InferenceError? Unload(string name) =>
-        pipelines.Remove(name) ? null : InferenceError.NotFound($"ensemble '{ClientText.Quote(name)}' is not loaded");
+    /// <summary>Stops serving the ensemble; its folder stays. One that is not loaded stays so, as in Triton.</summary>
+    /// <returns>Whether an ensemble of that name was serving.</returns>
+    public bool Unload(string name) => pipelines.Remove(name);
 
     [LoggerMessage(EventId = LogEvents.EnsembleServing, Level = LogLevel.Information, Message = "Ensemble {Ensemble} serves as a pipeline")]
     private static partial void LogEnsemble(ILogger logger, string ensemble);

@@ -15,8 +15,21 @@ internal sealed class ModelControl(ModelManager models, EnsembleCatalog ensemble
     public async Task<InferenceError?> LoadAsync(string name, string? configOverride, CancellationToken cancellationToken) =>
         Refusal() ?? (ensembles.Handles(name, configOverride) ? ensembles.Load(name, configOverride) : await models.LoadAsync(name, cancellationToken, configOverride));
 
-    public async Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken) =>
-        Refusal() ?? (ensembles.Handles(name, null) ? ensembles.Unload(name) : await models.UnloadAsync(name, cancellationToken));
+    public async Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken)
+    {
+        if (Refusal() is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (ensembles.Handles(name, null))
+        {
+            _ = ensembles.Unload(name); // not loaded: a success that changes nothing, as in Triton
+            return null;
+        }
+
+        return await models.UnloadAsync(name, cancellationToken);
+    }
 
     private InferenceError? Refusal() => _mode switch
     {

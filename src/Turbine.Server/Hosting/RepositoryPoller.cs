@@ -76,7 +76,7 @@ public sealed partial class RepositoryPoller(
         foreach (var name in _loaded.Keys.Where(n => !seen.ContainsKey(n)).ToList())
         {
             LogRemoved(logger, name);
-            if (ensembles.Unload(name) is not null) // not an ensemble: a model
+            if (!ensembles.Unload(name)) // not an ensemble: a model
             {
                 await models.UnloadAsync(name, cancellationToken);
             }
