@@ -32,7 +32,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
         if (!IsAcceptedContentType(contentType))
         {
             await HttpResults.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType,
-                $"unsupported Content-Type '{ClientText.Quote(contentType)}'; use application/json or application/octet-stream");
+                $"unsupported Content-Type '{ClientText.Quote(contentType)}'; use application/json (or application/octet-stream with binary tensors)");
             return;
         }
 
@@ -57,7 +57,9 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             InferenceRequest? request;
             using (TurbineTracing.StartStep("turbine.decode"))
             {
-                decodeError = KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version));
+                decodeError = headerLength == 0
+                    ? DecodeRaw(body!.Span, model, version, out request)
+                    : KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version));
             }
 
             if (decodeError is not null)
@@ -90,6 +92,13 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
                 }
             }
         }
+    }
+
+    /// <summary>A raw binary request: the body is the data of the one input of the model (or route, or pipeline) it names.</summary>
+    private InferenceError? DecodeRaw(ReadOnlySpan<byte> body, string model, string? version, out InferenceRequest? request)
+    {
+        request = null;
+        return inference.TryGetModel(model, version, out var info) ?? KServeRawRequestDecoder.Decode(body, info!.Config, model, version, _limits, out request);
     }
 
     private static async Task WriteResponseAsync(HttpContext context, InferenceResponse response)
@@ -131,8 +140,10 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
         }
 
         mediaType = mediaType.Trim();
+        // Form-encoded is what plain `curl -d` sends: the body is still the JSON the user typed.
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
-               mediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase);
+               mediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase) ||
+               mediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Parses the binary extension header strictly (SECURITY.md A9): one value, decimal digits only.</summary>

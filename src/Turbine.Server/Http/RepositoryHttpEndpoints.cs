@@ -80,7 +80,7 @@ internal static partial class RepositoryHttpEndpoints
     }
 
     /// <summary>
-    /// Checks control-plane access (unless <c>controlPlane</c> is false) and the Content-Type, reads the body (bounded),
+    /// Checks control-plane access (unless <c>controlPlane</c> is false), reads the body (bounded), checks its Content-Type,
     /// runs the action and writes its reply.
     /// </summary>
     private static Task GuardedAsync(HttpContext context, int maxBody, Func<ReadOnlyMemory<byte>, Task<Reply>> action) =>
@@ -95,16 +95,18 @@ internal static partial class RepositoryHttpEndpoints
             return;
         }
 
-        if (context.Request.ContentType is { Length: > 0 } contentType && !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            await HttpResults.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "the repository API accepts only application/json bodies");
-            return;
-        }
-
         var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, maxBody);
         if (readError is not null)
         {
             await HttpResults.WriteErrorAsync(context, readError);
+            return;
+        }
+
+        // Only a body has a type to refuse: Triton's aio client sends application/octet-stream on a bodyless unload.
+        if (body!.Length > 0 && context.Request.ContentType is { Length: > 0 } contentType && !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            body.Dispose();
+            await HttpResults.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "the repository API accepts only application/json bodies");
             return;
         }
 

@@ -28,6 +28,9 @@ internal static class RequestBodyReader
         }
     }
 
+    private static InferenceError TooLarge(long limit) =>
+        InferenceError.Invalid($"the request body is larger than {limit} bytes (after decompression)");
+
     public static async Task<(Body? Body, InferenceError? Error)> ReadAsync(HttpRequest request, long limit)
     {
         var encoding = request.Headers.ContentEncoding.ToString();
@@ -43,8 +46,9 @@ internal static class RequestBodyReader
             return (null, InferenceError.Invalid($"unsupported Content-Encoding '{encoding}'; use gzip, deflate or none"));
         }
 
-        var initial = request.ContentLength is > 0 and var length && length <= limit && encoding.Length == 0 ? (int)length : 16 * 1024;
-        var array = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 1));
+        // Room for one byte past the limit, so that a body of exactly the limit is told apart from a longer one.
+        var initial = request.ContentLength is > 0 and var length && length <= limit && encoding.Length == 0 ? (int)Math.Min(length + 1, Array.MaxLength) : 16 * 1024;
+        var array = ArrayPool<byte>.Shared.Rent(initial);
         var total = 0;
         try
         {
@@ -52,13 +56,7 @@ internal static class RequestBodyReader
             {
                 if (total == array.Length)
                 {
-                    if (array.Length >= limit)
-                    {
-                        ArrayPool<byte>.Shared.Return(array);
-                        return (null, InferenceError.Invalid($"the request body is larger than {limit} bytes (after decompression)"));
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, (long)array.Length * 2));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(limit + 1, (long)array.Length * 2), Array.MaxLength));
                     array.AsSpan(0, total).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(array);
                     array = larger;
@@ -74,11 +72,17 @@ internal static class RequestBodyReader
                 if (total > limit)
                 {
                     ArrayPool<byte>.Shared.Return(array);
-                    return (null, InferenceError.Invalid($"the request body is larger than {limit} bytes (after decompression)"));
+                    return (null, TooLarge(limit));
                 }
             }
 
             return (new Body(array, total), null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel's own limit (a Content-Length over it): answered here with a JSON error, not Kestrel's empty 413.
+            ArrayPool<byte>.Shared.Return(array);
+            return (null, TooLarge(limit));
         }
         catch (InvalidDataException)
         {
