@@ -19,6 +19,39 @@ public sealed class RestInferenceTests(ServerFixture fixture)
     [MemberData(nameof(AllTypes))]
     public async Task Every_datatype_round_trips_in_binary_form(DataType type) => await RoundTripAsync(type, binary: true);
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Bytes_that_are_not_utf8_come_back_binary_or_as_an_error_never_replaced(bool binaryOutput)
+    {
+        byte[] element = [0xC3, 0x28, 0xFF, 0x41]; // an invalid two-byte sequence, a byte UTF-8 never uses, 'A'
+        var size = 4 + element.Length;
+        var header = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1,1],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":" + size + "}}]," +
+            "\"outputs\":[{\"name\":\"OUTPUT0\",\"parameters\":{\"binary_data\":" + (binaryOutput ? "true" : "false") + "}}]}";
+        var headerBytes = Encoding.UTF8.GetBytes(header);
+        using var content = new ByteArrayContent([.. headerBytes, .. BitConverter.GetBytes(element.Length), .. element]);
+        content.Headers.ContentType = new("application/octet-stream");
+        using var message = new HttpRequestMessage(HttpMethod.Post, "v2/models/identity_bytes/infer") { Content = content };
+        message.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", headerBytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        using var response = await _http.SendAsync(message);
+
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        if (binaryOutput)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(element, bytes[^element.Length..]);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            using var error = JsonDocument.Parse(bytes);
+            Assert.Equal(
+                "output 'OUTPUT0' holds BYTES that are not valid UTF-8, which JSON cannot carry; request it with \"binary_data\": true",
+                error.RootElement.GetProperty("error").GetString());
+        }
+    }
+
     [Fact]
     public async Task Simple_adds_and_subtracts_with_flat_json_data_and_echoes_the_id()
     {

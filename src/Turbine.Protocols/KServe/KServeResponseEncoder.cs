@@ -9,6 +9,26 @@ namespace Turbine.Protocols.KServe;
 /// </summary>
 public static class KServeResponseEncoder
 {
+    /// <summary>
+    /// Why the response cannot be written as asked: an output to be written as JSON holds BYTES that are not UTF-8.
+    /// Null when it can.
+    /// </summary>
+    public static InferenceError? CheckJsonOutputs(InferenceResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        for (var i = 0; i < response.Outputs.Count; i++)
+        {
+            var binary = i < response.OutputBinary.Count && response.OutputBinary[i];
+            if (!binary && !KServeTensorData.IsJsonWritable(response.Outputs[i]))
+            {
+                return InferenceError.Invalid(
+                    $"output '{response.Outputs[i].Name}' holds BYTES that are not valid UTF-8, which JSON cannot carry; request it with \"binary_data\": true");
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Writes the response to <paramref name="output"/>.</summary>
     /// <returns>The JSON header's length when any output is binary (the <c>Inference-Header-Content-Length</c>), else -1.</returns>
     public static int Write(IBufferWriter<byte> output, InferenceResponse response)

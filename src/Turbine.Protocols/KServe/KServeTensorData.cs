@@ -270,22 +270,47 @@ public static class KServeTensorData
         }
     }
 
-    private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Whether JSON can carry the tensor's elements as they are: every type can but BYTES, whose elements JSON writes
+    /// as strings, so each must be valid UTF-8 (a replacement character would hand the client other bytes than the
+    /// model produced).
+    /// </summary>
+    public static bool IsJsonWritable(Tensor tensor)
     {
-        while (data.Length >= 4)
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.DataType != DataType.Bytes)
+        {
+            return true;
+        }
+
+        ReadOnlySpan<byte> data = tensor.Data.Span;
+        while (data.Length >= sizeof(uint))
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(data);
-            var element = data.Slice(4, length);
-            if (System.Text.Unicode.Utf8.IsValid(element))
+            if (!System.Text.Unicode.Utf8.IsValid(data.Slice(sizeof(uint), length)))
             {
-                writer.WriteStringValue(element);
-            }
-            else
-            {
-                writer.WriteStringValue(Encoding.UTF8.GetString(element));
+                return false;
             }
 
-            data = data[(4 + length)..];
+            data = data[(sizeof(uint) + length)..];
+        }
+
+        return true;
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> data)
+    {
+        while (data.Length >= sizeof(uint))
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(data);
+            var element = data.Slice(sizeof(uint), length);
+            if (!System.Text.Unicode.Utf8.IsValid(element))
+            {
+                throw new InvalidOperationException("a BYTES element is not valid UTF-8 and cannot be a JSON string; check IsJsonWritable first, or send the tensor binary");
+            }
+
+            writer.WriteStringValue(element);
+            data = data[(sizeof(uint) + length)..];
         }
     }
 }

@@ -86,6 +86,12 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
                 }
 
                 using var response = result.Response!;
+                if (KServeResponseEncoder.CheckJsonOutputs(response) is { } unwritable)
+                {
+                    await HttpResults.WriteErrorAsync(context, unwritable);
+                    return;
+                }
+
                 using (TurbineTracing.StartStep("turbine.encode"))
                 {
                     await WriteResponseAsync(context, response);
