@@ -190,6 +190,7 @@ public sealed class GrpcTests(ServerFixture fixture) : IDisposable
         Assert.Equal("Request for unknown model: 'nope' is not found", responses["s2"].ErrorMessage);
         Assert.Equal("", responses["s3"].ErrorMessage);
         Assert.Equal(2, responses["s3"].InferResponse.RawOutputContents.Count);
+        Assert.All(responses.Values, r => Assert.True(r.InferResponse.Parameters["triton_final_response"].BoolParam)); // what Triton's stream clients wait for
     }
 
     [Fact]

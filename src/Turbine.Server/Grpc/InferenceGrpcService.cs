@@ -81,6 +81,8 @@ internal sealed class InferenceGrpcService(
         return NoAnswer;
     }
 
+    private const string FinalResponseParameter = "triton_final_response";
+
     public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
     {
         // Triton's streaming contract: an error answers that one request in error_message; the stream goes on.
@@ -103,9 +105,14 @@ internal sealed class InferenceGrpcService(
     private async Task<ModelStreamInferResponse> AnswerStreamedAsync(ModelInferRequest message, string? authorization, ServerCallContext context)
     {
         var (response, error) = await InferAsync(message, authorization, context.RequestHeaders, context.CancellationToken);
-        return error is null
+        var answer = error is null
             ? new ModelStreamInferResponse { InferResponse = response }
             : new ModelStreamInferResponse { ErrorMessage = error.Message, InferResponse = new ModelInferResponse { Id = message.Id, ModelName = message.ModelName, ModelVersion = message.ModelVersion } };
+
+        // Every model answers a request once, so each answer is its request's last: Triton's clients read this flag to
+        // know a request is done (decoupled models, which answer many times, would send false before the last).
+        answer.InferResponse.Parameters[FinalResponseParameter] = new InferParameter { BoolParam = true };
+        return answer;
     }
 
     public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
