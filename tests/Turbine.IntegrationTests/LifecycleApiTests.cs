@@ -83,8 +83,10 @@ public sealed class LifecycleApiTests : IAsyncLifetime
             options.ModelControlMode = defaults.ModelControlMode;
         });
 
-        using var index = await _server.Http.PostAsync("v2/repository/index", null);
-        Assert.Equal(HttpStatusCode.Forbidden, index.StatusCode);
+        using var load = await _server.Http.PostAsync("v2/repository/models/simple/load", null);
+        Assert.Equal(HttpStatusCode.Forbidden, load.StatusCode);
+        using var index = await _server.Http.PostAsync("v2/repository/index", null); // read-only metadata answers, as in Triton
+        Assert.Equal(HttpStatusCode.OK, index.StatusCode);
         Assert.Equal(ModelControlMode.None, new TurbineServerOptions().ModelControlMode);
         Assert.Equal("1", await ServedVersionAsync(new TurbineHttpClient(_server.Http), null));
     }
@@ -111,6 +113,8 @@ public sealed class LifecycleApiTests : IAsyncLifetime
         await _server.StartAsync(options => options.LoadModels = ["simple"]);
         var client = new TurbineHttpClient(_server.Http);
         Assert.False(await client.IsModelReadyAsync("other"));
+        var neverLoaded = (await client.GetRepositoryIndexAsync()).Single(m => m.Name == "other");
+        Assert.Equal(("UNAVAILABLE", "not loaded: the model control mode is explicit and no load asked for it (POST /v2/repository/models/{name}/load)"), (neverLoaded.State, neverLoaded.Reason));
 
         await client.LoadModelAsync("other", """{ "max_batch_size": 2 }""");
 

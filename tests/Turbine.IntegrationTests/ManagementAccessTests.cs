@@ -40,7 +40,7 @@ public sealed class ManagementAccessTests : IAsyncLifetime
     [InlineData("Bearer " + Token, HttpStatusCode.OK)]
     public async Task Repository_calls_need_the_bearer_token(string? authorization, HttpStatusCode expected)
     {
-        foreach (var path in new[] { "v2/repository/index", "v2/repository/models/simple/load", "v2/repository/models/simple/unload" })
+        foreach (var path in new[] { "v2/repository/models/simple/load", "v2/repository/models/simple/unload" })
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, path);
             if (authorization is not null)
@@ -53,6 +53,7 @@ public sealed class ManagementAccessTests : IAsyncLifetime
         }
 
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("v2/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync("v2/repository/index", null)).StatusCode); // read-only, as metadata
     }
 
     [Theory]
@@ -73,7 +74,7 @@ public sealed class ManagementAccessTests : IAsyncLifetime
     [Fact]
     public async Task A_token_in_the_query_string_is_not_accepted()
     {
-        using var response = await _http.PostAsync($"v2/repository/index?token={Token}&access_token={Token}", null);
+        using var response = await _http.PostAsync($"v2/repository/models/simple/load?token={Token}&access_token={Token}", null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -109,9 +110,12 @@ public sealed class ManagementAccessTests : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
 
-        using var response = await http.PostAsync("v2/repository/index", null);
+        using var response = await http.PostAsync("v2/repository/models/simple/unload", null);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal("""{"error":"the repository API is disabled on this server"}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("v2/repository/index", null)).StatusCode); // the index stays, read-only
+        using var grpc = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}"));
+        Assert.Contains(await grpc.GetRepositoryIndexAsync(), m => m.Name == "simple" && m.State == "READY");
     }
 }

@@ -67,6 +67,36 @@ public sealed class SecuritySettingsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, health.StatusCode); // health stays open
     }
 
+    [Theory]
+    [InlineData(null, HttpStatusCode.Unauthorized, Grpc.Core.StatusCode.Unauthenticated)]
+    [InlineData(SimpleOnlyKey, HttpStatusCode.Forbidden, Grpc.Core.StatusCode.PermissionDenied)] // the index names every model
+    [InlineData(AllModelsKey, HttpStatusCode.OK, Grpc.Core.StatusCode.OK)]
+    public async Task The_repository_index_needs_a_key_for_every_model_and_no_management_token(string? key, HttpStatusCode rest, Grpc.Core.StatusCode grpc)
+    {
+        await StartWithKeysAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v2/repository/index");
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        }
+
+        using var response = await _server.Http.SendAsync(request);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_server.Server.GrpcPort}");
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var status = Grpc.Core.StatusCode.OK;
+        try
+        {
+            await client.RepositoryIndexAsync(new RepositoryIndexRequest(), key is null ? [] : Bearer(key));
+        }
+        catch (RpcException e)
+        {
+            status = e.StatusCode;
+        }
+
+        Assert.Equal(rest, response.StatusCode);
+        Assert.Equal(grpc, status);
+    }
+
     [Fact]
     public async Task A_key_in_the_query_string_is_not_a_key()
     {

@@ -36,6 +36,12 @@ public sealed partial class ModelManager : IAsyncDisposable
     /// <summary>The repository served.</summary>
     public ModelRepository Repository => _repository;
 
+    /// <summary>
+    /// Why the index lists a model of the repository that nothing has loaded: the host knows (its model control mode
+    /// decides what loads), Core does not.
+    /// </summary>
+    public string NotLoadedReason { get; set; } = "not loaded";
+
     /// <summary>Loads every model in the repository, in parallel. Failures are recorded per model, never thrown.</summary>
     public Task LoadAllAsync(CancellationToken cancellationToken) => LoadAsync(_repository.ListModels(), cancellationToken);
 
@@ -136,7 +142,7 @@ public sealed partial class ModelManager : IAsyncDisposable
             {
                 if (!readyOnly)
                 {
-                    var reason = entry?.Snapshot.Reason ?? string.Empty;
+                    var reason = entry is { Snapshot.Reason.Length: > 0 } ? entry.Snapshot.Reason : NotLoadedReason;
                     result.Add(new RepositoryIndexEntry(name, null, ModelState.Unavailable, reason));
                 }
 

@@ -117,7 +117,7 @@ internal sealed class InferenceGrpcService(
 
     public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
     {
-        Authorize(context);
+        // Read-only, as model metadata is: no management token (an API key, when configured, is checked in front).
         return Task.FromResult(GrpcModelMapper.ToIndex(inference.Index(request.Ready)));
     }
 

@@ -97,6 +97,14 @@ public sealed class TurbineServer : IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
+    /// <summary>What the repository index says of a model nothing loaded, in each model control mode.</summary>
+    private static string NotLoadedReason(ModelControlMode mode) => mode switch
+    {
+        ModelControlMode.Explicit => "not loaded: the model control mode is explicit and no load asked for it (POST /v2/repository/models/{name}/load)",
+        ModelControlMode.Poll => "not loaded yet: the repository poll loads it once its files stay unchanged between two scans",
+        _ => "not loaded: it came into the repository after the server started, and the model control mode none loads models only at startup",
+    };
+
     private static void AddTurbine(IServiceCollection services, TurbineServerOptions options)
     {
         PinnedBufferPool.Shared.BudgetBytes = options.PinnedPoolBytes;
@@ -124,7 +132,12 @@ public sealed class TurbineServer : IAsyncDisposable
         }
 
         services.AddSingleton(provider => new ResponseCache(options.ResponseCacheBytes, provider.GetService<ISharedResponseStore>()));
-        services.AddSingleton<ModelManager>();
+        services.AddSingleton(provider =>
+        {
+            var models = ActivatorUtilities.CreateInstance<ModelManager>(provider);
+            models.NotLoadedReason = NotLoadedReason(options.ModelControlMode);
+            return models;
+        });
         services.AddSingleton<ModelControl>();
         services.AddSingleton<EnsembleCatalog>();
         services.AddSingleton(provider => new InferenceTap(

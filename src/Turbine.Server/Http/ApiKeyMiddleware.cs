@@ -4,14 +4,16 @@ namespace Turbine.Server.Http;
 
 /// <summary>
 /// Puts <see cref="InferenceAccess"/> in front of every REST model endpoint (<c>/v2/models/{model}/...</c> and
-/// <c>/v2/models/stats</c>) and every gRPC model call; health, server metadata and metrics stay open, the repository
-/// API has its own token. Both run before the request body is read, so a client without a valid key never gets a
+/// <c>/v2/models/stats</c>), the repository index (read-only model metadata, which names every model) and every gRPC
+/// model call; health, server metadata and metrics stay open, and the rest of the repository API has its own token. Both run before the request body is read, so a client without a valid key never gets a
 /// message of up to the size limit deserialized; a key limited to some models is checked against the model once
 /// the message names it.
 /// </summary>
 internal static class ApiKeyMiddleware
 {
     private const string GrpcModelCalls = "/inference.GRPCInferenceService/Model";
+    private const string GrpcIndexCall = "/inference.GRPCInferenceService/RepositoryIndex";
+    private const string IndexPath = "/v2/repository/index";
 
     public static Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -21,21 +23,36 @@ internal static class ApiKeyMiddleware
             return next(context);
         }
 
+        var authorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
         if (context.Request.Path.Value is { } grpcPath && grpcPath.StartsWith(GrpcModelCalls, StringComparison.Ordinal))
         {
-            var denied = access.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } value ? value : null, model: null);
+            var denied = access.Check(authorization, model: null);
             return denied is { Code: StatusCode.Unauthenticated } ? Grpc.GrpcErrors.WriteTrailersOnlyAsync(context, denied) : next(context);
         }
 
-        if (!context.Request.Path.StartsWithSegments("/v2/models", StringComparison.Ordinal, out var rest) || !rest.HasValue)
+        if (context.Request.Path.Value is GrpcIndexCall)
+        {
+            var denied = access.Check(authorization, model: null); // the index names every model
+            return denied is null ? next(context) : Grpc.GrpcErrors.WriteTrailersOnlyAsync(context, denied);
+        }
+
+        InferenceError? error;
+        if (context.Request.Path.Equals(IndexPath, StringComparison.Ordinal))
+        {
+            error = access.Check(authorization, model: null);
+        }
+        else if (context.Request.Path.StartsWithSegments("/v2/models", StringComparison.Ordinal, out var rest) && rest.HasValue)
+        {
+            var path = rest.Value.AsSpan(1);
+            var slash = path.IndexOf('/');
+            var model = slash < 0 ? path.ToString() : path[..slash].ToString();
+            error = access.Check(authorization, model == "stats" && slash < 0 ? null : model);
+        }
+        else
         {
             return next(context);
         }
 
-        var path = rest.Value.AsSpan(1);
-        var slash = path.IndexOf('/');
-        var model = slash < 0 ? path.ToString() : path[..slash].ToString();
-        var error = access.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, model == "stats" && slash < 0 ? null : model);
         if (error is null)
         {
             return next(context);

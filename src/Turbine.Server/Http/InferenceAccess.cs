@@ -55,7 +55,7 @@ public sealed class InferenceAccess
         return match.Models is null || (model is not null && match.Models.Contains(model))
             ? null
             : new InferenceError(StatusCode.PermissionDenied, model is null
-                ? "this API key is limited to some models; ask for one model's statistics instead"
+                ? "this API key is limited to some models, and this endpoint covers every model (ask for one model's statistics instead)"
                 : $"this API key does not cover model '{ClientText.Quote(model)}'");
     }
 

@@ -26,8 +26,9 @@ internal static partial class RepositoryHttpEndpoints
 
     public static void MapRepository(this IEndpointRouteBuilder app)
     {
+        // The index is read-only metadata, as model metadata is: it answers without the management token.
         app.MapPost("/v2/repository/index", (HttpContext context, InferenceService inference, IOptions<TurbineServerOptions> options) =>
-            GuardedAsync(context, MaxSmallBody, body =>
+            GuardedAsync(context, MaxSmallBody, controlPlane: false, body =>
             {
                 var error = KServeJson.ReadIndexRequest(body.Span, options.Value.MaxJsonDepth, out var readyOnly);
                 return Task.FromResult(error is null ? Reply.Of(w => KServeJson.WriteRepositoryIndex(w, inference.Index(readyOnly))) : Reply.Of(error));
