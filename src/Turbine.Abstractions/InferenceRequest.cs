@@ -3,7 +3,11 @@ namespace Turbine;
 /// <summary>An output the client asked for, and how it wants it.</summary>
 /// <param name="Name">The model output's name.</param>
 /// <param name="BinaryData">Whether to return it in the binary tensor extension (REST only).</param>
-public sealed record RequestedOutput(string Name, bool BinaryData = false);
+/// <param name="ClassCount">
+/// The classification extension: when above 0, the output comes back as its top <paramref name="ClassCount"/> classes,
+/// BYTES of <c>"value:index[:label]"</c>, instead of its values.
+/// </param>
+public sealed record RequestedOutput(string Name, bool BinaryData = false, int ClassCount = 0);
 
 /// <summary>One inference request, decoded from any protocol. Owns its input tensors.</summary>
 public sealed class InferenceRequest : IDisposable

@@ -5,7 +5,8 @@ namespace Turbine;
 /// <param name="DataType">The element type.</param>
 /// <param name="Dims">Dimensions without the batch dimension when the model batches; -1 is dynamic.</param>
 /// <param name="Reshape">Optional shape the tensor is reshaped to before it reaches the model.</param>
-public sealed record TensorConfig(string Name, DataType DataType, long[] Dims, long[]? Reshape = null);
+/// <param name="LabelFile">An output's class labels: a file in the model's folder, one label per line (Triton's <c>label_filename</c>).</param>
+public sealed record TensorConfig(string Name, DataType DataType, long[] Dims, long[]? Reshape = null, string? LabelFile = null);
 
 /// <summary>Which versions of a model are served (Triton's version_policy).</summary>
 /// <param name="Kind">latest, all or specific.</param>
@@ -80,6 +81,9 @@ public sealed record ModelConfig
 
     /// <summary>The outputs.</summary>
     public IReadOnlyList<TensorConfig> Outputs { get; init; } = [];
+
+    /// <summary>Class labels of the outputs that name a label file, by output name (the classification extension).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Labels { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
     /// <summary>How many instances (sessions) run side by side.</summary>
     public int InstanceCount { get; init; } = 1;

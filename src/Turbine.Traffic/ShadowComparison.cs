@@ -49,7 +49,7 @@ public sealed class ShadowComparison
             }
 
             exact &= s.Data.Span.SequenceEqual(p.Data.Span);
-            if (AsDoubles(p) is { } a && AsDoubles(s) is { } b)
+            if (TensorValues.AsDoubles(p) is { } a && TensorValues.AsDoubles(s) is { } b)
             {
                 for (var i = 0; i < a.Length; i++)
                 {
@@ -107,14 +107,6 @@ public sealed class ShadowComparison
         return best;
     }
 
-    private static double[]? AsDoubles(Tensor tensor) => tensor.DataType switch
-    {
-        DataType.Fp32 => [.. MemoryMarshal.Cast<byte, float>(tensor.Data.Span).ToArray().Select(v => (double)v)],
-        DataType.Fp64 => MemoryMarshal.Cast<byte, double>(tensor.Data.Span).ToArray(),
-        DataType.Int32 => [.. MemoryMarshal.Cast<byte, int>(tensor.Data.Span).ToArray().Select(v => (double)v)],
-        DataType.Int64 => [.. MemoryMarshal.Cast<byte, long>(tensor.Data.Span).ToArray().Select(v => (double)v)],
-        _ => null,
-    };
 }
 
 /// <summary>The figures of <see cref="ShadowComparison"/> at one moment.</summary>

@@ -55,6 +55,29 @@ public sealed class ModelExecutor
     /// <summary>Runs a request on a version of <paramref name="model"/> (its default one when <paramref name="version"/> is empty).</summary>
     public ValueTask<InferenceResult> RunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        return OutputClassifier.IsRequested(request) ? ClassifyAsync(request, model, version, cancellationToken) : RunCoreAsync(request, model, version, cancellationToken);
+    }
+
+    /// <summary>A request that asks for classes: checked against the model first, its outputs classified once answered.</summary>
+    private async ValueTask<InferenceResult> ClassifyAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    {
+        if (_models.Resolve(model, version, out var runner) is null && OutputClassifier.Check(runner!.Config, request) is { } refused)
+        {
+            return InferenceResult.Failed(refused);
+        }
+
+        var result = await RunCoreAsync(request, model, version, cancellationToken);
+        if (result.Response is { } response && _models.Resolve(model, response.ModelVersion, out var answered) is null)
+        {
+            OutputClassifier.Apply(response, request, answered!.Config);
+        }
+
+        return result;
+    }
+
+    private ValueTask<InferenceResult> RunCoreAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var error = _models.Resolve(model, version, out var runner);

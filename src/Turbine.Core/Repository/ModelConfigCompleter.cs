@@ -66,7 +66,8 @@ internal static class ModelConfigCompleter
                 draft.Name,
                 draft.DataType ?? match?.DataType ?? DataType.Invalid,
                 draft.Dims ?? (match is null ? [] : Dims(match.Shape, batching)),
-                draft.Reshape));
+                draft.Reshape,
+                draft.LabelFile));
         }
 
         return result;

@@ -39,4 +39,4 @@ internal sealed record ModelConfigDraft
 }
 
 /// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>
-internal sealed record TensorConfigDraft(string Name, DataType? DataType, long[]? Dims, long[]? Reshape);
+internal sealed record TensorConfigDraft(string Name, DataType? DataType, long[]? Dims, long[]? Reshape, string? LabelFile = null);

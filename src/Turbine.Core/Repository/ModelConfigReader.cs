@@ -112,7 +112,7 @@ internal static class ModelConfigReader
                 }
             }
 
-            result.Add(new TensorConfigDraft(name, type, Longs(item, "dims", errors, where), reshape));
+            result.Add(new TensorConfigDraft(name, type, Longs(item, "dims", errors, where), reshape, String(item, "label_filename", errors, where)));
         }
 
         return result;

@@ -136,6 +136,7 @@ public sealed class ModelRepository
         System.Text.Json.JsonElement? section = draft.Root is { } config && config.TryGetProperty(backend.Name, out var own) ? own : null;
         var settings = backend.ReadSettings(section, errors);
         var completed = ModelConfigCompleter.Complete(name, draft, backend, settings, signature ?? new ModelSignature([], []));
+        completed = completed with { Labels = ReadLabels(folder, completed.Outputs, errors) };
         ModelConfigValidator.Validate(completed, name, signature, errors);
         return new ModelDefinition(name, errors.Count == 0 ? completed : null, versions, errors, unsupported, configText) { Backend = backend };
     }
@@ -169,6 +170,37 @@ public sealed class ModelRepository
 
         var content = File.ReadAllText(json);
         return (ModelConfigReader.Read(content, errors), content);
+    }
+
+    /// <summary>Most bytes of one label file: a million classes of short labels, not a way to fill memory.</summary>
+    private const long MaxLabelFileBytes = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The class labels of outputs that name a <c>label_filename</c>: a plain file name in the model's folder (SECURITY.md
+    /// A2: no path, no link out of it), one label per line, read at load.
+    /// </summary>
+    private Dictionary<string, IReadOnlyList<string>> ReadLabels(string folder, IReadOnlyList<TensorConfig> outputs, List<string> errors)
+    {
+        var labels = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var output in outputs)
+        {
+            if (output.LabelFile is not { } file)
+            {
+                continue;
+            }
+
+            var path = ModelNames.IsValid(file) ? Contained(Path.Combine(folder, file)) : null;
+            var info = path is null ? null : new FileInfo(path);
+            if (info is null || !info.Exists || info.LinkTarget is not null || info.Length > MaxLabelFileBytes)
+            {
+                errors.Add($"output '{output.Name}': label_filename '{ClientText.Quote(file)}' must be a plain file of at most {MaxLabelFileBytes >> 20} MiB in the model's folder");
+                continue;
+            }
+
+            labels[output.Name] = File.ReadAllLines(path!);
+        }
+
+        return labels;
     }
 
     /// <summary>

@@ -53,7 +53,20 @@ public static class GrpcInferenceMapper
 
         foreach (var output in message.Outputs)
         {
-            parsed.Outputs.Add(new RequestedOutput(output.Name));
+            var classCount = 0;
+            if (output.Parameters.TryGetValue(Classification.Parameter, out var classes) &&
+                !Classification.TryReadCount(classes.ParameterChoiceCase switch
+                {
+                    InferParameter.ParameterChoiceOneofCase.Int64Param => classes.Int64Param,
+                    InferParameter.ParameterChoiceOneofCase.Uint64Param => classes.Uint64Param,
+                    _ => null,
+                }, out classCount))
+            {
+                parsed.Dispose();
+                return Classification.BadCount(output.Name);
+            }
+
+            parsed.Outputs.Add(new RequestedOutput(output.Name, ClassCount: classCount));
         }
 
         request = parsed;

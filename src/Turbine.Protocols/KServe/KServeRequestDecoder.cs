@@ -249,6 +249,7 @@ public static class KServeRequestDecoder
         output = null;
         string? name = null;
         var binary = false;
+        var classCount = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
@@ -265,6 +266,10 @@ public static class KServeRequestDecoder
                 }
 
                 binary = parameters!.TryGetValue("binary_data", out var value) && value is true;
+                if (parameters.TryGetValue(Classification.Parameter, out var classes) && !Classification.TryReadCount(classes, out classCount))
+                {
+                    return Classification.BadCount(name);
+                }
             }
             else
             {
@@ -278,7 +283,7 @@ public static class KServeRequestDecoder
             return InferenceError.Invalid("every requested output needs a 'name'");
         }
 
-        output = new RequestedOutput(name, binary);
+        output = new RequestedOutput(name, binary, classCount);
         return null;
     }
 
