@@ -32,7 +32,7 @@ internal sealed partial class ModelVersionRunner
             {
                 var first = carried;
                 carried = null;
-                if (first is null && !_queue.TryDequeue(out first))
+                if (first is null && !_queue.TryDequeue(out first, hold: _batching is not null))
                 {
                     continue; // another worker took it
                 }
@@ -46,6 +46,7 @@ internal sealed partial class ModelVersionRunner
                 if (_batching is not null)
                 {
                     carried = Gather(batch, waiter);
+                    _queue.ReleaseHeld(batch); // the batch runs now: no longer waiting (the carried request still is)
                 }
 
                 RunBatch(slot, batch, results);
@@ -59,6 +60,7 @@ internal sealed partial class ModelVersionRunner
             }
             finally
             {
+                _queue.ReleaseHeld(batch); // a round that ended early (a stale request, a fault) lets its requests go too
                 slot.Release();
             }
         }
@@ -82,6 +84,7 @@ internal sealed partial class ModelVersionRunner
             }
         }
 
+        _queue.ReleaseHeld(batch);
         batch.Clear();
     }
 
@@ -129,10 +132,11 @@ internal sealed partial class ModelVersionRunner
         var startBy = StartBy(first);
         while (rows < _targetRows)
         {
-            while (rows < _targetRows && _queue.TryDequeue(out var next, first.Lane))
+            while (rows < _targetRows && _queue.TryDequeue(out var next, first.Lane, hold: true))
             {
                 if (DropIfStale(next))
                 {
+                    _queue.ReleaseHeld(next);
                     continue;
                 }
 

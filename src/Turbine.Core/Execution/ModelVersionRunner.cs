@@ -88,7 +88,7 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
 
     public bool IsRetired => _queue.IsClosed;
 
-    public int QueuedRequests => _queue.Count + _queue.BackgroundCount;
+    public int QueuedRequests => _queue.Count + _queue.Held + _queue.BackgroundCount;
 
     public int ExecutingRequests => Volatile.Read(ref _executingRequests);
 

@@ -13,7 +13,8 @@ internal sealed class PriorityLevelQueue(QueuePolicyConfig policy)
 
     public int Count => _onTime.Count + _delayed.Count;
 
-    public bool IsFull => Policy.MaxQueueSize > 0 && Count >= Policy.MaxQueueSize;
+    /// <summary>Whether the level is at its bound, counting <paramref name="held"/> of its requests waiting in a gathering batch.</summary>
+    public bool IsFull(int held) => Policy.MaxQueueSize > 0 && Count + held >= Policy.MaxQueueSize;
 
     public void Add(WorkItem item) => _onTime.AddLast(item);
 

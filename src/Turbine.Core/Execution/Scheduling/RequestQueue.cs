@@ -27,7 +27,9 @@ internal sealed class RequestQueue
     private readonly WorkItemList _background = new();
     private readonly int _backgroundCapacity;
     private readonly long _backgroundRowCap;
+    private readonly int[] _heldByLevel;
     private long _backgroundRowsRunning;
+    private int _held;
     private int _count;
     private long _rows;
     private long _nextSequence;
@@ -45,6 +47,7 @@ internal sealed class RequestQueue
         _backgroundRowCap = backgroundRowCap;
         _time = time;
         _levels = new PriorityLevelQueue[levelPolicies.Count];
+        _heldByLevel = new int[levelPolicies.Count];
         for (var i = 0; i < _levels.Length; i++)
         {
             _levels[i] = new PriorityLevelQueue(levelPolicies[i]);
@@ -53,6 +56,9 @@ internal sealed class RequestQueue
 
     /// <summary>Online requests waiting now.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Online requests taken into a batch that is still gathering: waiting all the same.</summary>
+    public int Held => Volatile.Read(ref _held);
 
     /// <summary>Online batch rows waiting now (a request of 4 rows counts 4).</summary>
     public long Rows => Volatile.Read(ref _rows);
@@ -97,12 +103,11 @@ internal sealed class RequestQueue
                 _background.AddLast(item);
                 waiter = CanTakeBackground() ? UnparkOne(background: true) : null;
             }
-            else if (_count >= _capacity)
+            else if (_count + _held >= _capacity)
             {
                 return EnqueueOutcome.ModelQueueFull;
             }
-
-            else if (_levels[item.Level].IsFull)
+            else if (_levels[item.Level].IsFull(_heldByLevel[item.Level]))
             {
                 return EnqueueOutcome.LevelQueueFull;
             }
@@ -143,22 +148,32 @@ internal sealed class RequestQueue
     /// <summary>
     /// Takes the next request: the highest priority level first, on-time requests before delayed ones, then a
     /// background request if the background rows running leave room for it. A batch holds one lane only: with
-    /// <paramref name="lane"/> set, only that lane's requests are taken (background ones within the cap).
+    /// <paramref name="lane"/> set, only that lane's requests are taken (background ones within the cap). With
+    /// <paramref name="hold"/>, an online request taken still counts against the queue bounds until
+    /// <see cref="ReleaseHeld(List{WorkItem})"/>: it waits in a batch that is still gathering, which is waiting all the same (Triton
+    /// counts it so too).
     /// </summary>
-    public bool TryDequeue(out WorkItem item, RequestLane? lane = null)
+    public bool TryDequeue(out WorkItem item, RequestLane? lane = null, bool hold = false)
     {
         lock (_lock)
         {
             if (_count > 0 && lane != RequestLane.Background)
             {
                 var now = _time.GetTimestamp();
-                foreach (var level in _levels)
+                for (var index = 0; index < _levels.Length; index++)
                 {
-                    if (level.TryTake(now, out item))
+                    if (_levels[index].TryTake(now, out item))
                     {
                         _count--;
                         _rows -= item.Validated.BatchSize;
                         item.Sequence = _nextSequence++;
+                        if (hold)
+                        {
+                            item.IsHeld = true;
+                            _held++;
+                            _heldByLevel[index]++;
+                        }
+
                         return true;
                     }
                 }
@@ -176,6 +191,37 @@ internal sealed class RequestQueue
 
         item = null!;
         return false;
+    }
+
+    /// <summary>The held requests among <paramref name="items"/> leave the queue bounds: their batch runs, or they were answered.</summary>
+    public void ReleaseHeld(List<WorkItem> items)
+    {
+        lock (_lock)
+        {
+            foreach (var item in items)
+            {
+                ReleaseLocked(item);
+            }
+        }
+    }
+
+    /// <summary>One held request leaves the queue bounds.</summary>
+    public void ReleaseHeld(WorkItem item)
+    {
+        lock (_lock)
+        {
+            ReleaseLocked(item);
+        }
+    }
+
+    private void ReleaseLocked(WorkItem item)
+    {
+        if (item.IsHeld)
+        {
+            item.IsHeld = false;
+            _held--;
+            _heldByLevel[item.Level]--;
+        }
     }
 
     /// <summary>A background request taken by <see cref="TryDequeue"/> was answered: its rows no longer count against the cap.</summary>

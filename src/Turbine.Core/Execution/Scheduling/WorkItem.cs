@@ -36,6 +36,9 @@ internal sealed class WorkItem(InferenceRequest request, ValidatedRequest valida
     /// <summary>Whether the request's outcome was recorded and handed on; only the worker that holds it sets this.</summary>
     public bool IsAnswered { get; set; }
 
+    /// <summary>Whether the request, taken into a gathering batch, still counts against the queue bounds (under the queue's lock).</summary>
+    internal bool IsHeld { get; set; }
+
     /// <summary>The order in which the scheduler took the request; responses follow it when ordering is preserved.</summary>
     public long Sequence { get; set; }
 
