@@ -194,6 +194,27 @@ public sealed class GrpcTests(ServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task KServe_numbered_repository_messages_name_the_model_in_field_1_and_get_its_answer_fields()
+    {
+        // KServe's RepositoryModelUnloadRequest is { string model_name = 1; }: on the wire, this message.
+        var kserveUnload = new RepositoryModelUnloadRequest { RepositoryName = "identity_int8" };
+        var kserveLoad = new RepositoryModelLoadRequest { RepositoryName = "identity_int8" };
+
+        var unloaded = await Raw.RepositoryModelUnloadAsync(kserveUnload);
+        Assert.False((await Raw.ModelReadyAsync(new ModelReadyRequest { Name = "identity_int8" })).Ready);
+        var loaded = await Raw.RepositoryModelLoadAsync(kserveLoad);
+        Assert.True((await Raw.ModelReadyAsync(new ModelReadyRequest { Name = "identity_int8" })).Ready);
+
+        // KServe's responses are { string model_name = 1; bool isLoaded = 2; } and { ...; bool isUnloaded = 2; }.
+        Assert.Equal(("identity_int8", true), (unloaded.ModelName, unloaded.IsUnloaded));
+        Assert.Equal(("identity_int8", true), (loaded.ModelName, loaded.IsLoaded));
+        Assert.Equal(WireOf(1, "identity_int8").Concat([(byte)((2 << 3) | 0), (byte)1]), loaded.ToByteArray());
+    }
+
+    /// <summary>A length-delimited string field as protobuf writes it (names here are shorter than 128 bytes).</summary>
+    private static byte[] WireOf(int field, string value) => [(byte)((field << 3) | 2), (byte)value.Length, .. System.Text.Encoding.UTF8.GetBytes(value)];
+
+    [Fact]
     public async Task Repository_rpcs_index_load_and_unload()
     {
         using var client = fixture.GrpcClient();

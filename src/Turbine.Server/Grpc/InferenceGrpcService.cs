@@ -124,16 +124,21 @@ internal sealed class InferenceGrpcService(
     public override async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
     {
         Authorize(context);
-        var error = LoadParameters(request, out var config) ?? await control.LoadAsync(request.ModelName, config, context.CancellationToken);
-        return error is null ? new RepositoryModelLoadResponse() : throw GrpcErrors.ToRpcException(error);
+        var model = ModelNameOf(request.ModelName, request.RepositoryName);
+        var error = LoadParameters(request, out var config) ?? await control.LoadAsync(model, config, context.CancellationToken);
+        return error is null ? new RepositoryModelLoadResponse { ModelName = model, IsLoaded = true } : throw GrpcErrors.ToRpcException(error);
     }
 
     public override async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
     {
         Authorize(context);
-        var error = await control.UnloadAsync(request.ModelName, context.CancellationToken);
-        return error is null ? new RepositoryModelUnloadResponse() : throw GrpcErrors.ToRpcException(error);
+        var model = ModelNameOf(request.ModelName, request.RepositoryName);
+        var error = await control.UnloadAsync(model, context.CancellationToken);
+        return error is null ? new RepositoryModelUnloadResponse { ModelName = model, IsUnloaded = true } : throw GrpcErrors.ToRpcException(error);
     }
+
+    /// <summary>Triton's model_name (field 2), or KServe's (field 1, which Triton's numbering calls repository_name).</summary>
+    private static string ModelNameOf(string tritonField, string kserveField) => tritonField.Length > 0 ? tritonField : kserveField;
 
     /// <summary>Checks the caller's key against the model the message names, then decodes and runs it; every refusal is a value.</summary>
     private async Task<(ModelInferResponse? Response, InferenceError? Error)> InferAsync(ModelInferRequest message, string? authorization, Metadata headers, CancellationToken cancellationToken)
