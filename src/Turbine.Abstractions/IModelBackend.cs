@@ -18,6 +18,9 @@ public interface IModelBackend
     /// <summary>The file a version folder must hold, e.g. <c>model.onnx</c>.</summary>
     string DefaultModelFileName { get; }
 
+    /// <summary>Whether this build of the backend can run models on a GPU (a <c>KIND_GPU</c> instance group needs it).</summary>
+    bool HasGpu => false;
+
     /// <summary>
     /// Reads and validates this backend's configuration section (null when the configuration has none), adding
     /// every problem to <paramref name="errors"/>. A backend without settings refuses a section it would ignore.

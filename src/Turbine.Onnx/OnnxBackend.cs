@@ -18,6 +18,9 @@ public sealed class OnnxBackend : IModelBackend
     public string DefaultModelFileName => "model.onnx";
 
     /// <inheritdoc />
+    public bool HasGpu { get; } = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+
+    /// <inheritdoc />
     public BackendSettings ReadSettings(JsonElement? section, List<string> errors) => OnnxRuntimeSettings.Read(section, errors);
 
     /// <inheritdoc />

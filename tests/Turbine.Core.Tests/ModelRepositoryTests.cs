@@ -82,8 +82,10 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{ "backend": "tensorflow" }""", "'backend' 'tensorflow' is not a known backend; known: onnxruntime")]
-    [InlineData("""{ "platform": "tensorflow_savedmodel" }""", "'platform' 'tensorflow_savedmodel' is not served by any backend; set 'backend' to one of: onnxruntime")]
+    [InlineData("""{ "backend": "tensorflow" }""", "backend 'tensorflow' is not supported; supported: onnxruntime")]
+    [InlineData("""{ "backend": "python" }""", "backend 'python' is not supported; supported: onnxruntime")]
+    [InlineData("""{ "backend": "custom" }""", "backend 'custom' is not supported; supported: onnxruntime")]
+    [InlineData("""{ "platform": "tensorflow_savedmodel" }""", "platform 'tensorflow_savedmodel' is not supported; set 'backend' to one of: onnxruntime")]
     public void A_backend_nobody_registered_is_a_load_error_that_names_the_known_ones(string json, string expected)
     {
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), json);
@@ -92,6 +94,20 @@ public sealed class ModelRepositoryTests : IDisposable
 
         Assert.Null(definition.Config);
         Assert.Equal([expected], definition.Errors);
+    }
+
+    [Fact]
+    public void A_gpu_instance_group_on_a_build_without_a_gpu_fails_the_load_with_the_reason()
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "instance_group": [ { "kind": "KIND_CPU" }, { "count": 2, "kind": "KIND_GPU" } ] }""");
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.False(new Turbine.Onnx.OnnxBackend().HasGpu); // the CPU package of ONNX Runtime, as the tests build it
+        Assert.Null(definition.Config);
+        Assert.Equal(
+            ["instance_group[1] asks for KIND_GPU, but the 'onnxruntime' backend of this build has no GPU to run on; use KIND_CPU or KIND_AUTO, or build with -p:TurbineGpu=true for a CUDA device"],
+            definition.Errors);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Turbine.Cli.Demo;
+using Microsoft.Extensions.Options;
 using Turbine.Server.Hosting;
 
 namespace Turbine.Cli.Commands;
@@ -20,9 +21,19 @@ internal static class ServeCommand
         var pollSeconds = new Option<double?>("--repository-poll-secs") { Description = "With poll control: seconds between repository scans (default 15)" };
         var management = new Option<bool>("--enable-management") { Description = "Serve the repository API (load, unload, versions); loopback clients only unless Turbine:Management:Token is set" };
         var redis = new Option<string?>("--response-cache-redis") { Description = "A Redis server (host:port) that replicas share as a second response cache tier" };
-        var command = new Command("serve", "Serve a model repository") { repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis };
+        var command = new Command("serve", "Serve a model repository; any setting also as --Turbine:Key=value (docs/CONFIGURATION.md)")
+        {
+            repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis,
+        };
+        command.TreatUnmatchedTokensAsErrors = false; // configuration keys (--Turbine:HttpPort=9000) pass through to the host
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (ConfigurationArguments.Find(parse.UnmatchedTokens, out var settings) is { } unknown)
+            {
+                await Console.Error.WriteLineAsync($"turbine serve: unknown argument '{unknown}'; settings go as --Section:Key=value (e.g. --Turbine:HttpPort=9000)");
+                return 2;
+            }
+
             // Flags win; settings from appsettings or TURBINE__* variables apply where no flag was given.
             var folder = parse.GetValue(repository);
             if (folder is null && Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY") is null)
@@ -31,8 +42,33 @@ internal static class ServeCommand
                 DemoRepository.Ensure(folder, Console.Out);
             }
 
+            try
+            {
+                return await ServeAsync(parse, folder, settings, cancellationToken);
+            }
+            catch (OptionsValidationException e)
+            {
+                await Console.Error.WriteLineAsync("turbine serve: the settings are not valid:");
+                foreach (var failure in e.Failures)
+                {
+                    await Console.Error.WriteLineAsync("  - " + failure);
+                }
+
+                return 2;
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or FormatException)
+            {
+                // A port in use, a certificate that does not load, a setting of the wrong type: the reason, not a stack trace.
+                await Console.Error.WriteLineAsync($"turbine serve: cannot start: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+
+        async Task<int> ServeAsync(ParseResult parse, string? folder, IReadOnlyList<string> settings, CancellationToken cancellationToken)
+        {
             await using var server = TurbineServer.Create(
-                ["--Logging:LogLevel:Default=" + parse.GetValue(logLevel), "--Logging:LogLevel:Microsoft.AspNetCore=Warning"],
+                ["--Logging:LogLevel:Default=" + parse.GetValue(logLevel), "--Logging:LogLevel:Microsoft.AspNetCore=Warning", .. settings],
                 options =>
                 {
                     options.ModelRepository = folder ?? options.ModelRepository;
@@ -57,8 +93,7 @@ internal static class ServeCommand
 
             await server.WaitForShutdownAsync(cancellationToken);
             return 0;
-        });
-        return command;
+        }
     }
 
     /// <summary>The flag's value when it was typed, null when only its default applies.</summary>

@@ -49,7 +49,7 @@ public sealed class BackendRegistry
                 return named;
             }
 
-            error = $"'backend' '{ClientText.Quote(backend)}' is not a known backend; known: {string.Join(", ", Names)}";
+            error = $"backend '{ClientText.Quote(backend)}' is not supported; supported: {string.Join(", ", Names)}";
             return null;
         }
 
@@ -60,7 +60,7 @@ public sealed class BackendRegistry
                 return byPlatform;
             }
 
-            error = $"'platform' '{ClientText.Quote(platform)}' is not served by any backend; set 'backend' to one of: {string.Join(", ", Names)}";
+            error = $"platform '{ClientText.Quote(platform)}' is not supported; set 'backend' to one of: {string.Join(", ", Names)}";
             return null;
         }
 

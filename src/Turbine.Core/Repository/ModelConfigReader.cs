@@ -43,6 +43,7 @@ internal static class ModelConfigReader
                 Inputs = Tensors(root, "input", errors),
                 Outputs = Tensors(root, "output", errors),
                 InstanceCount = InstanceCount(root, errors),
+                GpuGroup = GpuGroup(root),
                 VersionPolicy = Policy(root, errors),
                 MaxQueueSize = Int(root, "max_queue_size", errors),
                 BackgroundLane = BackgroundLane(root, errors),
@@ -145,6 +146,28 @@ internal static class ModelConfigReader
         }
 
         return total;
+    }
+
+    /// <summary>The first instance group that asks for <c>KIND_GPU</c> (<c>instance_group[1]</c>), or null.</summary>
+    private static string? GpuGroup(JsonElement root)
+    {
+        if (!root.TryGetProperty("instance_group", out var groups) || groups.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        var index = 0;
+        foreach (var group in groups.EnumerateArray())
+        {
+            if (group.ValueKind == JsonValueKind.Object && group.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String && kind.ValueEquals("KIND_GPU"))
+            {
+                return $"instance_group[{index}]";
+            }
+
+            index++;
+        }
+
+        return null;
     }
 
     private static DynamicBatchingConfig? DynamicBatching(JsonElement root, List<string> errors)

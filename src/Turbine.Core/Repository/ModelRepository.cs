@@ -112,6 +112,11 @@ public sealed class ModelRepository
             return new ModelDefinition(name, null, [], errors, unsupported, configText);
         }
 
+        if (draft.GpuGroup is { } gpuGroup && !backend.HasGpu)
+        {
+            errors.Add($"{gpuGroup} asks for KIND_GPU, but the '{backend.Name}' backend of this build has no GPU to run on; use KIND_CPU or KIND_AUTO, or build with -p:TurbineGpu=true for a CUDA device");
+        }
+
         var versions = SelectVersions(ListVersions(folder, backend.DefaultModelFileName), draft.VersionPolicy ?? VersionPolicy.Default);
         if (versions.Count == 0)
         {
