@@ -82,6 +82,16 @@ public sealed record ModelConfig
     /// <summary>The outputs.</summary>
     public IReadOnlyList<TensorConfig> Outputs { get; init; } = [];
 
+    /// <summary>The model file each version folder holds: <c>default_model_filename</c>, else the backend's (<c>model.onnx</c>).</summary>
+    public string? ModelFileName { get; init; }
+
+    /// <summary>
+    /// The configuration file as written (Triton's JSON form; a <c>config.pbtxt</c> converted to it), null when the model
+    /// has none: the config endpoints hand back the fields Turbine does not act on (<c>format</c>, <c>parameters</c>,
+    /// <c>optimization</c>, ...) for the clients that read them.
+    /// </summary>
+    public string? SourceJson { get; init; }
+
     /// <summary>Class labels of the outputs that name a label file, by output name (the classification extension).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Labels { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 

@@ -96,6 +96,20 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Equal([expected], definition.Errors);
     }
 
+    [Theory]
+    [InlineData("../simple/1/model.onnx")]
+    [InlineData("/etc/passwd")]
+    [InlineData("..")]
+    public void A_default_model_filename_that_is_not_a_plain_file_name_is_refused(string file)
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), $$"""{ "default_model_filename": "{{file}}" }""");
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Null(definition.Config);
+        Assert.Contains(definition.Errors, e => e.StartsWith("'default_model_filename'", StringComparison.Ordinal) && e.EndsWith("must be a plain file name", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_gpu_instance_group_on_a_build_without_a_gpu_fails_the_load_with_the_reason()
     {

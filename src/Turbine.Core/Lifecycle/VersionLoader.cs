@@ -56,7 +56,7 @@ internal sealed class VersionLoader(ModelRepository repository, BackendRegistry 
         var failures = new List<string>();
         foreach (var version in definition.Versions)
         {
-            var stamp = configHash + "|" + repository.VersionStamp(name, version, backend);
+            var stamp = configHash + "|" + repository.VersionStamp(name, version, definition.Config?.ModelFileName ?? backend.DefaultModelFileName);
             var running = previous.Runners.FirstOrDefault(r => r.Version == version);
             if (running is not null && previous.Stamps.TryGetValue(version, out var loadedFrom) && loadedFrom == stamp)
             {
@@ -115,7 +115,7 @@ internal sealed class VersionLoader(ModelRepository repository, BackendRegistry 
         IVersionRunner runner;
         try
         {
-            var path = repository.ModelFilePath(config.Name, version, backend);
+            var path = repository.ModelFilePath(config.Name, version, config.ModelFileName ?? backend.DefaultModelFileName);
             var errors = new List<string>();
             ModelConfigValidator.Validate(config, config.Name, backend.Inspect(path), errors);
             if (errors.Count > 0)

@@ -30,6 +30,7 @@ internal static class ModelConfigCompleter
             QueuePolicy = draft.QueuePolicy ?? QueuePolicyConfig.None,
             Warmup = draft.Warmup ?? [],
             ResponseCache = draft.ResponseCache ?? false,
+            ModelFileName = draft.DefaultModelFileName ?? backend.DefaultModelFileName,
         };
     }
 

@@ -37,6 +37,9 @@ internal sealed record ModelConfigDraft
 
     public bool? ResponseCache { get; init; }
 
+    /// <summary>Triton's <c>default_model_filename</c>: the model file's name in each version folder.</summary>
+    public string? DefaultModelFileName { get; init; }
+
     /// <summary>The whole configuration, for the backend's own section and the fields Turbine does not act on.</summary>
     public System.Text.Json.JsonElement? Root { get; init; }
 }

@@ -51,6 +51,7 @@ internal static class ModelConfigReader
                 QueuePolicy = QueuePolicy(root, errors),
                 Warmup = WarmupReader.Read(root, errors),
                 ResponseCache = root.TryGetProperty("response_cache", out var cache) ? Bool(cache, "enable", errors, "response_cache") : null,
+                DefaultModelFileName = ModelFileName(root, errors),
                 Root = root.Clone(), // the backend reads its own section once it is known
             };
         }
@@ -146,6 +147,19 @@ internal static class ModelConfigReader
         }
 
         return total;
+    }
+
+    /// <summary><c>default_model_filename</c>: a plain file name (SECURITY.md A2), since it is joined to a version folder.</summary>
+    private static string? ModelFileName(JsonElement root, List<string> errors)
+    {
+        var name = String(root, "default_model_filename", errors);
+        if (name is not null && !ModelNames.IsValid(name))
+        {
+            errors.Add($"'default_model_filename' '{ClientText.Quote(name)}' must be a plain file name");
+            return null;
+        }
+
+        return string.IsNullOrEmpty(name) ? null : name;
     }
 
     /// <summary>The first instance group that asks for <c>KIND_GPU</c> (<c>instance_group[1]</c>), or null.</summary>

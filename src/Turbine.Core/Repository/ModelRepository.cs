@@ -117,17 +117,18 @@ public sealed class ModelRepository
             errors.Add($"{gpuGroup} asks for KIND_GPU, but the '{backend.Name}' backend of this build has no GPU to run on; use KIND_CPU or KIND_AUTO, or build with -p:TurbineGpu=true for a CUDA device");
         }
 
-        var versions = SelectVersions(ListVersions(folder, backend.DefaultModelFileName), draft.VersionPolicy ?? VersionPolicy.Default);
+        var modelFile = draft.DefaultModelFileName ?? backend.DefaultModelFileName;
+        var versions = SelectVersions(ListVersions(folder, modelFile), draft.VersionPolicy ?? VersionPolicy.Default);
         if (versions.Count == 0)
         {
-            errors.Add("the model folder has no version folders (e.g. '1/' holding " + backend.DefaultModelFileName + ") that its version policy selects");
+            errors.Add("the model folder has no version folders (e.g. '1/' holding " + modelFile + ") that its version policy selects");
             return new ModelDefinition(name, null, versions, errors, unsupported, configText) { Backend = backend };
         }
 
         ModelSignature? signature = null;
         try
         {
-            signature = backend.Inspect(ModelFilePath(name, versions[^1], backend));
+            signature = backend.Inspect(ModelFilePath(name, versions[^1], modelFile));
         }
         catch (InferenceException e)
         {
@@ -135,13 +136,13 @@ public sealed class ModelRepository
         }
         catch (IOException)
         {
-            errors.Add($"version {versions[^1]}: {backend.DefaultModelFileName} is missing or unreadable");
+            errors.Add($"version {versions[^1]}: {modelFile} is missing or unreadable");
         }
 
         System.Text.Json.JsonElement? section = draft.Root is { } config && config.TryGetProperty(backend.Name, out var own) ? own : null;
         var settings = backend.ReadSettings(section, errors);
         var completed = ModelConfigCompleter.Complete(name, draft, backend, settings, signature ?? new ModelSignature([], []));
-        completed = completed with { Labels = ReadLabels(folder, completed.Outputs, errors) };
+        completed = completed with { Labels = ReadLabels(folder, completed.Outputs, errors), SourceJson = draft.Root?.GetRawText() };
         ModelConfigValidator.Validate(completed, name, signature, errors);
         return new ModelDefinition(name, errors.Count == 0 ? completed : null, versions, errors, unsupported, configText) { Backend = backend };
     }
@@ -212,9 +213,9 @@ public sealed class ModelRepository
     /// What identifies a version's model file as loaded: its length and last write time. A reload keeps a running
     /// version whose stamp and configuration are unchanged instead of loading it again.
     /// </summary>
-    public string VersionStamp(string name, long version, IModelBackend backend)
+    public string VersionStamp(string name, long version, string modelFile)
     {
-        var file = new FileInfo(ModelFilePath(name, version, backend));
+        var file = new FileInfo(ModelFilePath(name, version, modelFile));
         return file.Exists ? $"{file.Length}:{file.LastWriteTimeUtc.Ticks}" : "missing";
     }
 
@@ -229,11 +230,15 @@ public sealed class ModelRepository
         return Contained(Path.Combine(ModelPath(name), "warmup", file));
     }
 
-    /// <summary>The path of a version's model file.</summary>
-    public string ModelFilePath(string name, long version, IModelBackend backend)
+    /// <summary>The path of a version's model file, <paramref name="modelFile"/> (a plain name: the config's or the backend's).</summary>
+    public string ModelFilePath(string name, long version, string modelFile)
     {
-        ArgumentNullException.ThrowIfNull(backend);
-        return Contained(Path.Combine(ModelPath(name), version.ToString(System.Globalization.CultureInfo.InvariantCulture), backend.DefaultModelFileName));
+        if (!ModelNames.IsValid(modelFile))
+        {
+            throw new ArgumentException("not a plain file name", nameof(modelFile));
+        }
+
+        return Contained(Path.Combine(ModelPath(name), version.ToString(System.Globalization.CultureInfo.InvariantCulture), modelFile));
     }
 
     private string ModelPath(string name)

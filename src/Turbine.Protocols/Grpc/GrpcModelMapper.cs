@@ -46,9 +46,21 @@ public static class GrpcModelMapper
                 _ => new ModelVersionPolicy { Latest = new ModelVersionPolicy.Types.Latest { NumVersions = (uint)config.VersionPolicy.Latest } },
             },
         };
+        using var source = ConfigSource.Parse(config.SourceJson);
+        message.DefaultModelFilename = source.String("default_model_filename") ?? string.Empty;
         foreach (var input in config.Inputs)
         {
-            var tensor = new ModelInput { Name = input.Name, DataType = (DataType)ConfigTypeNumber(input.DataType) };
+            var tensor = new ModelInput
+            {
+                Name = input.Name,
+                DataType = (DataType)ConfigTypeNumber(input.DataType),
+                Format = source.TensorString("input", input.Name, "format") switch
+                {
+                    "FORMAT_NHWC" => ModelInput.Types.Format.Nhwc,
+                    "FORMAT_NCHW" => ModelInput.Types.Format.Nchw,
+                    _ => ModelInput.Types.Format.None,
+                },
+            };
             tensor.Dims.AddRange(input.Dims);
             if (input.Reshape is not null)
             {
@@ -61,7 +73,7 @@ public static class GrpcModelMapper
 
         foreach (var output in config.Outputs)
         {
-            var tensor = new ModelOutput { Name = output.Name, DataType = (DataType)ConfigTypeNumber(output.DataType) };
+            var tensor = new ModelOutput { Name = output.Name, DataType = (DataType)ConfigTypeNumber(output.DataType), LabelFilename = output.LabelFile ?? string.Empty };
             tensor.Dims.AddRange(output.Dims);
             message.Output.Add(tensor);
         }
@@ -84,10 +96,16 @@ public static class GrpcModelMapper
         }
 
         message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = config.Settings.InstanceKind == "KIND_GPU" ? ModelInstanceGroup.Types.Kind.Gpu : ModelInstanceGroup.Types.Kind.Cpu });
+        foreach (var (name, value) in source.Parameters())
+        {
+            message.Parameters[name] = new ModelParameter { StringValue = value };
+        }
+
         foreach (var (name, value) in config.Settings.Parameters())
         {
             message.Parameters[name] = new ModelParameter { StringValue = value };
         }
+
         return message;
     }
 

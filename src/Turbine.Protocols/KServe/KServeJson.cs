@@ -79,6 +79,7 @@ public static class KServeJson
     public static void WriteModelConfig(IBufferWriter<byte> output, ModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        using var source = ConfigSource.Parse(config.SourceJson);
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("name"u8, config.Name);
@@ -105,8 +106,8 @@ public static class KServeJson
 
         writer.WriteEndObject();
         writer.WriteNumber("max_batch_size"u8, config.MaxBatchSize);
-        WriteTensorConfigs(writer, "input", config.Inputs);
-        WriteTensorConfigs(writer, "output", config.Outputs);
+        WriteTensorConfigs(writer, "input", config.Inputs, source);
+        WriteTensorConfigs(writer, "output", config.Outputs, source);
         writer.WriteStartArray("instance_group"u8);
         writer.WriteStartObject();
         writer.WriteString("name"u8, config.Name);
@@ -152,10 +153,30 @@ public static class KServeJson
             writer.WriteEndObject();
         }
 
+        if (source.Root is { } file)
+        {
+            // Every other field of the file, as written: clients read some that Turbine does not act on (Triton's
+            // image client reads an input's "format").
+            foreach (var property in file.EnumerateObject())
+            {
+                if (!WrittenFields.Contains(property.Name) && property.Name != config.Backend)
+                {
+                    property.WriteTo(writer);
+                }
+            }
+        }
+
         writer.WriteEndObject();
     }
 
-    private static void WriteTensorConfigs(Utf8JsonWriter writer, string property, IReadOnlyList<TensorConfig> tensors)
+    /// <summary>The top-level fields <see cref="WriteModelConfig"/> writes from what Turbine acts on.</summary>
+    private static readonly HashSet<string> WrittenFields =
+        ["name", "platform", "backend", "version_policy", "max_batch_size", "input", "output", "instance_group", "max_queue_size", "background_lane", "dynamic_batching"];
+
+    /// <summary>The fields of each input and output written from what Turbine acts on.</summary>
+    private static readonly HashSet<string> WrittenTensorFields = ["name", "data_type", "dims", "reshape", "label_filename"];
+
+    private static void WriteTensorConfigs(Utf8JsonWriter writer, string property, IReadOnlyList<TensorConfig> tensors, ConfigSource source)
     {
         writer.WriteStartArray(property);
         foreach (var tensor in tensors)
@@ -169,6 +190,22 @@ public static class KServeJson
                 writer.WriteStartObject("reshape"u8);
                 WriteLongs(writer, "shape", tensor.Reshape);
                 writer.WriteEndObject();
+            }
+
+            if (tensor.LabelFile is not null)
+            {
+                writer.WriteString("label_filename"u8, tensor.LabelFile);
+            }
+
+            if (source.Tensor(property, tensor.Name) is { } written)
+            {
+                foreach (var field in written.EnumerateObject())
+                {
+                    if (!WrittenTensorFields.Contains(field.Name))
+                    {
+                        field.WriteTo(writer); // format, is_shape_tensor, optional, ...
+                    }
+                }
             }
 
             writer.WriteEndObject();
