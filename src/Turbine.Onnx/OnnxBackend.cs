@@ -18,7 +18,15 @@ public sealed class OnnxBackend : IModelBackend
     public string DefaultModelFileName => "model.onnx";
 
     /// <inheritdoc />
-    public bool HasGpu { get; } = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+    /// <remarks>Asked only when a configuration wants a GPU: the environment is made with the thread budget's pools first.</remarks>
+    public bool HasGpu
+    {
+        get
+        {
+            OnnxThreadBudget.EnsureEnvironment();
+            return Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+        }
+    }
 
     /// <inheritdoc />
     public BackendSettings ReadSettings(JsonElement? section, List<string> errors) => OnnxRuntimeSettings.Read(section, errors);
