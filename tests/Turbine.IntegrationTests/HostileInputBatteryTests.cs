@@ -77,6 +77,52 @@ public sealed class HostileInputBatteryTests : IAsyncLifetime
         Assert.InRange(ManagedHeap() - baseline, long.MinValue, 32L * 1024 * 1024);
     }
 
+    /// <summary>Paths of <c>file:</c> load parameters (SECURITY.md A2/A3): none may leave the staged model folder.</summary>
+    public static TheoryData<string> HostileUploadPaths() =>
+    [
+        "../outside.onnx", "1/../../outside.onnx", "/etc/passwd", "1/a/b.onnx", "0/model.onnx", "-1/model.onnx", "1//model.onnx",
+        "1/..", "..", "", "1/", "config.json", "config.pbtxt", "1/CON", "1/model.onnx\\..\\..\\x", "C:\\x", "1/%2e%2e", "1/model\u0000.onnx",
+    ];
+
+    [Theory]
+    [MemberData(nameof(HostileUploadPaths))]
+    public async Task Hostile_model_file_uploads_get_a_clean_400_and_write_nothing(string path)
+    {
+        var outside = Directory.GetFileSystemEntries(Path.GetDirectoryName(_server.Folder.Root)!).Order().ToList();
+        var config = """{ "max_batch_size": 8, "input": [ { "name": "INPUT0", "data_type": "TYPE_INT32", "dims": [ 4 ] } ] }""";
+        var body = System.Text.Json.JsonSerializer.Serialize(new { parameters = new Dictionary<string, string>
+        {
+            ["config"] = config,
+            ["file:1/model.onnx"] = Convert.ToBase64String(SampleModels.AddSub(DataType.Int32, 4)),
+            ["file:" + path] = Convert.ToBase64String("x"u8.ToArray()),
+        } });
+
+        using var response = await _server.Http.PostAsync("v2/repository/models/uploaded/load", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("{\"error\":", text, StringComparison.Ordinal);
+        Assert.Contains("must name a file as '<version>/<file name>' or '<file name>'", text, StringComparison.Ordinal); // refused for its path, not for the mode
+        Assert.DoesNotContain(_server.Folder.Root, text, StringComparison.Ordinal);
+        Assert.Equal(outside, Directory.GetFileSystemEntries(Path.GetDirectoryName(_server.Folder.Root)!).Order().ToList());
+        Assert.Equal(["simple"], Directory.GetDirectories(_server.Folder.Root).Select(Path.GetFileName).Where(n => n != ".turbine"));
+    }
+
+    [Theory]
+    [InlineData("\"file:1/model.onnx\": \"not base64!\"")]
+    [InlineData("\"file:1/model.onnx\": 12")]
+    [InlineData("\"file:1/model.onnx\": {\"bytes\": \"AAAA\"}")]
+    public async Task Upload_contents_that_are_not_base64_strings_are_refused(string parameter)
+    {
+        var body = "{\"parameters\": {\"config\": \"{}\", " + parameter + "}}";
+
+        using var response = await _server.Http.PostAsync("v2/repository/models/uploaded/load", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("base64", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(["simple"], Directory.GetDirectories(_server.Folder.Root).Select(Path.GetFileName).Where(n => n != ".turbine"));
+    }
+
     [Fact]
     public async Task Random_model_names_do_not_grow_the_metric_series()
     {

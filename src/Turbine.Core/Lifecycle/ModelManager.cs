@@ -57,15 +57,42 @@ public sealed partial class ModelManager : IAsyncDisposable
     /// <param name="name">The model.</param>
     /// <param name="cancellationToken">Cancels waiting for another load of the same model.</param>
     /// <param name="configOverride">Configuration JSON used instead of the folder's config file for this load.</param>
+    /// <param name="files">
+    /// The model's files, sent in the load request (Triton's <c>file:</c> parameters; <paramref name="configOverride"/>
+    /// then required): staged in a fresh folder that serves the model if the load succeeds. Without files the model
+    /// loads from the repository's own folder again, if it has one.
+    /// </param>
     /// <returns>null on success, else why it failed.</returns>
-    public async Task<InferenceError?> LoadAsync(string name, CancellationToken cancellationToken, string? configOverride = null)
+    public async Task<InferenceError?> LoadAsync(string name, CancellationToken cancellationToken, string? configOverride = null, IReadOnlyList<ModelFileUpload>? files = null)
     {
         if (!ModelNames.IsValid(name))
         {
             return InferenceError.Invalid($"'{ClientText.Quote(name)}' is not a valid model name");
         }
 
-        if (!_repository.Contains(name))
+        string? staged = null;
+        if (files is { Count: > 0 })
+        {
+            if (configOverride is null)
+            {
+                return InferenceError.Invalid($"failed to load '{name}': model files in the load request need the model's configuration in the 'config' parameter too");
+            }
+
+            if (ModelRepository.CheckUpload(files) is { } refused)
+            {
+                return InferenceError.Invalid($"failed to load '{name}': {refused}");
+            }
+
+            try
+            {
+                staged = _repository.Stage(name, configOverride, files);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return InferenceError.Unavailable($"failed to load '{name}': its files could not be written ({e.GetType().Name}); try again");
+            }
+        }
+        else if (!_repository.Contains(name))
         {
             return InferenceError.NotFound($"failed to load '{name}', failed to poll from model repository");
         }
@@ -74,8 +101,9 @@ public sealed partial class ModelManager : IAsyncDisposable
         await entry.Gate.WaitAsync(cancellationToken);
         try
         {
+            var servedFrom = _repository.UseStaged(name, staged);
             var previous = entry.Snapshot;
-            var outcome = await LoaderThread.RunAsync(() => _loader.Load(name, previous, configOverride));
+            var outcome = await LoaderThread.RunAsync(() => _loader.Load(name, previous, staged is null ? configOverride : null));
             if (outcome.Unsupported is { Count: > 0 } unsupported)
             {
                 LogUnsupported(_logger, name, string.Join(", ", unsupported));
@@ -85,10 +113,13 @@ public sealed partial class ModelManager : IAsyncDisposable
             await DrainAsync(outcome.Retired);
             if (outcome.Failure is not null)
             {
+                _repository.UseStaged(name, servedFrom); // the folder the model served from before serves on
+                _repository.DiscardStaged(staged);
                 LogLoadFailed(_logger, name, outcome.Failure);
                 return InferenceError.Invalid($"failed to load '{name}': {outcome.Failure}");
             }
 
+            _repository.DiscardStaged(servedFrom);
             LogLoaded(_logger, name, outcome.Next.Runners.Count);
             return null;
         }

@@ -8,13 +8,35 @@ namespace Turbine.Core.Repository;
 public sealed class ModelRepository
 {
     private readonly string _rootWithSeparator;
+    private readonly StagingArea _staging;
 
     /// <summary>Opens the repository at <paramref name="root"/>.</summary>
     public ModelRepository(string root)
     {
         Root = Path.GetFullPath(root);
         _rootWithSeparator = Path.EndsInDirectorySeparator(Root) ? Root : Root + Path.DirectorySeparatorChar;
+        _staging = new StagingArea(Root);
     }
+
+    /// <summary>Why uploaded model files cannot be staged, or null (<see cref="StagingArea.Check"/>).</summary>
+    public static string? CheckUpload(IReadOnlyList<ModelFileUpload> files) => StagingArea.Check(files ?? throw new ArgumentNullException(nameof(files)));
+
+    /// <summary>Writes a fresh staging folder for <paramref name="name"/> from a load request's files; returns it.</summary>
+    public string Stage(string name, string config, IReadOnlyList<ModelFileUpload> files)
+    {
+        _ = ModelPath(name); // the name rules, before anything is written
+        return _staging.Write(name, config, files);
+    }
+
+    /// <summary>
+    /// Serves <paramref name="name"/> from a staged folder, or (null) from the repository's own folder when it has one;
+    /// returns the staged folder it served from before, if any.
+    /// </summary>
+    public string? UseStaged(string name, string? folder) =>
+        folder is null && !Directory.Exists(Contained(Path.Combine(Root, name))) ? null : _staging.Use(name, folder);
+
+    /// <summary>Deletes a staged folder nothing serves from any more.</summary>
+    public void DiscardStaged(string? folder) => _staging.Discard(folder);
 
     /// <summary>The repository folder, as a full path.</summary>
     public string Root { get; }
@@ -66,24 +88,23 @@ public sealed class ModelRepository
         }
     }
 
-    /// <summary>Every folder with a safe name, models and ensembles alike, sorted.</summary>
+    /// <summary>Every folder with a safe name, models and ensembles alike, and the models uploaded in load requests, sorted.</summary>
     public List<string> ListFolders()
     {
-        if (!Directory.Exists(Root))
-        {
-            return [];
-        }
-
         var names = new List<string>();
-        foreach (var directory in Directory.EnumerateDirectories(Root))
+        if (Directory.Exists(Root))
         {
-            var name = Path.GetFileName(directory);
-            if (ModelNames.IsValid(name) && !IsLink(directory))
+            foreach (var directory in Directory.EnumerateDirectories(Root))
             {
-                names.Add(name);
+                var name = Path.GetFileName(directory);
+                if (ModelNames.IsValid(name) && !IsLink(directory))
+                {
+                    names.Add(name);
+                }
             }
         }
 
+        names.AddRange(_staging.Models.Where(staged => !names.Contains(staged)));
         names.Sort(StringComparer.Ordinal);
         return names;
     }
@@ -248,7 +269,7 @@ public sealed class ModelRepository
             throw new ArgumentException($"'{name}' is not a valid model name", nameof(name));
         }
 
-        return Contained(Path.Combine(Root, name));
+        return _staging.TryGet(name, out var staged) ? staged : Contained(Path.Combine(Root, name));
     }
 
     private string Contained(string path)

@@ -11,12 +11,13 @@ namespace Turbine.Protocols.KServe;
 public static class RepositoryJson
 {
     /// <summary>
-    /// Reads a load request: <c>{"parameters": {"config": "&lt;config JSON&gt;"}}</c>, as Triton's clients send it.
-    /// Triton's <c>file:</c> parameters (model files in the request) are refused: files come from the repository only.
+    /// Reads a load request as Triton's clients send it: <c>{"parameters": {"config": "&lt;config JSON&gt;",
+    /// "file:1/model.onnx": "&lt;base64&gt;"}}</c>. The files' paths are checked where they are staged.
     /// </summary>
-    public static InferenceError? ReadLoadRequest(ReadOnlySpan<byte> body, int maxDepth, out string? config)
+    public static InferenceError? ReadLoadRequest(ReadOnlySpan<byte> body, int maxDepth, out string? config, out List<ModelFileUpload> files)
     {
         config = null;
+        files = [];
         if (body.IsEmpty)
         {
             return null;
@@ -52,13 +53,18 @@ public static class RepositoryJson
 
                     config = parameter.Value.GetString();
                 }
-                else if (parameter.Name.StartsWith("file:", StringComparison.Ordinal))
+                else if (parameter.Name.StartsWith(FilePrefix, StringComparison.Ordinal))
                 {
-                    return InferenceError.Invalid("model files in the load request are not supported; put them in the model repository");
+                    if (parameter.Value.ValueKind != JsonValueKind.String || !TryDecodeBase64(parameter.Value.GetString()!, out var content))
+                    {
+                        return InferenceError.Invalid($"parameter '{ClientText.Quote(parameter.Name)}' must be a string holding the file's bytes in base64");
+                    }
+
+                    files.Add(new ModelFileUpload(parameter.Name[FilePrefix.Length..], content));
                 }
                 else
                 {
-                    return InferenceError.Invalid($"unknown load parameter '{ClientText.Quote(parameter.Name)}'; only 'config' is supported");
+                    return InferenceError.Invalid($"unknown load parameter '{ClientText.Quote(parameter.Name)}'; 'config' and 'file:<path>' are supported");
                 }
             }
 
@@ -68,6 +74,21 @@ public static class RepositoryJson
         {
             return InferenceError.Invalid("the load request body is not valid JSON");
         }
+    }
+
+    /// <summary>The prefix of Triton's load parameters that carry a model file: <c>file:1/model.onnx</c>.</summary>
+    public const string FilePrefix = "file:";
+
+    private static bool TryDecodeBase64(string text, out byte[] content)
+    {
+        content = new byte[(text.Length * 3 / 4) + 3];
+        if (!Convert.TryFromBase64String(text, content, out var written))
+        {
+            return false;
+        }
+
+        Array.Resize(ref content, written);
+        return true;
     }
 
     /// <summary>Reads <c>{"version": 2}</c> (a number or a decimal string), or <c>{"version": null}</c> to clear.</summary>

@@ -125,7 +125,7 @@ internal sealed class InferenceGrpcService(
     {
         Authorize(context);
         var model = ModelNameOf(request.ModelName, request.RepositoryName);
-        var error = LoadParameters(request, out var config) ?? await control.LoadAsync(model, config, context.CancellationToken);
+        var error = LoadParameters(request, out var config, out var files) ?? await control.LoadAsync(model, config, files, context.CancellationToken);
         return error is null ? new RepositoryModelLoadResponse { ModelName = model, IsLoaded = true } : throw GrpcErrors.ToRpcException(error);
     }
 
@@ -189,21 +189,24 @@ internal sealed class InferenceGrpcService(
         }
     }
 
-    /// <summary>Triton's load parameters: <c>config</c> (a string of JSON) is honoured; model files in the request are not.</summary>
-    private static InferenceError? LoadParameters(RepositoryModelLoadRequest request, out string? config)
+    /// <summary>Triton's load parameters: <c>config</c> (a string of JSON) and <c>file:&lt;path&gt;</c> (the file's bytes).</summary>
+    private static InferenceError? LoadParameters(RepositoryModelLoadRequest request, out string? config, out List<ModelFileUpload> files)
     {
         config = null;
+        files = [];
         foreach (var (name, value) in request.Parameters)
         {
             if (name == "config" && value.ParameterChoiceCase == ModelRepositoryParameter.ParameterChoiceOneofCase.StringParam)
             {
                 config = value.StringParam;
             }
+            else if (name.StartsWith(RepositoryJson.FilePrefix, StringComparison.Ordinal) && value.ParameterChoiceCase == ModelRepositoryParameter.ParameterChoiceOneofCase.BytesParam)
+            {
+                files.Add(new ModelFileUpload(name[RepositoryJson.FilePrefix.Length..], value.BytesParam.Memory));
+            }
             else
             {
-                return InferenceError.Invalid(name.StartsWith("file:", StringComparison.Ordinal)
-                    ? "model files in the load request are not supported; put them in the model repository"
-                    : $"unsupported load parameter '{ClientText.Quote(name)}'; only 'config' (a string) is supported");
+                return InferenceError.Invalid($"unsupported load parameter '{ClientText.Quote(name)}'; 'config' (a string) and 'file:<path>' (bytes) are supported");
             }
         }
 

@@ -12,8 +12,14 @@ internal sealed class ModelControl(ModelManager models, EnsembleCatalog ensemble
     private readonly ModelControlMode _mode = options.Value.ModelControlMode;
 
     /// <summary>Loads (or reloads) a model, or an ensemble, which serves as a pipeline.</summary>
-    public async Task<InferenceError?> LoadAsync(string name, string? configOverride, CancellationToken cancellationToken) =>
-        Refusal() ?? (ensembles.Handles(name, configOverride) ? ensembles.Load(name, configOverride) : await models.LoadAsync(name, cancellationToken, configOverride));
+    public Task<InferenceError?> LoadAsync(string name, string? configOverride, CancellationToken cancellationToken) =>
+        LoadAsync(name, configOverride, [], cancellationToken);
+
+    /// <summary>Loads (or reloads) a model from the files sent with the request (none: from the repository), or an ensemble.</summary>
+    public async Task<InferenceError?> LoadAsync(string name, string? configOverride, IReadOnlyList<ModelFileUpload> files, CancellationToken cancellationToken) =>
+        Refusal() ?? (files.Count == 0 && ensembles.Handles(name, configOverride)
+            ? ensembles.Load(name, configOverride)
+            : await models.LoadAsync(name, cancellationToken, configOverride, files));
 
     public async Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken)
     {

@@ -23,7 +23,7 @@ internal static partial class RepositoryHttpEndpoints
                 : Reply.Of(PipelineNotFound(name)))));
 
         app.MapPut("/v2/pipelines/{name}", (HttpContext context, string name, PipelineTable pipelines, TrafficValidator validator, IOptions<TurbineServerOptions> options) =>
-            GuardedAsync(context, MaxLoadBody, body =>
+            GuardedAsync(context, MaxDefinitionBody, body =>
             {
                 var error = PipelineJson.Read(body.Span, name, options.Value.MaxJsonDepth, out var pipeline) ?? validator.Check(pipeline!);
                 if (error is null)

@@ -19,8 +19,8 @@ namespace Turbine.Server.Http;
 internal static partial class RepositoryHttpEndpoints
 {
     /// <summary>Load requests may carry a whole model configuration; the other bodies are a few bytes.</summary>
-    private const int MaxLoadBody = 1024 * 1024;
     private const int MaxSmallBody = 64 * 1024;
+    private const int MaxDefinitionBody = 1024 * 1024; // a pipeline definition
 
     private static readonly Action<IBufferWriter<byte>> EmptyObject = static w => w.Write("{}"u8);
 
@@ -35,10 +35,10 @@ internal static partial class RepositoryHttpEndpoints
             }));
 
         app.MapPost("/v2/repository/models/{model}/load", (HttpContext context, string model, ModelControl control, IOptions<TurbineServerOptions> options) =>
-            GuardedAsync(context, MaxLoadBody, async body =>
+            GuardedAsync(context, (int)options.Value.MaxRequestBodyBytes, async body => // model files may come in it
             {
-                var error = RepositoryJson.ReadLoadRequest(body.Span, options.Value.MaxJsonDepth, out var config)
-                    ?? await control.LoadAsync(model, config, context.RequestAborted);
+                var error = RepositoryJson.ReadLoadRequest(body.Span, options.Value.MaxJsonDepth, out var config, out var files)
+                    ?? await control.LoadAsync(model, config, files, context.RequestAborted);
                 return error is null ? Reply.Of(EmptyObject) : Reply.Of(error);
             }));
 
