@@ -19,6 +19,8 @@ internal sealed class InferenceGrpcService(
     ServerReadiness readiness,
     ManagementAccess access,
     InferenceAccess apiKeys,
+    TraceSettings traces,
+    Observability.LoggingSettings logging,
     IOptions<TurbineServerOptions> options) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     /// <summary>The message of a refused unary call; the client sees only its status.</summary>
@@ -137,6 +139,66 @@ internal sealed class InferenceGrpcService(
         return error is null ? new RepositoryModelUnloadResponse { ModelName = model, IsUnloaded = true } : throw GrpcErrors.ToRpcException(error);
     }
 
+    public override Task<TraceSettingResponse> TraceSetting(TraceSettingRequest request, ServerCallContext context)
+    {
+        var model = request.ModelName.Length > 0 ? request.ModelName : null;
+        if (model is not null && inference.TryGetModel(model, null, out _) is { } missing)
+        {
+            throw GrpcErrors.ToRpcException(missing);
+        }
+
+        if (request.Settings.Count > 0)
+        {
+            Authorize(context);
+            var changes = request.Settings.ToDictionary(s => s.Key, s => s.Value.Value.Count == 0 ? null : (IReadOnlyList<string>?)[.. s.Value.Value]);
+            if (traces.Update(model, changes) is { } refused)
+            {
+                throw GrpcErrors.ToRpcException(refused);
+            }
+        }
+
+        var response = new TraceSettingResponse();
+        foreach (var (name, values) in traces.Describe(model))
+        {
+            var value = new TraceSettingResponse.Types.SettingValue();
+            value.Value.AddRange(values);
+            response.Settings[name] = value;
+        }
+
+        return Task.FromResult(response);
+    }
+
+    public override Task<LogSettingsResponse> LogSettings(LogSettingsRequest request, ServerCallContext context)
+    {
+        if (request.Settings.Count > 0)
+        {
+            Authorize(context);
+            var changes = request.Settings.ToDictionary(s => s.Key, s => s.Value.ParameterChoiceCase switch
+            {
+                LogSettingsRequest.Types.SettingValue.ParameterChoiceOneofCase.BoolParam => (object)s.Value.BoolParam,
+                LogSettingsRequest.Types.SettingValue.ParameterChoiceOneofCase.Uint32Param => (int)Math.Min(s.Value.Uint32Param, int.MaxValue),
+                _ => s.Value.StringParam,
+            });
+            if (logging.Update(changes) is { } refused)
+            {
+                throw GrpcErrors.ToRpcException(refused);
+            }
+        }
+
+        var response = new LogSettingsResponse();
+        foreach (var (name, value) in logging.Describe())
+        {
+            response.Settings[name] = value switch
+            {
+                bool flag => new LogSettingsResponse.Types.SettingValue { BoolParam = flag },
+                int number => new LogSettingsResponse.Types.SettingValue { Uint32Param = (uint)number },
+                _ => new LogSettingsResponse.Types.SettingValue { StringParam = (string)value },
+            };
+        }
+
+        return Task.FromResult(response);
+    }
+
     /// <summary>Triton's model_name (field 2), or KServe's (field 1, which Triton's numbering calls repository_name).</summary>
     private static string ModelNameOf(string tritonField, string kserveField) => tritonField.Length > 0 ? tritonField : kserveField;
 
@@ -153,7 +215,7 @@ internal sealed class InferenceGrpcService(
             return (null, ServerReadiness.ShuttingDown);
         }
 
-        using var span = TurbineTracing.IsEnabled ? TurbineTracing.StartInfer(message.ModelName, "grpc", headers.GetValue("traceparent"), headers.GetValue("tracestate")) : null;
+        using var span = traces.ShouldTrace(message.ModelName) ? TurbineTracing.StartInfer(message.ModelName, "grpc", headers.GetValue("traceparent"), headers.GetValue("tracestate")) : null;
         InferenceError? error;
         InferenceRequest? request;
         using (TurbineTracing.StartStep("turbine.decode"))

@@ -23,6 +23,7 @@ using Turbine.Server.Caching;
 using Turbine.Server.Grpc;
 using Turbine.Server.Http;
 using Turbine.Server.Metrics;
+using Turbine.Server.Observability;
 using Turbine.Server.State;
 using Turbine.Server.Transport;
 using Turbine.Traffic;
@@ -61,6 +62,9 @@ public sealed class TurbineServer : IAsyncDisposable
     public static TurbineServer Create(string[] args, Action<TurbineServerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        var runtime = new RuntimeConfiguration();
+        ((IConfigurationBuilder)builder.Configuration).Add(runtime); // last: settings changed at run time win
+        builder.Services.AddSingleton(runtime);
         var options = new TurbineServerOptions();
         builder.Configuration.GetSection(TurbineServerOptions.Section).Bind(options);
         configure?.Invoke(options);
@@ -78,6 +82,7 @@ public sealed class TurbineServer : IAsyncDisposable
         app.Use(RestrictToListener);
         app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
+        app.MapObservability();
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
@@ -150,6 +155,8 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<ManagementAccess>();
         services.AddSingleton<InferenceAccess>();
         services.AddSingleton<TurbineMetrics>();
+        services.AddSingleton<LoggingSettings>();
+        services.AddSingleton(new TraceSettings(options.Tracing.Enabled));
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
         services.AddHostedService<ShutdownDelay>();

@@ -13,7 +13,7 @@ namespace Turbine.Server.Http;
 /// <c>POST /v2/models/{model}[/versions/{version}]/infer</c>: reads the body, decodes JSON and binary tensors,
 /// runs the request and writes JSON (plus binary outputs when asked for).
 /// </summary>
-internal sealed class InferHandler(InferenceService inference, ServerReadiness readiness, IOptions<TurbineServerOptions> options)
+internal sealed class InferHandler(InferenceService inference, ServerReadiness readiness, TraceSettings traces, IOptions<TurbineServerOptions> options)
 {
     private const string HeaderLengthName = "Inference-Header-Content-Length";
     private const string VariantHeaderName = "Turbine-Variant";
@@ -50,7 +50,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             return;
         }
 
-        using var span = TurbineTracing.IsEnabled ? TurbineTracing.StartInfer(model, "http", context.Request.Headers.TraceParent, context.Request.Headers.TraceState) : null;
+        using var span = traces.ShouldTrace(model) ? TurbineTracing.StartInfer(model, "http", context.Request.Headers.TraceParent, context.Request.Headers.TraceState) : null;
         using (body)
         {
             InferenceError? decodeError;

@@ -13,7 +13,7 @@ namespace Turbine.Server.Http;
 /// <summary>Maps the KServe v2 REST API and Triton's HTTP extensions.</summary>
 internal static class KServeHttpEndpoints
 {
-    public static readonly string[] Extensions = ["classification", "model_repository", "model_configuration", "statistics", "binary_tensor_data"];
+    public static readonly string[] Extensions = ["classification", "model_repository", "model_configuration", "statistics", "binary_tensor_data", "logging", "trace"];
 
     public static void MapKServe(this IEndpointRouteBuilder app)
     {
