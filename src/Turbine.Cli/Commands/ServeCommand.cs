@@ -20,10 +20,15 @@ internal static class ServeCommand
         var loadModels = new Option<string[]>("--load-model") { Description = "With explicit control: a model to load at startup ('*' for all); repeatable", AllowMultipleArgumentsPerToken = true };
         var pollSeconds = new Option<double?>("--repository-poll-secs") { Description = "With poll control: seconds between repository scans (default 15)" };
         var management = new Option<bool>("--enable-management") { Description = "Serve the repository API (load, unload, versions); loopback clients only unless Turbine:Management:Token is set" };
+        var restricted = new Option<string[]>("--restricted-api")
+        {
+            Description = "Triton's restricted API: '<api>[,<api>...]:<header>=<value>' (apis: health, metadata, inference, shared-memory, model-config, model-repository, statistics, trace, logging); repeatable",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var redis = new Option<string?>("--response-cache-redis") { Description = "A Redis server (host:port) that replicas share as a second response cache tier" };
         var command = new Command("serve", "Serve a model repository; any setting also as --Turbine:Key=value (docs/CONFIGURATION.md)")
         {
-            repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis,
+            repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis, restricted,
         };
         command.TreatUnmatchedTokensAsErrors = false; // configuration keys (--Turbine:HttpPort=9000) pass through to the host
         command.SetAction(async (parse, cancellationToken) =>
@@ -81,6 +86,7 @@ internal static class ServeCommand
                     options.RepositoryPollInterval = parse.GetValue(pollSeconds) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.RepositoryPollInterval;
                     options.Management.Enabled |= parse.GetValue(management);
                     options.ResponseCacheRedis = parse.GetValue(redis) ?? options.ResponseCacheRedis;
+                    options.RestrictedApi.AddRange(parse.GetValue(restricted) ?? []);
                 });
             await server.StartAsync(cancellationToken);
             Console.WriteLine($"Turbine is serving {folder ?? Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY")}");

@@ -80,6 +80,7 @@ public sealed class TurbineServer : IAsyncDisposable
         _ = app.Services.GetRequiredService<TurbineMetrics>(); // publishes the meter's instruments from the start
         _ = app.Services.GetRequiredService<InferenceAccess>(); // reads key files now: a missing or short key fails the start, not the first request
         app.Use(RestrictToListener);
+        app.Use(RestrictedApiMiddleware.InvokeAsync);
         app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
         app.MapObservability();
@@ -154,6 +155,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<InferHandler>();
         services.AddSingleton<ManagementAccess>();
         services.AddSingleton<InferenceAccess>();
+        services.AddSingleton<RestrictedApis>();
         services.AddSingleton<TurbineMetrics>();
         services.AddSingleton<LoggingSettings>();
         services.AddSingleton(new TraceSettings(options.Tracing.Enabled));

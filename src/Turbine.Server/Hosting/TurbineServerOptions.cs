@@ -79,6 +79,13 @@ public sealed class TurbineServerOptions
     /// </summary>
     public List<ApiKeyOptions> ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// Triton's restricted APIs, each <c>&lt;api&gt;[,&lt;api&gt;...]:&lt;header&gt;=&lt;value&gt;</c>: the named groups
+    /// (health, metadata, inference, shared-memory, model-config, model-repository, statistics, trace, logging) answer
+    /// only requests that carry the header with the value, over REST and gRPC alike.
+    /// </summary>
+    public List<string> RestrictedApi { get; set; } = [];
+
     /// <summary>TLS for the REST and gRPC listeners; off unless a certificate is given.</summary>
     public TlsOptions Tls { get; set; } = new();
 

@@ -131,6 +131,19 @@ internal static class TurbineServerOptionsValidator
             }
         }
 
+        var restricted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var restriction in options.RestrictedApi)
+        {
+            if (!Http.RestrictedApis.TryParse(restriction, out var groups, out _, out _, out var error))
+            {
+                errors.Add(error!);
+            }
+            else if (groups!.FirstOrDefault(g => !restricted.Add(g)) is { } twice)
+            {
+                errors.Add($"RestrictedApi restricts '{twice}' more than once");
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelRepository))
         {
             errors.Add("ModelRepository must name a folder");
