@@ -7,7 +7,8 @@ namespace Turbine;
 /// The classification extension: when above 0, the output comes back as its top <paramref name="ClassCount"/> classes,
 /// BYTES of <c>"value:index[:label]"</c>, instead of its values.
 /// </param>
-public sealed record RequestedOutput(string Name, bool BinaryData = false, int ClassCount = 0);
+/// <param name="SharedMemory">Where in a registered shared-memory region the output goes instead of the response.</param>
+public sealed record RequestedOutput(string Name, bool BinaryData = false, int ClassCount = 0, SharedMemoryRef? SharedMemory = null);
 
 /// <summary>One inference request, decoded from any protocol. Owns its input tensors.</summary>
 public sealed class InferenceRequest : IDisposable

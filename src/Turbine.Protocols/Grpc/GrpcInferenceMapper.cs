@@ -16,14 +16,32 @@ public static class GrpcInferenceMapper
     /// Decodes a gRPC request; the caller disposes the request it gets. <paramref name="check"/>, when given, sees
     /// each input's name, type and shape before its contents are copied.
     /// </summary>
-    public static InferenceError? FromGrpc(ModelInferRequest message, KServeLimits limits, out InferenceRequest? request, InputSpecCheck? check = null)
+    /// <remarks>
+    /// <paramref name="sharedMemory"/> holds the registered shared-memory regions, for inputs placed in one (they take no
+    /// raw_input_contents entry, as Triton's clients send them); null when the extension is off.
+    /// </remarks>
+    public static InferenceError? FromGrpc(ModelInferRequest message, KServeLimits limits, out InferenceRequest? request, InputSpecCheck? check = null, ISharedMemory? sharedMemory = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(limits);
         request = null;
-        if (message.RawInputContents.Count > 0 && message.RawInputContents.Count != message.Inputs.Count)
+        var places = new SharedMemoryRef?[message.Inputs.Count];
+        var inMemory = 0;
+        for (var i = 0; i < places.Length; i++)
         {
-            return InferenceError.Invalid($"raw_input_contents has {message.RawInputContents.Count} entries but the request has {message.Inputs.Count} inputs; give one per input or none");
+            var input = message.Inputs[i];
+            if (input.Parameters.Count > 0 && SharedMemoryParameters.Read(ToParameters(input.Parameters), input.Name, out places[i]) is { } malformed)
+            {
+                return malformed;
+            }
+
+            inMemory += places[i] is null ? 0 : 1;
+        }
+
+        var carried = message.Inputs.Count - inMemory;
+        if (message.RawInputContents.Count > 0 && message.RawInputContents.Count != carried)
+        {
+            return InferenceError.Invalid($"raw_input_contents has {message.RawInputContents.Count} entries but the request has {carried} inputs outside shared memory; give one per such input or none");
         }
 
         var parsed = new InferenceRequest
@@ -38,10 +56,13 @@ public static class GrpcInferenceMapper
             parsed.BinaryDataOutputByDefault = true;
         }
 
+        var raw = 0;
         for (var i = 0; i < message.Inputs.Count; i++)
         {
             var input = message.Inputs[i];
-            var error = DecodeInput(input, message.RawInputContents.Count > 0 ? message.RawInputContents[i] : null, limits, check, out var tensor);
+            var error = places[i] is { } place
+                ? DecodeSharedInput(input, place, limits, check, sharedMemory, out var tensor)
+                : DecodeInput(input, message.RawInputContents.Count > 0 ? message.RawInputContents[raw++] : null, limits, check, out tensor);
             if (error is not null)
             {
                 parsed.Dispose();
@@ -66,17 +87,49 @@ public static class GrpcInferenceMapper
                 return Classification.BadCount(output.Name);
             }
 
-            parsed.Outputs.Add(new RequestedOutput(output.Name, ClassCount: classCount));
+            if (SharedMemoryParameters.Read(ToParameters(output.Parameters), output.Name, out var outputPlace) is { } misplaced)
+            {
+                parsed.Dispose();
+                return misplaced;
+            }
+
+            parsed.Outputs.Add(new RequestedOutput(output.Name, ClassCount: classCount, SharedMemory: outputPlace));
         }
 
         request = parsed;
         return null;
     }
 
-    private static InferenceError? DecodeInput(ModelInferRequest.Types.InferInputTensor input, ByteString? raw, KServeLimits limits, InputSpecCheck? check, out Tensor? tensor)
+    private static InferenceError? DecodeSharedInput(
+        ModelInferRequest.Types.InferInputTensor input, SharedMemoryRef place, KServeLimits limits, InputSpecCheck? check, ISharedMemory? sharedMemory, out Tensor? tensor)
     {
         tensor = null;
-        if (!DataTypes.TryParse(input.Datatype, out Turbine.DataType type))
+        var error = ReadHeader(input, check, out var type, out var shape, out var count);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (input.Contents is not null)
+        {
+            return InferenceError.Invalid($"input '{input.Name}' has both contents and a shared-memory region; use one");
+        }
+
+        error = SharedMemoryInput.Read(sharedMemory, place, input.Name, type, count, limits, out var buffer);
+        if (error is null)
+        {
+            tensor = new Tensor(input.Name, type, shape!, buffer!);
+        }
+
+        return error;
+    }
+
+    /// <summary>An input's datatype and shape, checked against the model's spec before any data is looked at.</summary>
+    private static InferenceError? ReadHeader(ModelInferRequest.Types.InferInputTensor input, InputSpecCheck? check, out Turbine.DataType type, out long[]? shape, out long count)
+    {
+        shape = null;
+        count = 0;
+        if (!DataTypes.TryParse(input.Datatype, out type))
         {
             return InferenceError.Invalid($"input '{input.Name}': datatype '{ClientText.Quote(input.Datatype)}' is not a KServe data type");
         }
@@ -86,13 +139,19 @@ public static class GrpcInferenceMapper
             return InferenceError.Invalid($"input '{input.Name}': shape has more than {Shapes.MaxRank} dimensions");
         }
 
-        var shape = input.Shape.ToArray();
-        if (!Shapes.TryGetElementCount(shape, out var count))
+        shape = input.Shape.ToArray();
+        if (!Shapes.TryGetElementCount(shape, out count))
         {
             return InferenceError.Invalid($"input '{input.Name}': shape {Shapes.Format(shape)} must hold non-negative dimensions of a reasonable size");
         }
 
-        if (check?.Invoke(input.Name, type, shape) is { } refused)
+        return check?.Invoke(input.Name, type, shape);
+    }
+
+    private static InferenceError? DecodeInput(ModelInferRequest.Types.InferInputTensor input, ByteString? raw, KServeLimits limits, InputSpecCheck? check, out Tensor? tensor)
+    {
+        tensor = null;
+        if (ReadHeader(input, check, out var type, out var shape, out var count) is { } refused)
         {
             return refused;
         }
@@ -132,7 +191,7 @@ public static class GrpcInferenceMapper
             }
         }
 
-        tensor = new Tensor(input.Name, type, shape, buffer);
+        tensor = new Tensor(input.Name, type, shape!, buffer);
         return null;
     }
 
@@ -220,7 +279,8 @@ public static class GrpcInferenceMapper
     }
 
     /// <summary>Encodes a response; every output goes into <c>raw_output_contents</c>.</summary>
-    public static ModelInferResponse ToGrpc(InferenceResponse response)
+    /// <remarks>Outputs placed in shared memory (<paramref name="places"/>) carry their place as parameters and no raw contents.</remarks>
+    public static ModelInferResponse ToGrpc(InferenceResponse response, SharedMemoryRef?[]? places = null)
     {
         ArgumentNullException.ThrowIfNull(response);
         var message = new ModelInferResponse
@@ -231,12 +291,20 @@ public static class GrpcInferenceMapper
         };
         AddParameters(message.Parameters, response.Parameters);
 
-        foreach (var output in response.Outputs)
+        for (var i = 0; i < response.Outputs.Count; i++)
         {
+            var output = response.Outputs[i];
             var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = output.Name, Datatype = output.DataType.ToWireName() };
             tensor.Shape.AddRange(output.Shape);
             message.Outputs.Add(tensor);
-            message.RawOutputContents.Add(ByteString.CopyFrom(output.Data.Span));
+            if (places?[i] is { } place)
+            {
+                AddParameters(tensor.Parameters, SharedMemoryOutputs.ParametersOf(place));
+            }
+            else
+            {
+                message.RawOutputContents.Add(ByteString.CopyFrom(output.Data.Span));
+            }
         }
 
         return message;

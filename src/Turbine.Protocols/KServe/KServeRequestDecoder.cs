@@ -18,8 +18,10 @@ public static class KServeRequestDecoder
     /// whole body is JSON. <paramref name="check"/>, when given, sees each input's name, type and shape before its
     /// data is decoded or copied.
     /// </summary>
+    /// <remarks><paramref name="sharedMemory"/> holds the registered shared-memory regions, for inputs placed in one; null when the extension is off.</remarks>
     public static InferenceError? Decode(
-        ReadOnlySpan<byte> body, int headerLength, string modelName, string? modelVersion, KServeLimits limits, out InferenceRequest? request, InputSpecCheck? check = null)
+        ReadOnlySpan<byte> body, int headerLength, string modelName, string? modelVersion, KServeLimits limits, out InferenceRequest? request,
+        InputSpecCheck? check = null, ISharedMemory? sharedMemory = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         request = null;
@@ -33,7 +35,7 @@ public static class KServeRequestDecoder
         var parsed = new InferenceRequest { ModelName = modelName, ModelVersion = modelVersion };
         try
         {
-            var error = ParseHeader(json, limits, parsed, out var inputs) ?? CheckSpecs(inputs, check) ?? BuildInputs(json, binary, inputs, limits, parsed);
+            var error = ParseHeader(json, limits, parsed, out var inputs) ?? CheckSpecs(inputs, check) ?? BuildInputs(json, binary, inputs, limits, parsed, sharedMemory);
             if (error is not null)
             {
                 parsed.Dispose();
@@ -187,6 +189,12 @@ public static class KServeRequestDecoder
 
                     input.BinaryDataSize = bytes;
                 }
+
+                var placed = SharedMemoryParameters.Read(parameters, input.Name, out input.SharedMemory);
+                if (placed is not null)
+                {
+                    return placed;
+                }
             }
             else if (reader.ValueTextEquals("data"u8))
             {
@@ -250,6 +258,7 @@ public static class KServeRequestDecoder
         string? name = null;
         var binary = false;
         var classCount = 0;
+        SharedMemoryRef? place = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
@@ -270,6 +279,11 @@ public static class KServeRequestDecoder
                 {
                     return Classification.BadCount(name);
                 }
+
+                if (SharedMemoryParameters.Read(parameters, name, out place) is { } malformed)
+                {
+                    return malformed;
+                }
             }
             else
             {
@@ -283,7 +297,7 @@ public static class KServeRequestDecoder
             return InferenceError.Invalid("every requested output needs a 'name'");
         }
 
-        output = new RequestedOutput(name, binary, classCount);
+        output = new RequestedOutput(name, binary, classCount, place);
         return null;
     }
 
@@ -305,7 +319,8 @@ public static class KServeRequestDecoder
         return null;
     }
 
-    private static InferenceError? BuildInputs(ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, List<InputHeader> inputs, KServeLimits limits, InferenceRequest request)
+    private static InferenceError? BuildInputs(
+        ReadOnlySpan<byte> json, ReadOnlySpan<byte> binary, List<InputHeader> inputs, KServeLimits limits, InferenceRequest request, ISharedMemory? sharedMemory)
     {
         var offset = 0L;
         foreach (var input in inputs)
@@ -316,16 +331,18 @@ public static class KServeRequestDecoder
             }
 
             var hasData = input.DataEnd > 0;
-            if (hasData == input.BinaryDataSize >= 0)
+            if ((hasData ? 1 : 0) + (input.BinaryDataSize >= 0 ? 1 : 0) + (input.SharedMemory is null ? 0 : 1) != 1)
             {
-                return InferenceError.Invalid(hasData
-                    ? $"input '{input.Name}' has both 'data' and 'binary_data_size'; use one"
-                    : $"input '{input.Name}' has no 'data' and no 'binary_data_size'");
+                return InferenceError.Invalid($"input '{input.Name}' needs exactly one of 'data', 'binary_data_size' and 'shared_memory_region'");
             }
 
             InferenceError? error;
             TensorBuffer? buffer;
-            if (hasData)
+            if (input.SharedMemory is { } place)
+            {
+                error = SharedMemoryInput.Read(sharedMemory, place, input.Name!, input.DataType, count, limits, out buffer);
+            }
+            else if (hasData)
             {
                 error = KServeTensorData.Decode(json[input.DataStart..input.DataEnd], input.Name!, input.DataType, count, limits, out buffer);
             }
@@ -391,6 +408,7 @@ public static class KServeRequestDecoder
         public DataType DataType;
         public long[]? Shape;
         public long BinaryDataSize = -1;
+        public SharedMemoryRef? SharedMemory;
         public int DataStart;
         public int DataEnd;
     }

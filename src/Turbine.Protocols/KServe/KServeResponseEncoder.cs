@@ -13,13 +13,13 @@ public static class KServeResponseEncoder
     /// Why the response cannot be written as asked: an output to be written as JSON holds BYTES that are not UTF-8.
     /// Null when it can.
     /// </summary>
-    public static InferenceError? CheckJsonOutputs(InferenceResponse response)
+    public static InferenceError? CheckJsonOutputs(InferenceResponse response, SharedMemoryRef?[]? places = null)
     {
         ArgumentNullException.ThrowIfNull(response);
         for (var i = 0; i < response.Outputs.Count; i++)
         {
             var binary = i < response.OutputBinary.Count && response.OutputBinary[i];
-            if (!binary && !KServeTensorData.IsJsonWritable(response.Outputs[i]))
+            if (!binary && places?[i] is null && !KServeTensorData.IsJsonWritable(response.Outputs[i]))
             {
                 return InferenceError.Invalid(
                     $"output '{response.Outputs[i].Name}' holds BYTES that are not valid UTF-8, which JSON cannot carry; request it with \"binary_data\": true");
@@ -31,7 +31,7 @@ public static class KServeResponseEncoder
 
     /// <summary>Writes the response to <paramref name="output"/>.</summary>
     /// <returns>The JSON header's length when any output is binary (the <c>Inference-Header-Content-Length</c>), else -1.</returns>
-    public static int Write(IBufferWriter<byte> output, InferenceResponse response)
+    public static int Write(IBufferWriter<byte> output, InferenceResponse response, SharedMemoryRef?[]? places = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(response);
@@ -55,6 +55,12 @@ public static class KServeResponseEncoder
             for (var i = 0; i < response.Outputs.Count; i++)
             {
                 var tensor = response.Outputs[i];
+                if (places?[i] is { } place)
+                {
+                    KServeTensorData.WriteSharedTensor(writer, tensor, place);
+                    continue;
+                }
+
                 var binary = i < response.OutputBinary.Count && response.OutputBinary[i];
                 anyBinary |= binary;
                 KServeTensorData.WriteTensor(writer, tensor, binary);
@@ -71,7 +77,7 @@ public static class KServeResponseEncoder
             var headerLength = (int)writer.BytesCommitted;
             for (var i = 0; i < response.Outputs.Count; i++)
             {
-                if (response.OutputBinary[i])
+                if (response.OutputBinary[i] && places?[i] is null)
                 {
                     output.Write(response.Outputs[i].Data.Span);
                 }

@@ -181,6 +181,19 @@ public static class KServeTensorData
         writer.WriteEndObject();
     }
 
+    /// <summary>Writes a tensor that went to shared memory: its name, type and shape, and its place as parameters; no data.</summary>
+    public static void WriteSharedTensor(Utf8JsonWriter writer, Tensor tensor, SharedMemoryRef place)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(tensor);
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, tensor.Name);
+        writer.WriteString("datatype"u8, tensor.DataType.ToWireName());
+        KServeResponseEncoder.WriteShape(writer, tensor.Shape);
+        KServeParameters.Write(writer, SharedMemoryOutputs.ParametersOf(place));
+        writer.WriteEndObject();
+    }
+
     /// <summary>Writes a tensor's elements as a flat JSON array.</summary>
     public static void Write(Utf8JsonWriter writer, Tensor tensor)
     {

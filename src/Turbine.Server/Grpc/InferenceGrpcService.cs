@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Observation;
+using Turbine.Protocols;
 using Turbine.Protocols.Grpc;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
@@ -21,7 +22,8 @@ internal sealed class InferenceGrpcService(
     InferenceAccess apiKeys,
     TraceSettings traces,
     Observability.LoggingSettings logging,
-    IOptions<TurbineServerOptions> options) : GRPCInferenceService.GRPCInferenceServiceBase
+    IOptions<TurbineServerOptions> options,
+    SharedMemory.SystemSharedMemory? sharedMemory = null) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     /// <summary>The message of a refused unary call; the client sees only its status.</summary>
     private static readonly ModelInferResponse NoAnswer = new();
@@ -199,6 +201,64 @@ internal sealed class InferenceGrpcService(
         return Task.FromResult(response);
     }
 
+    public override Task<SystemSharedMemoryStatusResponse> SystemSharedMemoryStatus(SystemSharedMemoryStatusRequest request, ServerCallContext context)
+    {
+        var memory = SharedMemoryOrRefuse(context);
+        var name = request.Name.Length > 0 ? request.Name : null;
+        var regions = memory.Status(name);
+        if (name is not null && regions.Count == 0)
+        {
+            throw GrpcErrors.ToRpcException(InferenceError.NotFound($"Unable to find system shared memory region: '{ClientText.Quote(name)}'"));
+        }
+
+        var response = new SystemSharedMemoryStatusResponse();
+        foreach (var region in regions)
+        {
+            response.Regions[region.Name] = new SystemSharedMemoryStatusResponse.Types.RegionStatus
+            {
+                Name = region.Name, Key = region.Key, Offset = (ulong)region.Offset, ByteSize = (ulong)region.ByteSize,
+            };
+        }
+
+        return Task.FromResult(response);
+    }
+
+    public override Task<SystemSharedMemoryRegisterResponse> SystemSharedMemoryRegister(SystemSharedMemoryRegisterRequest request, ServerCallContext context)
+    {
+        var memory = SharedMemoryOrRefuse(context);
+        var error = request.Offset > long.MaxValue || request.ByteSize > long.MaxValue
+            ? InferenceError.Invalid("offset and byte_size must fit a signed 64-bit integer")
+            : memory.Register(request.Name, request.Key, (long)request.Offset, (long)request.ByteSize);
+        return error is null ? Task.FromResult(new SystemSharedMemoryRegisterResponse()) : throw GrpcErrors.ToRpcException(error);
+    }
+
+    public override Task<SystemSharedMemoryUnregisterResponse> SystemSharedMemoryUnregister(SystemSharedMemoryUnregisterRequest request, ServerCallContext context)
+    {
+        SharedMemoryOrRefuse(context).Unregister(request.Name.Length > 0 ? request.Name : null);
+        return Task.FromResult(new SystemSharedMemoryUnregisterResponse());
+    }
+
+    public override Task<CudaSharedMemoryStatusResponse> CudaSharedMemoryStatus(CudaSharedMemoryStatusRequest request, ServerCallContext context) =>
+        throw GrpcErrors.ToRpcException(Http.SharedMemoryEndpoints.CudaUnsupported);
+
+    public override Task<CudaSharedMemoryRegisterResponse> CudaSharedMemoryRegister(CudaSharedMemoryRegisterRequest request, ServerCallContext context) =>
+        throw GrpcErrors.ToRpcException(Http.SharedMemoryEndpoints.CudaUnsupported);
+
+    public override Task<CudaSharedMemoryUnregisterResponse> CudaSharedMemoryUnregister(CudaSharedMemoryUnregisterRequest request, ServerCallContext context) =>
+        throw GrpcErrors.ToRpcException(Http.SharedMemoryEndpoints.CudaUnsupported);
+
+    /// <summary>The shared-memory registry when the extension is on and the caller passes the management rules.</summary>
+    private SharedMemory.SystemSharedMemory SharedMemoryOrRefuse(ServerCallContext context)
+    {
+        if (sharedMemory is null)
+        {
+            throw GrpcErrors.ToRpcException(Http.SharedMemoryEndpoints.Disabled);
+        }
+
+        Authorize(context);
+        return sharedMemory;
+    }
+
     /// <summary>Triton's model_name (field 2), or KServe's (field 1, which Triton's numbering calls repository_name).</summary>
     private static string ModelNameOf(string tritonField, string kserveField) => tritonField.Length > 0 ? tritonField : kserveField;
 
@@ -220,7 +280,7 @@ internal sealed class InferenceGrpcService(
         InferenceRequest? request;
         using (TurbineTracing.StartStep("turbine.decode"))
         {
-            error = GrpcInferenceMapper.FromGrpc(message, _limits, out request, inference.InputCheckFor(message.ModelName, message.ModelVersion));
+            error = GrpcInferenceMapper.FromGrpc(message, _limits, out request, inference.InputCheckFor(message.ModelName, message.ModelVersion), sharedMemory);
         }
 
         if (error is not null)
@@ -244,9 +304,14 @@ internal sealed class InferenceGrpcService(
             }
 
             using var response = result.Response!;
+            if (SharedMemoryOutputs.Place(response, request.Outputs, sharedMemory, out var places) is { } unplaced)
+            {
+                return (null, unplaced);
+            }
+
             using (TurbineTracing.StartStep("turbine.encode"))
             {
-                return (GrpcInferenceMapper.ToGrpc(response), null);
+                return (GrpcInferenceMapper.ToGrpc(response, places), null);
             }
         }
     }

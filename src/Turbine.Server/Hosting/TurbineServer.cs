@@ -84,6 +84,7 @@ public sealed class TurbineServer : IAsyncDisposable
         app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
         app.MapObservability();
+        app.MapSharedMemory();
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
@@ -156,6 +157,11 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<ManagementAccess>();
         services.AddSingleton<InferenceAccess>();
         services.AddSingleton<RestrictedApis>();
+        if (options.SharedMemory.Enabled)
+        {
+            services.AddSingleton(new Turbine.Server.SharedMemory.SystemSharedMemory(options.SharedMemory.Folder));
+            services.AddSingleton<ISharedMemory>(provider => provider.GetRequiredService<Turbine.Server.SharedMemory.SystemSharedMemory>());
+        }
         services.AddSingleton<TurbineMetrics>();
         services.AddSingleton<LoggingSettings>();
         services.AddSingleton(new TraceSettings(options.Tracing.Enabled));

@@ -70,6 +70,9 @@ public sealed class TurbineServerOptions
     /// <summary>Distributed tracing with OpenTelemetry; off unless enabled.</summary>
     public TracingOptions Tracing { get; set; } = new();
 
+    /// <summary>Triton's system shared-memory extension, for clients on the same machine; off unless enabled.</summary>
+    public SharedMemoryOptions SharedMemory { get; set; } = new();
+
     /// <summary>The sample of completed requests handed to inference observers (drift monitoring, dashboards).</summary>
     public ObserverOptions Observer { get; set; } = new();
 
@@ -186,6 +189,16 @@ public sealed class TracingOptions
 
     /// <summary>The <c>service.name</c> the spans carry.</summary>
     public string ServiceName { get; set; } = "turbine";
+}
+
+/// <summary>The system shared-memory extension.</summary>
+public sealed class SharedMemoryOptions
+{
+    /// <summary>Whether clients may register shared-memory regions (behind the management rules) and place tensors in them.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Where POSIX shared-memory objects live (<c>/dev/shm</c> on Linux); keys name files in it.</summary>
+    public string Folder { get; set; } = "/dev/shm";
 }
 
 /// <summary>How many completed requests the inference observers see.</summary>

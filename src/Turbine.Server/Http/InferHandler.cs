@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
 using Turbine.Core.Observation;
+using Turbine.Protocols;
 using Turbine.Protocols.KServe;
 using Turbine.Server.Hosting;
 using Turbine.Traffic;
@@ -13,7 +14,7 @@ namespace Turbine.Server.Http;
 /// <c>POST /v2/models/{model}[/versions/{version}]/infer</c>: reads the body, decodes JSON and binary tensors,
 /// runs the request and writes JSON (plus binary outputs when asked for).
 /// </summary>
-internal sealed class InferHandler(InferenceService inference, ServerReadiness readiness, TraceSettings traces, IOptions<TurbineServerOptions> options)
+internal sealed class InferHandler(InferenceService inference, ServerReadiness readiness, TraceSettings traces, IOptions<TurbineServerOptions> options, ISharedMemory? sharedMemory = null)
 {
     private const string HeaderLengthName = "Inference-Header-Content-Length";
     private const string VariantHeaderName = "Turbine-Variant";
@@ -59,7 +60,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             {
                 decodeError = headerLength == 0
                     ? DecodeRaw(body!.Span, model, version, out request)
-                    : KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version));
+                    : KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version), sharedMemory);
             }
 
             if (decodeError is not null)
@@ -86,7 +87,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
                 }
 
                 using var response = result.Response!;
-                if (KServeResponseEncoder.CheckJsonOutputs(response) is { } unwritable)
+                if ((SharedMemoryOutputs.Place(response, request.Outputs, sharedMemory, out var places) ?? KServeResponseEncoder.CheckJsonOutputs(response, places)) is { } unwritable)
                 {
                     await HttpResults.WriteErrorAsync(context, unwritable);
                     return;
@@ -94,7 +95,7 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
 
                 using (TurbineTracing.StartStep("turbine.encode"))
                 {
-                    await WriteResponseAsync(context, response);
+                    await WriteResponseAsync(context, response, places);
                 }
             }
         }
@@ -107,10 +108,10 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
         return inference.TryGetModel(model, version, out var info) ?? KServeRawRequestDecoder.Decode(body, info!.Config, model, version, _limits, out request);
     }
 
-    private static async Task WriteResponseAsync(HttpContext context, InferenceResponse response)
+    private static async Task WriteResponseAsync(HttpContext context, InferenceResponse response, SharedMemoryRef?[]? places)
     {
         using var buffer = new PooledBufferWriter(16 * 1024);
-        var headerLength = KServeResponseEncoder.Write(buffer, response);
+        var headerLength = KServeResponseEncoder.Write(buffer, response, places);
         context.Response.StatusCode = StatusCodes.Status200OK;
         if (response.Parameters?.TryGetValue(InferenceService.VariantParameter, out var variant) == true)
         {
