@@ -97,6 +97,21 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("""{ "max_batch_size": 8, "sequence_batching": { "max_sequence_idle_microseconds": 5000000 } }""", "'sequence_batching' (a stateful model) is not supported yet")]
+    [InlineData("""{ "model_transaction_policy": { "decoupled": true } }""", "'model_transaction_policy.decoupled' is not supported")]
+    [InlineData("""{ "max_batch_size": 8, "batch_input": [ { "kind": "BATCH_ELEMENT_COUNT" } ] }""", "'batch_input' (ragged batching) is not supported")]
+    [InlineData("""{ "input": [ { "name": "INPUT0", "allow_ragged_batch": true } ] }""", "'input[0].allow_ragged_batch' is not supported")]
+    public void A_model_asking_for_what_Turbine_cannot_honour_fails_to_load_instead_of_serving_wrong_answers(string json, string expected)
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), json);
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Null(definition.Config);
+        Assert.Contains(definition.Errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("../simple/1/model.onnx")]
     [InlineData("/etc/passwd")]
     [InlineData("..")]

@@ -127,6 +127,11 @@ public sealed class ModelRepository
         var (draft, configText) = configOverride is null ? ReadConfig(folder, errors) : (ModelConfigReader.Read(configOverride, errors), configOverride);
         var backend = backends.Resolve(draft.Backend, draft.Platform, out var unknown);
         var unsupported = draft.Root is { } root ? UnsupportedFields.Find(root, backend?.Name) : [];
+        if (draft.Root is { } written)
+        {
+            UnhonouredFields.Check(written, errors);
+        }
+
         if (backend is null)
         {
             errors.Add(unknown!);

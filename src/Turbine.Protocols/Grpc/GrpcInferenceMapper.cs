@@ -41,7 +41,8 @@ public static class GrpcInferenceMapper
         var carried = message.Inputs.Count - inMemory;
         if (message.RawInputContents.Count > 0 && message.RawInputContents.Count != carried)
         {
-            return InferenceError.Invalid($"raw_input_contents has {message.RawInputContents.Count} entries but the request has {carried} inputs outside shared memory; give one per such input or none");
+            return InferenceError.Invalid(
+                $"raw_input_contents has {message.RawInputContents.Count} entries but the request has {carried} inputs{(inMemory > 0 ? " outside shared memory" : "")}; give one per input or none");
         }
 
         var parsed = new InferenceRequest
