@@ -80,14 +80,8 @@ public sealed class LoggingSettingsTests : IAsyncLifetime
         Assert.True(_server.Server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Turbine.Test").IsEnabled(LogLevel.Trace));
     }
 
-    private async Task<JsonDocument> JsonAsync(HttpMethod method, string path, string? body, HttpStatusCode expected)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
-        using var response = await _server.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, text);
-        return JsonDocument.Parse(text);
-    }
+    private Task<JsonDocument> JsonAsync(HttpMethod method, string path, string? body, HttpStatusCode expected) =>
+        SettingsCalls.JsonAsync(_server.Http, method, path, body, expected);
 }
 
 /// <summary>Triton's trace extension (<c>/v2/trace/setting</c>, per model, gRPC <c>TraceSetting</c>) over OpenTelemetry's spans.</summary>
@@ -204,10 +198,17 @@ public sealed class TraceSettingsTests : IAsyncLifetime
         return traces;
     }
 
-    private async Task<JsonDocument> JsonAsync(HttpMethod method, string path, string? body, HttpStatusCode expected)
+    private Task<JsonDocument> JsonAsync(HttpMethod method, string path, string? body, HttpStatusCode expected) =>
+        SettingsCalls.JsonAsync(_server.Http, method, path, body, expected);
+}
+
+/// <summary>One settings call, its status checked and its JSON body parsed.</summary>
+internal static class SettingsCalls
+{
+    public static async Task<JsonDocument> JsonAsync(HttpClient http, HttpMethod method, string path, string? body, HttpStatusCode expected)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
-        using var response = await _server.Http.SendAsync(request);
+        using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, text);
         return JsonDocument.Parse(text);

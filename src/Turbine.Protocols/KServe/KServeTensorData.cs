@@ -161,12 +161,7 @@ public static class KServeTensorData
     /// </summary>
     public static void WriteTensor(Utf8JsonWriter writer, Tensor tensor, bool binary)
     {
-        ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(tensor);
-        writer.WriteStartObject();
-        writer.WriteString("name"u8, tensor.Name);
-        writer.WriteString("datatype"u8, tensor.DataType.ToWireName());
-        KServeResponseEncoder.WriteShape(writer, tensor.Shape);
+        WriteTensorStart(writer, tensor);
         if (binary)
         {
             writer.WriteStartObject("parameters"u8);
@@ -184,14 +179,20 @@ public static class KServeTensorData
     /// <summary>Writes a tensor that went to shared memory: its name, type and shape, and its place as parameters; no data.</summary>
     public static void WriteSharedTensor(Utf8JsonWriter writer, Tensor tensor, SharedMemoryRef place)
     {
+        WriteTensorStart(writer, tensor);
+        KServeParameters.Write(writer, SharedMemoryOutputs.ParametersOf(place));
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Opens a tensor's object: its name, datatype and shape.</summary>
+    private static void WriteTensorStart(Utf8JsonWriter writer, Tensor tensor)
+    {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(tensor);
         writer.WriteStartObject();
         writer.WriteString("name"u8, tensor.Name);
         writer.WriteString("datatype"u8, tensor.DataType.ToWireName());
         KServeResponseEncoder.WriteShape(writer, tensor.Shape);
-        KServeParameters.Write(writer, SharedMemoryOutputs.ParametersOf(place));
-        writer.WriteEndObject();
     }
 
     /// <summary>Writes a tensor's elements as a flat JSON array.</summary>

@@ -49,10 +49,8 @@ internal static class ObservabilityEndpoints
             return;
         }
 
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, MaxSettingsBody);
-        if (readError is not null)
+        if (await RequestBodyReader.ReadOrRefuseAsync(context, MaxSettingsBody) is not { } body)
         {
-            await HttpResults.WriteErrorAsync(context, readError);
             return;
         }
 
@@ -62,7 +60,7 @@ internal static class ObservabilityEndpoints
             try
             {
                 var depth = context.RequestServices.GetRequiredService<IOptions<TurbineServerOptions>>().Value.MaxJsonDepth;
-                using var document = JsonDocument.Parse(body!.Span.ToArray(), new JsonDocumentOptions { MaxDepth = depth });
+                using var document = JsonDocument.Parse(body.Span.ToArray(), new JsonDocumentOptions { MaxDepth = depth });
                 error = document.RootElement.ValueKind == JsonValueKind.Object ? apply(document.RootElement) : InferenceError.Invalid("the settings must be a JSON object");
             }
             catch (JsonException)

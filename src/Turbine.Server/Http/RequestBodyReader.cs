@@ -31,6 +31,18 @@ internal static class RequestBodyReader
     private static InferenceError TooLarge(long limit) =>
         InferenceError.Invalid($"the request body is larger than {limit} bytes (after decompression)");
 
+    /// <summary>Reads the body, or answers the request with why it cannot be read and returns null.</summary>
+    public static async Task<Body?> ReadOrRefuseAsync(HttpContext context, long limit)
+    {
+        var (body, error) = await ReadAsync(context.Request, limit);
+        if (error is not null)
+        {
+            await HttpResults.WriteErrorAsync(context, error);
+        }
+
+        return body;
+    }
+
     public static async Task<(Body? Body, InferenceError? Error)> ReadAsync(HttpRequest request, long limit)
     {
         var encoding = request.Headers.ContentEncoding.ToString();

@@ -73,17 +73,15 @@ internal static class SharedMemoryEndpoints
 
     private static async Task RegisterAsync(HttpContext context, SystemSharedMemory memory, string name)
     {
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, MaxRegisterBody);
-        if (readError is not null)
+        if (await RequestBodyReader.ReadOrRefuseAsync(context, MaxRegisterBody) is not { } body)
         {
-            await HttpResults.WriteErrorAsync(context, readError);
             return;
         }
 
         InferenceError? error;
         using (body)
         {
-            error = ReadRegistration(body!.Span, out var key, out var offset, out var byteSize) ?? memory.Register(name, key!, offset, byteSize);
+            error = ReadRegistration(body.Span, out var key, out var offset, out var byteSize) ?? memory.Register(name, key!, offset, byteSize);
         }
 
         await (error is null ? HttpResults.WriteJsonAsync(context, static w => w.Write("{}"u8)) : HttpResults.WriteErrorAsync(context, error));
