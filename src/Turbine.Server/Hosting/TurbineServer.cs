@@ -80,7 +80,11 @@ public sealed class TurbineServer : IAsyncDisposable
         _ = app.Services.GetRequiredService<TurbineMetrics>(); // publishes the meter's instruments from the start
         _ = app.Services.GetRequiredService<InferenceAccess>(); // reads key files now: a missing or short key fails the start, not the first request
         app.Use(RestrictToListener);
-        app.Use(RestrictedApiMiddleware.InvokeAsync);
+        if (app.Services.GetRequiredService<RestrictedApis>() is { IsEmpty: false } restrictions)
+        {
+            app.Use((context, next) => RestrictedApiMiddleware.InvokeAsync(context, next, restrictions)); // absent unless configured
+        }
+
         app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
         app.MapObservability();

@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Turbine.Server.Http;
 
 /// <summary>Puts <see cref="RestrictedApis"/> in front of every endpoint, before API keys and before any body is read.</summary>
 internal static class RestrictedApiMiddleware
 {
-    public static Task InvokeAsync(HttpContext context, RequestDelegate next)
+    public static Task InvokeAsync(HttpContext context, RequestDelegate next, RestrictedApis restrictions)
     {
-        if (context.RequestServices.GetRequiredService<RestrictedApis>().Check(context) is not { } denied)
+        if (restrictions.Check(context) is not { } denied)
         {
             return next(context);
         }

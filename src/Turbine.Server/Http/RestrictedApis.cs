@@ -63,6 +63,9 @@ internal sealed class RestrictedApis
         return true;
     }
 
+    /// <summary>Whether no API group is restricted.</summary>
+    public bool IsEmpty => _byGroup.Count == 0;
+
     /// <summary>Why the request may not call its API group, or null when it may (or the group is not restricted).</summary>
     public InferenceError? Check(HttpContext context)
     {
