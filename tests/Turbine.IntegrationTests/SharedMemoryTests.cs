@@ -20,14 +20,21 @@ public sealed class SharedMemoryTests : IAsyncLifetime
     private readonly string _inputKey = "turbine_in_" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _outputKey = "turbine_out_" + Guid.NewGuid().ToString("N")[..8];
 
-    private string InputFile => Path.Combine("/dev/shm", _inputKey);
+    /// <summary>Where shm_open puts its objects; a machine without /dev/shm (a bare container) gets a folder of the test's own.</summary>
+    private readonly string _folder = Directory.Exists("/dev/shm") ? "/dev/shm" : Directory.CreateTempSubdirectory("turbine-shm").FullName;
 
-    private string OutputFile => Path.Combine("/dev/shm", _outputKey);
+    private string InputFile => Path.Combine(_folder, _inputKey);
+
+    private string OutputFile => Path.Combine(_folder, _outputKey);
 
     public async Task InitializeAsync()
     {
         _server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
-        await _server.StartAsync(options => options.SharedMemory.Enabled = true);
+        await _server.StartAsync(options =>
+        {
+            options.SharedMemory.Enabled = true;
+            options.SharedMemory.Folder = _folder;
+        });
         int[] inputs = [1, 2, 3, 4, 10, 10, 10, 10]; // INPUT0 at 0, INPUT1 at 16
         await File.WriteAllBytesAsync(InputFile, MemoryMarshal.AsBytes(inputs.AsSpan()).ToArray());
         await File.WriteAllBytesAsync(OutputFile, new byte[64]);
