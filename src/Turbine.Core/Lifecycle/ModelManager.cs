@@ -98,7 +98,16 @@ public sealed partial class ModelManager : IAsyncDisposable
         }
 
         var entry = _models.GetOrAdd(name, n => new ModelEntry(n, _routingStore.Load(n)));
-        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await entry.Gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _repository.DiscardStaged(staged); // the caller gave up before this load's turn: nothing serves from it
+            throw;
+        }
+
         try
         {
             var servedFrom = _repository.UseStaged(name, staged);

@@ -331,9 +331,13 @@ public static class KServeRequestDecoder
             }
 
             var hasData = input.DataEnd > 0;
-            if ((hasData ? 1 : 0) + (input.BinaryDataSize >= 0 ? 1 : 0) + (input.SharedMemory is null ? 0 : 1) != 1)
+            var sources = (hasData ? 1 : 0) + (input.BinaryDataSize >= 0 ? 1 : 0) + (input.SharedMemory is null ? 0 : 1);
+            if (sources != 1)
             {
-                return InferenceError.Invalid($"input '{input.Name}' needs exactly one of 'data', 'binary_data_size' and 'shared_memory_region'");
+                return InferenceError.Invalid(
+                    sources == 0 ? $"input '{input.Name}' has no 'data' and no 'binary_data_size' (nor a 'shared_memory_region')"
+                    : input.SharedMemory is null ? $"input '{input.Name}' has both 'data' and 'binary_data_size'; use one"
+                    : $"input '{input.Name}' has a 'shared_memory_region' and also {(hasData ? "'data'" : "'binary_data_size'")}; use one");
             }
 
             InferenceError? error;
