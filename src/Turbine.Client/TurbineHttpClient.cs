@@ -131,13 +131,26 @@ public sealed class TurbineHttpClient : ITurbineClient
     }
 
     /// <summary>Loads (or reloads) a model with <paramref name="configJson"/> in place of its config file (Triton's <c>config</c> parameter).</summary>
-    public async Task LoadModelAsync(string model, string configJson, CancellationToken cancellationToken = default)
+    public Task LoadModelAsync(string model, string configJson, CancellationToken cancellationToken = default) =>
+        LoadModelAsync(model, configJson, new Dictionary<string, byte[]>(), cancellationToken);
+
+    /// <summary>
+    /// Loads (or reloads) a model from files sent with the request (Triton's <c>file:</c> parameters), keyed by their
+    /// path in the model folder (<c>1/model.onnx</c>), with <paramref name="configJson"/> as its configuration.
+    /// </summary>
+    public async Task LoadModelAsync(string model, string configJson, IReadOnlyDictionary<string, byte[]> files, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(files);
         using var message = Management(HttpMethod.Post, $"v2/repository/models/{Uri.EscapeDataString(model)}/load");
         message.Content = JsonBody(writer =>
         {
             writer.WriteStartObject("parameters");
             writer.WriteString("config", configJson);
+            foreach (var (path, content) in files)
+            {
+                writer.WriteBase64String("file:" + path, content);
+            }
+
             writer.WriteEndObject();
         });
         using var response = await SendAsync(message, cancellationToken);

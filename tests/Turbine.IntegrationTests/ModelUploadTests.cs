@@ -58,6 +58,28 @@ public sealed class ModelUploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_cli_sends_a_model_with_its_load()
+    {
+        var folder = Directory.CreateTempSubdirectory("turbine-upload").FullName;
+        try
+        {
+            var config = Path.Combine(folder, "config.json");
+            var model = Path.Combine(folder, "identity.onnx");
+            await File.WriteAllTextAsync(config, IdentityConfig);
+            await File.WriteAllBytesAsync(model, SampleModels.Identity(DataType.Fp32, -1, 3));
+
+            var output = await CliProcess.RunAsync("models", "load", "from_cli", "--config", config, "--file", "1/model.onnx=" + model, "--url", _server.Http.BaseAddress!.ToString());
+
+            Assert.Contains("from_cli loaded", output, StringComparison.Ordinal);
+            Assert.Equal(new[] { 1.5f, 2, 3 }, await InferIdentityAsync("from_cli"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Grpc_takes_the_files_as_bytes()
     {
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_server.Server.GrpcPort}");

@@ -62,18 +62,29 @@ internal static class ModelsCommand
         var connection = new ConnectionOptions();
         var model = new Argument<string>("model") { Description = "Model name" };
         var config = new Option<FileInfo?>("--config") { Description = "A config.json to use instead of the model folder's, for this load (REST only)" };
-        var command = new Command("load", "Load (or reload) a model; a reload keeps serving until the new versions are warm") { model, config };
+        var files = new Option<string[]>("--file")
+        {
+            Description = "Send a model file with the load, as '<path in the model folder>=<local file>' (e.g. 1/model.onnx=./model.onnx); needs --config; repeatable",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("load", "Load (or reload) a model; a reload keeps serving until the new versions are warm") { model, config, files };
         connection.AddTo(command);
         command.SetAction((parse, token) => connection.RunAsync(parse, async client =>
         {
             var name = parse.GetValue(model)!;
+            var uploads = await ReadUploadsAsync(parse.GetValue(files) ?? [], token);
             if (parse.GetValue(config) is not { } file)
             {
+                if (uploads.Count > 0)
+                {
+                    throw new FormatException("--file needs --config: a model sent with the load brings its configuration");
+                }
+
                 await client.LoadModelAsync(name, token);
             }
             else if (client is TurbineHttpClient http)
             {
-                await http.LoadModelAsync(name, await File.ReadAllTextAsync(file.FullName, token), token);
+                await http.LoadModelAsync(name, await File.ReadAllTextAsync(file.FullName, token), uploads, token);
             }
             else
             {
@@ -83,6 +94,24 @@ internal static class ModelsCommand
             Console.WriteLine($"{name} loaded");
         }));
         return command;
+    }
+
+    /// <summary>Reads each <c>path=local file</c> of --file.</summary>
+    private static async Task<Dictionary<string, byte[]>> ReadUploadsAsync(string[] specs, CancellationToken token)
+    {
+        var uploads = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var spec in specs)
+        {
+            var equals = spec.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == spec.Length - 1)
+            {
+                throw new FormatException($"--file '{spec}' must read '<path in the model folder>=<local file>'");
+            }
+
+            uploads[spec[..equals]] = await File.ReadAllBytesAsync(spec[(equals + 1)..], token);
+        }
+
+        return uploads;
     }
 
     private static Command Config()
