@@ -25,6 +25,7 @@ public sealed class RestEndpointTests(ServerFixture fixture)
         Assert.Equal("turbine", document.RootElement.GetProperty("name").GetString());
         Assert.Contains("binary_tensor_data", document.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("classification", document.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+        Assert.DoesNotContain("system_shared_memory", document.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString())); // off by default
     }
 
     [Fact]

@@ -71,6 +71,8 @@ public sealed class SharedMemoryTests : IAsyncLifetime
         Assert.Equal([11, 12, 13, 14], written[..4]);
         Assert.Equal([-9, -8, -7, -6], written[8..12]);
 
+        using var metadata = JsonDocument.Parse(await _server.Http.GetStringAsync("v2"));
+        Assert.Contains("system_shared_memory", metadata.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
         using var status = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/systemsharedmemory/status"));
         Assert.Equal(["input_data", "output_data"], status.RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
         Assert.Equal("/" + _inputKey, status.RootElement[0].GetProperty("key").GetString());

@@ -48,7 +48,7 @@ internal sealed class InferenceGrpcService(
     public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
     {
         var response = new ServerMetadataResponse { Name = "turbine", Version = ServerVersion.Value };
-        response.Extensions.AddRange(KServeHttpEndpoints.Extensions);
+        response.Extensions.AddRange(KServeHttpEndpoints.ExtensionsOf(options.Value));
         return Task.FromResult(response);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Protocols.KServe;
@@ -13,7 +14,11 @@ namespace Turbine.Server.Http;
 /// <summary>Maps the KServe v2 REST API and Triton's HTTP extensions.</summary>
 internal static class KServeHttpEndpoints
 {
-    public static readonly string[] Extensions = ["classification", "model_repository", "model_configuration", "statistics", "binary_tensor_data", "logging", "trace"];
+    private static readonly string[] AlwaysOn = ["classification", "model_repository", "model_configuration", "statistics", "binary_tensor_data", "logging", "trace"];
+
+    /// <summary>The extensions <c>/v2</c> and gRPC's ServerMetadata advertise: the ones always served, and shared memory when it is on.</summary>
+    public static string[] ExtensionsOf(TurbineServerOptions options) =>
+        options.SharedMemory.Enabled ? [.. AlwaysOn, "system_shared_memory"] : AlwaysOn;
 
     public static void MapKServe(this IEndpointRouteBuilder app)
     {
@@ -24,8 +29,8 @@ internal static class KServeHttpEndpoints
             var ready = readiness.IsReady;
             return HttpResults.WriteJsonAsync(context, w => WriteBool(w, "ready", ready), ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/v2", (HttpContext context) =>
-            HttpResults.WriteJsonAsync(context, w => KServeJson.WriteServerMetadata(w, "turbine", ServerVersion.Value, Extensions)));
+        app.MapGet("/v2", (HttpContext context, IOptions<TurbineServerOptions> options) =>
+            HttpResults.WriteJsonAsync(context, w => KServeJson.WriteServerMetadata(w, "turbine", ServerVersion.Value, ExtensionsOf(options.Value))));
 
         MapModelRoutes(app, "/v2/models/{model}");
         MapModelRoutes(app, "/v2/models/{model}/versions/{version}");
