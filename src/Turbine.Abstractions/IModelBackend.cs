@@ -51,4 +51,10 @@ public interface IModelInstance : IDisposable
     /// <summary>Runs the model on <paramref name="inputs"/> and appends the <paramref name="outputs"/> asked for to <paramref name="results"/>.</summary>
     /// <returns>null on success, else the error.</returns>
     InferenceError? Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results);
+
+    /// <summary>
+    /// Another handle on this loaded model for a run beside this one's: it shares the weights and keeps its own
+    /// per-run state. Disposed before this instance. Null when the backend's runs cannot overlap.
+    /// </summary>
+    IModelInstance? CreateSibling() => null;
 }

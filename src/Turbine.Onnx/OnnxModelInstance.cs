@@ -7,7 +7,8 @@ namespace Turbine.Onnx;
 /// <summary>
 /// One ONNX Runtime session. Inputs are handed to the runtime in place (pinned tensor buffers wrapped as OrtValues,
 /// no copy); outputs are copied once into pooled buffers so the runtime's memory is freed at once.
-/// Driven by a single worker loop, so the per-call arrays below are reused without locking.
+/// Driven by one run at a time, so the per-call arrays below are reused without locking; a sibling shares the session
+/// (ONNX Runtime takes concurrent runs on one session) with arrays of its own.
 /// </summary>
 internal sealed class OnnxModelInstance : IModelInstance
 {
@@ -18,11 +19,13 @@ internal sealed class OnnxModelInstance : IModelInstance
     private readonly OrtValue[] _inputValues;
     private readonly MemoryHandle[] _pins;
     private readonly Dictionary<int, string[]> _outputNameCache = [];
+    private readonly bool _ownsSession;
 
-    public OnnxModelInstance(InferenceSession session, ModelConfig config)
+    public OnnxModelInstance(InferenceSession session, ModelConfig config, bool ownsSession = true)
     {
         _session = session;
         _config = config;
+        _ownsSession = ownsSession;
         _inputNames = new string[config.Inputs.Count];
         for (var i = 0; i < _inputNames.Length; i++)
         {
@@ -72,10 +75,15 @@ internal sealed class OnnxModelInstance : IModelInstance
         }
     }
 
+    public IModelInstance? CreateSibling() => new OnnxModelInstance(_session, _config, ownsSession: false);
+
     public void Dispose()
     {
         _runOptions.Dispose();
-        _session.Dispose();
+        if (_ownsSession)
+        {
+            _session.Dispose();
+        }
     }
 
     private OrtValue CreateInput(Tensor tensor, TensorConfig config, ref MemoryHandle pin)
