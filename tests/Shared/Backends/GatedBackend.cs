@@ -29,6 +29,9 @@ internal sealed class GatedBackend : IModelBackend
     /// <summary>Runs per model, counted as they start.</summary>
     public ConcurrentDictionary<string, int> RunsByModel { get; } = new();
 
+    /// <summary>Whether instances hand out siblings (<see cref="IModelInstance.CreateSibling"/>), as the ONNX backend does; off unless a test asks.</summary>
+    public bool Siblings { get; set; }
+
     /// <summary>Which runs wait at the gate; all of them when null.</summary>
     public Func<IReadOnlyList<Tensor>, bool>? Holds { get; set; }
 
@@ -80,6 +83,9 @@ internal sealed class GatedBackend : IModelBackend
             backend.Exited.Release();
             return error;
         }
+
+        public IModelInstance? CreateSibling() =>
+            backend.Siblings && inner.CreateSibling() is { } sibling ? new Instance(backend, sibling, model) : null;
 
         public void Dispose() => inner.Dispose();
     }
