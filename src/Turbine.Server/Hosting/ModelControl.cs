@@ -11,11 +11,7 @@ internal sealed class ModelControl(ModelManager models, EnsembleCatalog ensemble
 {
     private readonly ModelControlMode _mode = options.Value.ModelControlMode;
 
-    /// <summary>Loads (or reloads) a model, or an ensemble, which serves as a pipeline.</summary>
-    public Task<InferenceError?> LoadAsync(string name, string? configOverride, CancellationToken cancellationToken) =>
-        LoadAsync(name, configOverride, [], cancellationToken);
-
-    /// <summary>Loads (or reloads) a model from the files sent with the request (none: from the repository), or an ensemble.</summary>
+    /// <summary>Loads (or reloads) a model from the files sent with the request (none: from the repository), or an ensemble, which serves as a pipeline.</summary>
     public async Task<InferenceError?> LoadAsync(string name, string? configOverride, IReadOnlyList<ModelFileUpload> files, CancellationToken cancellationToken) =>
         Refusal() ?? (files.Count == 0 && ensembles.Handles(name, configOverride)
             ? ensembles.Load(name, configOverride)

@@ -40,28 +40,22 @@ internal static class ApiGroups
             return null;
         }
 
-        var tail = rest.Value ?? string.Empty;
-        if (tail.Length == 0)
-        {
-            return Metadata;
-        }
-
-        return Segment(tail, 0) switch
+        var segments = (rest.Value ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments.Length == 0 ? Metadata : segments[0] switch
         {
             "health" => Health,
             "repository" => ModelRepository,
             "logging" => Logging,
             "trace" => Trace,
             "systemsharedmemory" or "cudasharedmemory" => SharedMemory,
-            "models" => OfModelPath(tail),
+            "models" => OfModelPath(segments),
             _ => null,
         };
     }
 
-    /// <summary><c>/models/{m}[/versions/{v}][/suffix]</c>, and <c>/models/stats</c>.</summary>
-    private static string? OfModelPath(string tail)
+    /// <summary><c>models/{m}[/versions/{v}][/suffix]</c>, and <c>models/stats</c>, as path segments.</summary>
+    private static string? OfModelPath(string[] segments)
     {
-        var segments = tail.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (segments.Length == 2 && segments[1] == "stats")
         {
             return Statistics;
@@ -93,10 +87,4 @@ internal static class ApiGroups
         _ when method.Contains("SharedMemory", StringComparison.Ordinal) => SharedMemory,
         _ => null,
     };
-
-    private static string Segment(string path, int index)
-    {
-        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        return index < segments.Length ? segments[index] : string.Empty;
-    }
 }

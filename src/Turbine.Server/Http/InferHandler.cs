@@ -44,10 +44,8 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             return;
         }
 
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, _maxBody);
-        if (readError is not null)
+        if (await RequestBodyReader.ReadOrRefuseAsync(context, _maxBody) is not { } body)
         {
-            await HttpResults.WriteErrorAsync(context, readError);
             return;
         }
 
@@ -59,8 +57,8 @@ internal sealed class InferHandler(InferenceService inference, ServerReadiness r
             using (TurbineTracing.StartStep("turbine.decode"))
             {
                 decodeError = headerLength == 0
-                    ? DecodeRaw(body!.Span, model, version, out request)
-                    : KServeRequestDecoder.Decode(body!.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version), sharedMemory);
+                    ? DecodeRaw(body.Span, model, version, out request)
+                    : KServeRequestDecoder.Decode(body.Span, headerLength, model, version, _limits, out request, inference.InputCheckFor(model, version), sharedMemory);
             }
 
             if (decodeError is not null)

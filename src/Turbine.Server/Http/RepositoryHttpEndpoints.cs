@@ -96,15 +96,13 @@ internal static partial class RepositoryHttpEndpoints
             return;
         }
 
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, maxBody);
-        if (readError is not null)
+        if (await RequestBodyReader.ReadOrRefuseAsync(context, maxBody) is not { } body)
         {
-            await HttpResults.WriteErrorAsync(context, readError);
             return;
         }
 
         // Only a body has a type to refuse: Triton's aio client sends application/octet-stream on a bodyless unload.
-        if (body!.Length > 0 && context.Request.ContentType is { Length: > 0 } contentType && !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        if (body.Length > 0 && context.Request.ContentType is { Length: > 0 } contentType && !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
             body.Dispose();
             await HttpResults.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "the repository API accepts only application/json bodies");
@@ -116,7 +114,7 @@ internal static partial class RepositoryHttpEndpoints
         {
             try
             {
-                reply = await action(body!.Span.ToArray());
+                reply = await action(body.Span.ToArray());
             }
             catch (Core.State.StateStoreException)
             {
