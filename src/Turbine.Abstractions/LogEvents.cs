@@ -53,6 +53,9 @@ public static class LogEvents
     /// <summary>An inference observer threw; the observation goes on to the other observers.</summary>
     public const int ObserverFailed = 1102;
 
+    /// <summary>A sequence of a stateful model was idle past its limit and was ended.</summary>
+    public const int SequenceExpired = 1103;
+
     // 1200-1299: pipelines and ensembles.
 
     /// <summary>A Triton ensemble serves as a pipeline.</summary>

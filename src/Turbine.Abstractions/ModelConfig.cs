@@ -110,6 +110,15 @@ public sealed record ModelConfig
     /// <summary>Dynamic batching, or null to run each request on its own.</summary>
     public DynamicBatchingConfig? DynamicBatching { get; init; }
 
+    /// <summary>The sequence batcher, for stateful models whose requests belong to sequences; null for stateless models.</summary>
+    public SequenceBatchingConfig? SequenceBatching { get; init; }
+
+    /// <summary>Every input the model itself takes: the client's, then the sequence batcher's controls and states.</summary>
+    public IReadOnlyList<TensorConfig> ModelInputs => SequenceBatching is { } sequences ? [.. Inputs, .. sequences.HiddenInputs()] : Inputs;
+
+    /// <summary>Every output the model itself gives: the client's, then the sequence batcher's states.</summary>
+    public IReadOnlyList<TensorConfig> ModelOutputs => SequenceBatching is { } sequences ? [.. Outputs, .. sequences.StateOutputs()] : Outputs;
+
     /// <summary>Bound of the per-version request queue; a full queue answers at once with an error.</summary>
     public int MaxQueueSize { get; init; } = 1024;
 

@@ -15,6 +15,7 @@ internal sealed class OnnxModelInstance : IModelInstance
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly ModelConfig _config;
+    private readonly TensorConfig[] _inputs;
     private readonly string[] _inputNames;
     private readonly OrtValue[] _inputValues;
     private readonly MemoryHandle[] _pins;
@@ -26,10 +27,11 @@ internal sealed class OnnxModelInstance : IModelInstance
         _session = session;
         _config = config;
         _ownsSession = ownsSession;
-        _inputNames = new string[config.Inputs.Count];
+        _inputs = [.. config.ModelInputs]; // a stateful model's control and state inputs too, which its runner fills
+        _inputNames = new string[_inputs.Length];
         for (var i = 0; i < _inputNames.Length; i++)
         {
-            _inputNames[i] = config.Inputs[i].Name;
+            _inputNames[i] = _inputs[i].Name;
         }
 
         _inputValues = new OrtValue[_inputNames.Length];
@@ -43,7 +45,7 @@ internal sealed class OnnxModelInstance : IModelInstance
         {
             for (; created < inputs.Count; created++)
             {
-                _inputValues[created] = CreateInput(inputs[created], _config.Inputs[created], ref _pins[created]);
+                _inputValues[created] = CreateInput(inputs[created], _inputs[created], ref _pins[created]);
             }
 
             using var values = _session.Run(_runOptions, _inputNames, _inputValues, OutputNames(outputs));

@@ -9,9 +9,10 @@ namespace Turbine.Core.Tests;
 
 /// <summary>
 /// A repository served through <see cref="GatedBackend"/> on a <see cref="FakeTimeProvider"/>: tests hold the worker
-/// inside a model run, queue requests behind it, move time, and then let everything go.
+/// inside a model run, queue requests behind it, move time, and then let everything go. Given a clock of its own
+/// (the system's, for schedulers that wait on it), it serves on that clock instead.
 /// </summary>
-internal sealed class GatedModels : IAsyncDisposable
+internal sealed class GatedModels(TimeProvider? clock = null) : IAsyncDisposable
 {
     public TestRepository Files { get; } = new();
 
@@ -25,7 +26,7 @@ internal sealed class GatedModels : IAsyncDisposable
 
     public async Task LoadAsync()
     {
-        Models = new ModelManager(new ModelRepository(Files.Root), BackendRegistry.Of(Backend), Time, NullLogger<ModelManager>.Instance);
+        Models = new ModelManager(new ModelRepository(Files.Root), BackendRegistry.Of(Backend), clock ?? Time, NullLogger<ModelManager>.Instance);
         Inference = new ModelExecutor(Models);
         await Models.LoadAllAsync(CancellationToken.None);
     }

@@ -97,7 +97,7 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{ "max_batch_size": 8, "sequence_batching": { "max_sequence_idle_microseconds": 5000000 } }""", "'sequence_batching' (a stateful model) is not supported yet")]
+    [InlineData("""{ "max_batch_size": 8, "sequence_batching": { "iterative_sequence": true } }""", "'sequence_batching.iterative_sequence' is not supported")]
     [InlineData("""{ "model_transaction_policy": { "decoupled": true } }""", "'model_transaction_policy.decoupled' is not supported")]
     [InlineData("""{ "max_batch_size": 8, "batch_input": [ { "kind": "BATCH_ELEMENT_COUNT" } ] }""", "'batch_input' (ragged batching) is not supported")]
     [InlineData("""{ "input": [ { "name": "INPUT0", "allow_ragged_batch": true } ] }""", "'input[0].allow_ragged_batch' is not supported")]

@@ -92,7 +92,7 @@ internal static class BatchAssembler
     }
 
     /// <summary>Bytes taken by the next <paramref name="elements"/> length-prefixed BYTES elements.</summary>
-    private static int StringBytesLength(ReadOnlySpan<byte> data, long elements)
+    internal static int StringBytesLength(ReadOnlySpan<byte> data, long elements)
     {
         var offset = 0;
         for (var e = 0; e < elements; e++)

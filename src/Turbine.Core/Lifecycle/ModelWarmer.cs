@@ -13,6 +13,9 @@ internal static class ModelWarmer
     /// <summary>Warm-up data is built in memory; a sample larger than this is a configuration mistake.</summary>
     private const long MaxInputBytes = 64L * 1024 * 1024;
 
+    /// <summary>Warm-up sequences started so far, for their ids.</summary>
+    private static long _warmupSequences;
+
     /// <returns>null when every sample ran, else why the version must not serve.</returns>
     public static async Task<string?> RunAsync(IVersionRunner runner, Func<string, string> warmupFile)
     {
@@ -42,10 +45,12 @@ internal static class ModelWarmer
 
     private static async Task<string?> RunOnceAsync(IVersionRunner runner, WarmupSample sample, Func<string, string> warmupFile)
     {
-        using var request = new InferenceRequest { ModelName = runner.Config.Name };
+        using var request = new InferenceRequest { ModelName = runner.Config.Name, Parameters = SequenceOfItsOwn(runner.Config) };
+        // A sequence batcher takes one row per request.
+        var rows = runner.Config.SequenceBatching is null ? Math.Max(1, sample.BatchSize) : 1;
         foreach (var input in sample.Inputs)
         {
-            long[] shape = runner.Config.MaxBatchSize > 0 ? [Math.Max(1, sample.BatchSize), .. input.Dims] : input.Dims;
+            long[] shape = runner.Config.MaxBatchSize > 0 ? [rows, .. input.Dims] : input.Dims;
             var error = TryCreate(input, shape, warmupFile, out var tensor);
             if (error is not null)
             {
@@ -65,6 +70,20 @@ internal static class ModelWarmer
         result.Response?.Dispose();
         return result.Error?.Message;
     }
+
+    /// <summary>
+    /// For a stateful model, the sequence parameters that make a warm-up request a whole sequence of its own (it starts
+    /// and ends it), under an id from the top of the range, which clients' ids do not reach in practice.
+    /// </summary>
+    private static Dictionary<string, object>? SequenceOfItsOwn(ModelConfig config) =>
+        config.SequenceBatching is null
+            ? null
+            : new Dictionary<string, object>
+            {
+                ["sequence_id"] = long.MaxValue - Interlocked.Increment(ref _warmupSequences),
+                ["sequence_start"] = true,
+                ["sequence_end"] = true,
+            };
 
     private static string? TryCreate(WarmupInput input, long[] shape, Func<string, string> warmupFile, out Tensor? tensor)
     {

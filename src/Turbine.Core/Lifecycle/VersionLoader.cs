@@ -127,7 +127,9 @@ internal sealed class VersionLoader(ModelRepository repository, BackendRegistry 
             var identity = LoadIdentity(configHash, path);
             runner = backend is IVersionRunnerFactory factory
                 ? factory.CreateRunner(new VersionLoadContext(config, version, path, identity, time, logger))
-                : new ModelVersionRunner(config, version, CreateInstances(backend, path, config), time, identity, logger);
+                : config.SequenceBatching is not null
+                    ? new Execution.Sequences.SequenceBatchRunner(config, version, CreateInstances(backend, path, config), time, identity, logger)
+                    : new ModelVersionRunner(config, version, CreateInstances(backend, path, config), time, identity, logger);
         }
         catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
         {

@@ -14,13 +14,17 @@ internal static class ModelConfigCompleter
     {
         var maxBatchSize = draft.MaxBatchSize ?? (SupportsBatching(signature) ? DefaultMaxBatchSize : 0);
         var batching = maxBatchSize > 0;
+        // The sequence batcher fills its control and state tensors itself: they are the model's, never the client's.
+        var hidden = draft.SequenceBatching is { } sequences
+            ? new HashSet<string>(sequences.HiddenInputs().Concat(sequences.StateOutputs()).Select(tensor => tensor.Name), StringComparer.Ordinal)
+            : [];
         return new ModelConfig
         {
             Name = draft.Name ?? modelName,
             Backend = backend.Name,
             MaxBatchSize = maxBatchSize,
-            Inputs = Tensors(draft.Inputs, signature.Inputs, batching),
-            Outputs = Tensors(draft.Outputs, signature.Outputs, batching),
+            Inputs = Tensors(draft.Inputs, signature.Inputs, batching, hidden),
+            Outputs = Tensors(draft.Outputs, signature.Outputs, batching, hidden),
             InstanceCount = draft.InstanceCount ?? 1,
             Settings = settings,
             VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
@@ -28,6 +32,7 @@ internal static class ModelConfigCompleter
             BackgroundLane = draft.BackgroundLane ?? BackgroundLaneConfig.Default,
             DynamicBatching = draft.DynamicBatching,
             QueuePolicy = draft.QueuePolicy ?? QueuePolicyConfig.None,
+            SequenceBatching = draft.SequenceBatching,
             Warmup = draft.Warmup ?? [],
             ResponseCache = draft.ResponseCache ?? false,
             ModelFileName = draft.DefaultModelFileName ?? backend.DefaultModelFileName,
@@ -47,12 +52,12 @@ internal static class ModelConfigCompleter
         return true;
     }
 
-    private static List<TensorConfig> Tensors(IReadOnlyList<TensorConfigDraft>? drafts, IReadOnlyList<TensorSignature> declared, bool batching)
+    private static List<TensorConfig> Tensors(IReadOnlyList<TensorConfigDraft>? drafts, IReadOnlyList<TensorSignature> declared, bool batching, HashSet<string> hidden)
     {
         var result = new List<TensorConfig>();
         if (drafts is null)
         {
-            foreach (var tensor in declared)
+            foreach (var tensor in declared.Where(tensor => !hidden.Contains(tensor.Name)))
             {
                 result.Add(new TensorConfig(tensor.Name, tensor.DataType, Dims(tensor.Shape, batching)));
             }

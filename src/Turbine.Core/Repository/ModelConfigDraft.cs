@@ -33,6 +33,11 @@ internal sealed record ModelConfigDraft
 
     public QueuePolicyConfig? QueuePolicy { get; init; }
 
+    public SequenceBatchingConfig? SequenceBatching { get; init; }
+
+    /// <summary>For each state of <see cref="SequenceBatching"/> (by index) that starts from a file, the file's name in <c>initial_state/</c>.</summary>
+    public IReadOnlyDictionary<int, string> SequenceInitialFiles { get; init; } = new Dictionary<int, string>();
+
     public IReadOnlyList<WarmupSample>? Warmup { get; init; }
 
     public bool? ResponseCache { get; init; }

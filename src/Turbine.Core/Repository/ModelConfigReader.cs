@@ -34,6 +34,7 @@ internal static class ModelConfigReader
                 return new ModelConfigDraft();
             }
 
+            var sequences = SequenceBatchingReader.Read(root, errors, out var initialFiles);
             return new ModelConfigDraft
             {
                 Name = String(root, "name", errors),
@@ -49,6 +50,8 @@ internal static class ModelConfigReader
                 BackgroundLane = BackgroundLane(root, errors),
                 DynamicBatching = DynamicBatching(root, errors),
                 QueuePolicy = QueuePolicy(root, errors),
+                SequenceBatching = sequences,
+                SequenceInitialFiles = initialFiles,
                 Warmup = WarmupReader.Read(root, errors),
                 ResponseCache = root.TryGetProperty("response_cache", out var cache) ? Bool(cache, "enable", errors, "response_cache") : null,
                 DefaultModelFileName = ModelFileName(root, errors),

@@ -6,6 +6,9 @@ internal static class ModelConfigValidator
     /// <summary>Each level is a queue that the scheduler scans; a handful is what real deployments use.</summary>
     private const int MaxPriorityLevels = 100;
 
+    /// <summary>A day: idle sequences hold a slot and their state until then.</summary>
+    private const long MaxSequenceIdleMicroseconds = 86_400_000_000;
+
 
     public static void Validate(ModelConfig config, string folderName, ModelSignature? signature, List<string> errors)
     {
@@ -49,9 +52,11 @@ internal static class ModelConfigValidator
             errors.Add("the model has no outputs");
         }
 
-        ValidateTensors("input", config.Inputs, signature?.Inputs, config.MaxBatchSize > 0, errors);
-        ValidateTensors("output", config.Outputs, signature?.Outputs, config.MaxBatchSize > 0, errors);
+        // A stateful model's control and state tensors are the model's too: checked against its file like the rest.
+        ValidateTensors("input", config.ModelInputs, signature?.Inputs, config.MaxBatchSize > 0, errors);
+        ValidateTensors("output", config.ModelOutputs, signature?.Outputs, config.MaxBatchSize > 0, errors);
         ValidateBatching(config, errors);
+        ValidateSequences(config, signature, errors);
         ValidatePolicy(config.VersionPolicy, errors);
     }
 
@@ -191,6 +196,64 @@ internal static class ModelConfigValidator
         if (batching.MaxLatencyMilliseconds is < 0 or > 600_000)
         {
             errors.Add($"'dynamic_batching.max_latency_ms' must be between 0 and 600000, got {batching.MaxLatencyMilliseconds}");
+        }
+    }
+
+    private static void ValidateSequences(ModelConfig config, ModelSignature? signature, List<string> errors)
+    {
+        if (config.SequenceBatching is not { } sequences)
+        {
+            return;
+        }
+
+        // Every input the model takes must come from somewhere: the client, a control or a state.
+        var known = config.ModelInputs.Select(tensor => tensor.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var input in signature?.Inputs.Where(input => !known.Contains(input.Name)) ?? [])
+        {
+            errors.Add($"model input '{input.Name}' is neither a configured input nor a 'sequence_batching' control or state input");
+        }
+
+        if (config.DynamicBatching is not null)
+        {
+            errors.Add("'dynamic_batching' and 'sequence_batching' cannot both be set: a model has one scheduler");
+        }
+
+        if (config.ResponseCache)
+        {
+            errors.Add("'response_cache' cannot be enabled with 'sequence_batching': a stateful model's answer depends on its sequence, not only on the request");
+        }
+
+        foreach (var kind in sequences.Controls.GroupBy(control => control.Kind).Where(group => group.Count() > 1))
+        {
+            errors.Add($"'sequence_batching.control_input' has {kind.Count()} controls of kind {kind.Key}; at most one is allowed");
+        }
+
+        foreach (var state in sequences.States)
+        {
+            if (state.DataType == DataType.Bytes || state.Dims.Any(dim => dim < 1))
+            {
+                errors.Add($"state '{state.InputName}' must have a fixed-size data type and fixed dims (each >= 1); Turbine keeps states of a fixed size");
+            }
+        }
+
+        if (sequences.MaxSequenceIdleMicroseconds > MaxSequenceIdleMicroseconds)
+        {
+            errors.Add($"'sequence_batching.max_sequence_idle_microseconds' must be at most {MaxSequenceIdleMicroseconds} (a day), got {sequences.MaxSequenceIdleMicroseconds}");
+        }
+
+        if (sequences.MaxQueueDelayMicroseconds is < 0 or > 10_000_000)
+        {
+            errors.Add($"the sequence batcher's 'max_queue_delay_microseconds' must be between 0 and 10000000, got {sequences.MaxQueueDelayMicroseconds}");
+        }
+
+        if (sequences.MinimumSlotUtilization is < 0 or > 1)
+        {
+            errors.Add($"'sequence_batching.direct.minimum_slot_utilization' must be between 0 and 1, got {sequences.MinimumSlotUtilization}");
+        }
+
+        foreach (var size in sequences.PreferredBatchSizes.Where(size => size < 1 || size > Math.Max(1, config.MaxBatchSize)))
+        {
+            errors.Add($"'sequence_batching.oldest.preferred_batch_size' {size} must be between 1 and max_batch_size ({config.MaxBatchSize})");
         }
     }
 

@@ -168,7 +168,12 @@ public sealed class ModelRepository
         System.Text.Json.JsonElement? section = draft.Root is { } config && config.TryGetProperty(backend.Name, out var own) ? own : null;
         var settings = backend.ReadSettings(section, errors);
         var completed = ModelConfigCompleter.Complete(name, draft, backend, settings, signature ?? new ModelSignature([], []));
-        completed = completed with { Labels = ReadLabels(folder, completed.Outputs, errors), SourceJson = draft.Root?.GetRawText() };
+        completed = completed with
+        {
+            Labels = ReadLabels(folder, completed.Outputs, errors),
+            SequenceBatching = ReadInitialStates(folder, completed.SequenceBatching, draft.SequenceInitialFiles, errors),
+            SourceJson = draft.Root?.GetRawText(),
+        };
         ModelConfigValidator.Validate(completed, name, signature, errors);
         return new ModelDefinition(name, errors.Count == 0 ? completed : null, versions, errors, unsupported, configText) { Backend = backend };
     }
@@ -233,6 +238,36 @@ public sealed class ModelRepository
         }
 
         return labels;
+    }
+
+    /// <summary>
+    /// The initial states that come from files: raw bytes in the model's <c>initial_state/</c> folder (as Triton keeps
+    /// them), as many as the state's type and dims hold.
+    /// </summary>
+    private SequenceBatchingConfig? ReadInitialStates(string folder, SequenceBatchingConfig? sequences, IReadOnlyDictionary<int, string> files, List<string> errors)
+    {
+        if (sequences is null || files.Count == 0)
+        {
+            return sequences;
+        }
+
+        var states = sequences.States.ToArray();
+        foreach (var (index, file) in files)
+        {
+            var state = states[index];
+            var path = ModelNames.IsValid(file) ? Contained(Path.Combine(folder, "initial_state", file)) : null;
+            var info = path is null ? null : new FileInfo(path);
+            if (info is null || !info.Exists || info.LinkTarget is not null || info.Length != state.RowBytes)
+            {
+                errors.Add($"state '{state.InputName}': initial_state data_file '{ClientText.Quote(file)}' must be a plain file in the model's initial_state/ folder " +
+                    $"holding {state.RowBytes} bytes ({state.DataType.ToWireName()} {Shapes.Format(state.Dims)})");
+                continue;
+            }
+
+            states[index] = state with { InitialData = File.ReadAllBytes(path!) };
+        }
+
+        return sequences with { States = states };
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ internal static class TritonTextConfig
     [
         "input", "output", "instance_group", "dims", "shape", "preferred_batch_size", "versions", "gpus", "profile",
         "model_warmup", "batch_input", "batch_output", "secondary_devices", "execution_accelerators", "gpu_execution_accelerator",
-        "cpu_execution_accelerator", "control_input", "state", "step", "input_map", "output_map", "model_repository_agents",
+        "cpu_execution_accelerator", "control_input", "control", "int32_false_true", "fp32_false_true", "bool_false_true", "state", "initial_state", "step", "input_map", "output_map", "model_repository_agents",
     ];
 
     private static readonly HashSet<string> MapFields = ["parameters", "priority_queue_policy", "inputs", "input_map", "output_map", "metric_tags", "cc_model_filenames"];

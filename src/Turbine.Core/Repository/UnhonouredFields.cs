@@ -4,7 +4,7 @@ namespace Turbine.Core.Repository;
 
 /// <summary>
 /// The settings Turbine cannot honour and must not ignore: a model that asks for them would serve wrong answers
-/// (a stateful model run without its sequence, a ragged batch run as a dense one) or break its clients' protocol (a
+/// (a ragged batch run as a dense one) or break its clients' protocol (a
 /// decoupled model answered once). Such a model fails to load with the reason, never reports READY. Settings that
 /// only tune speed (<c>optimization</c>, ...) are ignored with a warning instead (<see cref="UnsupportedFields"/>).
 /// </summary>
@@ -12,11 +12,6 @@ internal static class UnhonouredFields
 {
     public static void Check(JsonElement root, List<string> errors)
     {
-        if (root.TryGetProperty("sequence_batching", out _))
-        {
-            errors.Add("'sequence_batching' (a stateful model) is not supported yet: its sequences would run without their state and control inputs");
-        }
-
         if (root.TryGetProperty("model_transaction_policy", out var policy) && policy.ValueKind == JsonValueKind.Object &&
             policy.TryGetProperty("decoupled", out var decoupled) && decoupled.ValueKind == JsonValueKind.True)
         {

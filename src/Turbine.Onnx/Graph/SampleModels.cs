@@ -51,6 +51,66 @@ public static class SampleModels
             .ToBytes();
     }
 
+    /// <summary>
+    /// An ONNX equivalent of Triton's <c>simple_sequence</c> example (a custom backend there): INT32 [batch, 1] in,
+    /// OUTPUT = READY * (INPUT + START), so a sequence's first answer is its input plus one and later ones echo it, the
+    /// answers Triton's sequence example clients check. START and READY are its control inputs.
+    /// </summary>
+    public static byte[] SimpleSequence() =>
+        new OnnxModelBuilder("simple_sequence")
+            .Input("INPUT", DataType.Int32, -1, 1)
+            .Input("START", DataType.Int32, -1, 1)
+            .Input("READY", DataType.Int32, -1, 1)
+            .Node("Add", ["INPUT", "START"], ["started"])
+            .Node("Mul", ["started", "READY"], ["OUTPUT"])
+            .Output("OUTPUT", DataType.Int32, -1, 1)
+            .ToBytes();
+
+    /// <summary>
+    /// An ONNX equivalent of Triton's <c>simple_dyna_sequence</c> example: OUTPUT = READY * (INPUT + START + END * CORRID),
+    /// with CORRID an UINT64 control (its low 32 bits are added on the sequence's last request, as Triton's model does).
+    /// </summary>
+    public static byte[] SimpleDynaSequence() =>
+        new OnnxModelBuilder("simple_dyna_sequence")
+            .Input("INPUT", DataType.Int32, -1, 1)
+            .Input("START", DataType.Int32, -1, 1)
+            .Input("END", DataType.Int32, -1, 1)
+            .Input("READY", DataType.Int32, -1, 1)
+            .Input("CORRID", DataType.UInt64, -1, 1)
+            .Node("Cast", ["CORRID"], ["corrid"], ("to", (long)OnnxDataTypes.ToOnnx(DataType.Int32)))
+            .Node("Mul", ["END", "corrid"], ["ending"])
+            .Node("Add", ["INPUT", "START"], ["started"])
+            .Node("Add", ["started", "ending"], ["value"])
+            .Node("Mul", ["value", "READY"], ["OUTPUT"])
+            .Output("OUTPUT", DataType.Int32, -1, 1)
+            .ToBytes();
+
+    /// <summary>
+    /// An ONNX equivalent of the accumulator that Triton's <c>simple_string_dyna_sequence</c> example runs (its
+    /// <c>dyna_sequence</c> C++ backend keeps the sum per correlation id): here the sum is implicit state. ACC = the
+    /// previous ACC (zero on START) + INPUT; the sequence's last request adds its correlation id, a string of digits
+    /// (CORRID, cast to INT32). OUTPUT = READY * ACC; ACC_OUT is fed back as ACC_IN by the sequence batcher.
+    /// </summary>
+    public static byte[] StringDynaSequence() =>
+        new OnnxModelBuilder("simple_string_dyna_sequence")
+            .Input("INPUT", DataType.Int32, -1, 1)
+            .Input("START", DataType.Int32, -1, 1)
+            .Input("END", DataType.Int32, -1, 1)
+            .Input("READY", DataType.Int32, -1, 1)
+            .Input("CORRID", DataType.Bytes, -1, 1)
+            .Input("ACC_IN", DataType.Int32, -1, 1)
+            .Initializer("one", DataType.Int32, [1], BitConverter.GetBytes(1))
+            .Node("Sub", ["one", "START"], ["continuing"])
+            .Node("Mul", ["ACC_IN", "continuing"], ["kept"])
+            .Node("Add", ["kept", "INPUT"], ["sum"])
+            .Node("Cast", ["CORRID"], ["corrid"], ("to", (long)OnnxDataTypes.ToOnnx(DataType.Int32)))
+            .Node("Mul", ["END", "corrid"], ["ending"])
+            .Node("Add", ["sum", "ending"], ["ACC_OUT"])
+            .Node("Mul", ["ACC_OUT", "READY"], ["OUTPUT"])
+            .Output("OUTPUT", DataType.Int32, -1, 1)
+            .Output("ACC_OUT", DataType.Int32, -1, 1)
+            .ToBytes();
+
     private static float[] Weights(Random random, int count)
     {
         var values = new float[count];
