@@ -29,12 +29,12 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     [Fact]
     public async Task Every_demo_model_loads_and_generation_reports_progress()
     {
-        Assert.Contains("[1/18] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
+        Assert.Contains("[1/21] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
         Assert.Contains("'resnet18'", _progress, StringComparison.Ordinal);
         using var response = await Http.PostAsync("v2/repository/index", null);
         using var index = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
-        Assert.Equal(18, index.RootElement.GetArrayLength());
+        Assert.Equal(21, index.RootElement.GetArrayLength());
         Assert.All(index.RootElement.EnumerateArray(), m => Assert.Equal("READY", m.GetProperty("state").GetString()));
 
         using var again = new StringWriter();

@@ -4,13 +4,13 @@ namespace Turbine.Cli.Demo;
 
 /// <summary>
 /// Generates the demo model repository: a tabular MLP classifier, Triton's classic <c>simple</c> add/sub model,
-/// an identity model per data type, a string model, and ResNet18 from its NuGet package with a dynamic batch
+/// Triton's stateful sequence examples, an identity model per data type, a string model, and ResNet18 from its NuGet package with a dynamic batch
 /// dimension. Models are generated on first use, never committed.
 /// </summary>
 internal static class DemoRepository
 {
     /// <summary>Bumped whenever the generated content changes, so old copies are regenerated.</summary>
-    private const string ContentVersion = "1";
+    private const string ContentVersion = "2";
     private const string MarkerFile = ".turbine-demo";
 
     /// <summary>The folder <c>turbine serve</c> uses without <c>--model-repository</c>: samples/models of the checkout.</summary>
@@ -45,6 +45,10 @@ internal static class DemoRepository
             ("mlp", () => WriteModel(root, "mlp", SampleModels.Mlp(), MlpConfig)),
             ("simple", () => WriteModel(root, "simple", SampleModels.AddSub(DataType.Int32, 16), SimpleConfig)),
             ("string_upper", () => WriteModel(root, "string_upper", StringUpper(), null)),
+            // Stateful examples, for Triton's sequence example clients (simple_*_sequence_*_client.py, with and without -d).
+            ("simple_sequence", () => WriteModel(root, "simple_sequence", SampleModels.SimpleSequence(), SequenceSamples.SimpleSequenceConfig, "config.pbtxt")),
+            ("simple_dyna_sequence", () => WriteModel(root, "simple_dyna_sequence", SampleModels.SimpleDynaSequence(), SequenceSamples.DynaSequenceConfig, "config.pbtxt")),
+            ("simple_string_dyna_sequence", () => WriteModel(root, "simple_string_dyna_sequence", SampleModels.StringDynaSequence(), SequenceSamples.StringDynaSequenceConfig, "config.pbtxt")),
         };
         foreach (var type in DataTypes.All)
         {
@@ -89,7 +93,7 @@ internal static class DemoRepository
         File.WriteAllText(Path.Combine(root, "resnet18", "config.json"), ResNet18Config);
     }
 
-    private static void WriteModel(string root, string name, byte[] onnx, string? config)
+    private static void WriteModel(string root, string name, byte[] onnx, string? config, string configFile = "config.json")
     {
         var folder = Path.Combine(root, name, "1");
         Directory.CreateDirectory(folder);
@@ -98,7 +102,7 @@ internal static class DemoRepository
         File.Move(temporary, Path.Combine(folder, "model.onnx"), overwrite: true);
         if (config is not null)
         {
-            File.WriteAllText(Path.Combine(root, name, "config.json"), config);
+            File.WriteAllText(Path.Combine(root, name, configFile), config);
         }
     }
 
