@@ -26,6 +26,13 @@ public sealed class SequenceBatchingApiTests : IAsyncLifetime
         Add("simple_sequence", SampleModels.SimpleSequence(), SequenceSamples.SimpleSequenceConfig);
         Add("simple_dyna_sequence", SampleModels.SimpleDynaSequence(), SequenceSamples.DynaSequenceConfig);
         Add("simple_string_dyna_sequence", SampleModels.StringDynaSequence(), SequenceSamples.StringDynaSequenceConfig);
+        _server.Folder.Add("guarded", SampleModels.SimpleSequence(), """
+            { "max_batch_size": 1, "max_queue_size": 4,
+              "input": [ { "name": "INPUT", "data_type": "TYPE_INT32", "dims": [1] } ],
+              "sequence_batching": { "control_input": [
+                { "name": "START", "control": [ { "kind": "CONTROL_SEQUENCE_START", "int32_false_true": [0, 1] } ] },
+                { "name": "READY", "control": [ { "kind": "CONTROL_SEQUENCE_READY", "int32_false_true": [0, 1] } ] } ] } }
+            """);
         await _server.StartAsync();
     }
 
@@ -105,6 +112,68 @@ public sealed class SequenceBatchingApiTests : IAsyncLifetime
         Assert.Equal([4], await SendOverRestAsync("simple_sequence", "5", [3]));
     }
 
+    /// <summary>SECURITY.md A22: sequence parameters a client controls.</summary>
+    public static TheoryData<string, string> HostileSequenceParameters() => new()
+    {
+        { "\"sequence_id\": -5, \"sequence_start\": true", "must be a positive integer or a non-empty string" },
+        { "\"sequence_id\": 1.5, \"sequence_start\": true", "must be a positive integer or a non-empty string" },
+        { "\"sequence_id\": true, \"sequence_start\": true", "must be a positive integer or a non-empty string" },
+        { "\"sequence_id\": 0, \"sequence_start\": true", "non-zero or non-empty correlation ID" },
+        { "\"sequence_id\": \"\", \"sequence_start\": true", "non-zero or non-empty correlation ID" },
+        { $"\"sequence_id\": \"{new string('x', 257)}\", \"sequence_start\": true", "at most 256 characters" },
+        { "\"sequence_id\": 7, \"sequence_start\": \"yes\"", "'sequence_start' must be true or false" },
+        { "\"sequence_id\": 7, \"sequence_start\": true, \"sequence_end\": 1", "'sequence_end' must be true or false" },
+        { "\"sequence_id\": \"a\\nforged\\u001b[31m\"", "START flag" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileSequenceParameters))]
+    public async Task Hostile_sequence_parameters_get_a_clean_400_and_the_sequences_go_on(string parameters, string expected)
+    {
+        var body = "{\"inputs\":[{\"name\":\"INPUT\",\"shape\":[1,1],\"datatype\":\"INT32\",\"data\":[1]}],\"parameters\":{" + parameters + "}}";
+
+        using var response = await _server.Http.PostAsync("v2/models/simple_sequence/infer", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(text).RootElement.GetProperty("error").GetString()!;
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain(error, c => char.IsControl(c)); // a client's id is echoed escaped, never raw
+        Assert.Equal([2], await SendOverRestAsync("simple_sequence", "8", [1]));
+    }
+
+    [Fact]
+    public async Task A_flood_of_new_sequences_is_bounded_by_the_slots_and_backlog_and_the_server_keeps_serving()
+    {
+        // "guarded" has one slot and room for four sequences in the backlog.
+        using (var holder = await PostAsync("guarded", "1", 1, start: true, end: false))
+        {
+            Assert.Equal(HttpStatusCode.OK, holder.StatusCode);
+        }
+
+        var waiting = Enumerable.Range(2, 4).Select(id => PostAsync("guarded", $"{id}", id, start: true, end: true)).ToArray();
+        await WhenPendingAsync("guarded", 4); // the four wait in the backlog
+
+        using (var extra = await PostAsync("guarded", "99", 99, start: true, end: true))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, extra.StatusCode);
+            Assert.Contains("too many live sequences", await extra.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal([2], await SendOverRestAsync("simple_sequence", "9", [1])); // other models serve on
+
+        using (var end = await PostAsync("guarded", "1", 1, start: false, end: true))
+        {
+            Assert.Equal(HttpStatusCode.OK, end.StatusCode);
+        }
+
+        foreach (var response in await Task.WhenAll(waiting))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // the backlog ran once the slot was free
+            response.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Over_grpc_an_unknown_sequence_is_invalid_argument()
     {
@@ -125,6 +194,17 @@ public sealed class SequenceBatchingApiTests : IAsyncLifetime
 
         var config = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/models/simple_dyna_sequence/config")).RootElement;
         Assert.Equal(4, config.GetProperty("sequence_batching").GetProperty("control_input").GetArrayLength());
+    }
+
+    /// <summary>Reads the pending-requests gauge until it shows <paramref name="count"/>: the requests were admitted, and their callers wait.</summary>
+    private async Task WhenPendingAsync(string model, int count)
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
+        var expected = $"turbine_inference_pending_requests{{model=\"{model}\",version=\"1\"}} {count}";
+        using var patience = new CancellationTokenSource(Patience);
+        while (!(await metrics.GetStringAsync("metrics", patience.Token)).Contains(expected, StringComparison.Ordinal))
+        {
+        }
     }
 
     private void Add(string name, byte[] model, string pbtxt)

@@ -176,7 +176,7 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
         if ((sequence is null || sequence.EndQueued) && !step.Start)
         {
             return InferenceError.Invalid(
-                $"inference request for sequence {step.Id} to model '{Config.Name}' must specify the START flag on the first request of the sequence");
+                $"inference request for sequence {step.Id.ToClientText()} to model '{Config.Name}' must specify the START flag on the first request of the sequence");
         }
 
         if (sequence is null && !HasFreePlace() && _backlog.Count >= Config.MaxQueueSize)
@@ -292,7 +292,12 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
 
         foreach (var sequence in expired ?? [])
         {
-            LogSequenceExpired(_logger, Config.Name, VersionText, sequence.Id);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                var shown = sequence.Id.ToClientText();
+                LogSequenceExpired(_logger, Config.Name, VersionText, shown);
+            }
+
             Release(sequence);
         }
     }
@@ -301,7 +306,7 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
 
     [LoggerMessage(EventId = LogEvents.SequenceExpired, Level = LogLevel.Information,
         Message = "Model '{Model}' version {Version}: sequence {Sequence} was idle past max_sequence_idle_microseconds and was ended")]
-    private static partial void LogSequenceExpired(ILogger logger, string model, string version, CorrelationId sequence);
+    private static partial void LogSequenceExpired(ILogger logger, string model, string version, string sequence);
 
     [LoggerMessage(EventId = LogEvents.ModelExecutionFailed, Level = LogLevel.Error,
         Message = "Model '{Model}' version {Version} failed to execute a batch of {Requests} sequence requests: {Detail}")]

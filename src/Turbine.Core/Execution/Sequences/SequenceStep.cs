@@ -6,6 +6,9 @@ namespace Turbine.Core.Execution.Sequences;
 internal readonly record struct CorrelationId(ulong Number, string? Text)
 {
     public override string ToString() => Text ?? Number.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The id as messages and logs may show it: a client's string with its control characters escaped.</summary>
+    public string ToClientText() => Text is null ? ToString() : ClientText.Quote(Text, SequenceStep.MaxTextLength);
 }
 
 /// <summary>
@@ -17,6 +20,9 @@ internal readonly record struct SequenceStep(CorrelationId Id, bool Start, bool 
     public const string IdParameter = "sequence_id";
     public const string StartParameter = "sequence_start";
     public const string EndParameter = "sequence_end";
+
+    /// <summary>The longest string id: a UUID takes 36; a sequence keeps its id for its whole life (SECURITY.md A22).</summary>
+    public const int MaxTextLength = 256;
 
     /// <summary>Reads the step; refuses, in Triton's words where it has them, a request that names no sequence.</summary>
     public static InferenceError? TryRead(InferenceRequest request, ModelConfig config, out SequenceStep step)
@@ -36,6 +42,8 @@ internal readonly record struct SequenceStep(CorrelationId Id, bool Start, bool 
             case ulong number:
                 id = new CorrelationId(number, null);
                 break;
+            case string { Length: > MaxTextLength }:
+                return InferenceError.Invalid($"'{IdParameter}' may be at most {MaxTextLength} characters for model '{config.Name}'");
             case string text:
                 id = new CorrelationId(0, text);
                 break;
