@@ -22,7 +22,7 @@ internal sealed partial class ModelVersionRunner
         InferenceError? error;
         try
         {
-            error = RunSafely(instance, inputs, batch[0].Validated.Outputs, results);
+            error = InstanceWorker.RunSafely(instance, inputs, batch[0].Validated.Outputs, results);
         }
         finally
         {
@@ -104,20 +104,6 @@ internal sealed partial class ModelVersionRunner
             TurbineTracing.Record("turbine.execute", item.Trace.Parent, started, ran,
                 [new("turbine.model", Config.Name), new("turbine.version", VersionText), new("turbine.batch_rows", rows), new("turbine.batch_requests", batch.Count),
                  new("error.type", error?.Code.ToString())]);
-        }
-    }
-
-    private static InferenceError? RunSafely(IModelInstance instance, IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
-    {
-        try
-        {
-            return instance.Run(inputs, outputs, results);
-        }
-#pragma warning disable CA1031 // A backend fault fails this request only; the model stays ready (SECURITY.md F6).
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return InferenceError.Internal($"model execution failed: {e.GetType().Name}") with { Detail = e.Message };
         }
     }
 

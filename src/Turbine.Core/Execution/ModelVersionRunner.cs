@@ -76,7 +76,8 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
         _workers = new Task[instances.Length];
         for (var i = 0; i < instances.Length; i++)
         {
-            _workers[i] = StartWorker(_slots[i], $"turbine {config.Name}/{VersionText}#{i}");
+            var slot = _slots[i];
+            _workers[i] = InstanceWorker.Start(() => WorkerLoop(slot), $"turbine {config.Name}/{VersionText}#{i}");
         }
     }
 
@@ -185,29 +186,6 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
         }
 
         return [.. siblings];
-    }
-
-    /// <summary>Starts an instance's worker loop on a thread of its own; the task completes when the loop has ended.</summary>
-    private Task StartWorker(InstanceSlot slot, string name)
-    {
-        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                WorkerLoop(slot);
-            }
-            finally
-            {
-                ended.SetResult();
-            }
-        })
-        {
-            IsBackground = true, // a stuck model run must not keep the process alive after shutdown's exit timeout
-            Name = name,
-        };
-        thread.Start();
-        return ended.Task;
     }
 
     /// <summary>

@@ -1,31 +1,10 @@
+using Turbine.Core.Execution.Scheduling;
+
 namespace Turbine.Core.Execution.Sequences;
 
 /// <summary>The worker loop of each instance: forming sequence batches by strategy, running them, answering their rows.</summary>
 internal sealed partial class SequenceBatchRunner
 {
-    /// <summary>Starts an instance's worker loop on a thread of its own (a model run is synchronous and may take long).</summary>
-    private Task StartWorker(int instance, string name)
-    {
-        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                WorkerLoop(instance);
-            }
-            finally
-            {
-                ended.SetResult();
-            }
-        })
-        {
-            IsBackground = true, // a stuck model run must not keep the process alive after shutdown's exit timeout
-            Name = name,
-        };
-        thread.Start();
-        return ended.Task;
-    }
-
     private void WorkerLoop(int instance)
     {
         var rows = new List<SequenceRow?>();
@@ -246,7 +225,7 @@ internal sealed partial class SequenceBatchRunner
         results.Clear();
         try
         {
-            error = RunSafely(instance, inputs, outputs, results);
+            error = InstanceWorker.RunSafely(instance, inputs, outputs, results);
         }
         finally
         {
@@ -293,20 +272,6 @@ internal sealed partial class SequenceBatchRunner
                 response.OutputBinary.AddRange(taken.Work.Validated.OutputBinary);
                 answers[r] = new InferenceResult(response, null);
             }
-        }
-    }
-
-    private static InferenceError? RunSafely(IModelInstance instance, IReadOnlyList<Tensor> inputs, IReadOnlyList<TensorConfig> outputs, List<Tensor> results)
-    {
-        try
-        {
-            return instance.Run(inputs, outputs, results);
-        }
-#pragma warning disable CA1031 // A backend fault fails this batch only; the model stays ready (SECURITY.md F6).
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return InferenceError.Internal($"model execution failed: {e.GetType().Name}") with { Detail = e.Message };
         }
     }
 

@@ -60,7 +60,8 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
         _workers = new Task[instances.Length];
         for (var i = 0; i < instances.Length; i++)
         {
-            _workers[i] = StartWorker(i, $"turbine {config.Name}/{VersionText}#{i} (sequences)");
+            var instance = i;
+            _workers[i] = Scheduling.InstanceWorker.Start(() => WorkerLoop(instance), $"turbine {config.Name}/{VersionText}#{i} (sequences)");
         }
     }
 
