@@ -104,7 +104,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
         { "duplicate", "input 'INPUT0' appears more than once in the request for model 'simple'" },
         { "bytesize", "unexpected total byte size 12 for input 'INPUT0', expecting 16" },
         { "output", "unexpected inference output 'OUTPUT7' for model 'simple'" },
-        { "outputs-twice", "output 'OUTPUT0' is requested more than once" },
+        { "outputs-twice", "output 'OUTPUT0' already requested" },
         { "too-many-outputs", "the request asks for 3 outputs but model 'simple' has 2" },
     };
 

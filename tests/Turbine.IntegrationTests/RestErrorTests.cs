@@ -59,6 +59,10 @@ public sealed class RestErrorTests(ServerFixture fixture) : IAsyncLifetime
             "unexpected inference output 'OUTPUT9' for model 'simple'"
         },
         {
+            """{"inputs":[@I0,@I1],"outputs":[{"name":"OUTPUT0"},{"name":"OUTPUT0"}]}""",
+            "output 'OUTPUT0' already requested"
+        },
+        {
             """{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","data":[0,1,2]},@I1]}""",
             "input 'INPUT0': 'data' holds fewer elements than its shape needs (16)"
         },

@@ -217,7 +217,7 @@ internal static class InferenceRequestValidator
             {
                 if (ReferenceEquals(outputs[j], config.Outputs[index]))
                 {
-                    return InferenceError.Invalid($"output '{requested.Name}' is requested more than once");
+                    return InferenceError.Invalid($"output '{requested.Name}' already requested");
                 }
             }
 
