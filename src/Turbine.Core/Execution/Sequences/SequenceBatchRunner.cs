@@ -81,18 +81,6 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
 
     public int ExecutingRequests => Volatile.Read(ref _executing);
 
-    /// <summary>Sequences that hold a slot or wait in the backlog now.</summary>
-    public int LiveSequences
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _live.Count;
-            }
-        }
-    }
-
     public int WarmupConcurrency => _instances.Length;
 
     public ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
