@@ -168,14 +168,15 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
     }
 
     /// <summary>
-    /// Siblings that let a cheap model's callers run side by side on their own threads, up to a run per core in all,
-    /// instead of queueing behind one instance's worker: with 64 callers on one instance a request waited 400-700 µs
-    /// in the queue for 15 µs of compute (docs/BENCHMARKS.md).
+    /// Siblings that let a cheap model's callers run side by side on their own threads instead of queueing behind one
+    /// instance's worker (with 64 callers on one instance a request waited 400-700 µs in the queue for 15 µs of
+    /// compute), up to <see cref="InlineRunBudget"/> runs in all.
     /// </summary>
     private static InstanceSlot[] InlineSiblings(IModelInstance[] instances)
     {
         var siblings = new List<InstanceSlot>();
-        for (var i = 0; instances.Length > 0 && instances.Length + siblings.Count < Environment.ProcessorCount; i++)
+        var budget = InlineRunBudget();
+        for (var i = 0; instances.Length > 0 && instances.Length + siblings.Count < budget; i++)
         {
             if (instances[i % instances.Length].CreateSibling() is not { } sibling)
             {
@@ -187,6 +188,17 @@ internal sealed partial class ModelVersionRunner : IVersionRunner
 
         return [.. siblings];
     }
+
+    /// <summary>
+    /// How many runs may hold request threads at once: every core but one, which stays free for the network stack and
+    /// the thread pool's I/O. With a run on every core, the 2-core compare benchmark lost 15-25% of its throughput
+    /// (docs/BENCHMARKS.md). The runtime setting <c>Turbine.MaxInlineRuns</c> (runtimeconfig <c>configProperties</c>)
+    /// overrides it.
+    /// </summary>
+    internal static int InlineRunBudget() =>
+        AppContext.GetData("Turbine.MaxInlineRuns") is { } set && int.TryParse(set.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var runs) && runs > 0
+            ? runs
+            : Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>
     /// Direct dispatch: runs the request now on the caller's thread when the model is cheap (its recent executions
