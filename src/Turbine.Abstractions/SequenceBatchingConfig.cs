@@ -50,7 +50,8 @@ public sealed record SequenceControl(string InputName, SequenceControlKind Kind,
 /// <param name="DataType">The element type (fixed-size types only).</param>
 /// <param name="Dims">The state's shape without the batch dimension; fixed.</param>
 /// <param name="InitialData">The raw bytes a sequence starts from (<c>initial_state</c> with a <c>data_file</c>); null means zeros.</param>
-public sealed record SequenceState(string InputName, string OutputName, DataType DataType, long[] Dims, byte[]? InitialData = null)
+/// <param name="InitialFile">The <c>data_file</c> those bytes were read from, in the model's <c>initial_state/</c> folder.</param>
+public sealed record SequenceState(string InputName, string OutputName, DataType DataType, long[] Dims, byte[]? InitialData = null, string? InitialFile = null)
 {
     /// <summary>Bytes of one row of the state.</summary>
     public int RowBytes => Shapes.TryGetElementCount(Dims, out var elements) ? (int)(elements * DataType.ElementSize()) : 0;

@@ -186,7 +186,7 @@ public sealed class SequenceBatchingApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_metadata_shows_the_clients_inputs_and_not_the_controls_or_states()
+    public async Task The_metadata_shows_the_clients_inputs_and_the_config_shows_the_sequence_batcher_over_rest_and_grpc()
     {
         var metadata = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/models/simple_string_dyna_sequence")).RootElement;
         Assert.Equal(["INPUT"], metadata.GetProperty("inputs").EnumerateArray().Select(input => input.GetProperty("name").GetString()));
@@ -194,6 +194,18 @@ public sealed class SequenceBatchingApiTests : IAsyncLifetime
 
         var config = JsonDocument.Parse(await _server.Http.GetStringAsync("v2/models/simple_dyna_sequence/config")).RootElement;
         Assert.Equal(4, config.GetProperty("sequence_batching").GetProperty("control_input").GetArrayLength());
+
+        // gRPC's ModelConfig carries the same sequence_batching (Triton's field 13).
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_server.Server.GrpcPort}");
+        var grpc = (await new GRPCInferenceService.GRPCInferenceServiceClient(channel).ModelConfigAsync(new ModelConfigRequest { Name = "simple_dyna_sequence" })).Config.SequenceBatching;
+        Assert.Equal(10_000_000UL, grpc.MaxSequenceIdleMicroseconds);
+        Assert.Equal(1024, grpc.Oldest.MaxCandidateSequences);
+        Assert.Equal(["START", "END", "READY", "CORRID"], grpc.ControlInput.Select(input => input.Name));
+        Assert.Equal([0, 1], grpc.ControlInput[0].Control[0].Int32FalseTrue);
+        Assert.Equal(ModelSequenceBatching.Types.Control.Types.Kind.ControlSequenceCorrid, grpc.ControlInput[3].Control[0].Kind);
+        Assert.Equal(Turbine.Protocols.Grpc.DataType.TypeUint64, grpc.ControlInput[3].Control[0].DataType);
+        var state = (await new GRPCInferenceService.GRPCInferenceServiceClient(channel).ModelConfigAsync(new ModelConfigRequest { Name = "simple_string_dyna_sequence" })).Config.SequenceBatching.State.Single();
+        Assert.Equal(("ACC_IN", "ACC_OUT", true), (state.InputName, state.OutputName, state.InitialState[0].ZeroData));
     }
 
     /// <summary>Reads the pending-requests gauge until it shows <paramref name="count"/>: the requests were admitted, and their callers wait.</summary>

@@ -264,7 +264,7 @@ public sealed class ModelRepository
                 continue;
             }
 
-            states[index] = state with { InitialData = File.ReadAllBytes(path!) };
+            states[index] = state with { InitialData = File.ReadAllBytes(path!), InitialFile = file };
         }
 
         return sequences with { States = states };

@@ -29,6 +29,84 @@ public static class GrpcModelMapper
         return metadata;
     }
 
+    /// <summary>Triton's <c>ModelSequenceBatching</c>: strategy, idle limit, control inputs and states as the config gave them.</summary>
+    private static ModelSequenceBatching SequenceBatching(SequenceBatchingConfig sequences)
+    {
+        var message = new ModelSequenceBatching { MaxSequenceIdleMicroseconds = (ulong)sequences.MaxSequenceIdleMicroseconds };
+        if (sequences.Strategy == SequenceStrategy.Oldest)
+        {
+            message.Oldest = new ModelSequenceBatching.Types.StrategyOldest
+            {
+                MaxCandidateSequences = sequences.MaxCandidateSequences,
+                MaxQueueDelayMicroseconds = (ulong)sequences.MaxQueueDelayMicroseconds,
+            };
+            message.Oldest.PreferredBatchSize.AddRange(sequences.PreferredBatchSizes);
+        }
+        else
+        {
+            message.Direct = new ModelSequenceBatching.Types.StrategyDirect
+            {
+                MaxQueueDelayMicroseconds = (ulong)sequences.MaxQueueDelayMicroseconds,
+                MinimumSlotUtilization = (float)sequences.MinimumSlotUtilization,
+            };
+        }
+
+        foreach (var control in sequences.Controls)
+        {
+            var entry = new ModelSequenceBatching.Types.Control
+            {
+                Kind = control.Kind switch
+                {
+                    SequenceControlKind.Start => ModelSequenceBatching.Types.Control.Types.Kind.ControlSequenceStart,
+                    SequenceControlKind.Ready => ModelSequenceBatching.Types.Control.Types.Kind.ControlSequenceReady,
+                    SequenceControlKind.End => ModelSequenceBatching.Types.Control.Types.Kind.ControlSequenceEnd,
+                    _ => ModelSequenceBatching.Types.Control.Types.Kind.ControlSequenceCorrid,
+                },
+            };
+            switch (control)
+            {
+                case { Kind: SequenceControlKind.CorrelationId }:
+                    entry.DataType = (DataType)ConfigTypeNumber(control.DataType);
+                    break;
+                case { DataType: Turbine.DataType.Int32 }:
+                    entry.Int32FalseTrue.AddRange([(int)control.FalseValue, (int)control.TrueValue]);
+                    break;
+                case { DataType: Turbine.DataType.Fp32 }:
+                    entry.Fp32FalseTrue.AddRange([(float)control.FalseValue, (float)control.TrueValue]);
+                    break;
+                default:
+                    entry.BoolFalseTrue.AddRange([control.FalseValue != 0, control.TrueValue != 0]);
+                    break;
+            }
+
+            message.ControlInput.Add(new ModelSequenceBatching.Types.ControlInput { Name = control.InputName, Control = { entry } });
+        }
+
+        foreach (var state in sequences.States)
+        {
+            var initial = new ModelSequenceBatching.Types.InitialState { DataType = (DataType)ConfigTypeNumber(state.DataType), Dims = { state.Dims } };
+            if (state.InitialFile is { } file)
+            {
+                initial.DataFile = file;
+            }
+            else
+            {
+                initial.ZeroData = true;
+            }
+
+            message.State.Add(new ModelSequenceBatching.Types.State
+            {
+                InputName = state.InputName,
+                OutputName = state.OutputName,
+                DataType = (DataType)ConfigTypeNumber(state.DataType),
+                Dims = { state.Dims },
+                InitialState = { initial },
+            });
+        }
+
+        return message;
+    }
+
     /// <summary>The ModelConfig message (Triton's field numbers; the ONNX Runtime settings go in <c>parameters</c>).</summary>
     public static ModelConfig ToConfig(Turbine.ModelConfig config)
     {
@@ -93,6 +171,11 @@ public static class GrpcModelMapper
             {
                 message.DynamicBatching.PriorityQueuePolicy[(ulong)level] = QueuePolicy(policy);
             }
+        }
+
+        if (config.SequenceBatching is { } sequences)
+        {
+            message.SequenceBatching = SequenceBatching(sequences);
         }
 
         message.InstanceGroup.Add(new ModelInstanceGroup { Name = config.Name, Count = config.InstanceCount, Kind = config.Settings.InstanceKind == "KIND_GPU" ? ModelInstanceGroup.Types.Kind.Gpu : ModelInstanceGroup.Types.Kind.Cpu });
