@@ -1,4 +1,4 @@
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.Bench;
 

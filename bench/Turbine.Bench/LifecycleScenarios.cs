@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Cli.Bench;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Server.Hosting;
 
 namespace Turbine.Bench;

@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Onnx;
-using Turbine.Onnx.Graph;
 
 namespace Turbine.Onnx;
 

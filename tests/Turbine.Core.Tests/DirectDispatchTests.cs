@@ -1,5 +1,5 @@
 using Turbine.Core.Execution;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.Core.Tests;
 

@@ -1,6 +1,6 @@
 using Turbine.Core.Execution;
 using Turbine.Core.Repository;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.Core.Tests;
 

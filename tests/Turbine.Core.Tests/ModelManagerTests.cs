@@ -4,7 +4,7 @@ using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
 using Turbine.Onnx;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.Core.Tests;

@@ -1,6 +1,6 @@
 using Turbine.Core.Repository;
 using Turbine.Onnx;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.Core.Tests;

@@ -5,7 +5,7 @@ using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
 using Turbine.Core.State;
 using Turbine.Onnx;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.Core.Tests;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Protocols.Grpc;
 using Turbine.Protocols.KServe;
 using Turbine.Traffic;

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Grpc.Net.Client;
 using Turbine.Protocols.Grpc;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.IntegrationTests;
 

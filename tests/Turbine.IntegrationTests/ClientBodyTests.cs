@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.IntegrationTests;
 

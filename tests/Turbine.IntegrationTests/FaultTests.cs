@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Turbine.Client;
 using Turbine.Core.Execution;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 using Turbine.Traffic;
 

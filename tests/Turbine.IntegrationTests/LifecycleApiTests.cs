@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Server.Hosting;
 
 namespace Turbine.IntegrationTests;

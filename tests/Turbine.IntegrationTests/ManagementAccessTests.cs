@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Grpc.Core;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Server.Hosting;
 using Turbine.Tests;
 

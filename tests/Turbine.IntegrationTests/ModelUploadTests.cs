@@ -4,7 +4,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Protocols.Grpc;
 using Turbine.Tests;
 

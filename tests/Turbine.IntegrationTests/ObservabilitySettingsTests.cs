@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Protocols.Grpc;
 using Turbine.Tests;
 

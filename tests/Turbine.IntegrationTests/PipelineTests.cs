@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Turbine.Client;
 using Turbine.Tests;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.IntegrationTests;
 

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.IntegrationTests;
 

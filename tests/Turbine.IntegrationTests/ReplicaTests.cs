@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;

@@ -1,5 +1,5 @@
 using System.Net;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;

@@ -1,7 +1,7 @@
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Protocols.Grpc;
 using Turbine.Client;
 using Turbine.Tests;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Grpc.Net.Client;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Protocols.Grpc;
 using Turbine.Tests;
 

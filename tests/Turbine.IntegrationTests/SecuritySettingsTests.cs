@@ -5,7 +5,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Protocols.Grpc;
 using Turbine.Server.Hosting;
 using Turbine.Tests;

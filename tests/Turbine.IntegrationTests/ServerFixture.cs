@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Turbine.Cli.Demo;
 using Turbine.Client;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Server.Hosting;
 using Turbine.Tests;
 

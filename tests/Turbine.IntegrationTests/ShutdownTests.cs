@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Turbine.Client;
 using Turbine.Core.Lifecycle;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Server.Hosting;
 using Turbine.Tests;
 

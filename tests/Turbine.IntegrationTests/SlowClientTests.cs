@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.IntegrationTests;
 

@@ -4,7 +4,7 @@ using System.Text;
 using Grpc.Net.Client;
 using OpenTelemetry.Trace;
 using Turbine.Protocols.Grpc;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;

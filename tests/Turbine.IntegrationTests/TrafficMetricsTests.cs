@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 
 namespace Turbine.IntegrationTests;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Onnx;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.Onnx.Tests;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Turbine.Onnx;
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.Onnx.Tests;

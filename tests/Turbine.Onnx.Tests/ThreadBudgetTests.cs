@@ -1,4 +1,4 @@
-using Turbine.Onnx.Graph;
+using Turbine.Onnx.Tools;
 using Turbine.Tests;
 
 namespace Turbine.Onnx.Tests;

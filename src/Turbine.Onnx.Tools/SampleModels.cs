@@ -1,4 +1,4 @@
-namespace Turbine.Onnx.Graph;
+namespace Turbine.Onnx.Tools;
 
 /// <summary>Small models built in code for tests, samples and the demo repository. All batch on dimension 0.</summary>
 public static class SampleModels

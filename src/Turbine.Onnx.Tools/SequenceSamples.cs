@@ -1,4 +1,4 @@
-namespace Turbine.Onnx.Graph;
+namespace Turbine.Onnx.Tools;
 
 /// <summary>
 /// The configs (Triton's <c>config.pbtxt</c> form) of the stateful examples whose models <see cref="SampleModels"/>

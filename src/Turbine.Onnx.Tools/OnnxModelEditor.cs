@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace Turbine.Onnx.Graph;
+namespace Turbine.Onnx.Tools;
 
 /// <summary>Reads, edits and writes existing ONNX models.</summary>
 public static class OnnxModelEditor

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 
-namespace Turbine.Onnx.Graph;
+namespace Turbine.Onnx.Tools;
 
 /// <summary>
 /// Builds an ONNX model graph in code: inputs, outputs, initializers and nodes. Used by tests, samples and the
