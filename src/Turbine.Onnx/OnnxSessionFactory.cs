@@ -21,21 +21,25 @@ internal static class OnnxSessionFactory
         }
     }
 
+    /// <summary>ONNX Runtime's graph optimization level by its name in the config (and in <c>turbine optimize</c>).</summary>
+    /// <exception cref="InferenceException">An unknown name.</exception>
+    public static GraphOptimizationLevel OptimizationLevel(string name) => name.ToLowerInvariant() switch
+    {
+        "disabled" or "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "layout" => GraphOptimizationLevel.ORT_ENABLE_LAYOUT,
+        "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
+        _ => throw new InferenceException($"unknown graph optimization level '{name}'; expected disabled, basic, extended, layout or all"),
+    };
+
     public static SessionOptions CreateOptions(OnnxRuntimeSettings config)
     {
         OnnxThreadBudget.EnsureEnvironment(); // the environment's global pools must exist before any session does
         var options = new SessionOptions();
         try
         {
-            options.GraphOptimizationLevel = config.GraphOptimizationLevel.ToLowerInvariant() switch
-            {
-                "disabled" or "none" => GraphOptimizationLevel.ORT_DISABLE_ALL,
-                "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
-                "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-                "layout" => GraphOptimizationLevel.ORT_ENABLE_LAYOUT,
-                "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
-                _ => throw new InferenceException($"unknown graph optimization level '{config.GraphOptimizationLevel}'; expected disabled, basic, extended, layout or all"),
-            };
+            options.GraphOptimizationLevel = OptimizationLevel(config.GraphOptimizationLevel);
             if (OnnxThreadBudget.Covers(config))
             {
                 options.DisablePerSessionThreads();
