@@ -1,0 +1,166 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Onnx;
+
+namespace Turbine.Onnx.Tools.Optimization;
+
+/// <summary>
+/// Dynamic int8 quantization of MatMul and Gemm: each weight matrix (a constant B of shape [K, N]) is stored as int8
+/// with one symmetric scale per output column (per channel), and the node becomes ONNX Runtime's
+/// <c>DynamicQuantizeMatMul</c> (<c>com.microsoft</c>), which quantizes the activations at run time, multiplies in
+/// integers and scales back to fp32. Weights shrink 4x; speed depends on the CPU's int8 instructions, so it is measured,
+/// never assumed. Nodes whose weights are not constants, or Gemms with a transposed A or alpha/beta other than 1, stay
+/// fp32 and are listed with the reason.
+/// </summary>
+public static class DynamicQuantizationPass
+{
+    private const string MicrosoftDomain = "com.microsoft";
+
+    public static DynamicQuantizationReport Run(string modelPath, string outputPath)
+    {
+        var model = OnnxModelEditor.Read(modelPath);
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(tensor => tensor.Name, StringComparer.Ordinal);
+        var quantized = new List<string>();
+        var skipped = new List<(string Node, string Reason)>();
+        for (var i = 0; i < graph.Node.Count; i++)
+        {
+            var node = graph.Node[i];
+            if (node.OpType is not ("MatMul" or "Gemm") || node.Domain is not ("" or "ai.onnx"))
+            {
+                continue;
+            }
+
+            if (Plan(node, initializers, out var weights, out var transposed) is { } reason)
+            {
+                skipped.Add((node.Name, reason));
+                continue;
+            }
+
+            var (values, scales) = Quantize(Floats(weights!), (int)weights!.Dims[0], (int)weights.Dims[1], transposed);
+            var k = transposed ? weights.Dims[1] : weights.Dims[0];
+            var n = transposed ? weights.Dims[0] : weights.Dims[1];
+            var prefix = $"{node.Name}_{i}_quant";
+            graph.Initializer.Add(Tensor(prefix + "_B", TensorProto.Types.DataType.Int8, [k, n], MemoryMarshal.AsBytes(values.AsSpan())));
+            graph.Initializer.Add(Tensor(prefix + "_scale", TensorProto.Types.DataType.Float, [n], MemoryMarshal.AsBytes(scales.AsSpan())));
+            graph.Initializer.Add(Tensor(prefix + "_zero", TensorProto.Types.DataType.Int8, [n], new byte[n]));
+            var replacement = new NodeProto { Name = prefix, OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain };
+            replacement.Input.AddRange([node.Input[0], prefix + "_B", prefix + "_scale", prefix + "_zero"]);
+            if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
+            {
+                replacement.Input.Add(node.Input[2]); // the bias
+            }
+
+            replacement.Output.AddRange(node.Output);
+            graph.Node[i] = replacement;
+            quantized.Add(node.Name);
+        }
+
+        RemoveUnused(graph);
+        if (quantized.Count > 0 && !model.OpsetImport.Any(opset => opset.Domain == MicrosoftDomain))
+        {
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
+        }
+
+        OnnxModelEditor.Write(model, outputPath);
+        return new DynamicQuantizationReport(quantized, skipped, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
+    }
+
+    /// <returns>Why the node stays fp32, or null with its constant weights.</returns>
+    private static string? Plan(NodeProto node, Dictionary<string, TensorProto> initializers, out TensorProto? weights, out bool transposed)
+    {
+        transposed = false;
+        weights = null;
+        if (node.Input.Count < 2 || !initializers.TryGetValue(node.Input[1], out var b))
+        {
+            return "its weights are not a constant";
+        }
+
+        if (b.DataType != (int)TensorProto.Types.DataType.Float || b.Dims.Count != 2)
+        {
+            return "its weights are not a 2-D fp32 matrix";
+        }
+
+        if (node.OpType == "Gemm")
+        {
+            var attributes = node.Attribute.ToDictionary(a => a.Name, StringComparer.Ordinal);
+            if (attributes.TryGetValue("transA", out var transA) && transA.I != 0)
+            {
+                return "Gemm with transA";
+            }
+
+            if ((attributes.TryGetValue("alpha", out var alpha) && alpha.F != 1f) || (attributes.TryGetValue("beta", out var beta) && beta.F != 1f))
+            {
+                return "Gemm with alpha or beta other than 1";
+            }
+
+            transposed = attributes.TryGetValue("transB", out var transB) && transB.I != 0;
+        }
+
+        weights = b;
+        return null;
+    }
+
+    /// <summary>Symmetric int8 per output column: scale = max |w| / 127, zero point 0.</summary>
+    private static (sbyte[] Values, float[] Scales) Quantize(float[] weights, int rows, int columns, bool transposed)
+    {
+        // Stored [rows, columns]; the matrix the product uses is [K, N], the stored one transposed when transB is set.
+        var k = transposed ? columns : rows;
+        var n = transposed ? rows : columns;
+        float At(int r, int c) => transposed ? weights[(c * columns) + r] : weights[(r * columns) + c];
+        var scales = new float[n];
+        for (var c = 0; c < n; c++)
+        {
+            var max = 0f;
+            for (var r = 0; r < k; r++)
+            {
+                max = Math.Max(max, Math.Abs(At(r, c)));
+            }
+
+            scales[c] = max == 0 ? 1 : max / 127f;
+        }
+
+        var values = new sbyte[k * n];
+        for (var r = 0; r < k; r++)
+        {
+            for (var c = 0; c < n; c++)
+            {
+                values[(r * n) + c] = (sbyte)Math.Clamp(MathF.Round(At(r, c) / scales[c]), -127, 127);
+            }
+        }
+
+        return (values, scales);
+    }
+
+    private static float[] Floats(TensorProto tensor) =>
+        tensor.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : [.. tensor.FloatData];
+
+    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> data)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(data) };
+        tensor.Dims.AddRange(dims);
+        return tensor;
+    }
+
+    /// <summary>Drops the fp32 weights no node reads any more.</summary>
+    private static void RemoveUnused(GraphProto graph)
+    {
+        // Names graph inputs or outputs also carry stay: an initializer listed as an input is an overridable default.
+        var read = graph.Node.SelectMany(node => node.Input).Concat(graph.Input.Select(input => input.Name)).Concat(graph.Output.Select(output => output.Name))
+            .ToHashSet(StringComparer.Ordinal);
+        for (var i = graph.Initializer.Count - 1; i >= 0; i--)
+        {
+            if (!read.Contains(graph.Initializer[i].Name))
+            {
+                graph.Initializer.RemoveAt(i);
+            }
+        }
+    }
+}
+
+/// <summary>What dynamic quantization did.</summary>
+/// <param name="Quantized">The nodes now running in int8.</param>
+/// <param name="Skipped">The MatMul and Gemm nodes left in fp32, with why.</param>
+/// <param name="BytesBefore">The original file's size.</param>
+/// <param name="BytesAfter">The quantized file's size.</param>
+public sealed record DynamicQuantizationReport(IReadOnlyList<string> Quantized, IReadOnlyList<(string Node, string Reason)> Skipped, long BytesBefore, long BytesAfter);
