@@ -52,6 +52,11 @@ switch (scenario)
         await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(
             model, scenarios, int.Parse(Arg("--threads", "32"), CultureInfo.InvariantCulture), int.Parse(Arg("--operations", "1024"), CultureInfo.InvariantCulture)));
         break;
+    case "quantize":
+        await Report($"quantize-{modelName}", QuantizationScenario.Run(
+            model, [.. Arg("--batches", "1,32").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture))],
+            TimeSpan.FromSeconds(double.Parse(Arg("--round-seconds", "1"), CultureInfo.InvariantCulture)), int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
+        break;
     case "cross-check":
         model.Configure(Settings());
         await Report($"cross-check-{modelName}", await CrossCheck.RunAsync(model, scenarios, concurrency, Scenarios.Window));

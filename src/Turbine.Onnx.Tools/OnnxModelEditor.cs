@@ -27,6 +27,13 @@ public static class OnnxModelEditor
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Makes an intermediate value a graph output too (e.g. a classifier's logits before its softmax), so it can be compared.</summary>
+    public static void ExposeOutput(ModelProto model, string name, DataType type, params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.Graph.Output.Add(OnnxModelBuilder.ValueInfo(name, type, dims));
+    }
+
     /// <summary>
     /// Makes dimension <paramref name="dimension"/> symbolic (named <paramref name="symbol"/>) on every graph input and
     /// output and on every intermediate value whose shape is recorded, e.g. to give a model a dynamic batch dimension.
