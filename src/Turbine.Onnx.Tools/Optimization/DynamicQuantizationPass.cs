@@ -14,9 +14,7 @@ namespace Turbine.Onnx.Tools.Optimization;
 /// </summary>
 public static class DynamicQuantizationPass
 {
-    private const string MicrosoftDomain = "com.microsoft";
-
-    public static DynamicQuantizationReport Run(string modelPath, string outputPath)
+    public static QuantizationReport Run(string modelPath, string outputPath)
     {
         var model = OnnxModelEditor.Read(modelPath);
         var graph = model.Graph;
@@ -37,14 +35,14 @@ public static class DynamicQuantizationPass
                 continue;
             }
 
-            var (values, scales) = Quantize(Floats(weights!), (int)weights!.Dims[0], (int)weights.Dims[1], transposed);
+            var (values, scales) = Quantize(GraphEdits.Floats(weights!), (int)weights!.Dims[0], (int)weights.Dims[1], transposed);
             var k = transposed ? weights.Dims[1] : weights.Dims[0];
             var n = transposed ? weights.Dims[0] : weights.Dims[1];
             var prefix = $"{node.Name}_{i}_quant";
-            graph.Initializer.Add(Tensor(prefix + "_B", TensorProto.Types.DataType.Int8, [k, n], MemoryMarshal.AsBytes(values.AsSpan())));
-            graph.Initializer.Add(Tensor(prefix + "_scale", TensorProto.Types.DataType.Float, [n], MemoryMarshal.AsBytes(scales.AsSpan())));
-            graph.Initializer.Add(Tensor(prefix + "_zero", TensorProto.Types.DataType.Int8, [n], new byte[n]));
-            var replacement = new NodeProto { Name = prefix, OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain };
+            graph.Initializer.Add(GraphEdits.Tensor(prefix + "_B", TensorProto.Types.DataType.Int8, [k, n], MemoryMarshal.AsBytes(values.AsSpan())));
+            graph.Initializer.Add(GraphEdits.Tensor(prefix + "_scale", TensorProto.Types.DataType.Float, [n], MemoryMarshal.AsBytes(scales.AsSpan())));
+            graph.Initializer.Add(GraphEdits.Tensor(prefix + "_zero", TensorProto.Types.DataType.Int8, [n], new byte[n]));
+            var replacement = new NodeProto { Name = prefix, OpType = "DynamicQuantizeMatMul", Domain = GraphEdits.MicrosoftDomain };
             replacement.Input.AddRange([node.Input[0], prefix + "_B", prefix + "_scale", prefix + "_zero"]);
             if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
             {
@@ -56,14 +54,14 @@ public static class DynamicQuantizationPass
             quantized.Add(node.Name);
         }
 
-        RemoveUnused(graph);
-        if (quantized.Count > 0 && !model.OpsetImport.Any(opset => opset.Domain == MicrosoftDomain))
+        GraphEdits.RemoveUnused(graph);
+        if (quantized.Count > 0)
         {
-            model.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
+            GraphEdits.ImportMicrosoftDomain(model);
         }
 
         OnnxModelEditor.Write(model, outputPath);
-        return new DynamicQuantizationReport(quantized, skipped, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
+        return new QuantizationReport(quantized, skipped, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
     }
 
     /// <returns>Why the node stays fp32, or null with its constant weights.</returns>
@@ -131,36 +129,11 @@ public static class DynamicQuantizationPass
 
         return (values, scales);
     }
-
-    private static float[] Floats(TensorProto tensor) =>
-        tensor.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : [.. tensor.FloatData];
-
-    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> data)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(data) };
-        tensor.Dims.AddRange(dims);
-        return tensor;
-    }
-
-    /// <summary>Drops the fp32 weights no node reads any more.</summary>
-    private static void RemoveUnused(GraphProto graph)
-    {
-        // Names graph inputs or outputs also carry stay: an initializer listed as an input is an overridable default.
-        var read = graph.Node.SelectMany(node => node.Input).Concat(graph.Input.Select(input => input.Name)).Concat(graph.Output.Select(output => output.Name))
-            .ToHashSet(StringComparer.Ordinal);
-        for (var i = graph.Initializer.Count - 1; i >= 0; i--)
-        {
-            if (!read.Contains(graph.Initializer[i].Name))
-            {
-                graph.Initializer.RemoveAt(i);
-            }
-        }
-    }
 }
 
-/// <summary>What dynamic quantization did.</summary>
-/// <param name="Quantized">The nodes now running in int8.</param>
+/// <summary>What a quantization pass did.</summary>
+/// <param name="Quantized">The nodes now running on quantized weights.</param>
 /// <param name="Skipped">The MatMul and Gemm nodes left in fp32, with why.</param>
 /// <param name="BytesBefore">The original file's size.</param>
 /// <param name="BytesAfter">The quantized file's size.</param>
-public sealed record DynamicQuantizationReport(IReadOnlyList<string> Quantized, IReadOnlyList<(string Node, string Reason)> Skipped, long BytesBefore, long BytesAfter);
+public sealed record QuantizationReport(IReadOnlyList<string> Quantized, IReadOnlyList<(string Node, string Reason)> Skipped, long BytesBefore, long BytesAfter);
