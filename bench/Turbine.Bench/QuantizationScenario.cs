@@ -28,27 +28,32 @@ internal static class QuantizationScenario
         Turbine.Onnx.Tools.OnnxModelEditor.Write(edited, originalPath);
         var int8Path = Path.Combine(folder, "model.int8.onnx");
         var int4Path = Path.Combine(folder, "model.int4.onnx");
-        var candidates = new (string Name, string Path, QuantizationReport Report)[]
+        var prunedPath = Path.Combine(folder, "model.pruned.onnx");
+        var int8 = DynamicQuantizationPass.Run(originalPath, int8Path);
+        var int4 = Int4WeightPass.Run(originalPath, int4Path);
+        var pruned = PruningPass.HiddenUnits(originalPath, prunedPath, keep: 0.5);
+        var candidates = new (string Name, string Path, string Detail, long BytesBefore, long BytesAfter)[]
         {
-            ("dynamic int8", int8Path, DynamicQuantizationPass.Run(originalPath, int8Path)),
-            ("int4 weights (MatMulNBits, block 32)", int4Path, Int4WeightPass.Run(originalPath, int4Path)),
+            ("dynamic int8", int8Path, $"{int8.Quantized.Count} of {int8.Quantized.Count + int8.Skipped.Count} nodes quantized", int8.BytesBefore, int8.BytesAfter),
+            ("int4 weights (MatMulNBits, block 32)", int4Path, $"{int4.Quantized.Count} of {int4.Quantized.Count + int4.Skipped.Count} nodes quantized", int4.BytesBefore, int4.BytesAfter),
+            ("half the hidden units pruned", prunedPath, string.Join("; ", pruned.Chains), pruned.BytesBefore, pruned.BytesAfter),
         };
         using var original = Session(originalPath);
         var text = new StringBuilder();
-        text.AppendLine($"Quantized copies of `{model.Name}` against fp32, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}; accuracy on 32 random rows of output `{output}`.");
+        text.AppendLine($"Quantized and pruned copies of `{model.Name}` against fp32, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}; accuracy on 32 random rows of output `{output}`.");
         text.AppendLine();
-        text.AppendLine("| candidate | nodes quantized | size | relative L2 | top-1 agreement |");
+        text.AppendLine("| candidate | what changed | size | relative L2 | top-1 agreement |");
         text.AppendLine("|---|---:|---:|---:|---:|");
         var sessions = new List<InferenceSession>();
         try
         {
-            foreach (var (name, path, report) in candidates)
+            foreach (var (name, path, detail, bytesBefore, bytesAfter) in candidates)
             {
                 var session = Session(path);
                 sessions.Add(session);
                 var (relativeL2, agreement) = Accuracy(model, original, session, output, rows: 32);
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {name} | {report.Quantized.Count} of {report.Quantized.Count + report.Skipped.Count} | {report.BytesBefore:N0} -> {report.BytesAfter:N0} bytes ({(double)report.BytesBefore / report.BytesAfter:F2}x smaller) | {relativeL2:P2} | {agreement:P0} |");
+                    $"| {name} | {detail} | {bytesBefore:N0} -> {bytesAfter:N0} bytes ({(double)bytesBefore / bytesAfter:F2}x smaller) | {relativeL2:P2} | {agreement:P0} |");
             }
 
             text.AppendLine();
