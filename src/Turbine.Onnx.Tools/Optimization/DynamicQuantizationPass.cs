@@ -54,14 +54,7 @@ public static class DynamicQuantizationPass
             quantized.Add(node.Name);
         }
 
-        GraphEdits.RemoveUnused(graph);
-        if (quantized.Count > 0)
-        {
-            GraphEdits.ImportMicrosoftDomain(model);
-        }
-
-        OnnxModelEditor.Write(model, outputPath);
-        return new QuantizationReport(quantized, skipped, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
+        return GraphEdits.WriteQuantized(model, modelPath, outputPath, quantized, skipped);
     }
 
     /// <returns>Why the node stays fp32, or null with its constant weights.</returns>

@@ -42,4 +42,17 @@ internal static class GraphEdits
             }
         }
     }
+
+    /// <summary>Finishes a quantization pass: drops the replaced weights, imports ONNX Runtime's domain, writes the model, reports.</summary>
+    public static QuantizationReport WriteQuantized(ModelProto model, string modelPath, string outputPath, List<string> quantized, List<(string Node, string Reason)> skipped)
+    {
+        RemoveUnused(model.Graph);
+        if (quantized.Count > 0)
+        {
+            ImportMicrosoftDomain(model);
+        }
+
+        OnnxModelEditor.Write(model, outputPath);
+        return new QuantizationReport(quantized, skipped, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
+    }
 }

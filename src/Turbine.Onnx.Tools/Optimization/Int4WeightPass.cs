@@ -67,14 +67,7 @@ public static class Int4WeightPass
             quantized.Add(node.Name);
         }
 
-        GraphEdits.RemoveUnused(graph);
-        if (quantized.Count > 0)
-        {
-            GraphEdits.ImportMicrosoftDomain(model);
-        }
-
-        OnnxModelEditor.Write(model, outputPath);
-        return new QuantizationReport(quantized, skipped, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
+        return GraphEdits.WriteQuantized(model, modelPath, outputPath, quantized, skipped);
     }
 
     /// <summary>Codes for column n's block b at [n, b, ...], two per byte, the lower K index in the low nibble; a last partial block is padded with zeros.</summary>
