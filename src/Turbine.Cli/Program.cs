@@ -8,4 +8,5 @@ root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(RoutesCommand.Create());
 root.Subcommands.Add(PipelinesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
 return await root.Parse(args).InvokeAsync();
