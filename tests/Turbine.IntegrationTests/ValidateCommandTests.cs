@@ -51,6 +51,23 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Contains("latency  FAIL  batch 1:", latency.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_golden_file_that_is_not_json_lines_is_a_clear_failure_not_a_stack_trace()
+    {
+        var simple = Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""");
+        var broken = Path.Combine(_repository.Root, "broken.jsonl");
+        await File.WriteAllTextAsync(broken, "{ not json\n");
+
+        var (exit, output) = await CliProcess.RunRawAsync("validate", simple, "--golden", broken);
+        var missing = await CliProcess.RunRawAsync("validate", simple, "--golden", Path.Combine(_repository.Root, "nowhere.jsonl"));
+
+        Assert.True(exit == 4, output);
+        Assert.Contains("line 1 is not JSON", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.True(missing.ExitCode == 1, missing.Output);
+        Assert.Contains("does not exist", missing.Output, StringComparison.Ordinal);
+    }
+
     private string Add(string name, byte[] model, string? config = null)
     {
         _repository.Add(name, model, config);

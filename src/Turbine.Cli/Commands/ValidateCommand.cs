@@ -28,6 +28,12 @@ internal static class ValidateCommand
                 return 1;
             }
 
+            if (parse.GetValue(golden) is { Exists: false } missing)
+            {
+                Console.Error.WriteLine($"error: the golden file {missing.FullName} does not exist");
+                return 1;
+            }
+
             int[] sizes;
             try
             {

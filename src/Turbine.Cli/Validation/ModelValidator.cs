@@ -69,7 +69,17 @@ internal sealed class ModelValidator(ValidationOptions options)
         foreach (var (line, number) in File.ReadLines(path).Select((line, index) => (line, index + 1)).Where(entry => entry.line.Trim().Length > 0))
         {
             cases++;
-            using var document = JsonDocument.Parse(line);
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(line);
+            }
+            catch (JsonException e)
+            {
+                return new ValidationResult(ValidationCheck.Golden, false, $"{path} line {number} is not JSON: {e.Message}");
+            }
+
+            using var parsed = document;
             if (!document.RootElement.TryGetProperty("request", out var body) || !document.RootElement.TryGetProperty("expected", out var expected))
             {
                 return new ValidationResult(ValidationCheck.Golden, false, $"{path} line {number}: needs \"request\" and \"expected\"");
