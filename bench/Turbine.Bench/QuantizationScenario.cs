@@ -32,11 +32,14 @@ internal static class QuantizationScenario
         var int8 = DynamicQuantizationPass.Run(originalPath, int8Path);
         var int4 = Int4WeightPass.Run(originalPath, int4Path);
         var pruned = PruningPass.HiddenUnits(originalPath, prunedPath, keep: 0.5);
+        var fp16Path = Path.Combine(folder, "model.fp16.onnx");
+        var fp16 = Fp16Pass.Run(originalPath, fp16Path);
         var candidates = new (string Name, string Path, string Detail, long BytesBefore, long BytesAfter)[]
         {
             ("dynamic int8", int8Path, $"{int8.Quantized.Count} of {int8.Quantized.Count + int8.Skipped.Count} nodes quantized", int8.BytesBefore, int8.BytesAfter),
             ("int4 weights (MatMulNBits, block 32)", int4Path, $"{int4.Quantized.Count} of {int4.Quantized.Count + int4.Skipped.Count} nodes quantized", int4.BytesBefore, int4.BytesAfter),
             ("half the hidden units pruned", prunedPath, string.Join("; ", pruned.Chains), pruned.BytesBefore, pruned.BytesAfter),
+            ("fp16 (a GPU pass; CPU casts around it)", fp16Path, $"{fp16.Initializers} weights in fp16", fp16.BytesBefore, fp16.BytesAfter),
         };
         using var original = Session(originalPath);
         var text = new StringBuilder();
