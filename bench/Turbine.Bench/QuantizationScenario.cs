@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.ML.OnnxRuntime;
+using Turbine.Onnx.Tools;
 using Turbine.Onnx.Tools.Optimization;
 
 namespace Turbine.Bench;
@@ -18,14 +19,14 @@ internal static class QuantizationScenario
         // The MLPs end in a softmax that saturates on random weights; their logits are what quantization error shows in.
         var folder = Path.GetDirectoryName(model.Path)!;
         var originalPath = Path.Combine(folder, "model.logits.onnx");
-        var edited = Turbine.Onnx.Tools.OnnxModelEditor.Read(model.Path);
+        var edited = OnnxModelEditor.Read(model.Path);
         var output = edited.Graph.Node.Any(node => node.Output.Contains("logits")) ? "logits" : edited.Graph.Output[0].Name;
         if (output == "logits")
         {
-            Turbine.Onnx.Tools.OnnxModelEditor.ExposeOutput(edited, "logits", Turbine.DataType.Fp32, -1, -1);
+            OnnxModelEditor.ExposeOutput(edited, "logits", Turbine.DataType.Fp32, -1, -1);
         }
 
-        Turbine.Onnx.Tools.OnnxModelEditor.Write(edited, originalPath);
+        OnnxModelEditor.Write(edited, originalPath);
         var int8Path = Path.Combine(folder, "model.int8.onnx");
         var int4Path = Path.Combine(folder, "model.int4.onnx");
         var prunedPath = Path.Combine(folder, "model.pruned.onnx");
@@ -43,7 +44,7 @@ internal static class QuantizationScenario
         };
         using var original = Session(originalPath);
         var text = new StringBuilder();
-        text.AppendLine($"Quantized and pruned copies of `{model.Name}` against fp32, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}; accuracy on 32 random rows of output `{output}`.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Quantized and pruned copies of `{model.Name}` against fp32, {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}; accuracy on 32 random rows of output `{output}`.");
         text.AppendLine();
         text.AppendLine("| candidate | what changed | size | relative L2 | top-1 agreement |");
         text.AppendLine("|---|---:|---:|---:|---:|");

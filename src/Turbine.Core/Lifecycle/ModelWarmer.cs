@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Turbine.Core.Execution;
+using Turbine.Core.Execution.Sequences;
 
 namespace Turbine.Core.Lifecycle;
 
@@ -80,9 +81,9 @@ internal static class ModelWarmer
             ? null
             : new Dictionary<string, object>
             {
-                ["sequence_id"] = long.MaxValue - Interlocked.Increment(ref _warmupSequences),
-                ["sequence_start"] = true,
-                ["sequence_end"] = true,
+                [SequenceStep.IdParameter] = long.MaxValue - Interlocked.Increment(ref _warmupSequences),
+                [SequenceStep.StartParameter] = true,
+                [SequenceStep.EndParameter] = true,
             };
 
     private static string? TryCreate(WarmupInput input, long[] shape, Func<string, string> warmupFile, out Tensor? tensor)

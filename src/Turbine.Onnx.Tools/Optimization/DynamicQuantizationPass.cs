@@ -24,7 +24,7 @@ public static class DynamicQuantizationPass
         for (var i = 0; i < graph.Node.Count; i++)
         {
             var node = graph.Node[i];
-            if (node.OpType is not ("MatMul" or "Gemm") || node.Domain is not ("" or "ai.onnx"))
+            if (!GraphEdits.IsDenseProduct(node))
             {
                 continue;
             }
@@ -67,7 +67,7 @@ public static class DynamicQuantizationPass
             return "its weights are not a constant";
         }
 
-        if (b.DataType != (int)TensorProto.Types.DataType.Float || b.Dims.Count != 2)
+        if (!GraphEdits.IsFloatMatrix(b))
         {
             return "its weights are not a 2-D fp32 matrix";
         }

@@ -36,12 +36,11 @@ public static class Fp16Pass
         }
 
         var nodes = new List<NodeProto>();
-        var initializerNames = graph.Initializer.Select(tensor => tensor.Name).ToHashSet(StringComparer.Ordinal);
         var initializerTypes = graph.Initializer.ToDictionary(tensor => tensor.Name, tensor => tensor.DataType, StringComparer.Ordinal);
 
         // Inputs stay fp32: each is cast to fp16 once and the graph reads the cast.
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var input in graph.Input.Where(input => input.Type?.TensorType?.ElemType == Float && !initializerNames.Contains(input.Name)))
+        foreach (var input in graph.Input.Where(input => input.Type?.TensorType?.ElemType == Float && !initializerTypes.ContainsKey(input.Name)))
         {
             renamed[input.Name] = input.Name + "_fp16";
             nodes.Add(Cast(input.Name, input.Name + "_fp16", Float16));

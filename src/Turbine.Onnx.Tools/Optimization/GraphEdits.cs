@@ -10,6 +10,12 @@ internal static class GraphEdits
     /// <summary>ONNX Runtime's own operators (<c>DynamicQuantizeMatMul</c>, <c>MatMulNBits</c>, the fusions).</summary>
     public const string MicrosoftDomain = "com.microsoft";
 
+    /// <summary>A MatMul or Gemm of the default ONNX domain: the dense products the passes rewrite.</summary>
+    public static bool IsDenseProduct(NodeProto node) => node.OpType is "MatMul" or "Gemm" && node.Domain is "" or "ai.onnx";
+
+    /// <summary>A constant 2-D fp32 matrix: weights a pass can quantize or prune.</summary>
+    public static bool IsFloatMatrix(TensorProto tensor) => tensor.DataType == (int)TensorProto.Types.DataType.Float && tensor.Dims.Count == 2;
+
     public static void ImportMicrosoftDomain(ModelProto model)
     {
         if (!model.OpsetImport.Any(opset => opset.Domain == MicrosoftDomain))

@@ -36,7 +36,7 @@ public static class Int4WeightPass
         for (var i = 0; i < graph.Node.Count; i++)
         {
             var node = graph.Node[i];
-            if (node.Domain is not ("" or "ai.onnx") || node.OpType is not ("MatMul" or "Gemm"))
+            if (!GraphEdits.IsDenseProduct(node))
             {
                 continue;
             }
@@ -47,7 +47,7 @@ public static class Int4WeightPass
                 continue;
             }
 
-            if (!initializers.TryGetValue(node.Input[1], out var weights) || weights.DataType != (int)TensorProto.Types.DataType.Float || weights.Dims.Count != 2)
+            if (!initializers.TryGetValue(node.Input[1], out var weights) || !GraphEdits.IsFloatMatrix(weights))
             {
                 skipped.Add((node.Name, "its weights are not a constant 2-D fp32 matrix"));
                 continue;

@@ -20,9 +20,9 @@ public static class PruningPass
         var graph = model.Graph;
         var initializers = graph.Initializer.ToDictionary(tensor => tensor.Name, StringComparer.Ordinal);
         var layers = new List<PrunedLayer>();
-        foreach (var node in graph.Node.Where(node => node.OpType is "MatMul" or "Gemm" && node.Domain is "" or "ai.onnx"))
+        foreach (var node in graph.Node.Where(GraphEdits.IsDenseProduct))
         {
-            if (node.Input.Count < 2 || !initializers.TryGetValue(node.Input[1], out var weights) || !IsFloatMatrix(weights))
+            if (node.Input.Count < 2 || !initializers.TryGetValue(node.Input[1], out var weights) || !GraphEdits.IsFloatMatrix(weights))
             {
                 continue;
             }
@@ -78,7 +78,7 @@ public static class PruningPass
             chains.Add($"{w1.Name}/{w2.Name}: {hidden} -> {kept.Length} hidden units");
         }
 
-        ClearShapes(graph); // intermediate shapes recorded for the old widths would now be wrong; ONNX Runtime infers them again
+        graph.ValueInfo.Clear(); // intermediate shapes recorded for the old widths would now be wrong; ONNX Runtime infers them again
         OnnxModelEditor.Write(model, outputPath);
         return new PruningReport([], chains, new FileInfo(modelPath).Length, new FileInfo(outputPath).Length);
     }
@@ -89,7 +89,7 @@ public static class PruningPass
         NodeProto? Only(NodeProto node, string op) =>
             readers[node.Output[0]].ToList() is [var next] && next.OpType == op && next.Domain is "" or "ai.onnx" ? next : null;
 
-        if (!initializers.TryGetValue(matMul.Input[1], out var w1) || !IsFloatMatrix(w1) || readers[w1.Name].Count() != 1 ||
+        if (!initializers.TryGetValue(matMul.Input[1], out var w1) || !GraphEdits.IsFloatMatrix(w1) || readers[w1.Name].Count() != 1 ||
             Only(matMul, "Add") is not { } add || Only(add, "Relu") is not { } relu || Only(relu, "MatMul") is not { } second ||
             second.Input[0] != relu.Output[0])
         {
@@ -98,15 +98,13 @@ public static class PruningPass
 
         var biasName = add.Input[0] == matMul.Output[0] ? add.Input[1] : add.Input[0];
         if (!initializers.TryGetValue(biasName, out var b1) || b1.Dims.Count != 1 || b1.Dims[0] != w1.Dims[1] || readers[biasName].Count() != 1 ||
-            !initializers.TryGetValue(second.Input[1], out var w2) || !IsFloatMatrix(w2) || w2.Dims[0] != w1.Dims[1] || readers[w2.Name].Count() != 1)
+            !initializers.TryGetValue(second.Input[1], out var w2) || !GraphEdits.IsFloatMatrix(w2) || w2.Dims[0] != w1.Dims[1] || readers[w2.Name].Count() != 1)
         {
             return default;
         }
 
         return (w1, b1, w2);
     }
-
-    private static bool IsFloatMatrix(TensorProto tensor) => tensor.DataType == (int)TensorProto.Types.DataType.Float && tensor.Dims.Count == 2;
 
     private static double Norm(int count, Func<int, float> value)
     {
@@ -126,8 +124,6 @@ public static class PruningPass
         tensor.Dims.Clear();
         tensor.Dims.AddRange(dims);
     }
-
-    private static void ClearShapes(GraphProto graph) => graph.ValueInfo.Clear();
 }
 
 /// <summary>One weight matrix after magnitude pruning.</summary>

@@ -1,19 +1,5 @@
 namespace Turbine.Core.Execution.Sequences;
 
-/// <summary>One request of a sequence, waiting for its turn or running, and the promise its caller awaits.</summary>
-internal sealed class SequenceWork(InferenceRequest request, ValidatedRequest validated, SequenceStep step, long enqueuedAt)
-{
-    public InferenceRequest Request { get; } = request;
-
-    public ValidatedRequest Validated { get; } = validated;
-
-    public SequenceStep Step { get; } = step;
-
-    public long EnqueuedAt { get; } = enqueuedAt;
-
-    public TaskCompletionSource<InferenceResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-}
-
 /// <summary>
 /// A sequence the batcher knows: its requests in arrival order (they run one at a time, in that order), where it
 /// runs (a slot of one instance for <c>direct</c>, a candidate place for <c>oldest</c>; none while it waits in the

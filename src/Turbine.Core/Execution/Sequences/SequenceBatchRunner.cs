@@ -156,7 +156,7 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
         }
 
         var step = work.Step;
-        if (_live.TryGetValue(step.Id, out var sequence) && sequence.IsPlaced && sequence.IsIdle && now - sequence.IdleSince > _idleTicks)
+        if (_live.TryGetValue(step.Id, out var sequence) && HasExpired(sequence, now))
         {
             Release(sequence); // it went idle for too long and was not swept yet: it is over
             sequence = null;
@@ -273,7 +273,7 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
         List<LiveSequence>? expired = null;
         foreach (var sequence in _live.Values)
         {
-            if (sequence.IsPlaced && sequence.IsIdle && now - sequence.IdleSince > _idleTicks)
+            if (HasExpired(sequence, now))
             {
                 (expired ??= []).Add(sequence);
             }
@@ -290,6 +290,9 @@ internal sealed partial class SequenceBatchRunner : IVersionRunner
             Release(sequence);
         }
     }
+
+    /// <summary>Whether a placed sequence has had nothing queued or running for longer than the idle limit.</summary>
+    private bool HasExpired(LiveSequence sequence, long now) => sequence.IsPlaced && sequence.IsIdle && now - sequence.IdleSince > _idleTicks;
 
     private long Ticks(long microseconds) => (long)(microseconds * (_time.TimestampFrequency / 1_000_000.0));
 
