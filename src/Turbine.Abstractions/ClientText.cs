@@ -2,7 +2,7 @@ namespace Turbine;
 
 /// <summary>
 /// Client-supplied text (model names, ids, data types) quoted back in messages and logs: bounded in length and
-/// with control characters escaped, so it can neither flood nor forge a log line (SECURITY.md A13, A15).
+/// with control characters (and bidirectional overrides) escaped, so it can neither flood nor forge a log line (SECURITY.md A13, A15).
 /// </summary>
 public static class ClientText
 {
@@ -17,7 +17,7 @@ public static class ClientText
         var bounded = text.Length > maxLength ? text[..maxLength] + "..." : text;
         foreach (var c in bounded)
         {
-            if (char.IsControl(c))
+            if (char.IsControl(c) || IsBidiOverride(c))
             {
                 return System.Text.Json.JsonEncodedText.Encode(bounded).ToString();
             }
@@ -25,4 +25,7 @@ public static class ClientText
 
         return bounded;
     }
+
+    /// <summary>The embeddings and overrides that make text display other than it reads ("Trojan Source").</summary>
+    public static bool IsBidiOverride(char c) => c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 }

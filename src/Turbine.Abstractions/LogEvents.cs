@@ -42,6 +42,9 @@ public static class LogEvents
     /// <summary>A model's default version or labels changed.</summary>
     public const int VersionRoutingChanged = 1010;
 
+    /// <summary>Inspection of a version's files found something worth a warning (a model scan finding that does not block).</summary>
+    public const int InspectionWarning = 1011;
+
     // 1100-1199: execution.
 
     /// <summary>A model execution failed (the runtime's own words, never tensor contents).</summary>

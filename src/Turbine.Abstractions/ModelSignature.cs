@@ -9,4 +9,8 @@ public sealed record TensorSignature(string Name, DataType DataType, long[] Shap
 /// <summary>The inputs and outputs a model file declares, read without running it.</summary>
 /// <param name="Inputs">The graph inputs (initializers excluded).</param>
 /// <param name="Outputs">The graph outputs.</param>
-public sealed record ModelSignature(IReadOnlyList<TensorSignature> Inputs, IReadOnlyList<TensorSignature> Outputs);
+public sealed record ModelSignature(IReadOnlyList<TensorSignature> Inputs, IReadOnlyList<TensorSignature> Outputs)
+{
+    /// <summary>What inspection found worth telling but not worth refusing the model for (the loader logs each).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

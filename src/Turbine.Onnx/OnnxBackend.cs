@@ -1,10 +1,16 @@
 using System.Text.Json;
+using Turbine.Onnx.Scanning;
 
 namespace Turbine.Onnx;
 
-/// <summary>The ONNX Runtime backend: inspects <c>model.onnx</c> files and creates sessions for them.</summary>
-public sealed class OnnxBackend : IModelBackend
+/// <summary>
+/// The ONNX Runtime backend: scans and inspects <c>model.onnx</c> files and creates sessions for them.
+/// </summary>
+/// <param name="scanPolicy">The limits of the security scan run before every session (the defaults when null).</param>
+public sealed class OnnxBackend(ModelScanPolicy? scanPolicy = null) : IModelBackend
 {
+    private readonly ModelScanPolicy _scanPolicy = scanPolicy ?? new ModelScanPolicy();
+
     /// <summary>The name model configurations select this backend by.</summary>
     public const string BackendName = "onnxruntime";
 
@@ -32,7 +38,7 @@ public sealed class OnnxBackend : IModelBackend
     public BackendSettings ReadSettings(JsonElement? section, List<string> errors) => OnnxRuntimeSettings.Read(section, errors);
 
     /// <inheritdoc />
-    public ModelSignature Inspect(string modelPath) => OnnxModelInspector.Inspect(modelPath);
+    public ModelSignature Inspect(string modelPath) => OnnxModelInspector.Inspect(modelPath, _scanPolicy);
 
     /// <inheritdoc />
     public IModelInstance CreateInstance(string modelPath, ModelConfig config)

@@ -1,40 +1,36 @@
-using Google.Protobuf;
 using Onnx;
+using Turbine.Onnx.Scanning;
 
 namespace Turbine.Onnx;
 
 /// <summary>
-/// Reads a model file's declared inputs and outputs without creating a session, and refuses files that are not
-/// ONNX or whose external data would reach outside the version folder (SECURITY.md A6).
+/// Reads a model file's declared inputs and outputs without creating a session, after the security scan
+/// (<see cref="OnnxModelScanner"/>) has passed it: a file that is not ONNX, whose external data would reach outside
+/// the version folder (SECURITY.md A6) or that another finding blocks is refused.
 /// </summary>
 internal static class OnnxModelInspector
 {
-    public static ModelSignature Inspect(string modelPath)
+    public static ModelSignature Inspect(string modelPath, ModelScanPolicy policy)
     {
-        GraphProto? graph;
-        try
+        var (report, outline) = OnnxModelScanner.ScanWithOutline(modelPath, policy);
+        if (report.Blocked)
         {
-            graph = OnnxGraphSkeleton.Read(modelPath);
-        }
-        catch (Exception e) when (e is InvalidProtocolBufferException or IOException)
-        {
-            throw new InferenceException($"model file is not a valid ONNX model: {e.Message}");
-        }
-
-        if (graph is null || graph.Output.Count == 0)
-        {
-            throw new InferenceException("model file is not a valid ONNX model: it has no graph outputs");
+            var blocking = report.Findings.Where(f => f.Verdict == ScanVerdict.Block).ToList();
+            var first = blocking[0];
+            var more = blocking.Count > 1 ? $" (and {blocking.Count - 1} more: run turbine scan on the version folder)" : string.Empty;
+            throw new InferenceException(first.Kind == ScanFindingKinds.Unreadable
+                ? $"model file is {first.Message}"
+                : $"the model scan blocks this model: {first}{more}");
         }
 
-        CheckExternalData(graph, Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         var initializers = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var initializer in graph.Initializer)
+        foreach (var initializer in outline!.Initializers)
         {
             initializers.Add(initializer.Name);
         }
 
         var inputs = new List<TensorSignature>();
-        foreach (var input in graph.Input)
+        foreach (var input in outline.Inputs)
         {
             if (!initializers.Contains(input.Name))
             {
@@ -43,12 +39,12 @@ internal static class OnnxModelInspector
         }
 
         var outputs = new List<TensorSignature>();
-        foreach (var output in graph.Output)
+        foreach (var output in outline.Outputs)
         {
             outputs.Add(Signature(output));
         }
 
-        return new ModelSignature(inputs, outputs);
+        return new ModelSignature(inputs, outputs) { Warnings = [.. report.Warnings.Select(w => $"model scan: {w}")] };
     }
 
     private static TensorSignature Signature(ValueInfoProto info)
@@ -71,56 +67,4 @@ internal static class OnnxModelInspector
 
         return new TensorSignature(info.Name, type, shape);
     }
-
-    private static void CheckExternalData(GraphProto graph, string versionFolder)
-    {
-        var root = versionFolder.EndsWith(Path.DirectorySeparatorChar) ? versionFolder : versionFolder + Path.DirectorySeparatorChar;
-        foreach (var tensor in graph.Initializer)
-        {
-            if (tensor.DataLocation != TensorProto.Types.DataLocation.External)
-            {
-                continue;
-            }
-
-            string? location = null;
-            long offset = 0;
-            long length = -1;
-            foreach (var entry in tensor.ExternalData)
-            {
-                switch (entry.Key)
-                {
-                    case "location": location = entry.Value; break;
-                    case "offset": offset = ParseLength(tensor.Name, entry.Value); break;
-                    case "length": length = ParseLength(tensor.Name, entry.Value); break;
-                }
-            }
-
-            if (string.IsNullOrEmpty(location) || Path.IsPathRooted(location) || location.Contains("..", StringComparison.Ordinal) || location.Contains(':', StringComparison.Ordinal))
-            {
-                throw new InferenceException($"initializer '{tensor.Name}': external data location must be a plain relative file name inside the version folder");
-            }
-
-            var fullPath = Path.GetFullPath(Path.Combine(root, location));
-            if (!fullPath.StartsWith(root, StringComparison.Ordinal))
-            {
-                throw new InferenceException($"initializer '{tensor.Name}': external data location escapes the version folder");
-            }
-
-            var file = new FileInfo(fullPath);
-            if (!file.Exists || file.LinkTarget is not null)
-            {
-                throw new InferenceException($"initializer '{tensor.Name}': external data file '{location}' is missing or is a link");
-            }
-
-            if (offset > file.Length || (length >= 0 && offset + length > file.Length))
-            {
-                throw new InferenceException($"initializer '{tensor.Name}': external data offset/length lie past the end of '{location}'");
-            }
-        }
-    }
-
-    private static long ParseLength(string tensorName, string value) =>
-        long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
-            ? parsed
-            : throw new InferenceException($"initializer '{tensorName}': external data offset/length '{value}' is not a non-negative integer");
 }

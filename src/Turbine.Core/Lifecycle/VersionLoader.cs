@@ -22,7 +22,7 @@ internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<IVersionRun
 /// fails to load leaves its previous load serving, and a model none of whose versions load keeps every version it
 /// had (SECURITY.md F3).
 /// </summary>
-internal sealed class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger logger)
+internal sealed partial class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger logger)
 {
     public LoadOutcome Load(string name, ModelSnapshot previous, string? configOverride)
     {
@@ -117,7 +117,13 @@ internal sealed class VersionLoader(ModelRepository repository, BackendRegistry 
         {
             var path = repository.ModelFilePath(config.Name, version, config.ModelFileName ?? backend.DefaultModelFileName);
             var errors = new List<string>();
-            ModelConfigValidator.Validate(config, config.Name, backend.Inspect(path), errors);
+            var signature = backend.Inspect(path);
+            foreach (var warning in signature.Warnings)
+            {
+                LogInspectionWarning(logger, config.Name, version, warning);
+            }
+
+            ModelConfigValidator.Validate(config, config.Name, signature, errors);
             if (errors.Count > 0)
             {
                 reason = string.Join("; ", errors);
@@ -185,4 +191,7 @@ internal sealed class VersionLoader(ModelRepository repository, BackendRegistry 
         using var file = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
         return configHash[..16] + Convert.ToHexString(SHA256.HashData(file), 0, 16);
     }
+
+    [LoggerMessage(EventId = LogEvents.InspectionWarning, Level = LogLevel.Warning, Message = "Model '{Model}' version {Version}: {Warning}")]
+    private static partial void LogInspectionWarning(ILogger logger, string model, long version, string warning);
 }

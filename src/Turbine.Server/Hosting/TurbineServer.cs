@@ -125,7 +125,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TransportBlockPoolFactory>();
         services.AddSingleton<IMemoryPoolFactory<byte>>(provider => provider.GetRequiredService<TransportBlockPoolFactory>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>(_ => new OnnxBackend(options.ModelScan)));
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);

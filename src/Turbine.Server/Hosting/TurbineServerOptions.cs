@@ -77,6 +77,12 @@ public sealed class TurbineServerOptions
     public ObserverOptions Observer { get; set; } = new();
 
     /// <summary>
+    /// The security scan every ONNX model passes before its session is created (docs/OPTIMIZATION.md, SECURITY.md
+    /// A23): caps, further allowed operator domains, and finding kinds that only warn.
+    /// </summary>
+    public Turbine.Onnx.Scanning.ModelScanPolicy ModelScan { get; set; } = new();
+
+    /// <summary>
     /// API keys for the model endpoints (inference, metadata, config, readiness, statistics). Empty: those endpoints
     /// are open. Otherwise every call needs <c>Authorization: Bearer &lt;key&gt;</c> with a key that covers the model.
     /// </summary>

@@ -62,6 +62,8 @@ internal static class TurbineServerOptionsValidator
             errors.Add("OnnxRuntimeThreads must be 0 (the cores) or more");
         }
 
+        options.ModelScan.Validate(errors);
+
         if (options.StateSyncInterval is { } sync && (sync < TimeSpan.FromMilliseconds(100) || sync > TimeSpan.FromMinutes(10)))
         {
             errors.Add("StateSyncInterval must be between 100 ms and 10 minutes");

@@ -1,0 +1,37 @@
+namespace Turbine.Onnx.Scanning;
+
+/// <summary>
+/// Characters that have no business in the names and labels a model carries into logs, error messages and tools: C0
+/// and C1 controls (terminal escapes start with ESC), DEL, and the bidirectional overrides that make text display
+/// other than it reads ("Trojan Source").
+/// </summary>
+internal static class ControlCharacters
+{
+    /// <summary>In a name or key: any control character, line breaks and tabs included.</summary>
+    public static bool InName(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) || ClientText.IsBidiOverride(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>In free text (metadata values, string tensors): line breaks and tabs are allowed.</summary>
+    public static bool InText(string value)
+    {
+        foreach (var c in value)
+        {
+            if ((char.IsControl(c) && c is not ('\t' or '\n' or '\r')) || ClientText.IsBidiOverride(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
