@@ -34,4 +34,27 @@ internal static class ControlCharacters
 
         return false;
     }
+
+    /// <summary>
+    /// The value cut to <paramref name="maxLength"/> characters with every control character and bidirectional
+    /// override written as <c>\uXXXX</c>, so that a finding quoting a hostile name shows it and cannot act on a
+    /// terminal or a log.
+    /// </summary>
+    public static string Escape(string value, int maxLength = 200)
+    {
+        var text = new System.Text.StringBuilder(Math.Min(value.Length, maxLength) + 8);
+        foreach (var c in value.Length > maxLength ? value[..maxLength] : value)
+        {
+            if (char.IsControl(c) || ClientText.IsBidiOverride(c))
+            {
+                text.Append($"\\u{(int)c:X4}");
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return value.Length > maxLength ? text.Append("...").ToString() : text.ToString();
+    }
 }

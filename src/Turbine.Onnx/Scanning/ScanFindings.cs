@@ -17,5 +17,5 @@ internal sealed class ScanFindings(ModelScanPolicy policy)
     public ModelScanReport ToReport() => new([.. _findings.OrderByDescending(f => f.Verdict)]);
 
     private void Add(string kind, ScanVerdict verdict, string subject, string message) =>
-        _findings.Add(new ScanFinding(kind, policy.VerdictFor(kind, verdict), ClientText.Quote(subject), message));
+        _findings.Add(new ScanFinding(kind, policy.VerdictFor(kind, verdict), ControlCharacters.Escape(subject), message));
 }
