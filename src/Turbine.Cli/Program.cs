@@ -9,4 +9,5 @@ root.Subcommands.Add(RoutesCommand.Create());
 root.Subcommands.Add(PipelinesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(ScanCommand.Create());
 return await root.Parse(args).InvokeAsync();
