@@ -10,4 +10,5 @@ root.Subcommands.Add(PipelinesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
+root.Subcommands.Add(OptimizeCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -31,10 +31,22 @@ internal static class DenseModels
             .ToBytes();
     }
 
+    /// <summary>Input rows as the comparison feeds them (values in [-2, 2]); from <paramref name="firstRow"/> on, other rows of the same kind.</summary>
+    public static float[] Features(int rows, int firstRow = 0) =>
+        [.. Enumerable.Range(firstRow * Inputs, rows * Inputs).Select(i => (float)Math.Sin(i * 0.37) * 2)];
+
+    /// <summary>Calibration rows for the static pass: of the same kind as the compared ones, but not them.</summary>
+    public static Turbine.Onnx.Tools.Evaluation.SampleSet Calibration(string modelPath, int rows)
+    {
+        var samples = Turbine.Onnx.Tools.Evaluation.SampleSet.For(new OnnxBackend().Inspect(modelPath));
+        samples.Inputs[0].AddValues([.. Features(rows, firstRow: 1000).Select(v => (double)v)]);
+        return samples;
+    }
+
     /// <summary>The relative L2 of the logits under a bound, and the same top class on at least a share of the rows.</summary>
     public static void AssertClose(string originalPath, string quantizedPath, double maxRelativeL2, double minAgreement)
     {
-        var features = Enumerable.Range(0, Rows * Inputs).Select(i => (float)Math.Sin(i * 0.37) * 2).ToArray();
+        var features = Features(Rows);
         var expected = Run(originalPath, features);
         var actual = Run(quantizedPath, features);
         var error = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Sum() / expected.Sum(e => (double)e * e));

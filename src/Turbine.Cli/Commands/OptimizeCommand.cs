@@ -1,0 +1,184 @@
+using System.CommandLine;
+using System.Globalization;
+using Turbine.Cli.Bench;
+using Turbine.Cli.Optimization;
+using Turbine.Onnx;
+using Turbine.Onnx.Tools.Evaluation;
+using Turbine.Onnx.Tools.Optimization;
+
+namespace Turbine.Cli.Commands;
+
+/// <summary>
+/// <c>turbine optimize MODEL_DIR --data FILE</c>: makes candidates from the chosen passes (or searches the default
+/// ones), measures each against the original side by side, keeps the best one that meets the goal within the
+/// accuracy bound as the model's next version, and writes the report (JSON, Markdown, SVG). Exit code 0 when a
+/// candidate was kept, 3 when none met the goal, 1 for a usage error, 2 when the model or data cannot be used.
+/// </summary>
+internal static class OptimizeCommand
+{
+    public const int NothingKept = 3;
+
+    public static Command Create()
+    {
+        var folder = new Argument<DirectoryInfo>("model-dir") { Description = "The model's folder (config and numbered versions), as in a repository" };
+        var data = new Option<FileInfo>("--data") { Description = "JSONL of KServe v2 requests (or validate's golden lines): accuracy rows and calibration", Required = true };
+        var passes = new Option<string?>("--passes") { Description = $"Comma-separated candidates, each a pass or passes joined by '+' ({string.Join(", ", CandidatePasses.Names)}); default: search {string.Join(", ", CandidatePasses.SearchedByDefault)}" };
+        var goal = new Option<OptimizationGoal>("--goal") { Description = "latency: faster at every batch size; size: smaller and not much slower", DefaultValueFactory = _ => OptimizationGoal.Latency };
+        var maxDrop = new Option<double>("--max-accuracy-drop") { Description = "The largest accuracy drop a kept candidate may show (0.01 = 1%)", DefaultValueFactory = _ => 0.01 };
+        var metric = new Option<string>("--metric") { Description = "auto (top1 for models with integer outputs, else relative-l2), relative-l2, top1 or cosine", DefaultValueFactory = _ => "auto" };
+        var batches = new Option<string>("--batch") { Description = "Batch sizes to time", DefaultValueFactory = _ => "1,8,32" };
+        var version = new Option<long?>("--version") { Description = "The version to optimize (default: the latest)" };
+        var output = new Option<DirectoryInfo?>("--output") { Description = "The model folder the kept version goes to (default: the model's own, as its next version)" };
+        var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Where the report goes (default: ./optimize-<model>-<time>)" };
+        var modelFile = new Option<string>("--model-file") { Description = "The model file's name in a version folder", DefaultValueFactory = _ => "model.onnx" };
+        var rounds = new Option<int>("--rounds") { Description = "Timing rounds per batch size", DefaultValueFactory = _ => 5 };
+        var roundMs = new Option<int>("--round-ms") { Description = "Milliseconds each model runs per round", DefaultValueFactory = _ => 1000 };
+        var calibration = new Option<CalibrationMethod>("--calibration") { Description = "The static int8 pass's calibration: MinMax, Percentile or Entropy", DefaultValueFactory = _ => CalibrationMethod.MinMax };
+        var int4Block = new Option<int>("--int4-block") { Description = "The int4 pass's block size", DefaultValueFactory = _ => 32 };
+        var pruneKeep = new Option<double>("--prune-keep") { Description = "The share of hidden units the prune pass keeps", DefaultValueFactory = _ => 0.5 };
+        var minSpeedup = new Option<double>("--min-speedup") { Description = "Latency goal: the least speed-up at every batch size", DefaultValueFactory = _ => 1.05 };
+        var command = new Command("optimize", "Make faster or smaller candidates of a model, measure them against it, and keep the best that meets the goal")
+        {
+            folder, data, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, pruneKeep, minSpeedup,
+        };
+        command.SetAction(parse =>
+        {
+            var modelFolder = parse.GetValue(folder)!.FullName;
+            var source = parse.GetValue(version) ?? OptimizedVersion.Versions(modelFolder).DefaultIfEmpty(0).Max();
+            var modelPath = Path.Combine(modelFolder, source.ToString(CultureInfo.InvariantCulture), parse.GetValue(modelFile)!);
+            if (!File.Exists(modelPath))
+            {
+                return Usage($"{modelPath} does not exist (give the model's folder, which holds numbered versions)");
+            }
+
+            if (!TryParseSizes(parse.GetValue(batches)!, out var sizes))
+            {
+                return Usage("--batch takes comma-separated positive integers, e.g. 1,8,32");
+            }
+
+            var candidates = parse.GetValue(passes) is { } named ? named.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : CandidatePasses.SearchedByDefault;
+            if (candidates.SelectMany(c => c.Split('+')).FirstOrDefault(pass => !CandidatePasses.Names.Contains(pass)) is { } unknown)
+            {
+                return Usage($"unknown pass '{unknown}' (passes: {string.Join(", ", CandidatePasses.Names)})");
+            }
+
+            ModelSignature signature;
+            SampleSet samples;
+            try
+            {
+                signature = new OnnxBackend().Inspect(modelPath);
+                samples = SampleSet.FromJsonLines(parse.GetValue(data)!.FullName, signature);
+            }
+            catch (Exception e) when (e is InferenceException or IOException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+
+            if (!TryMetric(parse.GetValue(metric)!, signature, out var accuracyMetric))
+            {
+                return Usage("--metric takes auto, relative-l2, top1 or cosine");
+            }
+
+            var options = new OptimizeOptions(
+                candidates, parse.GetValue(goal), accuracyMetric, parse.GetValue(maxDrop), sizes, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(roundMs))), Math.Max(1, parse.GetValue(rounds)),
+                MinSpeedup: parse.GetValue(minSpeedup),
+                Passes: new PassSettings(Int4BlockSize: parse.GetValue(int4Block), PruneKeep: parse.GetValue(pruneKeep), Calibration: parse.GetValue(calibration)));
+            var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
+            var reports = parse.GetValue(reportDir)?.FullName ?? Path.GetFullPath($"optimize-{modelName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            var work = Path.Combine(Path.GetTempPath(), $"turbine-optimize-{Guid.NewGuid():N}");
+            try
+            {
+                Console.Error.WriteLine($"optimizing {modelName} version {source}: {candidates.Count} candidate(s), {samples.Rows} sample rows, batch sizes {string.Join(",", sizes)}");
+                var bar = new ProgressBar(ProgressLine.ForConsole());
+                OptimizationReport report;
+                try
+                {
+                    report = new ModelOptimizer(options, TimeProvider.System).Run(modelPath, samples, work, bar) with { Model = $"{modelName} version {source}" };
+                }
+                catch (InferenceException e)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    return 2;
+                }
+
+                bar.Done();
+                OptimizationReportWriter.Write(report, reports);
+                Print(report);
+                Console.WriteLine($"report: {Path.Combine(reports, OptimizationReportWriter.MarkdownFile)}");
+                if (report.Chosen is null)
+                {
+                    return NothingKept;
+                }
+
+                var kept = report.Candidates.Single(c => c.Name == report.Chosen);
+                var target = parse.GetValue(output)?.FullName ?? modelFolder;
+                var written = OptimizedVersion.Write(modelFolder, target, parse.GetValue(modelFile)!, kept.Path!, reports);
+                Console.WriteLine($"kept {kept.Name} as {written}");
+                return 0;
+            }
+            finally
+            {
+                if (Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+        });
+        return command;
+    }
+
+    private static void Print(OptimizationReport report)
+    {
+        Console.WriteLine($"{"candidate",-16} {"verdict",-9} {"size",8}  {string.Join("  ", report.BatchSizes.Select(b => $"{"b" + b,7}"))}  {"drop",8}");
+        foreach (var candidate in report.Candidates)
+        {
+            var verdict = candidate.Accepted ? candidate.Name == report.Chosen ? "KEPT" : "accepted" : "rejected";
+            var size = candidate.Bytes > 0 ? $"{(double)candidate.Bytes / report.OriginalBytes:F2}x" : "-";
+            Console.WriteLine($"{candidate.Name,-16} {verdict,-9} {size,8}  {string.Join("  ", candidate.Speedups.Select(s => $"{s,6:F2}x"))}  {candidate.AccuracyDrop,8:P2}");
+            foreach (var reason in candidate.Reasons)
+            {
+                Console.WriteLine($"    {reason}");
+            }
+        }
+    }
+
+    private static bool TryParseSizes(string text, out int[] sizes)
+    {
+        sizes = [.. text.Split(',').Select(size => int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0)];
+        return sizes.Length > 0 && sizes.All(size => size > 0);
+    }
+
+    private static bool TryMetric(string text, ModelSignature signature, out AccuracyMetric metric)
+    {
+        metric = text switch
+        {
+            "relative-l2" => AccuracyMetric.RelativeL2,
+            "top1" => AccuracyMetric.Top1,
+            "cosine" => AccuracyMetric.Cosine,
+            "auto" => signature.Outputs.Any(o => o.DataType is DataType.Int64 or DataType.Int32) ? AccuracyMetric.Top1 : AccuracyMetric.RelativeL2,
+            _ => (AccuracyMetric)(-1),
+        };
+        return Enum.IsDefined(metric);
+    }
+
+    private static int Usage(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
+    }
+
+    /// <summary>The optimizer's progress as a bar on stderr.</summary>
+    private sealed class ProgressBar(ProgressLine line) : IProgress<(string Step, double Done)>
+    {
+        private const int Width = 30;
+
+        public void Report((string Step, double Done) value)
+        {
+            var filled = (int)Math.Round(Math.Clamp(value.Done, 0, 1) * Width);
+            line.Update($"[{new string('#', filled)}{new string('.', Width - filled)}] {value.Done,4:P0} {value.Step}");
+        }
+
+        public void Done() => line.Done($"[{new string('#', Width)}] 100% measured");
+    }
+}
