@@ -53,7 +53,7 @@ public static class CandidatePasses
                 return $"fp16: {fp16.Initializers} weights in fp16, {fp16.Fp32Nodes} nodes kept in fp32";
             case "prune":
                 var pruned = PruningPass.HiddenUnits(input, output, settings.PruneKeep);
-                return $"pruned to {settings.PruneKeep.ToString("P0", CultureInfo.InvariantCulture)} of the hidden units: {string.Join("; ", pruned.Chains)}";
+                return $"pruned to {(settings.PruneKeep * 100).ToString("F0", CultureInfo.InvariantCulture)}% of the hidden units: {string.Join("; ", pruned.Chains)}";
             default:
                 throw new InferenceException($"unknown pass '{ClientText.Quote(pass)}' (passes: {string.Join(", ", Names)})");
         }
