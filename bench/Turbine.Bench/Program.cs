@@ -12,6 +12,7 @@ using Turbine.Bench;
 // lifecycle-storm: 32 threads x 1024 load/unload calls while clients infer [--threads 32 --operations 1024].
 // route: the model called directly against a route splitting 50/50 and one shadowing a share [--rounds 5 --shadow-share 0.1].
 // lane: online p99 alone and while background-lane clients saturate the model [--rounds 5 --background 32].
+// optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
@@ -22,6 +23,14 @@ Directory.CreateDirectory(output);
 // Turbine's sessions share ONNX Runtime's global thread pools; the environment that holds them must exist before the
 // references create their sessions.
 Turbine.Onnx.OnnxThreadBudget.EnsureEnvironment();
+if (scenario == "optimize")
+{
+    await Report($"optimize-{modelName}", OptimizationScenario.Run(
+        modelName, [.. Arg("--batches", "1,32").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture))],
+        TimeSpan.FromSeconds(double.Parse(Arg("--round-seconds", "1"), CultureInfo.InvariantCulture)), int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture), output));
+    return;
+}
+
 using var model = BenchModel.Create(modelName);
 var scenarios = new Scenarios(model, concurrency);
 Console.Error.WriteLine($"{scenario}: model {modelName}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");
@@ -51,11 +60,6 @@ switch (scenario)
     case "lifecycle-storm":
         await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(
             model, scenarios, int.Parse(Arg("--threads", "32"), CultureInfo.InvariantCulture), int.Parse(Arg("--operations", "1024"), CultureInfo.InvariantCulture)));
-        break;
-    case "quantize":
-        await Report($"quantize-{modelName}", QuantizationScenario.Run(
-            model, [.. Arg("--batches", "1,32").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture))],
-            TimeSpan.FromSeconds(double.Parse(Arg("--round-seconds", "1"), CultureInfo.InvariantCulture)), int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
         break;
     case "cross-check":
         model.Configure(Settings());

@@ -22,7 +22,8 @@ internal static class OptimizeCommand
     {
         var folder = new Argument<DirectoryInfo>("model-dir") { Description = "The model's folder (config and numbered versions), as in a repository" };
         var data = new Option<FileInfo>("--data") { Description = "JSONL of KServe v2 requests (or validate's golden lines): accuracy rows and calibration", Required = true };
-        var passes = new Option<string?>("--passes") { Description = $"Comma-separated candidates, each a pass or passes joined by '+' ({string.Join(", ", CandidatePasses.Names)}); default: search {string.Join(", ", CandidatePasses.SearchedByDefault)}" };
+        var calibrationData = new Option<FileInfo?>("--calibration-data") { Description = "Rows the static int8 pass calibrates on, held out from --data (default: the --data rows)" };
+        var passes = new Option<string?>("--passes") { Description = $"Comma-separated candidates, each a pass or passes joined by '+' ({string.Join(", ", CandidatePasses.Names)}), a pass's setting after a colon (qdq:entropy, int4:128, prune:0.25, graph:all); default: search {string.Join(", ", CandidatePasses.SearchedByDefault)}" };
         var goal = new Option<OptimizationGoal>("--goal") { Description = "latency: faster at every batch size; size: smaller and not much slower", DefaultValueFactory = _ => OptimizationGoal.Latency };
         var maxDrop = new Option<double>("--max-accuracy-drop") { Description = "The largest accuracy drop a kept candidate may show (0.01 = 1%)", DefaultValueFactory = _ => 0.01 };
         var metric = new Option<string>("--metric") { Description = "auto (top1 for models with integer outputs, else relative-l2), relative-l2, top1 or cosine", DefaultValueFactory = _ => "auto" };
@@ -39,7 +40,7 @@ internal static class OptimizeCommand
         var minSpeedup = new Option<double>("--min-speedup") { Description = "Latency goal: the least speed-up at every batch size", DefaultValueFactory = _ => 1.05 };
         var command = new Command("optimize", "Make faster or smaller candidates of a model, measure them against it, and keep the best that meets the goal")
         {
-            folder, data, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, pruneKeep, minSpeedup,
+            folder, data, calibrationData, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, pruneKeep, minSpeedup,
         };
         command.SetAction(parse =>
         {
@@ -57,17 +58,19 @@ internal static class OptimizeCommand
             }
 
             var candidates = parse.GetValue(passes) is { } named ? named.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : CandidatePasses.SearchedByDefault;
-            if (candidates.SelectMany(c => c.Split('+')).FirstOrDefault(pass => !CandidatePasses.Names.Contains(pass)) is { } unknown)
+            if (candidates.SelectMany(c => c.Split('+')).FirstOrDefault(pass => !CandidatePasses.Names.Contains(CandidatePasses.NameOf(pass))) is { } unknown)
             {
                 return Usage($"unknown pass '{unknown}' (passes: {string.Join(", ", CandidatePasses.Names)})");
             }
 
             ModelSignature signature;
             SampleSet samples;
+            SampleSet? heldOut;
             try
             {
                 signature = new OnnxBackend().Inspect(modelPath);
                 samples = SampleSet.FromJsonLines(parse.GetValue(data)!.FullName, signature);
+                heldOut = parse.GetValue(calibrationData) is { } file ? SampleSet.FromJsonLines(file.FullName, signature) : null;
             }
             catch (Exception e) when (e is InferenceException or IOException)
             {
@@ -94,7 +97,7 @@ internal static class OptimizeCommand
                 OptimizationReport report;
                 try
                 {
-                    report = new ModelOptimizer(options, TimeProvider.System).Run(modelPath, samples, work, bar) with { Model = $"{modelName} version {source}" };
+                    report = new ModelOptimizer(options, TimeProvider.System).Run(modelPath, samples, work, bar, heldOut) with { Model = $"{modelName} version {source}" };
                 }
                 catch (InferenceException e)
                 {

@@ -12,7 +12,6 @@ public abstract class SampleInput
         Name = name;
         Type = type;
         RowShape = rowShape;
-        RowElements = rowShape.Aggregate(1L, (product, dim) => checked(product * dim));
     }
 
     /// <summary>The input's name.</summary>
@@ -21,11 +20,28 @@ public abstract class SampleInput
     /// <summary>The element type.</summary>
     public DataType Type { get; }
 
-    /// <summary>The shape of one row (the model's shape without its batch dimension).</summary>
-    public long[] RowShape { get; }
+    /// <summary>
+    /// The shape of one row: the model's shape without its batch dimension, with any other dynamic dimension (-1)
+    /// fixed by the first rows added (a sequence length, say), which every later row must match.
+    /// </summary>
+    public long[] RowShape { get; private set; }
 
-    /// <summary>Elements per row.</summary>
-    public long RowElements { get; }
+    /// <summary>Elements per row; 0 while a dynamic dimension is not fixed yet.</summary>
+    public long RowElements => RowShape.Any(dim => dim < 0) ? 0 : RowShape.Aggregate(1L, (product, dim) => checked(product * dim));
+
+    /// <summary>Fixes the dynamic dimensions from the shape of rows being added, or checks that shape against the fixed one.</summary>
+    /// <exception cref="InferenceException">The rows' shape differs from the model's or from the rows before.</exception>
+    public void Accept(long[] rowShape)
+    {
+        ArgumentNullException.ThrowIfNull(rowShape);
+        var fits = rowShape.Length == RowShape.Length && rowShape.Zip(RowShape).All(pair => pair.Second < 0 ? pair.First > 0 : pair.First == pair.Second);
+        if (!fits)
+        {
+            throw new InferenceException($"input '{Name}': rows of shape [{string.Join(", ", rowShape)}] where [{string.Join(", ", RowShape)}] belongs (every row must have the same shape)");
+        }
+
+        RowShape = rowShape;
+    }
 
     /// <summary>Rows held.</summary>
     public abstract int Rows { get; }
@@ -75,6 +91,7 @@ public sealed class SampleInput<T> : SampleInput
 
     /// <inheritdoc />
     public override int Rows => RowElements == 0 ? 0 : (int)(_values.Count / RowElements);
+
 
     /// <inheritdoc />
     public override void AddJson(IReadOnlyList<JsonElement> values)

@@ -18,17 +18,20 @@ public sealed class SampleSet
     /// <summary>Rows held (the same for every input).</summary>
     public int Rows => Inputs.Count == 0 ? 0 : Inputs[0].Rows;
 
-    /// <summary>An empty set for the inputs of <paramref name="signature"/>, whose first dimension must be the batch.</summary>
-    /// <exception cref="InferenceException">An input without a batch dimension, with another dynamic dimension, or of a type that cannot be sampled.</exception>
+    /// <summary>
+    /// An empty set for the inputs of <paramref name="signature"/>, whose first dimension must be the batch. Other
+    /// dynamic dimensions are fixed by the first rows added (<see cref="SampleInput.Accept"/>).
+    /// </summary>
+    /// <exception cref="InferenceException">An input without a batch dimension, or of a type that cannot be sampled.</exception>
     public static SampleSet For(ModelSignature signature)
     {
         ArgumentNullException.ThrowIfNull(signature);
         var inputs = new List<SampleInput>();
         foreach (var input in signature.Inputs)
         {
-            if (input.Shape.Length == 0 || input.Shape[1..].Any(dim => dim < 0))
+            if (input.Shape.Length == 0)
             {
-                throw new InferenceException($"input '{input.Name}' has shape [{string.Join(", ", input.Shape)}]: the toolkit samples inputs whose first dimension is the batch and whose others are fixed");
+                throw new InferenceException($"input '{input.Name}' is a scalar: the toolkit samples inputs whose first dimension is the batch");
             }
 
             inputs.Add(SampleInput.Create(input.Name, input.DataType, input.Shape[1..]));
@@ -75,13 +78,17 @@ public sealed class SampleSet
         return set;
     }
 
-    /// <summary>Rows of uniform values in [-1, 1) (or 0/1 for bool, small non-negative integers for integer inputs).</summary>
-    public static SampleSet Random(ModelSignature signature, int rows, int seed = 42)
+    /// <summary>
+    /// Rows of uniform values in [-1, 1) (or 0/1 for bool and integer inputs); dynamic dimensions other than the
+    /// batch take <paramref name="dynamicDimension"/>.
+    /// </summary>
+    public static SampleSet Random(ModelSignature signature, int rows, int seed = 42, int dynamicDimension = 16)
     {
         var set = For(signature);
         var random = new Random(seed);
         foreach (var input in set.Inputs)
         {
+            input.Accept([.. input.RowShape.Select(dim => dim < 0 ? dynamicDimension : dim)]);
             var values = new double[rows * input.RowElements];
             for (var i = 0; i < values.Length; i++)
             {
@@ -105,6 +112,11 @@ public sealed class SampleSet
             if (!given.TryGetValue(input.Name, out var tensor))
             {
                 throw new InferenceException($"the request has no input '{input.Name}'");
+            }
+
+            if (tensor.TryGetProperty("shape", out var shape))
+            {
+                input.Accept([.. shape.EnumerateArray().Skip(1).Select(dim => dim.GetInt64())]);
             }
 
             var values = new List<JsonElement>();

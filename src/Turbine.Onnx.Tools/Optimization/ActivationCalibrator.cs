@@ -25,7 +25,7 @@ public enum CalibrationMethod
 internal static class ActivationCalibrator
 {
     private const int Bins = 2048;
-    private const int Levels = 128; // the magnitudes an 8-bit range gives one sign
+    private const int FirstThreshold = 128; // bins: the smallest clipping threshold entropy considers is 1/16 of the largest magnitude
     private const int BatchRows = 8;
     private const double PercentileKept = 0.99999;
 
@@ -88,7 +88,9 @@ internal static class ActivationCalibrator
             {
                 var (min, max) = ranges[name];
                 var top = Math.Max(-min, max);
-                var threshold = top * (method == CalibrationMethod.Percentile ? PercentileBins(histograms[name]) : EntropyBins(histograms[name])) / Bins;
+                // A tensor that never goes negative (a Relu's output) gets all 256 levels of uint8 on one side of zero.
+                var levels = min >= 0 ? 256 : 128;
+                var threshold = top * (method == CalibrationMethod.Percentile ? PercentileBins(histograms[name]) : EntropyBins(histograms[name], levels)) / Bins;
                 return (Math.Max(min, -threshold), Math.Min(max, threshold));
             },
             StringComparer.Ordinal);
@@ -127,15 +129,19 @@ internal static class ActivationCalibrator
 
     /// <summary>
     /// The number of bins whose clipped histogram (outliers folded into the last bin) loses least information, by KL
-    /// divergence, when squeezed into the 128 levels of one sign of int8.
+    /// divergence, when squeezed into the levels 8 bits give one sign.
     /// </summary>
-    private static int EntropyBins(long[] histogram)
+    private static int EntropyBins(long[] histogram, int levels)
     {
+        // The exact zeros a Relu makes would dominate the divergence and pull the threshold down to the smallest one
+        // tried; like TensorRT's calibrator, the first bin counts as its neighbour does.
+        histogram = [.. histogram];
+        histogram[0] = histogram[1];
         var best = histogram.Length;
         var bestDivergence = double.MaxValue;
-        for (var bins = Levels; bins <= histogram.Length; bins += 16)
+        for (var bins = FirstThreshold; bins <= histogram.Length; bins += 16)
         {
-            var divergence = Divergence(histogram, bins);
+            var divergence = Divergence(histogram, bins, levels);
             if (divergence < bestDivergence)
             {
                 (best, bestDivergence) = (bins, divergence);
@@ -145,7 +151,7 @@ internal static class ActivationCalibrator
         return best;
     }
 
-    private static double Divergence(long[] histogram, int bins)
+    private static double Divergence(long[] histogram, int bins, int levels)
     {
         // The reference: the histogram clipped at the threshold, the clipped magnitudes counted in its last bin.
         var reference = new double[bins];
@@ -155,13 +161,13 @@ internal static class ActivationCalibrator
         }
 
         // The candidate: the in-range bins alone (without the clipped mass, which is what clipping loses) merged into
-        // Levels groups, each group's mass spread evenly over its non-empty bins.
+        // as many groups as there are levels, each group's mass spread evenly over its non-empty bins.
         var candidate = new double[bins];
-        var perLevel = (double)bins / Levels;
-        for (var level = 0; level < Levels; level++)
+        var perLevel = (double)bins / levels;
+        for (var level = 0; level < levels; level++)
         {
             var start = (int)(level * perLevel);
-            var end = level == Levels - 1 ? bins : (int)((level + 1) * perLevel);
+            var end = level == levels - 1 ? bins : (int)((level + 1) * perLevel);
             var mass = 0.0;
             var nonEmpty = 0;
             for (var i = start; i < end; i++)

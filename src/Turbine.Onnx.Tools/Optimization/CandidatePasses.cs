@@ -18,7 +18,8 @@ public sealed record PassSettings(
 
 /// <summary>
 /// The passes <c>turbine optimize</c> can try, by the names its <c>--passes</c> option takes. A candidate is one pass
-/// or several joined by <c>+</c> (<c>prune+int8</c>), run in that order.
+/// or several joined by <c>+</c> (<c>prune+int8</c>), run in that order; a pass may carry its setting after a colon:
+/// <c>graph:all</c>, <c>qdq:entropy</c>, <c>int4:128</c> (block size), <c>prune:0.25</c> (share kept).
 /// </summary>
 public static class CandidatePasses
 {
@@ -28,12 +29,21 @@ public static class CandidatePasses
     /// <summary>What a search tries when no passes are named: every pass that keeps a trained model's answers without retraining.</summary>
     public static IReadOnlyList<string> SearchedByDefault { get; } = ["graph", "int8", "qdq", "int4", "fp16"];
 
+    /// <summary>The pass name of a pass as a candidate names it (<c>qdq</c> of <c>qdq:entropy</c>).</summary>
+    public static string NameOf(string pass) => pass.Split(':', 2)[0];
+
     /// <summary>Runs one pass from <paramref name="input"/> into <paramref name="output"/> and describes what it did.</summary>
-    /// <exception cref="InferenceException">The pass is unknown, or cannot work on this model.</exception>
-    public static string Run(string pass, string input, string output, SampleSet samples, PassSettings settings)
+    /// <param name="pass">The pass, with its setting after a colon if any.</param>
+    /// <param name="input">The model the pass reads.</param>
+    /// <param name="output">Where it writes its result.</param>
+    /// <param name="calibration">Rows for the passes that calibrate.</param>
+    /// <param name="settings">Settings of the passes, which a setting in <paramref name="pass"/> overrides.</param>
+    /// <exception cref="InferenceException">The pass or its setting is unknown, or the pass cannot work on this model.</exception>
+    public static string Run(string pass, string input, string output, SampleSet calibration, PassSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        switch (pass)
+        ArgumentNullException.ThrowIfNull(pass);
+        settings = WithSetting(pass, settings ?? new PassSettings());
+        switch (NameOf(pass))
         {
             case "graph":
                 var graph = GraphOptimizationPass.Run(input, output, settings.GraphLevel);
@@ -43,8 +53,8 @@ public static class CandidatePasses
                 var int8 = DynamicQuantizationPass.Run(input, output);
                 return $"dynamic int8: {Count(int8)} MatMul/Gemm nodes quantized (per-column weights)";
             case "qdq":
-                var qdq = StaticQuantizationPass.Run(input, output, samples, settings.Calibration);
-                return $"static int8 QDQ ({settings.Calibration}): {qdq.Quantized.Count} Conv/MatMul/Gemm nodes quantized, {qdq.CalibratedTensors} tensors calibrated on {qdq.CalibrationRows} rows";
+                var qdq = StaticQuantizationPass.Run(input, output, calibration, settings.Calibration);
+                return $"static int8 QDQ ({settings.Calibration}): {qdq.Quantized.Count} nodes quantized (Conv, MatMul, Gemm and the operators between them), {qdq.RemovedActivations} Relus folded, {qdq.CalibratedTensors} activations calibrated on {qdq.CalibrationRows} rows";
             case "int4":
                 var int4 = Int4WeightPass.Run(input, output, settings.Int4BlockSize, settings.Int4AccuracyLevel);
                 return $"int4 weights (block {settings.Int4BlockSize}, accuracy level {settings.Int4AccuracyLevel}): {Count(int4)} MatMul nodes";
@@ -57,6 +67,26 @@ public static class CandidatePasses
             default:
                 throw new InferenceException($"unknown pass '{ClientText.Quote(pass)}' (passes: {string.Join(", ", Names)})");
         }
+    }
+
+    private static PassSettings WithSetting(string pass, PassSettings settings)
+    {
+        var parts = pass.Split(':', 2);
+        if (parts.Length == 1)
+        {
+            return settings;
+        }
+
+        var value = parts[1];
+        var invariant = CultureInfo.InvariantCulture;
+        return parts[0] switch
+        {
+            "graph" => settings with { GraphLevel = value },
+            "qdq" when Enum.TryParse<CalibrationMethod>(value, ignoreCase: true, out var method) => settings with { Calibration = method },
+            "int4" when int.TryParse(value, NumberStyles.None, invariant, out var block) => settings with { Int4BlockSize = block },
+            "prune" when double.TryParse(value, NumberStyles.Float, invariant, out var keep) && keep is > 0 and < 1 => settings with { PruneKeep = keep },
+            _ => throw new InferenceException($"pass '{ClientText.Quote(pass)}': '{ClientText.Quote(value)}' is not a setting it takes (graph:LEVEL, qdq:minmax|percentile|entropy, int4:BLOCK, prune:SHARE)"),
+        };
     }
 
     private static string Count(QuantizationReport report) => $"{report.Quantized.Count} of {report.Quantized.Count + report.Skipped.Count}";

@@ -99,8 +99,13 @@ public sealed class ModelOptimizer(OptimizeOptions options, TimeProvider time)
     private const int AccuracyBatch = 32;
 
     /// <summary>Runs the candidates on <paramref name="modelPath"/>, writing them under <paramref name="workFolder"/>.</summary>
+    /// <param name="modelPath">The original model.</param>
+    /// <param name="samples">Rows to compare answers on and to time.</param>
+    /// <param name="workFolder">Where candidates are written.</param>
+    /// <param name="progress">Told what is being done, with the share done.</param>
+    /// <param name="calibration">Rows for the passes that calibrate (held out from <paramref name="samples"/>); <paramref name="samples"/> when null.</param>
     /// <exception cref="InferenceException">The original does not load, or the sample rows do not fit it.</exception>
-    public OptimizationReport Run(string modelPath, SampleSet samples, string workFolder, IProgress<(string Step, double Done)>? progress = null)
+    public OptimizationReport Run(string modelPath, SampleSet samples, string workFolder, IProgress<(string Step, double Done)>? progress = null, SampleSet? calibration = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
         Directory.CreateDirectory(workFolder);
@@ -109,7 +114,7 @@ public sealed class ModelOptimizer(OptimizeOptions options, TimeProvider time)
         for (var c = 0; c < options.Candidates.Count; c++)
         {
             progress?.Report(($"making {options.Candidates[c]}", 0.2 * c / options.Candidates.Count));
-            made.Add(Make(options.Candidates[c], modelPath, samples, workFolder, settings));
+            made.Add(Make(options.Candidates[c], modelPath, calibration ?? samples, workFolder, settings));
         }
 
         using var original = new ModelUnderTest("original", modelPath);
@@ -157,7 +162,7 @@ public sealed class ModelOptimizer(OptimizeOptions options, TimeProvider time)
         }
     }
 
-    private static (string, string?, List<string>, string?) Make(string candidate, string modelPath, SampleSet samples, string workFolder, PassSettings settings)
+    private static (string, string?, List<string>, string?) Make(string candidate, string modelPath, SampleSet calibration, string workFolder, PassSettings settings)
     {
         var figures = new List<string>();
         var input = modelPath;
@@ -166,8 +171,8 @@ public sealed class ModelOptimizer(OptimizeOptions options, TimeProvider time)
         {
             for (var i = 0; i < passes.Length; i++)
             {
-                var output = Path.Combine(workFolder, $"{candidate}.{i}.onnx");
-                figures.Add(CandidatePasses.Run(passes[i], input, output, samples, settings));
+                var output = Path.Combine(workFolder, $"{candidate.Replace(':', '-')}.{i}.onnx");
+                figures.Add(CandidatePasses.Run(passes[i], input, output, calibration, settings));
                 input = output;
             }
 
