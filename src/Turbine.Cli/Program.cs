@@ -11,4 +11,5 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
+root.Subcommands.Add(MemoryCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -25,6 +25,15 @@ public sealed record OnnxRuntimeSettings : BackendSettings
     /// <summary>Whether idle intra-op threads spin; off by default because spinning starves the web server.</summary>
     public bool AllowSpinning { get; init; }
 
+    /// <summary>
+    /// Whether the CPU provider keeps freed memory in its arena for the next run (fast, but a session holds its
+    /// largest run's memory for good); off returns it to the system after each run.
+    /// </summary>
+    public bool EnableCpuMemArena { get; init; } = true;
+
+    /// <summary>Whether ONNX Runtime plans one block for a run's intermediate tensors from the first run's shapes.</summary>
+    public bool EnableMemPattern { get; init; } = true;
+
     /// <summary>Execution providers in priority order: cpu, cuda, tensorrt. CPU is always appended last.</summary>
     public IReadOnlyList<string> ExecutionProviders { get; init; } = ["cpu"];
 
@@ -59,6 +68,8 @@ public sealed record OnnxRuntimeSettings : BackendSettings
             IntraOpThreads = ConfigJson.Int(value, "intra_op_threads", errors, Section) ?? 0,
             InterOpThreads = ConfigJson.Int(value, "inter_op_threads", errors, Section) ?? 0,
             AllowSpinning = ConfigJson.Bool(value, "allow_spinning", errors, Section) ?? false,
+            EnableCpuMemArena = ConfigJson.Bool(value, "enable_cpu_mem_arena", errors, Section) ?? true,
+            EnableMemPattern = ConfigJson.Bool(value, "enable_mem_pattern", errors, Section) ?? true,
             ExecutionProviders = ReadProviders(value, errors),
         };
         settings.Validate(errors);
@@ -72,6 +83,8 @@ public sealed record OnnxRuntimeSettings : BackendSettings
         new("intra_op_thread_count", IntraOpThreads.ToString(CultureInfo.InvariantCulture)),
         new("inter_op_thread_count", InterOpThreads.ToString(CultureInfo.InvariantCulture)),
         new("execution_providers", string.Join(",", ExecutionProviders)),
+        new("enable_mem_arena", EnableCpuMemArena ? "1" : "0"),
+        new("enable_mem_pattern", EnableMemPattern ? "1" : "0"),
     ];
 
     /// <inheritdoc />
@@ -82,6 +95,8 @@ public sealed record OnnxRuntimeSettings : BackendSettings
         writer.WriteNumber("intra_op_threads"u8, IntraOpThreads);
         writer.WriteNumber("inter_op_threads"u8, InterOpThreads);
         writer.WriteBoolean("allow_spinning"u8, AllowSpinning);
+        writer.WriteBoolean("enable_cpu_mem_arena"u8, EnableCpuMemArena);
+        writer.WriteBoolean("enable_mem_pattern"u8, EnableMemPattern);
         writer.WriteStartArray("execution_providers"u8);
         foreach (var provider in ExecutionProviders)
         {

@@ -40,6 +40,8 @@ internal static class OnnxSessionFactory
         try
         {
             options.GraphOptimizationLevel = OptimizationLevel(config.GraphOptimizationLevel);
+            options.EnableCpuMemArena = config.EnableCpuMemArena;
+            options.EnableMemoryPattern = config.EnableMemPattern;
             if (OnnxThreadBudget.Covers(config))
             {
                 options.DisablePerSessionThreads();

@@ -21,7 +21,7 @@ internal static class OptimizeCommand
     public static Command Create()
     {
         var folder = new Argument<DirectoryInfo>("model-dir") { Description = "The model's folder (config and numbered versions), as in a repository" };
-        var data = new Option<FileInfo>("--data") { Description = "JSONL of KServe v2 requests (or validate's golden lines): accuracy rows and calibration", Required = true };
+        var data = new Option<FileInfo?>("--data") { Description = "JSONL of KServe v2 requests (or validate's golden lines): accuracy rows and calibration (needed unless --tune)" };
         var calibrationData = new Option<FileInfo?>("--calibration-data") { Description = "Rows the static int8 pass calibrates on, held out from --data (default: the --data rows)" };
         var passes = new Option<string?>("--passes") { Description = $"Comma-separated candidates, each a pass or passes joined by '+' ({string.Join(", ", CandidatePasses.Names)}), a pass's setting after a colon (qdq:entropy, int4:128, prune:0.25, graph:all); default: search {string.Join(", ", CandidatePasses.SearchedByDefault)}" };
         var goal = new Option<OptimizationGoal>("--goal") { Description = "latency: faster at every batch size; size: smaller and not much slower", DefaultValueFactory = _ => OptimizationGoal.Latency };
@@ -38,11 +38,16 @@ internal static class OptimizeCommand
         var int4Block = new Option<int>("--int4-block") { Description = "The int4 pass's block size", DefaultValueFactory = _ => 32 };
         var pruneKeep = new Option<double>("--prune-keep") { Description = "The share of hidden units the prune pass keeps", DefaultValueFactory = _ => 0.5 };
         var minSpeedup = new Option<double>("--min-speedup") { Description = "Latency goal: the least speed-up at every batch size", DefaultValueFactory = _ => 1.05 };
-        var command = new Command("optimize", "Make faster or smaller candidates of a model, measure them against it, and keep the best that meets the goal")
+        var tune = new Option<bool>("--tune") { Description = "Search serving configurations (instances, threads, max batch, delay) against a real server instead" };
+        var maxP99 = new Option<double>("--max-p99-ms") { Description = "--tune: the p99 latency limit", DefaultValueFactory = _ => 100 };
+        var concurrency = new Option<int>("--concurrency") { Description = "--tune: concurrent clients of every trial", DefaultValueFactory = _ => 16 };
+        var windowSeconds = new Option<double>("--window-s") { Description = "--tune: seconds per measured window (three per trial)", DefaultValueFactory = _ => 2 };
+        var command = new Command("optimize", "Make faster or smaller candidates of a model, measure them against it, and keep the best that meets the goal; or, with --tune, search its serving configuration")
         {
             folder, data, calibrationData, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, pruneKeep, minSpeedup,
+            tune, maxP99, concurrency, windowSeconds,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var modelFolder = parse.GetValue(folder)!.FullName;
             var source = parse.GetValue(version) ?? OptimizedVersion.Versions(modelFolder).DefaultIfEmpty(0).Max();
@@ -50,6 +55,26 @@ internal static class OptimizeCommand
             if (!File.Exists(modelPath))
             {
                 return Usage($"{modelPath} does not exist (give the model's folder, which holds numbered versions)");
+            }
+
+            var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
+            var reports = parse.GetValue(reportDir)?.FullName ?? Path.GetFullPath($"{(parse.GetValue(tune) ? "tune" : "optimize")}-{modelName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            if (parse.GetValue(tune))
+            {
+                var tuner = new ConfigurationTuner(
+                    modelFolder, source, parse.GetValue(modelFile)!, parse.GetValue(maxP99), Math.Max(1, parse.GetValue(concurrency)),
+                    TimeSpan.FromSeconds(Math.Max(0.2, parse.GetValue(windowSeconds))), ProgressLine.ForConsole());
+                var tuned = await tuner.RunAsync(cancellationToken);
+                TuneReportWriter.Write(tuned, tuner.Apply(tuned.Recommended.Config), reports, modelFolder);
+                Console.WriteLine($"recommended: trial {tuned.Recommended.Number}: {tuned.Recommended.Config}: {tuned.Recommended.Throughput:F0} req/s, p99 {tuned.Recommended.P99Ms:F2} ms{(tuned.Recommended.MeetsLimit ? string.Empty : " (no trial met the limit)")}");
+                Console.WriteLine($"config: {Path.Combine(modelFolder, TuneReportWriter.ConfigFile)}");
+                Console.WriteLine($"report: {Path.Combine(reports, "tune-report.md")}");
+                return tuned.Recommended.MeetsLimit ? 0 : NothingKept;
+            }
+
+            if (parse.GetValue(data) is not { } dataFile)
+            {
+                return Usage("--data is needed to measure candidates (or give --tune)");
             }
 
             if (!TryParseSizes(parse.GetValue(batches)!, out var sizes))
@@ -69,7 +94,7 @@ internal static class OptimizeCommand
             try
             {
                 signature = new OnnxBackend().Inspect(modelPath);
-                samples = SampleSet.FromJsonLines(parse.GetValue(data)!.FullName, signature);
+                samples = SampleSet.FromJsonLines(dataFile.FullName, signature);
                 heldOut = parse.GetValue(calibrationData) is { } file ? SampleSet.FromJsonLines(file.FullName, signature) : null;
             }
             catch (Exception e) when (e is InferenceException or IOException)
@@ -87,8 +112,6 @@ internal static class OptimizeCommand
                 candidates, parse.GetValue(goal), accuracyMetric, parse.GetValue(maxDrop), sizes, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(roundMs))), Math.Max(1, parse.GetValue(rounds)),
                 MinSpeedup: parse.GetValue(minSpeedup),
                 Passes: new PassSettings(Int4BlockSize: parse.GetValue(int4Block), PruneKeep: parse.GetValue(pruneKeep), Calibration: parse.GetValue(calibration)));
-            var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
-            var reports = parse.GetValue(reportDir)?.FullName ?? Path.GetFullPath($"optimize-{modelName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
             var work = Path.Combine(Path.GetTempPath(), $"turbine-optimize-{Guid.NewGuid():N}");
             try
             {
