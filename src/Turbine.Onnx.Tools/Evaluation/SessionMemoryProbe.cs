@@ -47,7 +47,8 @@ public static class SessionMemoryProbe
                 using var outputs = session.Run(runOptions, inputs.Names, inputs.Values, [.. session.OutputNames]);
             }
 
-            return new SessionMemory(batchSize, cpuMemArena, memPattern, Status("VmHWM") - baseline, Status("VmRSS") - baseline);
+            var retained = Status("VmRSS") - baseline;
+            return new SessionMemory(batchSize, cpuMemArena, memPattern, Math.Max(Status("VmHWM") - baseline, retained), retained);
         }
     }
 
