@@ -36,10 +36,10 @@ internal static class DenseModels
         [.. Enumerable.Range(firstRow * Inputs, rows * Inputs).Select(i => (float)Math.Sin(i * 0.37) * 2)];
 
     /// <summary>Calibration rows for the static pass: of the same kind as the compared ones, but not them.</summary>
-    public static Turbine.Onnx.Tools.Evaluation.SampleSet Calibration(string modelPath, int rows)
+    public static Turbine.Onnx.Tools.Evaluation.SampleSet Calibration(string modelPath, int rows, int firstRow = 1000)
     {
         var samples = Turbine.Onnx.Tools.Evaluation.SampleSet.For(new OnnxBackend().Inspect(modelPath));
-        samples.Inputs[0].AddValues([.. Features(rows, firstRow: 1000).Select(v => (double)v)]);
+        samples.Inputs[0].AddValues([.. Features(rows, firstRow).Select(v => (double)v)]);
         return samples;
     }
 

@@ -9,22 +9,24 @@ namespace Turbine.Onnx.Tools.Optimization;
 /// <param name="Int4AccuracyLevel">The int4 pass's accuracy level (0-4).</param>
 /// <param name="PruneKeep">The share of hidden units the pruning pass keeps.</param>
 /// <param name="Calibration">The static int8 pass's calibration method.</param>
+/// <param name="DistillHidden">The hidden units of the student distillation trains.</param>
 public sealed record PassSettings(
     string GraphLevel = "extended",
     int Int4BlockSize = 32,
     int Int4AccuracyLevel = 0,
     double PruneKeep = 0.5,
-    CalibrationMethod Calibration = CalibrationMethod.MinMax);
+    CalibrationMethod Calibration = CalibrationMethod.MinMax,
+    int DistillHidden = 64);
 
 /// <summary>
 /// The passes <c>turbine optimize</c> can try, by the names its <c>--passes</c> option takes. A candidate is one pass
 /// or several joined by <c>+</c> (<c>prune+int8</c>), run in that order; a pass may carry its setting after a colon:
-/// <c>graph:all</c>, <c>qdq:entropy</c>, <c>int4:128</c> (block size), <c>prune:0.25</c> (share kept).
+/// <c>graph:all</c>, <c>qdq:entropy</c>, <c>int4:128</c> (block size), <c>prune:0.25</c> (share kept), <c>distill:32</c> (hidden units).
 /// </summary>
 public static class CandidatePasses
 {
     /// <summary>Every pass name.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["graph", "int8", "qdq", "int4", "fp16", "prune"];
+    public static IReadOnlyList<string> Names { get; } = ["graph", "int8", "qdq", "int4", "fp16", "prune", "distill"];
 
     /// <summary>What a search tries when no passes are named: every pass that keeps a trained model's answers without retraining.</summary>
     public static IReadOnlyList<string> SearchedByDefault { get; } = ["graph", "int8", "qdq", "int4", "fp16"];
@@ -64,6 +66,9 @@ public static class CandidatePasses
             case "prune":
                 var pruned = PruningPass.HiddenUnits(input, output, settings.PruneKeep);
                 return $"pruned to {(settings.PruneKeep * 100).ToString("F0", CultureInfo.InvariantCulture)}% of the hidden units: {string.Join("; ", pruned.Chains)}";
+            case "distill":
+                var student = DistillationPass.Run(input, output, calibration, settings.DistillHidden);
+                return $"distilled into {student.Hidden} hidden units by {student.Objective}, on {student.TrainingRows} rows (the data and noisy copies) for {student.Epochs} epochs, final loss {student.FinalLoss:G3}";
             default:
                 throw new InferenceException($"unknown pass '{ClientText.Quote(pass)}' (passes: {string.Join(", ", Names)})");
         }
@@ -85,7 +90,8 @@ public static class CandidatePasses
             "qdq" when Enum.TryParse<CalibrationMethod>(value, ignoreCase: true, out var method) => settings with { Calibration = method },
             "int4" when int.TryParse(value, NumberStyles.None, invariant, out var block) => settings with { Int4BlockSize = block },
             "prune" when double.TryParse(value, NumberStyles.Float, invariant, out var keep) && keep is > 0 and < 1 => settings with { PruneKeep = keep },
-            _ => throw new InferenceException($"pass '{ClientText.Quote(pass)}': '{ClientText.Quote(value)}' is not a setting it takes (graph:LEVEL, qdq:minmax|percentile|entropy, int4:BLOCK, prune:SHARE)"),
+            "distill" when int.TryParse(value, NumberStyles.None, invariant, out var units) && units > 0 => settings with { DistillHidden = units },
+            _ => throw new InferenceException($"pass '{ClientText.Quote(pass)}': '{ClientText.Quote(value)}' is not a setting it takes (graph:LEVEL, qdq:minmax|percentile|entropy, int4:BLOCK, prune:SHARE, distill:UNITS)"),
         };
     }
 
