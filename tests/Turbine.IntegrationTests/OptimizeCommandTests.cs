@@ -88,12 +88,43 @@ public sealed class OptimizeCommandTests : IDisposable
         var unknownPass = await CliProcess.RunRawAsync("optimize", folder, "--data", Data(), "--passes", "int9");
         var noModel = await CliProcess.RunRawAsync("optimize", _repository.Root, "--data", Data());
         var badData = await CliProcess.RunRawAsync("optimize", folder, "--data", wrongData);
+        var badSetting = await CliProcess.RunRawAsync("optimize", folder, "--data", Data(), "--passes", "qdq:loudest", "--batch", "1", "--rounds", "1", "--round-ms", "50");
 
         Assert.True(unknownPass.ExitCode == 1, unknownPass.Output);
         Assert.Contains("unknown pass 'int9'", unknownPass.Output, StringComparison.Ordinal);
         Assert.True(noModel.ExitCode == 1, noModel.Output);
         Assert.True(badData.ExitCode == 2, badData.Output);
         Assert.Contains("wrong.jsonl line 1: the request has no input 'features'", badData.Output, StringComparison.Ordinal);
+        Assert.True(badSetting.ExitCode == 3, badSetting.Output); // a candidate whose pass fails is rejected, not a crash
+        Assert.Contains("the pass failed: pass 'qdq:loudest': 'loudest' is not a setting it takes", badSetting.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>SECURITY.md A24: a data file is parsed with bounded depth, and every row must fit the model.</summary>
+    [Theory]
+    [InlineData("deep", "line 2: ")]
+    [InlineData("text", "line 1: ")]
+    [InlineData("ragged", "line 1: input 'features': 3 values are not a whole number of rows")]
+    [InlineData("shape", "line 1: input 'features': rows of shape [65] where [64] belongs")]
+    [InlineData("empty", "holds no requests")]
+    public async Task A_hostile_data_file_is_refused_with_the_line_and_the_reason(string kind, string expected)
+    {
+        var folder = AddModel("dense");
+        var path = Path.Combine(_repository.Root, $"{kind}.jsonl");
+        var row = string.Join(",", Enumerable.Repeat("0.5", 64));
+        File.WriteAllText(path, kind switch
+        {
+            "deep" => $$"""{"inputs": [{"name": "features", "shape": [1, 64], "data": [{{row}}]}]}""" + "\n" + new string('[', 100_000) + "\n",
+            "text" => """{"inputs": [{"name": "features", "shape": [1, 64], "data": ["a"]}]}""",
+            "ragged" => """{"inputs": [{"name": "features", "shape": [1, 64], "data": [1, 2, 3]}]}""",
+            "shape" => """{"inputs": [{"name": "features", "shape": [1, 65], "data": [1]}]}""",
+            _ => "\n\n",
+        });
+
+        var (exit, output) = await CliProcess.RunRawAsync("optimize", folder, "--data", path);
+
+        Assert.True(exit == 2, output);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // a reason, never a stack trace
     }
 
     private string AddModel(string name)
