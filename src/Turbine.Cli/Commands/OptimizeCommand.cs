@@ -36,6 +36,7 @@ internal static class OptimizeCommand
         var roundMs = new Option<int>("--round-ms") { Description = "Milliseconds each model runs per round", DefaultValueFactory = _ => 1000 };
         var calibration = new Option<CalibrationMethod>("--calibration") { Description = "The static int8 pass's calibration: MinMax, Percentile or Entropy", DefaultValueFactory = _ => CalibrationMethod.MinMax };
         var int4Block = new Option<int>("--int4-block") { Description = "The int4 pass's block size", DefaultValueFactory = _ => 32 };
+        var int4Accuracy = new Option<int>("--int4-accuracy-level") { Description = "The int4 pass's accuracy level, 0-4 (MatMulNBits' accuracy_level: the precision its activations are computed in)", DefaultValueFactory = _ => 0 };
         var pruneKeep = new Option<double>("--prune-keep") { Description = "The share of hidden units the prune pass keeps", DefaultValueFactory = _ => 0.5 };
         var minSpeedup = new Option<double>("--min-speedup") { Description = "Latency goal: the least speed-up at every batch size", DefaultValueFactory = _ => 1.05 };
         var tune = new Option<bool>("--tune") { Description = "Search serving configurations (instances, threads, max batch, delay) against a real server instead" };
@@ -44,7 +45,7 @@ internal static class OptimizeCommand
         var windowSeconds = new Option<double>("--window-s") { Description = "--tune: seconds per measured window (three per trial)", DefaultValueFactory = _ => 2 };
         var command = new Command("optimize", "Make faster or smaller candidates of a model, measure them against it, and keep the best that meets the goal; or, with --tune, search its serving configuration")
         {
-            folder, data, calibrationData, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, pruneKeep, minSpeedup,
+            folder, data, calibrationData, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, int4Accuracy, pruneKeep, minSpeedup,
             tune, maxP99, concurrency, windowSeconds,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -111,7 +112,7 @@ internal static class OptimizeCommand
             var options = new OptimizeOptions(
                 candidates, parse.GetValue(goal), accuracyMetric, parse.GetValue(maxDrop), sizes, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(roundMs))), Math.Max(1, parse.GetValue(rounds)),
                 MinSpeedup: parse.GetValue(minSpeedup),
-                Passes: new PassSettings(Int4BlockSize: parse.GetValue(int4Block), PruneKeep: parse.GetValue(pruneKeep), Calibration: parse.GetValue(calibration)));
+                Passes: new PassSettings(Int4BlockSize: parse.GetValue(int4Block), Int4AccuracyLevel: parse.GetValue(int4Accuracy), PruneKeep: parse.GetValue(pruneKeep), Calibration: parse.GetValue(calibration)));
             var work = Path.Combine(Path.GetTempPath(), $"turbine-optimize-{Guid.NewGuid():N}");
             try
             {
