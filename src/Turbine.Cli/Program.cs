@@ -12,4 +12,5 @@ root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(MemoryCommand.Create());
+root.Subcommands.Add(RegistryCommand.Create());
 return await root.Parse(args).InvokeAsync();

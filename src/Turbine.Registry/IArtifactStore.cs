@@ -1,0 +1,18 @@
+namespace Turbine.Registry;
+
+/// <summary>
+/// Where a version's files are kept, by content: each file under its SHA-256, so the same weights pushed twice are
+/// stored once and nothing can overwrite a file with other bytes under the same key.
+/// </summary>
+public interface IArtifactStore
+{
+    /// <summary>Whether a blob with this digest is stored.</summary>
+    Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken);
+
+    /// <summary>Stores a file's bytes under its digest (the caller computed it); a blob already there is left alone.</summary>
+    Task PutAsync(string sha256, string sourcePath, CancellationToken cancellationToken);
+
+    /// <summary>Writes the blob to <paramref name="targetPath"/>.</summary>
+    /// <exception cref="RegistryException">No such blob.</exception>
+    Task GetAsync(string sha256, string targetPath, CancellationToken cancellationToken);
+}
