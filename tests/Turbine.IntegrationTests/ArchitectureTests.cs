@@ -9,6 +9,8 @@ public sealed class ArchitectureTests
     {
         { "Turbine.Abstractions", ["Turbine.", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Google.Protobuf", "Onnx"] },
         { "Turbine.Core", ["Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Polly", "StackExchange.Redis", "Npgsql"] },
+        // A capability: its database and storage drivers are wired by the host behind its interfaces.
+        { "Turbine.Registry", ["Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
         { "Turbine.Traffic", ["Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql"] },
         { "Turbine.Onnx", ["Turbine.Core", "Turbine.Onnx.Tools", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.AspNetCore", "Grpc"] },
         { "Turbine.Onnx.Tools", ["Turbine.Core", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.AspNetCore", "Grpc"] },
