@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 namespace Turbine.Registry;
 
 /// <summary>
-/// Artifacts in a local folder, one file per digest (<c>sha256/ab/abcdef...</c>), written to a temporary name and
-/// renamed into place, so a process killed mid-push leaves at most a stray temporary file, never a blob with the
-/// wrong bytes under a digest (SECURITY.md F1).
+/// Artifacts in a local folder, one file per digest (<c>sha256/ab/abcdef...</c>), written under <c>incoming/</c> and
+/// renamed into place once their digest is known, so a process killed mid-push leaves at most a stray temporary file,
+/// never a blob with the wrong bytes under a digest (SECURITY.md F1).
 /// </summary>
 public sealed class LocalArtifactStore(string root) : IArtifactStore
 {
@@ -13,18 +13,16 @@ public sealed class LocalArtifactStore(string root) : IArtifactStore
     public Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathOf(sha256)));
 
     /// <inheritdoc />
-    public async Task PutAsync(string sha256, string sourcePath, CancellationToken cancellationToken)
+    public async Task<(string Sha256, long Size)> PutAsync(string sourcePath, CancellationToken cancellationToken)
     {
-        var target = PathOf(sha256);
-        if (File.Exists(target))
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temporary = $"{target}.{Guid.NewGuid():N}.partial";
+        // Hashed as it is copied, so each file is read once; the blob takes its name once the bytes are known.
+        var incoming = Path.Combine(root, "incoming");
+        Directory.CreateDirectory(incoming);
+        var temporary = Path.Combine(incoming, $"{Guid.NewGuid():N}.partial");
         try
         {
+            string digest;
+            long size = 0;
             await using (var source = File.OpenRead(sourcePath))
             await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
@@ -35,18 +33,22 @@ public sealed class LocalArtifactStore(string root) : IArtifactStore
                 {
                     hash.AppendData(buffer, 0, read);
                     await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    size += read;
                 }
 
-                if (Convert.ToHexStringLower(hash.GetHashAndReset()) != sha256)
-                {
-                    throw new RegistryException("a file changed while it was pushed: its digest no longer matches the manifest");
-                }
-
+                digest = Convert.ToHexStringLower(hash.GetHashAndReset());
                 await output.FlushAsync(cancellationToken);
                 output.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, target, overwrite: true);
+            var target = PathOf(digest);
+            if (!File.Exists(target))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(temporary, target);
+            }
+
+            return (digest, size);
         }
         finally
         {

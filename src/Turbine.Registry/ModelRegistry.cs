@@ -66,9 +66,8 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
         var entries = new List<ArtifactFile>();
         foreach (var (bundlePath, source) in files)
         {
-            var digest = await DigestAsync(source, cancellationToken);
-            await artifacts.PutAsync(digest, source, cancellationToken);
-            entries.Add(new ArtifactFile(bundlePath, new FileInfo(source).Length, digest));
+            var (digest, size) = await artifacts.PutAsync(source, cancellationToken);
+            entries.Add(new ArtifactFile(bundlePath, size, digest));
         }
 
         return await store.AddVersionAsync(request.Model, request.Actor, number =>
@@ -124,7 +123,8 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
 
         var modelFolder = Path.Combine(repository, version.Model);
         var target = Path.Combine(modelFolder, version.Version.ToString(CultureInfo.InvariantCulture));
-        var staging = Path.Combine(repository, StagingFolder, Guid.NewGuid().ToString("N"));
+        ClearAbandonedStaging(repository);
+        var staging = Path.Combine(repository, StagingFolder, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
@@ -182,13 +182,38 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
         return entry is { Kind: AuditKinds.AliasRemoved } ? null : entry;
     }
 
-    /// <summary>Clears staging folders a killed materialization left behind.</summary>
-    public static void ClearStaging(string repository)
+    /// <summary>
+    /// Deletes the staging folders of materializations whose process is gone (a kill -9 mid-way): each is named after
+    /// its process id, so a folder another live process is filling is left alone.
+    /// </summary>
+    public static void ClearAbandonedStaging(string repository)
     {
         var staging = Path.Combine(repository, StagingFolder);
-        if (Directory.Exists(staging))
+        if (!Directory.Exists(staging))
         {
-            Directory.Delete(staging, recursive: true);
+            return;
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(staging))
+        {
+            var owner = Path.GetFileName(folder).Split('-')[0];
+            if (int.TryParse(owner, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 
