@@ -91,4 +91,15 @@ public static class LogEvents
 
     /// <summary>This replica became, or stopped being, the leader that judges canary rollouts.</summary>
     public const int StateLeadershipChanged = 1404;
+
+    // 1500-1599: the model registry.
+
+    /// <summary>A followed alias moved and this server now serves its new version.</summary>
+    public const int RegistryServing = 1500;
+
+    /// <summary>A followed version was refused (signature, digests, load) and the previous one keeps serving.</summary>
+    public const int RegistryRefused = 1501;
+
+    /// <summary>The registry could not be read; the server retries at the next poll.</summary>
+    public const int RegistryUnavailable = 1502;
 }

@@ -50,5 +50,6 @@ public static class AuditKinds
     public const string AliasRemoved = "alias-removed";
     public const string Tagged = "tagged";
     public const string Serving = "serving-changed";
+    public const string ServingRefused = "serving-refused";
     public const string Report = "report-added";
 }

@@ -26,9 +26,12 @@ internal static class ServeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var redis = new Option<string?>("--response-cache-redis") { Description = "A Redis server (host:port) that replicas share as a second response cache tier" };
+        var registry = new Option<string?>("--registry") { Description = "A registry folder to serve --follow models from (docs/REGISTRY.md)" };
+        var follow = new Option<string[]>("--follow") { Description = "model@alias (or model@version) to serve from the registry, reloaded when the alias moves; repeatable", AllowMultipleArgumentsPerToken = true };
+        var trust = new Option<string[]>("--trust") { Description = "A PEM public key; with any, only versions signed by one of them are served; repeatable", AllowMultipleArgumentsPerToken = true };
         var command = new Command("serve", "Serve a model repository; any setting also as --Turbine:Key=value (docs/CONFIGURATION.md)")
         {
-            repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis, restricted,
+            repository, host, httpPort, grpcPort, metricsPort, logLevel, controlMode, loadModels, pollSeconds, management, redis, restricted, registry, follow, trust,
         };
         command.TreatUnmatchedTokensAsErrors = false; // configuration keys (--Turbine:HttpPort=9000) pass through to the host
         command.SetAction(async (parse, cancellationToken) =>
@@ -87,6 +90,9 @@ internal static class ServeCommand
                     options.Management.Enabled |= parse.GetValue(management);
                     options.ResponseCacheRedis = parse.GetValue(redis) ?? options.ResponseCacheRedis;
                     options.RestrictedApi.AddRange(parse.GetValue(restricted) ?? []);
+                    options.Registry.Folder = parse.GetValue(registry) is { } registryFolder ? Path.GetFullPath(registryFolder) : options.Registry.Folder;
+                    options.Registry.Follow.AddRange(parse.GetValue(follow) ?? []);
+                    options.Registry.TrustedKeys.AddRange((parse.GetValue(trust) ?? []).Select(Path.GetFullPath));
                 });
             await server.StartAsync(cancellationToken);
             Console.WriteLine($"Turbine is serving {folder ?? Environment.GetEnvironmentVariable("TURBINE__MODELREPOSITORY")}");

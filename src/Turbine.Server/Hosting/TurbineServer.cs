@@ -171,6 +171,12 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(new TraceSettings(options.Tracing.Enabled));
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
+        if (options.Registry.Follow.Count > 0)
+        {
+            services.AddSingleton<Registry.RegistryFollower>();
+            services.AddHostedService(provider => provider.GetRequiredService<Registry.RegistryFollower>());
+        }
+
         services.AddHostedService<ShutdownDelay>();
         services.AddSingleton<StateSyncService>();
         services.AddHostedService(provider => provider.GetRequiredService<StateSyncService>());

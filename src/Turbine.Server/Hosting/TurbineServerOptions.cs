@@ -76,6 +76,9 @@ public sealed class TurbineServerOptions
     /// <summary>The sample of completed requests handed to inference observers (drift monitoring, dashboards).</summary>
     public ObserverOptions Observer { get; set; } = new();
 
+    /// <summary>Serving from a model registry: the models to follow by alias, and the keys their versions must be signed with.</summary>
+    public RegistryOptions Registry { get; set; } = new();
+
     /// <summary>
     /// The security scan every ONNX model passes before its session is created (docs/OPTIMIZATION.md, SECURITY.md
     /// A23): caps, further allowed operator domains, and finding kinds that only warn.
@@ -228,4 +231,26 @@ public sealed class ManagementOptions
     /// loopback interface may call the repository API.
     /// </summary>
     public string? Token { get; set; }
+}
+
+/// <summary>
+/// Serving models from a registry (docs/REGISTRY.md): each followed <c>model@alias</c> is materialized into the model
+/// repository and loaded, and reloaded when its alias moves.
+/// </summary>
+public sealed class RegistryOptions
+{
+    /// <summary>The registry folder (its artifacts, and its SQLite metadata unless <see cref="Postgres"/> is set); off when null.</summary>
+    public string? Folder { get; set; }
+
+    /// <summary>A PostgreSQL connection string for the registry's metadata (shared registries).</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>What to serve, each <c>model@alias</c> (or <c>model@3</c> for a fixed version).</summary>
+    public List<string> Follow { get; set; } = [];
+
+    /// <summary>How often the aliases are read; an alias move serves within this plus the new version's load.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>PEM public keys; when any is given, only versions signed by one of them are served.</summary>
+    public List<string> TrustedKeys { get; set; } = [];
 }

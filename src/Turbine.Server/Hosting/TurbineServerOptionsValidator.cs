@@ -63,6 +63,20 @@ internal static class TurbineServerOptionsValidator
         }
 
         options.ModelScan.Validate(errors);
+        if (options.Registry.Follow.Count > 0 && options.Registry.Folder is null)
+        {
+            errors.Add("Registry:Follow needs Registry:Folder (the registry's artifacts and, without Registry:Postgres, its metadata)");
+        }
+
+        foreach (var followed in options.Registry.Follow.Where(f => !Turbine.Server.Registry.FollowedModel.TryParse(f, out _)))
+        {
+            errors.Add($"Registry:Follow '{ClientText.Quote(followed)}' is not model@alias or model@version");
+        }
+
+        if (options.Registry.PollInterval < TimeSpan.FromMilliseconds(50))
+        {
+            errors.Add("Registry:PollInterval must be at least 50 ms");
+        }
 
         if (options.StateSyncInterval is { } sync && (sync < TimeSpan.FromMilliseconds(100) || sync > TimeSpan.FromMinutes(10)))
         {
