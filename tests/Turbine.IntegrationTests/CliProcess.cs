@@ -13,9 +13,17 @@ internal static class CliProcess
         return output;
     }
 
-    public static async Task<(int ExitCode, string Output)> RunRawAsync(params string[] args)
+    public static Task<(int ExitCode, string Output)> RunRawAsync(params string[] args) => RunRawAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the CLI with extra environment variables (credentials, say).</summary>
+    public static async Task<(int ExitCode, string Output)> RunRawAsync(IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(CliPath());
         foreach (var arg in args)
         {

@@ -91,7 +91,7 @@ public sealed class RegistryServingTests : IAsyncDisposable
     private async Task<ModelRegistry> OpenAsync()
     {
         _sources.Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""");
-        return await RegistryDatabases.OpenAsync(RegistryFolder, null, TimeProvider.System, default);
+        return await RegistryDatabases.OpenAsync(RegistryFolder, null, null, TimeProvider.System, default);
     }
 
     private Task<ModelVersion> PushAsync(ModelRegistry registry, ManifestSigner? signer) =>

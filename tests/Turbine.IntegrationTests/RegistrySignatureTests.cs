@@ -119,7 +119,7 @@ public sealed class RegistrySignatureTests : IDisposable
     private async Task<ModelRegistry> OpenAsync()
     {
         _files.Add("mlp", SampleModels.Mlp(), """{ "max_batch_size": 8 }""");
-        return await RegistryDatabases.OpenAsync(Path.Combine(_files.Root, "registry"), null, TimeProvider.System, default);
+        return await RegistryDatabases.OpenAsync(Path.Combine(_files.Root, "registry"), null, null, TimeProvider.System, default);
     }
 
     private Task<ModelVersion> PushAsync(ModelRegistry registry, ManifestSigner? signer) =>

@@ -274,11 +274,20 @@ internal static class RegistryCommand
 
         private readonly Option<string?> _actor = new("--actor") { Description = "Who acts, for the audit trail (default: the user name)" };
 
+        private readonly Option<string?> _s3Bucket = new("--artifacts-s3-bucket") { Description = "Keep the artifacts in this S3 bucket (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)" };
+
+        private readonly Option<string?> _s3Endpoint = new("--artifacts-s3-endpoint") { Description = "The URL of an S3-compatible service (MinIO, Ceph, ...)" };
+
+        private readonly Option<string> _s3Prefix = new("--artifacts-s3-prefix") { Description = "A key prefix in the bucket", DefaultValueFactory = _ => string.Empty };
+
         public void AddTo(Command command)
         {
             command.Options.Add(_folder);
             command.Options.Add(_postgres);
             command.Options.Add(_actor);
+            command.Options.Add(_s3Bucket);
+            command.Options.Add(_s3Endpoint);
+            command.Options.Add(_s3Prefix);
         }
 
         public string Actor(ParseResult parse) => parse.GetValue(_actor) ?? Environment.UserName;
@@ -287,7 +296,8 @@ internal static class RegistryCommand
         {
             try
             {
-                var registry = await RegistryDatabases.OpenAsync(parse.GetValue(_folder)!.FullName, parse.GetValue(_postgres), TimeProvider.System, CancellationToken.None);
+                var s3 = parse.GetValue(_s3Bucket) is { } bucket ? new S3ArtifactLocation(bucket, parse.GetValue(_s3Endpoint), parse.GetValue(_s3Prefix)!) : null;
+                var registry = await RegistryDatabases.OpenAsync(parse.GetValue(_folder)!.FullName, parse.GetValue(_postgres), s3, TimeProvider.System, CancellationToken.None);
                 await action(registry);
                 return 0;
             }
@@ -296,7 +306,7 @@ internal static class RegistryCommand
                 Console.Error.WriteLine($"error: {e.Message}");
                 return failure;
             }
-            catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException)
             {
                 Console.Error.WriteLine($"error: the registry cannot be used: {e.Message}");
                 return 2;

@@ -245,6 +245,18 @@ public sealed class RegistryOptions
     /// <summary>A PostgreSQL connection string for the registry's metadata (shared registries).</summary>
     public string? Postgres { get; set; }
 
+    /// <summary>A bucket of S3-compatible storage holding the registry's artifacts instead of the folder's.</summary>
+    public string? S3Bucket { get; set; }
+
+    /// <summary>The S3-compatible service's URL (MinIO, Ceph, ...); AWS itself when null.</summary>
+    public string? S3Endpoint { get; set; }
+
+    /// <summary>A key prefix in the bucket.</summary>
+    public string S3Prefix { get; set; } = string.Empty;
+
+    /// <summary>The artifacts' S3 location, when a bucket is set.</summary>
+    internal Turbine.Server.Registry.S3ArtifactLocation? S3 => S3Bucket is null ? null : new(S3Bucket, S3Endpoint, S3Prefix);
+
     /// <summary>What to serve, each <c>model@alias</c> (or <c>model@3</c> for a fixed version).</summary>
     public List<string> Follow { get; set; } = [];
 

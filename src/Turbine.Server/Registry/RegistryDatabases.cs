@@ -32,13 +32,15 @@ public static class RegistryDatabases
         new SqlRegistryStore(() => new NpgsqlConnection(connectionString), SqlDialect.Postgres, time);
 
     /// <summary>
-    /// A registry rooted in <paramref name="folder"/>: its artifacts in <c>artifacts/</c>, its metadata in
-    /// <c>registry.db</c> there (SQLite) unless a PostgreSQL connection string is given. The schema is brought up to date.
+    /// A registry rooted in <paramref name="folder"/>: its artifacts in <c>artifacts/</c> there unless an S3 location is
+    /// given, its metadata in <c>registry.db</c> there (SQLite) unless a PostgreSQL connection string is given. The schema
+    /// is brought up to date.
     /// </summary>
-    public static async Task<ModelRegistry> OpenAsync(string folder, string? postgres, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<ModelRegistry> OpenAsync(string folder, string? postgres, S3ArtifactLocation? s3, TimeProvider time, CancellationToken cancellationToken)
     {
         var store = postgres is null ? Sqlite(Path.Combine(folder, "registry.db"), time) : Postgres(postgres, time);
         await store.MigrateAsync(cancellationToken);
-        return new ModelRegistry(store, new LocalArtifactStore(Path.Combine(folder, "artifacts")), time);
+        IArtifactStore artifacts = s3 is null ? new LocalArtifactStore(Path.Combine(folder, "artifacts")) : new S3ArtifactStore(s3);
+        return new ModelRegistry(store, artifacts, time);
     }
 }

@@ -44,7 +44,7 @@ public sealed partial class RegistryFollower(
             {
                 try
                 {
-                    registry ??= await RegistryDatabases.OpenAsync(settings.Folder!, settings.Postgres, time, stoppingToken);
+                    registry ??= await RegistryDatabases.OpenAsync(settings.Folder!, settings.Postgres, settings.S3, time, stoppingToken);
                     foreach (var model in followed)
                     {
                         await FollowAsync(registry, model, verifier, stoppingToken);
