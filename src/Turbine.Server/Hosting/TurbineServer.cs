@@ -171,6 +171,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(new TraceSettings(options.Tracing.Enabled));
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
+        services.AddSingleton<Registry.RegistryProvider>();
         if (options.Registry.Follow.Count > 0)
         {
             services.AddSingleton<Registry.RegistryFollower>();

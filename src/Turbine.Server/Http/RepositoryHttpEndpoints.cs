@@ -13,8 +13,8 @@ namespace Turbine.Server.Http;
 
 /// <summary>
 /// The control plane over REST, every endpoint behind <see cref="ManagementAccess"/>: Triton's repository extension
-/// (index, load with a config override, unload), Turbine's version routing (default version, labels, rollback) and
-/// its traffic routes.
+/// (index, load with a config override, unload), Turbine's version routing (default version, labels, rollback), its
+/// traffic routes and pipelines, and the model registry.
 /// </summary>
 internal static partial class RepositoryHttpEndpoints
 {
@@ -78,6 +78,7 @@ internal static partial class RepositoryHttpEndpoints
 
         MapRoutes(app);
         MapPipelines(app);
+        MapRegistry(app);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ namespace Turbine.Server.Registry;
 /// change, so the trail answers what served where and when.
 /// </summary>
 public sealed partial class RegistryFollower(
-    ModelManager models, IOptions<TurbineServerOptions> options, TimeProvider time, ILogger<RegistryFollower> logger) : BackgroundService
+    ModelManager models, RegistryProvider provider, IOptions<TurbineServerOptions> options, TimeProvider time, ILogger<RegistryFollower> logger) : BackgroundService
 {
     private const string RetiredFolder = ".registry-retired";
     private readonly Dictionary<string, long> _serving = new(StringComparer.Ordinal);
@@ -44,7 +44,7 @@ public sealed partial class RegistryFollower(
             {
                 try
                 {
-                    registry ??= await RegistryDatabases.OpenAsync(settings.Folder!, settings.Postgres, settings.S3, time, stoppingToken);
+                    registry ??= await provider.GetAsync(stoppingToken);
                     foreach (var model in followed)
                     {
                         await FollowAsync(registry, model, verifier, stoppingToken);
