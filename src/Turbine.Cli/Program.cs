@@ -13,4 +13,5 @@ root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(MemoryCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
+root.Subcommands.Add(HealthCommand.Create());
 return await root.Parse(args).InvokeAsync();

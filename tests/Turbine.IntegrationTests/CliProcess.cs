@@ -48,15 +48,19 @@ internal static class CliProcess
     /// <param name="readyLine">The line that says the server is up.</param>
     /// <param name="environment">Variables the child gets besides this process's (<c>Turbine__PinnedPoolIdle</c>, ...).</param>
     /// <param name="args">The arguments after <c>serve</c>.</param>
-    public static async Task<ServeProcess> ServeAsync(string readyLine, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<ServeProcess> ServeAsync(string readyLine, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        ServeFromAsync(CliPath(), null, readyLine, environment, args);
+
+    /// <summary>Starts <c>serve</c> from another build of the CLI (a published one) in a working folder of the caller's.</summary>
+    public static async Task<ServeProcess> ServeFromAsync(string cli, string? workingDirectory, string readyLine, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? string.Empty };
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
 
-        foreach (var argument in new[] { CliPath(), "serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--metrics-port", "-1" }.Concat(args))
+        foreach (var argument in new[] { cli, "serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--metrics-port", "-1" }.Concat(args))
         {
             start.ArgumentList.Add(argument);
         }
@@ -64,6 +68,20 @@ internal static class CliProcess
         var serve = new ServeProcess(Process.Start(start)!);
         await serve.WaitForLineAsync(readyLine).WaitAsync(TimeSpan.FromSeconds(60));
         return serve;
+    }
+
+    /// <summary>The checkout the tests run from (the folder holding Turbine.slnx).</summary>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Turbine.slnx")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("the tests run outside the repository");
     }
 
     /// <summary>The CLI as built by its own project (next to its runtimeconfig), found from this test's output folder.</summary>

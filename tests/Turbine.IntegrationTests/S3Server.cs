@@ -29,7 +29,7 @@ internal sealed class S3Server : IAsyncDisposable
 
     public static async Task<S3Server> StartAsync()
     {
-        var script = Path.Combine(RepositoryRoot(), "tests", "tools", "node_modules", "s3rver", "bin", "s3rver.js");
+        var script = Path.Combine(CliProcess.RepositoryRoot(), "tests", "tools", "node_modules", "s3rver", "bin", "s3rver.js");
         if (!File.Exists(script))
         {
             throw new InvalidOperationException("s3rver is not installed: npm ci --prefix tests/tools (.ci/run does)");
@@ -75,18 +75,5 @@ internal sealed class S3Server : IAsyncDisposable
 
         _process.Dispose();
         Directory.Delete(_data, recursive: true);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Turbine.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the tests run outside the repository");
     }
 }
