@@ -14,4 +14,5 @@ root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(MemoryCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
 root.Subcommands.Add(HealthCommand.Create());
+root.Subcommands.Add(DeployCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -51,5 +51,6 @@ public static class AuditKinds
     public const string Tagged = "tagged";
     public const string Serving = "serving-changed";
     public const string ServingRefused = "serving-refused";
+    public const string PipelineStage = "pipeline-stage";
     public const string Report = "report-added";
 }
