@@ -42,7 +42,7 @@ public sealed class DeployPipelineTests : IAsyncDisposable
         await traffic.WaitForRequestsAsync(30);
         string[] canary = ["--url", $"http://127.0.0.1:{_server.Server.HttpPort}", "--route", Route, "--canary-steps", "50,100", "--canary-min-requests", "20", "--canary-min-step-s", "0.2", "--canary-timeout-s", "60", "--registry", RegistryFolder];
 
-        var good = await CliProcess.RunRawAsync(["deploy", "simple", "--version", "2", "--canary-max-p99-ms", "250", .. canary]);
+        var good = await CliProcess.RunRawAsync(["deploy", "simple", "--version", "2", "--max-slowdown", "3", "--canary-max-p99-ms", "250", .. canary]); // the same model as version 1: only noise can slow it
         var slow = await CliProcess.RunRawAsync(["deploy", "simple", "--version", "3", "--max-slowdown", "100000", "--canary-max-p99-ms", "2", .. canary]);
 
         var (succeeded, failures) = await traffic.StopAsync();
@@ -83,13 +83,13 @@ public sealed class DeployPipelineTests : IAsyncDisposable
             .Initializer("zero", [1], [0f])
             .Node("Cast", ["INPUT0"], ["x"], ("to", 1L))
             .Node("MatMul", ["x", "w0"], ["h0"]);
-        for (var i = 1; i <= 6; i++)
+        for (var i = 1; i <= 8; i++)
         {
             builder.Initializer($"w{i}", [1024, 1024], Weights(1024 * 1024)).Node("MatMul", [$"h{i - 1}", $"w{i}"], [$"h{i}"]);
         }
 
         return builder
-            .Node("ReduceSum", ["h6"], ["total"], ("keepdims", 1L))
+            .Node("ReduceSum", ["h8"], ["total"], ("keepdims", 1L))
             .Node("Mul", ["total", "zero"], ["nothing"])
             .Node("Cast", ["nothing"], ["nothing_int"], ("to", 6L))
             .Node("Add", ["INPUT0", "INPUT1"], ["sum"])
