@@ -33,21 +33,28 @@ public sealed record ArtifactManifest(string Model, long Version, IReadOnlyList<
             writer.WriteStartObject();
             writer.WriteString("model", Model);
             writer.WriteNumber("version", Version);
-            writer.WriteStartArray("files");
-            foreach (var file in Files.OrderBy(f => f.Path, StringComparer.Ordinal))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("path", file.Path);
-                writer.WriteNumber("size", file.Size);
-                writer.WriteString("sha256", file.Sha256);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
+            WriteFiles(writer);
             writer.WriteEndObject();
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>Writes the <c>files</c> array (sorted by path), as the canonical form and the registry's API both show it.</summary>
+    public void WriteFiles(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartArray("files");
+        foreach (var file in Files.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("path", file.Path);
+            writer.WriteNumber("size", file.Size);
+            writer.WriteString("sha256", file.Sha256);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
     }
 
     /// <summary>The manifest's own digest (hex), what the audit trail and reports name a version's content by.</summary>

@@ -21,7 +21,7 @@ public sealed class RegistryCommandTests : IDisposable
     public async Task Push_alias_pull_and_history_work_from_the_shell_with_signatures()
     {
         var folder = AddModel();
-        var (key, publicKey) = WriteKey();
+        var (key, publicKey) = TestKeys.Write(_files.Root, "ci");
 
         var push = await Cli("registry", "push", folder, "--sign-key", key, "--signer", "ci", "--tag", "stage=dev", "--lineage", "source_run=run-9", "--actor", "alice");
         await Cli("registry", "push", folder, "--actor", "bob");
@@ -155,15 +155,5 @@ public sealed class RegistryCommandTests : IDisposable
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the moment to kill never came");
             await Task.Delay(5);
         }
-    }
-
-    private (string Private, string Public) WriteKey()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var privatePath = Path.Combine(_files.Root, "ci.pem");
-        var publicPath = Path.Combine(_files.Root, "ci.pub.pem");
-        File.WriteAllText(privatePath, key.ExportECPrivateKeyPem());
-        File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem());
-        return (privatePath, publicPath);
     }
 }

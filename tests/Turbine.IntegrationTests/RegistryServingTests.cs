@@ -63,7 +63,7 @@ public sealed class RegistryServingTests : IAsyncDisposable
     [Fact]
     public async Task A_version_not_signed_by_a_trusted_key_is_refused_and_the_previous_one_keeps_serving()
     {
-        var (key, publicKey) = WriteKey();
+        var (key, publicKey) = TestKeys.Write(_sources.Root, "ci");
         var registry = await OpenAsync();
         using (var signer = ManifestSigner.FromPemFile(key, "ci"))
         {
@@ -141,15 +141,5 @@ public sealed class RegistryServingTests : IAsyncDisposable
         using var request = AddSubRequests.Create("simple");
         using var response = await client.InferAsync(request);
         return response.ModelVersion;
-    }
-
-    private (string Private, string Public) WriteKey()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var privatePath = Path.Combine(_sources.Root, "ci.pem");
-        var publicPath = Path.Combine(_sources.Root, "ci.pub.pem");
-        File.WriteAllText(privatePath, key.ExportECPrivateKeyPem());
-        File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem());
-        return (privatePath, publicPath);
     }
 }

@@ -20,8 +20,8 @@ public sealed class RegistrySignatureTests : IDisposable
 
     public RegistrySignatureTests()
     {
-        (_trustedKey, _trustedPublic) = WriteKey("trusted");
-        (_otherKey, _) = WriteKey("other");
+        (_trustedKey, _trustedPublic) = TestKeys.Write(_files.Root, "trusted");
+        (_otherKey, _) = TestKeys.Write(_files.Root, "other");
     }
 
     public void Dispose() => _files.Dispose();
@@ -137,15 +137,5 @@ public sealed class RegistrySignatureTests : IDisposable
         }
 
         await command.ExecuteNonQueryAsync();
-    }
-
-    private (string Private, string Public) WriteKey(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var privatePath = Path.Combine(_files.Root, name + ".pem");
-        var publicPath = Path.Combine(_files.Root, name + ".pub.pem");
-        File.WriteAllText(privatePath, key.ExportECPrivateKeyPem());
-        File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem());
-        return (privatePath, publicPath);
     }
 }

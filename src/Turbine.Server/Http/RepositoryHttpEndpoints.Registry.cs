@@ -213,17 +213,7 @@ internal static partial class RepositoryHttpEndpoints
         writer.WriteString("created_by", version.CreatedBy);
         writer.WriteString("manifest_digest", version.Manifest.Digest());
         WriteOptional(writer, "signer", version.Signer);
-        writer.WriteStartArray("files");
-        foreach (var file in version.Manifest.Files)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("path", file.Path);
-            writer.WriteNumber("size", file.Size);
-            writer.WriteString("sha256", file.Sha256);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
+        version.Manifest.WriteFiles(writer);
         WriteMap(writer, "lineage", version.Lineage);
         WriteMap(writer, "tags", version.Tags);
         if (reports is not null)
