@@ -65,6 +65,32 @@ public sealed class DeployPipelineTests : IAsyncDisposable
 
     private const int DeployExit = 3;
 
+    [Fact]
+    public async Task The_optimize_stage_registers_a_kept_candidate_as_a_child_version_which_is_checked_and_promoted()
+    {
+        var registry = await RegistryDatabases.OpenAsync(RegistryFolder, null, null, TimeProvider.System, default);
+        _sources.Add("dense", SampleModels.Mlp(inputs: 64, hidden: 256, classes: 16), """{ "name": "dense", "max_batch_size": 8 }""");
+        await registry.PushAsync(new PushRequest("dense", Path.Combine(_sources.Root, "dense", "1"), Path.Combine(_sources.Root, "dense", "config.json"), "ci"), default);
+        var data = Path.Combine(_sources.Root, "rows.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 16).Select(row => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            inputs = new[] { new { name = "features", shape = new[] { 1, 64 }, datatype = "FP32", data = Enumerable.Range(0, 64).Select(i => MathF.Sin((row * 64) + i)).ToArray() } },
+        })));
+
+        var (exit, output) = await CliProcess.RunRawAsync(
+            "deploy", "dense", "--version", "1", "--optimize", "int8", "--data", data, "--optimize-min-speedup", "0", "--max-accuracy-drop", "1",
+            "--max-slowdown", "100000", "--registry", RegistryFolder);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("registered as version 2 from 1", output, StringComparison.Ordinal);
+        var child = (await registry.Store.GetVersionAsync("dense", 2, default))!;
+        Assert.Equal(("1", "int8"), (child.Lineage["parent_version"], child.Lineage["passes"]));
+        Assert.Contains(child.Manifest.Files, f => f.Path == "files/optimization-report.json");
+        Assert.Equal(2, Assert.Single(await registry.Store.ListAliasesAsync("dense", default)).Version);
+        Assert.Equal(["deploy:validate", "deploy:scan", "deploy:optimize"], (await registry.Store.ListReportsAsync("dense", 1, default)).Select(r => r.Kind));
+        Assert.Equal(["deploy:benchmark", "deploy:promote"], (await registry.Store.ListReportsAsync("dense", 2, default)).Select(r => r.Kind));
+    }
+
     private async Task PushAsync(ModelRegistry registry, string source, byte[] model)
     {
         _sources.Add(source, model, """{ "name": "simple", "max_batch_size": 8 }""");

@@ -28,9 +28,13 @@ internal static class DeployCommand
         var errorRate = new Option<double>("--canary-max-error-rate") { Description = "The error-rate gate", DefaultValueFactory = _ => 0.01 };
         var p99 = new Option<double?>("--canary-max-p99-ms") { Description = "The p99 gate" };
         var timeout = new Option<double>("--canary-timeout-s") { Description = "How long the rollout may take before it is rolled back", DefaultValueFactory = _ => 1800 };
+        var optimize = new Option<string?>("--optimize") { Description = "Run the optimize stage with these candidates (as turbine optimize --passes); a kept one is registered and deployed instead" };
+        var data = new Option<FileInfo?>("--data") { Description = "The optimize stage's data file (KServe v2 requests, one a line)" };
+        var maxDrop = new Option<double>("--max-accuracy-drop") { Description = "The optimize stage's accuracy bound", DefaultValueFactory = _ => 0.01 };
+        var minSpeedup = new Option<double>("--optimize-min-speedup") { Description = "The optimize stage's latency goal at every batch size", DefaultValueFactory = _ => 1.05 };
         var command = new Command("deploy", "Take a registered version through validate, scan, benchmark, a canary rollout and promotion, recording every stage")
         {
-            model, version, alias, budget, slowdown, url, route, steps, minRequests, minSeconds, errorRate, p99, timeout,
+            model, version, alias, budget, slowdown, url, route, steps, minRequests, minSeconds, errorRate, p99, timeout, optimize, data, maxDrop, minSpeedup,
         };
         location.AddTo(command);
         command.SetAction(async (parse, token) =>
@@ -43,6 +47,12 @@ internal static class DeployCommand
             }
 
             Uri? server = null;
+            if (parse.GetValue(optimize) is not null && parse.GetValue(data) is null)
+            {
+                Console.Error.WriteLine("error: --optimize needs --data, the rows candidates are compared on");
+                return 1;
+            }
+
             if (parse.GetValue(url) is { } address && (!Uri.TryCreate(address, UriKind.Absolute, out server) || parse.GetValue(route) is null))
             {
                 Console.Error.WriteLine("error: --url takes a server's address (http://host:8000) and needs --route, the route clients call");
@@ -55,7 +65,9 @@ internal static class DeployCommand
                 var settings = new DeploySettings(
                     parse.GetValue(model)!, parse.GetValue(version), parse.GetValue(alias)!, location.Actor(parse), parse.GetValue(budget), parse.GetValue(slowdown),
                     server, parse.GetValue(route), shares, parse.GetValue(minRequests), parse.GetValue(minSeconds), parse.GetValue(errorRate), parse.GetValue(p99),
-                    TimeSpan.FromSeconds(parse.GetValue(timeout)));
+                    TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                    parse.GetValue(optimize)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), parse.GetValue(data)?.FullName,
+                    parse.GetValue(maxDrop), parse.GetValue(minSpeedup));
                 try
                 {
                     var results = await new DeployPipeline(registry, settings, Console.Out).RunAsync(token);
@@ -65,6 +77,11 @@ internal static class DeployCommand
                 catch (Exception e) when (e is Turbine.Client.TurbineClientException or HttpRequestException)
                 {
                     Console.Error.WriteLine($"error: the server refused: {e.Message}");
+                    outcome = 2;
+                }
+                catch (InferenceException e)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
                     outcome = 2;
                 }
             });

@@ -1,17 +1,19 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Turbine.Cli.Optimization;
 using Turbine.Cli.Validation;
 using Turbine.Client;
 using Turbine.Onnx;
 using Turbine.Onnx.Scanning;
 using Turbine.Onnx.Tools.Evaluation;
+using Turbine.Onnx.Tools.Optimization;
 using Turbine.Registry;
 
 namespace Turbine.Cli.Deployment;
 
 /// <summary>
-/// <c>turbine deploy</c>: takes a registered candidate through validate -> scan -> benchmark (against the latency budget
+/// <c>turbine deploy</c>: takes a registered candidate through validate -> scan -> (optionally) optimize -> benchmark (against the latency budget
 /// and against the version the alias points at now) -> a canary rollout on a running server (the route's existing
 /// gates: errors, p99) -> alias promotion; a failed stage stops the pipeline, and a failed canary is rolled back by its
 /// gates. Every stage's result is kept with the version (a <c>deploy:stage</c> report) and in the audit trail, so
@@ -22,6 +24,12 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
     /// <summary>After a passed canary: the route goes back to the model alone once the servers serve the new version.</summary>
     private Func<Task>? _afterPromotion;
 
+    /// <summary>The version the stages check: the one asked for, or what the optimize stage registered from it.</summary>
+    private long _version = settings.Version;
+
+    /// <summary>That version's folder (its config one level up).</summary>
+    private string _folder = string.Empty;
+
     public async Task<IReadOnlyList<StageResult>> RunAsync(CancellationToken cancellationToken)
     {
         var candidate = await registry.ResolveAsync(settings.Model, settings.Version.ToString(CultureInfo.InvariantCulture), cancellationToken);
@@ -30,39 +38,45 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
         var results = new List<StageResult>();
         try
         {
-            var folder = await registry.MaterializeAsync(candidate, scratch, verifier: null, cancellationToken);
+            _folder = await registry.MaterializeAsync(candidate, scratch, verifier: null, cancellationToken);
             var stages = new List<Func<Task<StageResult>>>
             {
-                () => ValidateAsync(Path.GetDirectoryName(folder)!, cancellationToken),
-                () => Task.FromResult(Scan(folder)),
-                () => BenchmarkAsync(folder, current, scratch, cancellationToken),
+                () => ValidateAsync(Path.GetDirectoryName(_folder)!, cancellationToken),
+                () => Task.FromResult(Scan(_folder)),
             };
+            if (settings.OptimizePasses is not null)
+            {
+                stages.Add(() => OptimizeAsync(scratch, cancellationToken));
+            }
+
+            stages.Add(() => BenchmarkAsync(_folder, current, scratch, cancellationToken));
             if (settings.Server is not null)
             {
-                stages.Add(() => CanaryAsync(folder, current, cancellationToken));
+                stages.Add(() => CanaryAsync(_folder, cancellationToken));
             }
 
             foreach (var stage in stages)
             {
+                var checkedVersion = _version;
                 var result = await stage();
                 results.Add(result);
-                await RecordAsync(result, cancellationToken);
+                await RecordAsync(result, checkedVersion, cancellationToken);
                 if (!result.Passed)
                 {
                     return results;
                 }
             }
 
-            await registry.MoveAliasAsync(settings.Model, settings.Alias, settings.Version, settings.Actor, $"deploy: every stage passed ({string.Join(", ", results.Select(r => r.Stage))})", cancellationToken);
+            await registry.MoveAliasAsync(settings.Model, settings.Alias, _version, settings.Actor, $"deploy: every stage passed ({string.Join(", ", results.Select(r => r.Stage))})", cancellationToken);
             var switched = settings.Server is null ? string.Empty : await WaitForSwitchAsync(cancellationToken);
             if (_afterPromotion is not null)
             {
                 await _afterPromotion();
             }
 
-            var promoted = new StageResult("promote", true, $"{settings.Model}@{settings.Alias} -> version {settings.Version}{(current is { } was ? $" (was {was})" : string.Empty)}{switched}");
+            var promoted = new StageResult("promote", true, $"{settings.Model}@{settings.Alias} -> version {_version}{(current is { } was ? $" (was {was})" : string.Empty)}{switched}");
             results.Add(promoted);
-            await RecordAsync(promoted, cancellationToken);
+            await RecordAsync(promoted, _version, cancellationToken);
             return results;
         }
         finally
@@ -94,10 +108,10 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
     private async Task<StageResult> BenchmarkAsync(string candidateFolder, long? current, string scratch, CancellationToken cancellationToken)
     {
         var candidatePath = Path.Combine(candidateFolder, "model.onnx");
-        using var candidate = new ModelUnderTest($"version {settings.Version}", candidatePath);
+        using var candidate = new ModelUnderTest($"version {_version}", candidatePath);
         var samples = SampleSet.Random(new OnnxBackend().Inspect(candidatePath), rows: 8);
         var models = new List<ModelUnderTest> { candidate };
-        if (current is { } version && version != settings.Version)
+        if (current is { } version && version != _version)
         {
             var currentVersion = await registry.ResolveAsync(settings.Model, version.ToString(CultureInfo.InvariantCulture), cancellationToken);
             var currentFolder = await registry.MaterializeAsync(currentVersion, Path.Combine(scratch, "current"), null, cancellationToken);
@@ -141,11 +155,11 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
     /// moves traffic to it step by step, and its gates promote or roll it back. The route is left as it was found (or
     /// pointing at the model alone) and the candidate unloaded, whatever happened.
     /// </summary>
-    private async Task<StageResult> CanaryAsync(string candidateFolder, long? current, CancellationToken cancellationToken)
+    private async Task<StageResult> CanaryAsync(string candidateFolder, CancellationToken cancellationToken)
     {
         using var client = new TurbineHttpClient(settings.Server!, Environment.GetEnvironmentVariable("TURBINE_TOKEN"));
         var route = settings.Route ?? throw new RegistryException("a canary needs --route: the route clients call");
-        var candidateName = $"{settings.Model}-candidate-{settings.Version}";
+        var candidateName = $"{settings.Model}-candidate-{_version}";
         var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Path.GetDirectoryName(candidateFolder)!, "config.json"), cancellationToken))!.AsObject();
         config["name"] = candidateName;
         var files = Directory.EnumerateFiles(candidateFolder, "*", SearchOption.AllDirectories)
@@ -205,7 +219,7 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
     private async Task<string> WaitForSwitchAsync(CancellationToken cancellationToken)
     {
         using var client = new TurbineHttpClient(settings.Server!, Environment.GetEnvironmentVariable("TURBINE_TOKEN"));
-        var version = settings.Version.ToString(CultureInfo.InvariantCulture);
+        var version = _version.ToString(CultureInfo.InvariantCulture);
         var deadline = DateTimeOffset.UtcNow + settings.CanaryTimeout;
         while (DateTimeOffset.UtcNow < deadline)
         {
@@ -248,11 +262,46 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
         }.ToJsonString();
     }
 
-    private async Task RecordAsync(StageResult result, CancellationToken cancellationToken)
+    /// <summary>
+    /// The optional optimize stage: <c>turbine optimize</c>'s engine on the version; a kept candidate is registered as a
+    /// new version (lineage: the parent and the passes, its report beside it), which the later stages check and the
+    /// alias gets. Nothing kept is not a failure: the version goes on as it is.
+    /// </summary>
+    private async Task<StageResult> OptimizeAsync(string scratch, CancellationToken cancellationToken)
+    {
+        var modelPath = Path.Combine(_folder, "model.onnx");
+        var signature = new OnnxBackend().Inspect(modelPath);
+        var samples = SampleSet.FromJsonLines(settings.OptimizeData ?? throw new RegistryException("the optimize stage needs --data"), signature);
+        var metric = signature.Outputs.Any(o => o.DataType is DataType.Int64 or DataType.Int32) ? AccuracyMetric.Top1 : AccuracyMetric.RelativeL2;
+        var options = new OptimizeOptions(
+            settings.OptimizePasses!, OptimizationGoal.Latency, metric, settings.OptimizeMaxAccuracyDrop, [1, 8], TimeSpan.FromMilliseconds(300), 3,
+            MinSpeedup: settings.OptimizeMinSpeedup);
+        var report = new ModelOptimizer(options, TimeProvider.System).Run(modelPath, samples, Path.Combine(scratch, "optimize-work"));
+        if (report.Chosen is null)
+        {
+            return new StageResult("optimize", true, $"no candidate met the goal ({string.Join("; ", report.Candidates.Select(c => $"{c.Name}: {string.Join(", ", c.Reasons)}"))}); version {_version} goes on as it is");
+        }
+
+        var kept = report.Candidates.Single(c => c.Name == report.Chosen);
+        var modelFolder = Path.Combine(scratch, "optimized");
+        var versionFolder = Path.Combine(modelFolder, "1");
+        Directory.CreateDirectory(versionFolder);
+        File.Copy(kept.Path!, Path.Combine(versionFolder, "model.onnx"));
+        OptimizationReportWriter.Write(report with { Model = $"{settings.Model} version {_version}" }, versionFolder);
+        var config = Path.Combine(Path.GetDirectoryName(_folder)!, "config.json");
+        File.Copy(config, Path.Combine(modelFolder, "config.json"));
+        var lineage = new Dictionary<string, string> { ["parent_version"] = _version.ToString(CultureInfo.InvariantCulture), ["passes"] = kept.Name, ["optimized_by"] = "turbine deploy" };
+        var pushed = await registry.PushAsync(new PushRequest(settings.Model, versionFolder, Path.Combine(modelFolder, "config.json"), settings.Actor, lineage), cancellationToken);
+        var parent = _version;
+        (_version, _folder) = (pushed.Version, versionFolder);
+        return new StageResult("optimize", true, $"kept {kept.Name} ({string.Join(", ", kept.Speedups.Select((x, i) => $"{x:F2}x at batch {report.BatchSizes[i]}"))}, accuracy drop {kept.AccuracyDrop:P2}): registered as version {pushed.Version} from {parent}, which the next stages check");
+    }
+
+    private async Task RecordAsync(StageResult result, long version, CancellationToken cancellationToken)
     {
         log.WriteLine($"{result.Stage,-10} {(result.Passed ? "PASS" : "FAIL")}  {result.Detail}");
         var body = JsonSerializer.Serialize(new { stage = result.Stage, passed = result.Passed, detail = result.Detail });
-        await registry.Store.AddReportAsync(new VersionReport(settings.Model, settings.Version, $"deploy:{result.Stage}", DateTimeOffset.UtcNow, body), cancellationToken);
-        await registry.Store.AppendAuditAsync(settings.Model, AuditKinds.PipelineStage, result.Stage, settings.Version, null, settings.Actor, $"{(result.Passed ? "passed" : "failed")}: {result.Detail}", cancellationToken);
+        await registry.Store.AddReportAsync(new VersionReport(settings.Model, version, $"deploy:{result.Stage}", DateTimeOffset.UtcNow, body), cancellationToken);
+        await registry.Store.AppendAuditAsync(settings.Model, AuditKinds.PipelineStage, result.Stage, version, null, settings.Actor, $"{(result.Passed ? "passed" : "failed")}: {result.Detail}", cancellationToken);
     }
 }

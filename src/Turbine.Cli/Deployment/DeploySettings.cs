@@ -15,6 +15,10 @@ namespace Turbine.Cli.Deployment;
 /// <param name="CanaryMaxErrorRate">The error-rate gate.</param>
 /// <param name="CanaryMaxP99Ms">The p99 gate; null for none.</param>
 /// <param name="CanaryTimeout">How long the rollout may take before it is rolled back.</param>
+/// <param name="OptimizePasses">Candidates for the optional optimize stage (as <c>turbine optimize --passes</c>); null skips it.</param>
+/// <param name="OptimizeData">The optimize stage's data file.</param>
+/// <param name="OptimizeMaxAccuracyDrop">The optimize stage's accuracy bound.</param>
+/// <param name="OptimizeMinSpeedup">The optimize stage's latency goal.</param>
 internal sealed record DeploySettings(
     string Model,
     long Version,
@@ -29,7 +33,11 @@ internal sealed record DeploySettings(
     double CanaryMinStepSeconds,
     double CanaryMaxErrorRate,
     double? CanaryMaxP99Ms,
-    TimeSpan CanaryTimeout);
+    TimeSpan CanaryTimeout,
+    IReadOnlyList<string>? OptimizePasses = null,
+    string? OptimizeData = null,
+    double OptimizeMaxAccuracyDrop = 0.01,
+    double OptimizeMinSpeedup = 1.05);
 
 /// <summary>One stage's outcome, as the registry records it.</summary>
 internal sealed record StageResult(string Stage, bool Passed, string Detail);
