@@ -10,7 +10,7 @@ namespace Turbine.IntegrationTests;
 /// The measurements run alone: a machine whose cores are taken by other tests (a publish, an optimizer) delays the
 /// server's own collections and trims, and the floors read high.
 /// </summary>
-[Collection(MemoryMeasurements.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class MemoryReleaseTests
 {
     [Fact]
@@ -126,10 +126,4 @@ public sealed class MemoryReleaseTests
 
         return resident;
     }
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MemoryMeasurements
-{
-    public const string Name = "memory measurements";
 }
