@@ -40,8 +40,18 @@ internal static class OnnxSessionFactory
         try
         {
             options.GraphOptimizationLevel = OptimizationLevel(config.GraphOptimizationLevel);
-            options.EnableCpuMemArena = config.EnableCpuMemArena;
-            options.EnableMemoryPattern = config.EnableMemPattern;
+            // Only a setting turned off is applied: setting these to true explicitly (their defaults) was measured to keep
+            // about half a MiB more per load/unload cycle (MemoryReleaseTests: +21 to +41 MiB over 60 cycles, against
+            // -3 to +12 MiB leaving them alone).
+            if (!config.EnableCpuMemArena)
+            {
+                options.EnableCpuMemArena = false;
+            }
+
+            if (!config.EnableMemPattern)
+            {
+                options.EnableMemoryPattern = false;
+            }
             if (OnnxThreadBudget.Covers(config))
             {
                 options.DisablePerSessionThreads();

@@ -7,10 +7,7 @@ namespace Turbine.IntegrationTests;
 /// <summary>
 /// Issue 4: memory is released on unload, so the server's RSS returns near its baseline after many load/unload
 /// cycles. Measured on a <c>turbine serve</c> process of its own: the test process's RSS moves with every other test.
-/// The measurements run alone: a machine whose cores are taken by other tests (a publish, an optimizer) delays the
-/// server's own collections and trims, and the floors read high.
 /// </summary>
-[Collection(SerialCollection.Name)]
 public sealed class MemoryReleaseTests
 {
     [Fact]
