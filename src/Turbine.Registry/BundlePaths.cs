@@ -11,14 +11,7 @@ public static class BundlePaths
     /// <exception cref="RegistryException">The path could reach outside its folder or is not a plain name.</exception>
     public static string Check(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        var safe = path.Length is > 0 and <= 512
-            && !path.StartsWith('/')
-            && !path.Contains('\\', StringComparison.Ordinal)
-            && !path.Contains(':', StringComparison.Ordinal)
-            && !path.Any(char.IsControl)
-            && path.Split('/').All(segment => segment.Length > 0 && segment != "." && segment != "..");
-        return safe ? path : throw new RegistryException($"'{ClientText.Quote(path)}' is not a safe relative path in a version bundle");
+        return Core.Repository.RelativePaths.IsSafe(path) ? path : throw new RegistryException($"'{ClientText.Quote(path)}' is not a safe relative path in a version bundle");
     }
 
     /// <summary>The file's full path under <paramref name="root"/>, checked to stay inside it.</summary>

@@ -79,6 +79,44 @@ public sealed class ModelRegistry(IRegistryStore store, IArtifactStore artifacts
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Registers the next version from an archive (zip, tar or tar.gz) of a model folder: its config at the top and one
+    /// numbered version folder. Extracted with the shared extractor's rules (SECURITY.md A3) into a fresh folder that
+    /// is deleted afterwards, whatever happened.
+    /// </summary>
+    /// <exception cref="RegistryException">The archive breaks a rule or does not hold one model version.</exception>
+    public async Task<ModelVersion> PushArchiveAsync(string model, Stream archive, string actor, ArchiveLimits limits, CancellationToken cancellationToken)
+    {
+        var staging = Path.Combine(Path.GetTempPath(), $"turbine-push-{Guid.NewGuid():N}");
+        try
+        {
+            try
+            {
+                await ArchiveExtractor.ExtractAsync(archive, staging, limits, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new RegistryException($"the archive is refused: {e.Message}");
+            }
+
+            var versions = Directory.GetDirectories(staging).Where(d => ModelNames.TryParseVersion(Path.GetFileName(d), out _)).ToList();
+            if (versions.Count != 1)
+            {
+                throw new RegistryException($"the archive must hold one numbered version folder beside the model's config; it holds {versions.Count}");
+            }
+
+            var config = ConfigFiles.Select(name => Path.Combine(staging, name)).FirstOrDefault(File.Exists);
+            return await PushAsync(new PushRequest(model, versions[0], config, actor), cancellationToken);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
     /// <summary>The version a reference names: a number, or an alias (<c>champion</c>).</summary>
     /// <exception cref="RegistryException">No such version or alias (NotFound).</exception>
     public async Task<ModelVersion> ResolveAsync(string model, string versionOrAlias, CancellationToken cancellationToken)

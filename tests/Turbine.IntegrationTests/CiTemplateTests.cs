@@ -54,6 +54,7 @@ public sealed class CiTemplateTests : IAsyncDisposable
             ["TURBINE_TOKEN"] = string.Empty,
             ["SIGNING_KEY_PEM"] = key.ExportECPrivateKeyPem(),
             ["LATENCY_BUDGET_MS"] = "1000",
+            ["MAX_SLOWDOWN"] = "3", // the pushed model is the same as version 1: only noise can slow it
             ["CANARY_STEPS"] = "50,100",
             ["CANARY_MIN_REQUESTS"] = "20",
             ["CANARY_MIN_STEP_S"] = "0.2",

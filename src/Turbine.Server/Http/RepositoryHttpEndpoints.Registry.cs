@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Turbine.Protocols.KServe;
 using Turbine.Registry;
@@ -112,6 +113,45 @@ internal static partial class RepositoryHttpEndpoints
                 return Reply.Of(EmptyObject);
             }));
 
+        // A push is a model folder as an archive (zip, tar or tar.gz): not JSON, so it has a guard of its own.
+        app.MapPost("/v2/registry/models/{model}/versions", async (HttpContext context, string model, RegistryProvider registries, IOptions<TurbineServerOptions> options) =>
+        {
+            if (context.RequestServices.GetRequiredService<ManagementAccess>().Check(context) is { } denied)
+            {
+                await HttpResults.WriteErrorAsync(context, denied);
+                return;
+            }
+
+            if (context.Request.ContentType is not ("application/gzip" or "application/x-gzip" or "application/x-tar" or "application/zip" or "application/octet-stream"))
+            {
+                await HttpResults.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "a push takes the model folder as application/zip, application/x-tar or application/gzip");
+                return;
+            }
+
+            if (await RequestBodyReader.ReadOrRefuseAsync(context, options.Value.MaxRequestBodyBytes) is not { } body)
+            {
+                return;
+            }
+
+            Reply reply;
+            using (body)
+            {
+                reply = await RegistryReplyAsync(registries, context, async registry =>
+                {
+                    using var archive = new MemoryStream(body.Span.ToArray());
+                    var pushed = await registry.PushArchiveAsync(model, archive, Actor(default), new Core.Repository.ArchiveLimits(MaxTotalBytes: 4L << 30), context.RequestAborted);
+                    return Reply.Of(w => Json(w, writer =>
+                    {
+                        writer.WriteString("model", pushed.Model);
+                        writer.WriteNumber("version", pushed.Version);
+                        writer.WriteString("manifest_digest", pushed.Manifest.Digest());
+                    }));
+                });
+            }
+
+            await (reply.Error is not null ? HttpResults.WriteErrorAsync(context, reply.Error) : HttpResults.WriteJsonAsync(context, reply.Body!));
+        });
+
         app.MapGet("/v2/registry/models/{model}/history", (HttpContext context, string model, RegistryProvider registries) =>
             RegistryAsync(context, registries, MaxSmallBody, async (registry, _) =>
             {
@@ -149,32 +189,35 @@ internal static partial class RepositoryHttpEndpoints
             }));
     }
 
-    /// <summary>The management guard, then the registry (503 when none is configured or it cannot be reached), then the action.</summary>
+    /// <summary>The management guard, then the registry (404 when none is configured, 503 when it cannot be reached), then the action.</summary>
     private static Task RegistryAsync(HttpContext context, RegistryProvider registries, int maxBody, Func<ModelRegistry, ReadOnlyMemory<byte>, Task<Reply>> action) =>
-        GuardedAsync(context, maxBody, async body =>
-        {
-            if (!registries.Configured)
-            {
-                return Reply.Of(InferenceError.NotFound("this server has no registry (Turbine:Registry:Folder)"));
-            }
+        GuardedAsync(context, maxBody, body => RegistryReplyAsync(registries, context, registry => action(registry, body)));
 
-            try
-            {
-                return await action(await registries.GetAsync(context.RequestAborted), body);
-            }
-            catch (RegistryException e)
-            {
-                return Reply.Of(e.NotFound ? InferenceError.NotFound(e.Message) : InferenceError.Invalid(e.Message));
-            }
-            catch (BadRequestBody e)
-            {
-                return Reply.Of(InferenceError.Invalid(e.Message));
-            }
-            catch (System.Data.Common.DbException)
-            {
-                return Reply.Of(InferenceError.Unavailable("the registry's database cannot be reached now; try again"));
-            }
-        });
+    /// <summary>Runs a registry action, its failures mapped to errors: what does not exist 404, a bad request 400, an unreachable database 503.</summary>
+    private static async Task<Reply> RegistryReplyAsync(RegistryProvider registries, HttpContext context, Func<ModelRegistry, Task<Reply>> action)
+    {
+        if (!registries.Configured)
+        {
+            return Reply.Of(InferenceError.NotFound("this server has no registry (Turbine:Registry:Folder)"));
+        }
+
+        try
+        {
+            return await action(await registries.GetAsync(context.RequestAborted));
+        }
+        catch (RegistryException e)
+        {
+            return Reply.Of(e.NotFound ? InferenceError.NotFound(e.Message) : InferenceError.Invalid(e.Message));
+        }
+        catch (BadRequestBody e)
+        {
+            return Reply.Of(InferenceError.Invalid(e.Message));
+        }
+        catch (System.Data.Common.DbException)
+        {
+            return Reply.Of(InferenceError.Unavailable("the registry's database cannot be reached now; try again"));
+        }
+    }
 
     private static JsonElement ReadObject(ReadOnlyMemory<byte> body, int maxDepth, string what)
     {
