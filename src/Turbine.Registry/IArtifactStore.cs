@@ -6,9 +6,6 @@ namespace Turbine.Registry;
 /// </summary>
 public interface IArtifactStore
 {
-    /// <summary>Whether a blob with this digest is stored.</summary>
-    Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken);
-
     /// <summary>Stores a file's bytes under their digest, computed as they are read (a blob already there is left alone).</summary>
     /// <returns>The digest and the number of bytes.</returns>
     Task<(string Sha256, long Size)> PutAsync(string sourcePath, CancellationToken cancellationToken);

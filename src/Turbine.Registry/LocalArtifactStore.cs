@@ -10,9 +10,6 @@ namespace Turbine.Registry;
 public sealed class LocalArtifactStore(string root) : IArtifactStore
 {
     /// <inheritdoc />
-    public Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathOf(sha256)));
-
-    /// <inheritdoc />
     public async Task<(string Sha256, long Size)> PutAsync(string sourcePath, CancellationToken cancellationToken)
     {
         // Hashed as it is copied, so each file is read once; the blob takes its name once the bytes are known.

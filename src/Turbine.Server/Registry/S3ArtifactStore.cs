@@ -44,8 +44,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
     }
 
-    /// <inheritdoc />
-    public async Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken)
+    private async Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken)
     {
         try
         {
