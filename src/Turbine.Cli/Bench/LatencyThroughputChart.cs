@@ -62,7 +62,8 @@ internal static class LatencyThroughputChart
     private static double Y(double value, double max) => Height - Bottom - ((Height - Top - Bottom) * value / max);
 
     /// <summary>A round axis maximum at or above <paramref name="value"/>: 1, 2 or 5 times a power of ten.</summary>
-    private static double Nice(double value)
+    /// <summary>The round number (1, 2 or 5 times a power of ten) an axis ends at.</summary>
+    internal static double Nice(double value)
     {
         if (!(value > 0))
         {

@@ -70,7 +70,7 @@ internal static class DeployCommand
                     parse.GetValue(maxDrop), parse.GetValue(minSpeedup));
                 try
                 {
-                    var results = await new DeployPipeline(registry, settings, Console.Out).RunAsync(token);
+                    var results = await new DeployPipeline(registry, settings, Console.Out, TimeProvider.System).RunAsync(token);
                     outcome = results[^1].Passed ? 0 : StageFailed;
                     Console.WriteLine(outcome == 0 ? $"deployed {settings.Model} version {settings.Version} as @{settings.Alias}" : $"not deployed: {results[^1].Stage} failed");
                 }

@@ -59,12 +59,12 @@ internal static class OptimizeCommand
             }
 
             var modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder));
-            var reports = parse.GetValue(reportDir)?.FullName ?? Path.GetFullPath($"{(parse.GetValue(tune) ? "tune" : "optimize")}-{modelName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            var reports = parse.GetValue(reportDir)?.FullName ?? Path.GetFullPath($"{(parse.GetValue(tune) ? "tune" : "optimize")}-{modelName}-{TimeProvider.System.GetUtcNow():yyyyMMdd-HHmmss}");
             if (parse.GetValue(tune))
             {
                 var tuner = new ConfigurationTuner(
                     modelFolder, source, parse.GetValue(modelFile)!, parse.GetValue(maxP99), Math.Max(1, parse.GetValue(concurrency)),
-                    TimeSpan.FromSeconds(Math.Max(0.2, parse.GetValue(windowSeconds))), ProgressLine.ForConsole());
+                    TimeSpan.FromSeconds(Math.Max(0.2, parse.GetValue(windowSeconds))), ProgressLine.ForConsole(), TimeProvider.System);
                 var tuned = await tuner.RunAsync(cancellationToken);
                 TuneReportWriter.Write(tuned, tuner.Apply(tuned.Recommended.Config), reports, modelFolder);
                 Console.WriteLine($"recommended: trial {tuned.Recommended.Number}: {tuned.Recommended.Config}: {tuned.Recommended.Throughput:F0} req/s, p99 {tuned.Recommended.P99Ms:F2} ms{(tuned.Recommended.MeetsLimit ? string.Empty : " (no trial met the limit)")}");
@@ -183,7 +183,7 @@ internal static class OptimizeCommand
             "relative-l2" => AccuracyMetric.RelativeL2,
             "top1" => AccuracyMetric.Top1,
             "cosine" => AccuracyMetric.Cosine,
-            "auto" => signature.Outputs.Any(o => o.DataType is DataType.Int64 or DataType.Int32) ? AccuracyMetric.Top1 : AccuracyMetric.RelativeL2,
+            "auto" => AccuracyMetrics.For(signature),
             _ => (AccuracyMetric)(-1),
         };
         return Enum.IsDefined(metric);

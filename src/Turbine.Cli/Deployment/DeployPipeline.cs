@@ -19,7 +19,7 @@ namespace Turbine.Cli.Deployment;
 /// gates. Every stage's result is kept with the version (a <c>deploy:stage</c> report) and in the audit trail, so
 /// <c>turbine registry history</c> shows why a version was promoted or not.
 /// </summary>
-internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings settings, TextWriter log)
+internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings settings, TextWriter log, TimeProvider time)
 {
     /// <summary>After a passed canary: the route goes back to the model alone once the servers serve the new version.</summary>
     private Func<Task>? _afterPromotion;
@@ -169,7 +169,7 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
         try
         {
             await client.SetRouteAsync(route, RouteJson(candidateName), cancellationToken);
-            var deadline = DateTimeOffset.UtcNow + settings.CanaryTimeout;
+            var deadline = time.GetUtcNow() + settings.CanaryTimeout;
             while (true)
             {
                 var status = await client.GetCanaryAsync(route, cancellationToken);
@@ -186,13 +186,13 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
                     return new StageResult("canary", false, $"rolled back by its gates: {reason}");
                 }
 
-                if (DateTimeOffset.UtcNow > deadline)
+                if (time.GetUtcNow() > deadline)
                 {
                     await client.ControlCanaryAsync(route, "rollback", "deploy: the rollout took longer than its timeout", cancellationToken);
                     return new StageResult("canary", false, $"rolled back: no decision within {settings.CanaryTimeout.TotalSeconds:G} s (too little traffic on route '{route}'?)");
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken); // the server decides; this only watches
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken); // the server decides; this only watches
             }
         }
         finally
@@ -220,8 +220,8 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
     {
         using var client = new TurbineHttpClient(settings.Server!, Environment.GetEnvironmentVariable("TURBINE_TOKEN"));
         var version = _version.ToString(CultureInfo.InvariantCulture);
-        var deadline = DateTimeOffset.UtcNow + settings.CanaryTimeout;
-        while (DateTimeOffset.UtcNow < deadline)
+        var deadline = time.GetUtcNow() + settings.CanaryTimeout;
+        while (time.GetUtcNow() < deadline)
         {
             try
             {
@@ -235,7 +235,7 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
                 // not loaded for a moment while it reloads
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
         }
 
         return $"; the server did not switch to version {version} within {settings.CanaryTimeout.TotalSeconds:G} s (does it follow {settings.Model}@{settings.Alias}?)";
@@ -272,11 +272,11 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
         var modelPath = Path.Combine(_folder, "model.onnx");
         var signature = new OnnxBackend().Inspect(modelPath);
         var samples = SampleSet.FromJsonLines(settings.OptimizeData ?? throw new RegistryException("the optimize stage needs --data"), signature);
-        var metric = signature.Outputs.Any(o => o.DataType is DataType.Int64 or DataType.Int32) ? AccuracyMetric.Top1 : AccuracyMetric.RelativeL2;
+        var metric = AccuracyMetrics.For(signature);
         var options = new OptimizeOptions(
             settings.OptimizePasses!, OptimizationGoal.Latency, metric, settings.OptimizeMaxAccuracyDrop, [1, 8], TimeSpan.FromMilliseconds(300), 3,
             MinSpeedup: settings.OptimizeMinSpeedup);
-        var report = new ModelOptimizer(options, TimeProvider.System).Run(modelPath, samples, Path.Combine(scratch, "optimize-work"));
+        var report = new ModelOptimizer(options, time).Run(modelPath, samples, Path.Combine(scratch, "optimize-work"));
         if (report.Chosen is null)
         {
             return new StageResult("optimize", true, $"no candidate met the goal ({string.Join("; ", report.Candidates.Select(c => $"{c.Name}: {string.Join(", ", c.Reasons)}"))}); version {_version} goes on as it is");
@@ -301,7 +301,7 @@ internal sealed class DeployPipeline(ModelRegistry registry, DeploySettings sett
     {
         log.WriteLine($"{result.Stage,-10} {(result.Passed ? "PASS" : "FAIL")}  {result.Detail}");
         var body = JsonSerializer.Serialize(new { stage = result.Stage, passed = result.Passed, detail = result.Detail });
-        await registry.Store.AddReportAsync(new VersionReport(settings.Model, version, $"deploy:{result.Stage}", DateTimeOffset.UtcNow, body), cancellationToken);
+        await registry.Store.AddReportAsync(new VersionReport(settings.Model, version, $"deploy:{result.Stage}", time.GetUtcNow(), body), cancellationToken);
         await registry.Store.AppendAuditAsync(settings.Model, AuditKinds.PipelineStage, result.Stage, version, null, settings.Actor, $"{(result.Passed ? "passed" : "failed")}: {result.Detail}", cancellationToken);
     }
 }

@@ -44,7 +44,7 @@ public sealed record TuneReport(string Model, DateTimeOffset MeasuredAt, int Cor
 /// keeps the best value of each before the next, and stops scanning a setting once a value loses clearly, so it tries a
 /// handful of configurations where the full grid would be a hundred.
 /// </summary>
-internal sealed class ConfigurationTuner(string modelFolder, long version, string modelFile, double maxP99Ms, int concurrency, TimeSpan window, ProgressLine progress)
+internal sealed class ConfigurationTuner(string modelFolder, long version, string modelFile, double maxP99Ms, int concurrency, TimeSpan window, ProgressLine progress, TimeProvider time)
 {
     private readonly List<TuneTrial> _trials = [];
 
@@ -87,7 +87,7 @@ internal sealed class ConfigurationTuner(string modelFolder, long version, strin
             }
 
             var pareto = _trials.Where(t => !_trials.Any(o => o.Throughput > t.Throughput && o.P99Ms < t.P99Ms)).OrderBy(t => t.Throughput).ToList();
-            return new TuneReport(name, DateTimeOffset.UtcNow, cores, maxP99Ms, concurrency, [.. _trials], pareto, best);
+            return new TuneReport(name, time.GetUtcNow(), cores, maxP99Ms, concurrency, [.. _trials], pareto, best);
         }
         finally
         {

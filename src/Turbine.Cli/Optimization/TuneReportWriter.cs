@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Turbine.Cli.Bench;
 
 namespace Turbine.Cli.Optimization;
 
@@ -55,8 +56,8 @@ internal static class TuneReportWriter
 
     public static string Chart(TuneReport report)
     {
-        var maxX = Nice(report.Trials.Max(t => t.Throughput));
-        var maxY = Nice(Math.Max(report.MaxP99Ms, report.Trials.Where(t => double.IsFinite(t.P99Ms)).Select(t => t.P99Ms).DefaultIfEmpty(1).Max()));
+        var maxX = LatencyThroughputChart.Nice(report.Trials.Max(t => t.Throughput));
+        var maxY = LatencyThroughputChart.Nice(Math.Max(report.MaxP99Ms, report.Trials.Where(t => double.IsFinite(t.P99Ms)).Select(t => t.P99Ms).DefaultIfEmpty(1).Max()));
         double X(double v) => Left + ((Width - Left - Right) * v / maxX);
         double Y(double v) => Height - Bottom - ((Height - Bottom - Top) * v / maxY);
         var svg = new StringBuilder();
@@ -82,16 +83,5 @@ internal static class TuneReportWriter
 
         svg.Append("</svg>");
         return svg.ToString();
-    }
-
-    private static double Nice(double value)
-    {
-        if (!(value > 0) || !double.IsFinite(value))
-        {
-            return 1;
-        }
-
-        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)));
-        return new[] { 1, 2, 2.5, 5, 10 }.Select(step => step * magnitude).First(step => step >= value * 1.05 || step == 10 * magnitude);
     }
 }

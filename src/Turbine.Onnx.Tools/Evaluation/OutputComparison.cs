@@ -157,3 +157,14 @@ public enum AccuracyMetric
     /// <summary>1 - the mean cosine similarity per row (embeddings).</summary>
     Cosine,
 }
+
+/// <summary>Choosing the accuracy metric for a model when the user does not.</summary>
+public static class AccuracyMetrics
+{
+    /// <summary>Top-1 for a model that answers class ids (an integer output), else the relative L2 of its values.</summary>
+    public static AccuracyMetric For(ModelSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        return signature.Outputs.Any(o => o.DataType is DataType.Int64 or DataType.Int32) ? AccuracyMetric.Top1 : AccuracyMetric.RelativeL2;
+    }
+}
