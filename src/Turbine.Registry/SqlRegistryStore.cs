@@ -1,6 +1,8 @@
 using System.Data;
 using System.Data.Common;
 using System.Text.Json;
+using Turbine.Core.Sql;
+using static Turbine.Core.Sql.SqlDatabase;
 
 namespace Turbine.Registry;
 
@@ -11,41 +13,18 @@ namespace Turbine.Registry;
 /// </summary>
 public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dialect, TimeProvider time) : IRegistryStore
 {
+    private readonly SqlDatabase _database = new(connect);
     private static readonly JsonSerializerOptions Json = new();
 
     /// <inheritdoc />
-    public async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using (var create = Command(connection, null, "CREATE TABLE IF NOT EXISTS registry_schema (version BIGINT NOT NULL)"))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = Command(connection, transaction, dialect.MigrationLock))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var read = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM registry_schema");
-        var current = Convert.ToInt64(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-        for (var next = current; next < dialect.Migrations.Count; next++)
-        {
-            await using var migrate = Command(connection, transaction, dialect.Migrations[(int)next]);
-            await migrate.ExecuteNonQueryAsync(cancellationToken);
-            await using var record = Command(connection, transaction, "INSERT INTO registry_schema (version) VALUES (@version)", ("version", next + 1));
-            await record.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public Task MigrateAsync(CancellationToken cancellationToken) =>
+        _database.MigrateAsync("registry_schema", dialect.Migrations, dialect.MigrationLock, cancellationToken);
 
     /// <inheritdoc />
     public async Task<ModelVersion> AddVersionAsync(string model, string actor, Func<long, ModelVersion> build, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(build);
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var now = time.GetUtcNow();
         await ExecuteAsync(Command(connection, transaction, "INSERT INTO registry_models (name, created_at, created_by) VALUES (@name, @at, @by) ON CONFLICT (name) DO NOTHING",
@@ -69,7 +48,7 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken) =>
-        await QueryAsync("SELECT name, created_at, created_by FROM registry_models ORDER BY name", r => new RegisteredModel(r.GetString(0), Time(r, 1), r.GetString(2)), cancellationToken);
+        await _database.QueryAsync("SELECT name, created_at, created_by FROM registry_models ORDER BY name", r => new RegisteredModel(r.GetString(0), Time(r, 1), r.GetString(2)), cancellationToken);
 
     /// <inheritdoc />
     public async Task<ModelVersion?> GetVersionAsync(string model, long version, CancellationToken cancellationToken) =>
@@ -81,7 +60,7 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
     /// <inheritdoc />
     public async Task SetTagAsync(string model, long version, string key, string? value, string actor, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await RequireVersionAsync(connection, transaction, model, version, cancellationToken);
         await ExecuteAsync(Command(connection, transaction, "DELETE FROM registry_tags WHERE model = @model AND version = @version AND key = @key", ("model", model), ("version", version), ("key", key)), cancellationToken);
@@ -96,14 +75,14 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AliasRecord>> ListAliasesAsync(string model, CancellationToken cancellationToken) =>
-        await QueryAsync(
+        await _database.QueryAsync(
             "SELECT model, alias, version, updated_at, updated_by FROM registry_aliases WHERE model = @model ORDER BY alias",
             r => new AliasRecord(r.GetString(0), r.GetString(1), r.GetInt64(2), Time(r, 3), r.GetString(4)), cancellationToken, ("model", model));
 
     /// <inheritdoc />
     public async Task<AliasRecord?> MoveAliasAsync(string model, string aliasName, long? version, string actor, string reason, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var current = Command(connection, transaction, "SELECT version FROM registry_aliases WHERE model = @model AND alias = @alias" + dialect.LockRow, ("model", model), ("alias", aliasName));
         var previous = await current.ExecuteScalarAsync(cancellationToken) is { } found and not DBNull ? Convert.ToInt64(found, System.Globalization.CultureInfo.InvariantCulture) : (long?)null;
@@ -134,13 +113,13 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
     /// <inheritdoc />
     public async Task AppendAuditAsync(string model, string kind, string? subject, long? version, long? previous, string actor, string detail, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await AuditAsync(connection, null, model, kind, subject, version, previous, actor, detail, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AuditEntry>> AuditAsync(string model, DateTimeOffset? until, CancellationToken cancellationToken) =>
-        await QueryAsync(
+        await _database.QueryAsync(
             "SELECT id, at, model, kind, alias, version, previous, actor, detail FROM registry_audit WHERE model = @model AND at <= @until ORDER BY id",
             r => new AuditEntry(r.GetInt64(0), Time(r, 1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
                 r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetInt64(6), r.GetString(7), r.GetString(8)),
@@ -150,7 +129,7 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
     public async Task AddReportAsync(VersionReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await RequireVersionAsync(connection, transaction, report.Model, report.Version, cancellationToken);
         await ExecuteAsync(Command(connection, transaction, "INSERT INTO registry_reports (model, version, kind, at, body) VALUES (@model, @version, @kind, @at, @body)",
@@ -161,18 +140,18 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<VersionReport>> ListReportsAsync(string model, long version, CancellationToken cancellationToken) =>
-        await QueryAsync(
+        await _database.QueryAsync(
             "SELECT model, version, kind, at, body FROM registry_reports WHERE model = @model AND version = @version ORDER BY at",
             r => new VersionReport(r.GetString(0), r.GetInt64(1), r.GetString(2), Time(r, 3), r.GetString(4)), cancellationToken, ("model", model), ("version", version));
 
     private async Task<IReadOnlyList<ModelVersion>> VersionsAsync(string model, long? version, CancellationToken cancellationToken)
     {
         var filter = version is null ? string.Empty : " AND version = @version";
-        var tags = (await QueryAsync(
+        var tags = (await _database.QueryAsync(
                 "SELECT version, key, value FROM registry_tags WHERE model = @model" + filter,
                 r => (Version: r.GetInt64(0), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken, ("model", model), ("version", version ?? 0)))
             .ToLookup(t => t.Version);
-        return await QueryAsync(
+        return await _database.QueryAsync(
             "SELECT version, manifest, signature, signer, lineage, created_at, created_by FROM registry_versions WHERE model = @model" + filter + " ORDER BY version",
             r => new ModelVersion(
                 model, r.GetInt64(0), ArtifactManifest.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
@@ -193,51 +172,4 @@ public sealed class SqlRegistryStore(Func<DbConnection> connect, SqlDialect dial
     private async Task AuditAsync(DbConnection connection, DbTransaction? transaction, string model, string kind, string? subject, long? version, long? previous, string actor, string detail, CancellationToken cancellationToken) =>
         await ExecuteAsync(Command(connection, transaction, "INSERT INTO registry_audit (at, model, kind, alias, version, previous, actor, detail) VALUES (@at, @model, @kind, @alias, @version, @previous, @actor, @detail)",
             ("at", time.GetUtcNow().ToUnixTimeMilliseconds()), ("model", model), ("kind", kind), ("alias", subject), ("version", version), ("previous", previous), ("actor", actor), ("detail", detail)), cancellationToken);
-
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, null, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
-
-    private static async Task ExecuteAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        await using (command)
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
-
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
-
-    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = connect();
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
-
-    private static DateTimeOffset Time(DbDataReader reader, int column) => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(column));
 }
