@@ -102,4 +102,21 @@ public static class LogEvents
 
     /// <summary>The registry could not be read; the server retries at the next poll.</summary>
     public const int RegistryUnavailable = 1502;
+
+    // 1600-1699: batch jobs.
+
+    /// <summary>A worker claimed a queued job and plans its partitions.</summary>
+    public const int JobPlanning = 1600;
+
+    /// <summary>A worker finished a partition and published its part.</summary>
+    public const int JobPartitionDone = 1601;
+
+    /// <summary>Writing a part failed (a full disk): the job failed with the reason; earlier parts are intact.</summary>
+    public const int JobWriteFailed = 1602;
+
+    /// <summary>Every partition of a job is done and its summary written.</summary>
+    public const int JobSucceeded = 1603;
+
+    /// <summary>A worker took back the partitions of a worker on its machine whose process is gone.</summary>
+    public const int JobLeasesReclaimed = 1604;
 }

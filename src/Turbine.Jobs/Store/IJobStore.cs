@@ -47,6 +47,12 @@ public interface IJobStore
     /// <summary>Gives a partition back unfinished, to be leased again at once.</summary>
     Task ReleaseAsync(PartitionLease lease, CancellationToken cancellationToken);
 
+    /// <summary>The workers that hold a lease on one of the job's partitions, or its planning claim.</summary>
+    Task<IReadOnlyList<string>> HoldersAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Gives back at once everything <paramref name="owner"/> holds of the job (a worker known to be dead), instead of waiting out its leases.</summary>
+    Task ReclaimAsync(string jobId, string owner, CancellationToken cancellationToken);
+
     /// <summary>The job's finished partitions, in order.</summary>
     Task<IReadOnlyList<FinishedPartition>> FinishedPartitionsAsync(string jobId, CancellationToken cancellationToken);
 

@@ -75,4 +75,5 @@ public sealed record PartitionResult(long Rows, long Errors, string Sha256, long
 /// <param name="Sha256">The part file's digest.</param>
 /// <param name="Bytes">The part file's size.</param>
 /// <param name="Attempts">Times it was leased.</param>
-public sealed record FinishedPartition(int Index, long Rows, long Errors, string Sha256, long Bytes, int Attempts);
+/// <param name="CpuTime">Processor time its scoring took.</param>
+public sealed record FinishedPartition(int Index, long Rows, long Errors, string Sha256, long Bytes, int Attempts, TimeSpan CpuTime);

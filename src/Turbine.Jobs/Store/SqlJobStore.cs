@@ -161,10 +161,25 @@ public sealed class SqlJobStore(Func<DbConnection> connect, JobSqlDialect dialec
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<string>> HoldersAsync(string jobId, CancellationToken cancellationToken) =>
+        _database.QueryAsync(
+            "SELECT owner FROM batch_partitions WHERE job = @job AND state = 'leased' UNION SELECT planner FROM batch_jobs WHERE id = @job AND state = 'validating'",
+            r => r.GetString(0), cancellationToken, ("job", jobId));
+
+    /// <inheritdoc />
+    public async Task ReclaimAsync(string jobId, string owner, CancellationToken cancellationToken)
+    {
+        await _database.ExecuteAsync("UPDATE batch_partitions SET state = 'pending', owner = NULL, lease_until = NULL, rows_done = 0 WHERE job = @job AND owner = @owner AND state = 'leased'",
+            cancellationToken, ("job", jobId), ("owner", owner));
+        await _database.ExecuteAsync("UPDATE batch_jobs SET state = 'queued', planner = NULL WHERE id = @job AND planner = @owner AND state = 'validating'",
+            cancellationToken, ("job", jobId), ("owner", owner));
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<FinishedPartition>> FinishedPartitionsAsync(string jobId, CancellationToken cancellationToken) =>
         _database.QueryAsync(
-            "SELECT idx, rows_done, errors, sha256, bytes, attempts FROM batch_partitions WHERE job = @job AND state = 'done' ORDER BY idx",
-            r => new FinishedPartition(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3), r.GetInt64(4), r.GetInt32(5)), cancellationToken, ("job", jobId));
+            "SELECT idx, rows_done, errors, sha256, bytes, attempts, cpu_ms FROM batch_partitions WHERE job = @job AND state = 'done' ORDER BY idx",
+            r => new FinishedPartition(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3), r.GetInt64(4), r.GetInt32(5), TimeSpan.FromMilliseconds(r.GetInt64(6))), cancellationToken, ("job", jobId));
 
     /// <inheritdoc />
     public async Task<bool> TryFinishAsync(string jobId, CancellationToken cancellationToken) =>

@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Turbine.Jobs.Mapping;
+using Turbine.Jobs.Output;
+using Turbine.Jobs.Storage;
+using Turbine.Jobs.Store;
+
+namespace Turbine.Jobs.Execution;
+
+/// <summary>
+/// Scores one partition: reads its rows, maps them, sends requests of up to <c>rows_per_request</c> rows with at most
+/// <c>max_rows_in_flight</c> rows out at once, retries what failed for a passing reason, isolates the rows a request
+/// was refused for, and writes the part and its dead letters to scratch files that are published whole, dead letters
+/// first: a part that exists is complete, and its errors are beside it.
+/// </summary>
+internal sealed class PartitionProcessor(IJobInference inference, IJobStorage storage, TimeProvider time)
+{
+    /// <summary>Scores the partition and publishes its files; what it wrote.</summary>
+    /// <exception cref="IOException">Writing failed (the disk is full); nothing of this partition was published.</exception>
+    public async Task<PartitionResult> ProcessAsync(JobContext job, PartitionSpan span, string owner, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var rows = new List<MappedRow>((int)Math.Min(span.Rows, 1 << 20));
+        var scratch = new ArrayBufferWriter<byte>();
+        await foreach (var row in job.Source.ReadAsync(storage, job.Definition.Input.Uri, job.Columns, span, cancellationToken))
+        {
+            rows.Add(job.Mapper.Map(row, scratch));
+        }
+
+        var results = new ScoredRow[rows.Count];
+        await ScoreAsync(job, rows, results, progress, cancellationToken);
+        var (sha256, bytes, errors) = await WriteAsync(job, span.Index, owner, results, cancellationToken);
+        return new PartitionResult(results.Length - errors, errors, sha256, bytes, Environment.CpuUsage.TotalTime - cpuBefore);
+    }
+
+    private async Task ScoreAsync(JobContext job, List<MappedRow> rows, ScoredRow[] results, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        using var inFlight = new SemaphoreSlim(job.MaxRowsInFlight);
+        var pending = new List<Task>();
+        var done = 0L;
+        var start = 0;
+        while (start < rows.Count)
+        {
+            if (rows[start].Error is { } error)
+            {
+                results[start] = new ScoredRow(rows[start].Number, rows[start].Keys, null, error, 0);
+                progress?.Invoke(Interlocked.Increment(ref done));
+                start++;
+                continue;
+            }
+
+            // A request takes the next rows that share the first one's shape, up to rows_per_request batch rows.
+            var end = start + 1;
+            var batch = rows[start].Batch;
+            while (end < rows.Count && rows[end].Error is null && batch + rows[end].Batch <= job.RowsPerRequest && rows[start].Fits(rows[end]))
+            {
+                batch += rows[end++].Batch;
+            }
+
+            var slots = Math.Min(batch, job.MaxRowsInFlight);
+            for (var s = 0; s < slots; s++)
+            {
+                await inFlight.WaitAsync(cancellationToken);
+            }
+
+            pending.Add(SendGroupAsync(start, rows.GetRange(start, end - start), slots));
+            start = end;
+        }
+
+        await Task.WhenAll(pending);
+
+        async Task SendGroupAsync(int first, List<MappedRow> group, int slots)
+        {
+            try
+            {
+                (await SendAsync(job, group, cancellationToken)).CopyTo(results, first);
+                progress?.Invoke(Interlocked.Add(ref done, group.Count));
+            }
+            finally
+            {
+                inFlight.Release(slots);
+            }
+        }
+    }
+
+    /// <summary>One request with its retries; rows the model refused are retried one by one so only the bad ones fail.</summary>
+    private async Task<ScoredRow[]> SendAsync(JobContext job, List<MappedRow> rows, CancellationToken cancellationToken)
+    {
+        var options = job.Definition.Options;
+        InferenceError? last = null;
+        for (var attempt = 0; attempt <= options.Retries; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(Backoff(options.RetryBackoff, attempt), time, cancellationToken);
+            }
+
+            using var request = RequestAssembler.Build(job.Definition.Model, job.Definition.Version, job.Mapper, rows, job.Definition.Outputs);
+            var result = await inference.InferAsync(request, cancellationToken);
+            if (result.Response is { } response)
+            {
+                using (response)
+                {
+                    return RequestAssembler.Split(response, rows, job.Mapper.Batched, job.Definition.Input.Format == Definition.DataFormat.KServe, attempt + 1);
+                }
+            }
+
+            last = result.Error!;
+            if (!IsPassing(last.Code))
+            {
+                break;
+            }
+        }
+
+        if (rows.Count > 1 && last is { } refused && !IsPassing(refused.Code))
+        {
+            var single = new ScoredRow[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                single[i] = (await SendAsync(job, [rows[i]], cancellationToken))[0];
+            }
+
+            return single;
+        }
+
+        var reason = IsPassing(last!.Code) ? $"still {Describe(last.Code)} after {options.Retries} retries: {last.Message}" : $"the model refused the row ({Describe(last.Code)}): {last.Message}";
+        var failed = new ScoredRow[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            failed[i] = new ScoredRow(rows[i].Number, rows[i].Keys, null, reason, options.Retries + 1);
+        }
+
+        return failed;
+    }
+
+    private async Task<(string Sha256, long Bytes, long Errors)> WriteAsync(JobContext job, int index, string owner, ScoredRow[] results, CancellationToken cancellationToken)
+    {
+        var output = job.Definition.Output.Uri;
+        var folder = storage.ScratchFolder(output);
+        var unique = $"{index:D5}.{Sanitize(owner)}.{Guid.NewGuid():N}";
+        var partPath = Path.Combine(folder, $"part-{unique}.tmp");
+        var errorPath = Path.Combine(folder, $"errors-{unique}.tmp");
+        try
+        {
+            long errors = 0;
+            await using (var part = PartWriter.Create(job.Definition.Output.Format, Create(partPath), job.Definition.Keys, job.Outputs, job.Definition.Model))
+            {
+                DeadLetterWriter? deadLetters = null;
+                try
+                {
+                    foreach (var row in results)
+                    {
+                        if (row.Error is null)
+                        {
+                            await part.WriteAsync(row, cancellationToken);
+                        }
+                        else
+                        {
+                            deadLetters ??= new DeadLetterWriter(Create(errorPath), job.Definition.Keys);
+                            await deadLetters.WriteAsync(row, cancellationToken);
+                            errors++;
+                        }
+                    }
+
+                    await part.CompleteAsync(cancellationToken);
+                    if (deadLetters is not null)
+                    {
+                        await deadLetters.CompleteAsync(cancellationToken);
+                    }
+                }
+                finally
+                {
+                    if (deadLetters is not null)
+                    {
+                        await deadLetters.DisposeAsync();
+                    }
+                }
+            }
+
+            var bytes = new FileInfo(partPath).Length;
+            string sha256;
+            await using (var written = File.OpenRead(partPath))
+            {
+                sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken));
+            }
+
+            if (errors > 0)
+            {
+                await storage.PublishAsync(errorPath, output, JobContext.DeadLetterName(index), cancellationToken);
+            }
+
+            await storage.PublishAsync(partPath, output, job.PartName(index), cancellationToken);
+            return (sha256, bytes, errors);
+        }
+        finally
+        {
+            File.Delete(partPath);
+            File.Delete(errorPath);
+        }
+    }
+
+    private static FileStream Create(string path) => new(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+
+    private static bool IsPassing(StatusCode code) => code is StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded;
+
+    private static string Describe(StatusCode code) => code switch
+    {
+        StatusCode.Unavailable => "unavailable (503)",
+        StatusCode.ResourceExhausted => "overloaded (429)",
+        StatusCode.DeadlineExceeded => "timing out (504)",
+        StatusCode.InvalidArgument => "400",
+        StatusCode.NotFound => "404",
+        _ => "500",
+    };
+
+    private static TimeSpan Backoff(TimeSpan first, int attempt) =>
+        first * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble());
+
+    private static string Sanitize(string owner) => string.Concat(owner.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
+}
