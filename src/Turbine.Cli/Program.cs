@@ -15,4 +15,5 @@ root.Subcommands.Add(MemoryCommand.Create());
 root.Subcommands.Add(RegistryCommand.Create());
 root.Subcommands.Add(HealthCommand.Create());
 root.Subcommands.Add(DeployCommand.Create());
+root.Subcommands.Add(BatchCommand.Create());
 return await root.Parse(args).InvokeAsync();

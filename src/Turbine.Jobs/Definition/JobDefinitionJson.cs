@@ -63,7 +63,7 @@ public static class JobDefinitionJson
     {
         ArgumentNullException.ThrowIfNull(definition);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(buffer, Output.OutputJson.Indented))
         {
             writer.WriteStartObject();
             writer.WriteString("model", definition.Model);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Turbine.Jobs.Output;
 using Turbine.Jobs.Storage;
 using Turbine.Jobs.Store;
 
@@ -25,7 +26,7 @@ public static class JobSummary
         try
         {
             await using (var file = File.Create(path))
-            await using (var writer = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
+            await using (var writer = new Utf8JsonWriter(file, OutputJson.Indented))
             {
                 var rows = parts.Sum(p => p.Rows);
                 var errors = parts.Sum(p => p.Errors);

@@ -200,6 +200,7 @@ public sealed partial class JobWorker
         var finished = await _store.TryFinishAsync(jobId, cancellationToken);
         if (finished)
         {
+            _storage.ClearScratch(record.Definition.Output.Uri);
             LogJobSucceeded(_logger, jobId, record.Progress.RowsDone, record.Progress.Errors);
         }
 

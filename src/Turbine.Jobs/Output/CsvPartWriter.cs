@@ -48,7 +48,7 @@ internal sealed class CsvPartWriter : PartWriter
             else
             {
                 _json.Clear();
-                using (var json = new Utf8JsonWriter(_json))
+                using (var json = new Utf8JsonWriter(_json, OutputJson.Lines))
                 {
                     OutputJson.WriteOutput(json, output);
                 }
@@ -83,7 +83,7 @@ internal sealed class CsvPartWriter : PartWriter
             case bool b: _writer.WriteField(b); break;
             default:
                 _json.Clear();
-                using (var json = new Utf8JsonWriter(_json))
+                using (var json = new Utf8JsonWriter(_json, OutputJson.Lines))
                 {
                     OutputJson.WriteCell(json, value);
                 }

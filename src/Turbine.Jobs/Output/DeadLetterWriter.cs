@@ -9,7 +9,7 @@ namespace Turbine.Jobs.Output;
 /// </summary>
 internal sealed class DeadLetterWriter(Stream stream, IReadOnlyList<string> keys) : IAsyncDisposable
 {
-    private readonly Utf8JsonWriter _writer = new(stream, new JsonWriterOptions { SkipValidation = true });
+    private readonly Utf8JsonWriter _writer = new(stream, OutputJson.Lines);
 
     public async ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken)
     {

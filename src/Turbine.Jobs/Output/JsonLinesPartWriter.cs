@@ -6,7 +6,7 @@ namespace Turbine.Jobs.Output;
 /// <summary>One JSON object per row: the keys, then each output.</summary>
 internal sealed class JsonLinesPartWriter(Stream stream, IReadOnlyList<string> keys) : PartWriter
 {
-    private readonly Utf8JsonWriter _writer = new(stream, new JsonWriterOptions { SkipValidation = true });
+    private readonly Utf8JsonWriter _writer = new(stream, OutputJson.Lines);
     private readonly IReadOnlyList<string> _keyNames = KeyNames(keys);
 
     public override async ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ namespace Turbine.Jobs.Output;
 /// <summary>One KServe v2 inference response per request line: its id, the model, and each output with datatype, shape and flat data.</summary>
 internal sealed class KServePartWriter(Stream stream, string model) : PartWriter
 {
-    private readonly Utf8JsonWriter _writer = new(stream, new JsonWriterOptions { SkipValidation = true });
+    private readonly Utf8JsonWriter _writer = new(stream, OutputJson.Lines);
 
     public override async ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken)
     {

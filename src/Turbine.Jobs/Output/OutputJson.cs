@@ -6,6 +6,12 @@ namespace Turbine.Jobs.Output;
 /// <summary>Writes cells and output values as JSON: an output of one element as that element, others as arrays nested by the row's shape.</summary>
 internal static class OutputJson
 {
+    /// <summary>For files people read: non-ASCII text and quotes as they are, not escaped (the files are not HTML).</summary>
+    public static readonly JsonWriterOptions Lines = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>As <see cref="Lines"/>, indented (the summary).</summary>
+    public static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void WriteCell(Utf8JsonWriter writer, object? value)
     {
         switch (value)

@@ -23,6 +23,9 @@ public interface IJobStorage
     /// <summary>A local folder for files on their way to <paramref name="outputUri"/> (created).</summary>
     string ScratchFolder(string outputUri);
 
+    /// <summary>Removes the scratch folder of a finished job's output, with whatever a worker that lost its lease left there.</summary>
+    void ClearScratch(string outputUri);
+
     /// <summary>Publishes <paramref name="scratchFile"/> as <paramref name="name"/> under <paramref name="outputUri"/>, whole or not at all, replacing any earlier copy.</summary>
     Task PublishAsync(string scratchFile, string outputUri, string name, CancellationToken cancellationToken);
 

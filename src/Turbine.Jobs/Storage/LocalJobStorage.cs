@@ -52,6 +52,16 @@ public sealed class LocalJobStorage(string? root = null) : IJobStorage
     public string ScratchFolder(string outputUri) => Directory.CreateDirectory(Path.Combine(Resolve(outputUri), ScratchName)).FullName;
 
     /// <inheritdoc />
+    public void ClearScratch(string outputUri)
+    {
+        var folder = Path.Combine(Resolve(outputUri), ScratchName);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <inheritdoc />
     public Task PublishAsync(string scratchFile, string outputUri, string name, CancellationToken cancellationToken)
     {
         var target = Path.Combine(Resolve(outputUri), name);

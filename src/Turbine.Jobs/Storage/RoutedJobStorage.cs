@@ -21,6 +21,9 @@ public sealed class RoutedJobStorage(IJobStorage local, IJobStorage? objectStora
     public string ScratchFolder(string outputUri) => For(outputUri).ScratchFolder(outputUri);
 
     /// <inheritdoc />
+    public void ClearScratch(string outputUri) => For(outputUri).ClearScratch(outputUri);
+
+    /// <inheritdoc />
     public Task PublishAsync(string scratchFile, string outputUri, string name, CancellationToken cancellationToken) => For(outputUri).PublishAsync(scratchFile, outputUri, name, cancellationToken);
 
     /// <inheritdoc />

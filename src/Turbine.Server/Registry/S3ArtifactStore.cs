@@ -29,19 +29,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(location);
         _location = location;
-        var config = new AmazonS3Config
-        {
-            AuthenticationRegion = location.Region,
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        };
-        if (location.Endpoint is { } endpoint)
-        {
-            config.ServiceURL = endpoint;
-            config.ForcePathStyle = true; // S3-compatible servers rarely resolve bucket subdomains
-        }
-
-        _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+_client = Jobs.S3Clients.Create(location.Endpoint, location.Region, credentials);
     }
 
     private async Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken)
