@@ -9,6 +9,7 @@ namespace Turbine.Jobs.Execution;
 internal sealed record JobContext(
     string JobId,
     JobDefinition Definition,
+    IReadOnlyList<string> Keys,
     IReadOnlyList<string> Columns,
     RowSource Source,
     RowMapper Mapper,
@@ -35,7 +36,9 @@ internal sealed record JobContext(
             errors.Add($"output '{ClientText.Quote(output)}' is not an output of model '{config.Name}' (its outputs: {string.Join(", ", config.Outputs.Select(o => o.Name))})");
         }
 
-        var mapper = RowMapper.Create(definition, columns, config, definition.Options.MaxCellBytes, errors);
+        // A KServe line's answer carries the request's id, as a server's would.
+        IReadOnlyList<string> keys = definition.Keys.Count == 0 && definition.Input.Format == DataFormat.KServe ? [KServeLinesSource.IdColumn] : definition.Keys;
+        var mapper = RowMapper.Create(definition, keys, columns, config, definition.Options.MaxCellBytes, errors);
         if (mapper is null || errors.Count > 0)
         {
             return null;
@@ -45,7 +48,7 @@ internal sealed record JobContext(
         var rowsPerRequest = config.MaxBatchSize <= 0 ? 1 : options.RowsPerRequest > 0 ? Math.Min(options.RowsPerRequest, config.MaxBatchSize) : config.MaxBatchSize;
         var inFlight = options.MaxRowsInFlight > 0 ? Math.Max(options.MaxRowsInFlight, rowsPerRequest) : rowsPerRequest * 4;
         var outputs = definition.Outputs.Count > 0 ? definition.Outputs : [.. config.Outputs.Select(o => o.Name)];
-        return new JobContext(jobId, definition, columns, RowSource.For(definition.Input.Format), mapper, outputs, rowsPerRequest, inFlight);
+        return new JobContext(jobId, definition, keys, columns, RowSource.For(definition.Input.Format), mapper, outputs, rowsPerRequest, inFlight);
     }
 
     /// <summary>The part file's name for partition <paramref name="index"/>.</summary>

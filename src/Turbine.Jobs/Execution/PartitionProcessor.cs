@@ -143,7 +143,7 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
         try
         {
             long errors = 0;
-            await using (var part = PartWriter.Create(job.Definition.Output.Format, Create(partPath), job.Definition.Keys, job.Outputs, job.Definition.Model))
+            await using (var part = PartWriter.Create(job.Definition.Output.Format, Create(partPath), job.Keys, job.Outputs, job.Definition.Model))
             {
                 DeadLetterWriter? deadLetters = null;
                 try
@@ -156,7 +156,7 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
                         }
                         else
                         {
-                            deadLetters ??= new DeadLetterWriter(Create(errorPath), job.Definition.Keys);
+                            deadLetters ??= new DeadLetterWriter(Create(errorPath), job.Keys);
                             await deadLetters.WriteAsync(row, cancellationToken);
                             errors++;
                         }

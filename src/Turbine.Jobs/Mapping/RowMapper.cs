@@ -34,7 +34,7 @@ internal sealed class RowMapper
     public bool Batched => _batched;
 
     /// <summary>Compiles the mapping; every problem found, when it cannot be.</summary>
-    public static RowMapper? Create(JobDefinition definition, IReadOnlyList<string> columns, ModelConfig model, int maxCellBytes, List<string> errors)
+    public static RowMapper? Create(JobDefinition definition, IReadOnlyList<string> keyColumns, IReadOnlyList<string> columns, ModelConfig model, int maxCellBytes, List<string> errors)
     {
         var columnIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < columns.Count; i++)
@@ -77,12 +77,12 @@ internal sealed class RowMapper
             inputs.Add(new InputPlan(input.Name, input.DataType, dims, sources, new ElementEncoder(input.DataType, maxCellBytes)));
         }
 
-        var keys = new int[definition.Keys.Count];
+        var keys = new int[keyColumns.Count];
         for (var k = 0; k < keys.Length; k++)
         {
-            if (!columnIndex.TryGetValue(definition.Keys[k], out keys[k]))
+            if (!columnIndex.TryGetValue(keyColumns[k], out keys[k]))
             {
-                errors.Add($"key column '{ClientText.Quote(definition.Keys[k])}' is not in the input (its columns: {Listing(columns)})");
+                errors.Add($"key column '{ClientText.Quote(keyColumns[k])}' is not in the input (its columns: {Listing(columns)})");
             }
         }
 
