@@ -102,10 +102,13 @@ public sealed partial class JobWorker
             RowsDone?.Invoke(rows);
         }
 
+        async Task<bool> MayPublishAsync(CancellationToken token) =>
+            await _store.RenewAsync(lease, leaseTime, Volatile.Read(ref rowsDone), token) is JobState.Running or JobState.Paused;
+
         var renewal = RenewWhileWorkingAsync(lease, leaseTime, () => Volatile.Read(ref rowsDone), abandon);
         try
         {
-            var result = await _processor.ProcessAsync(job, lease.Span, Owner, Progress, abandon.Token);
+            var result = await _processor.ProcessAsync(job, lease.Span, Owner, Progress, MayPublishAsync, abandon.Token);
             await abandon.CancelAsync();
             await renewal;
             if (await _store.CompleteAsync(lease, result, cancellationToken))
@@ -116,6 +119,7 @@ public sealed partial class JobWorker
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            await abandon.CancelAsync();
             // The job was cancelled or failed, or the lease was lost: abandon the partition, whoever holds it now goes on.
             await renewal;
             await _store.ReleaseAsync(lease, CancellationToken.None);

@@ -15,9 +15,13 @@ namespace Turbine.Jobs.Execution;
 /// </summary>
 internal sealed class PartitionProcessor(IJobInference inference, IJobStorage storage, TimeProvider time)
 {
-    /// <summary>Scores the partition and publishes its files; what it wrote.</summary>
+    /// <summary>
+    /// Scores the partition and publishes its files; what it wrote. <paramref name="mayPublish"/> is asked once the
+    /// files are written: a job cancelled meanwhile, or a lease taken over, publishes nothing.
+    /// </summary>
     /// <exception cref="IOException">Writing failed (the disk is full); nothing of this partition was published.</exception>
-    public async Task<PartitionResult> ProcessAsync(JobContext job, PartitionSpan span, string owner, Action<long>? progress, CancellationToken cancellationToken)
+    /// <exception cref="OperationCanceledException">Cancelled, or <paramref name="mayPublish"/> said no.</exception>
+    public async Task<PartitionResult> ProcessAsync(JobContext job, PartitionSpan span, string owner, Action<long>? progress, Func<CancellationToken, Task<bool>> mayPublish, CancellationToken cancellationToken)
     {
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var rows = new List<MappedRow>((int)Math.Min(span.Rows, 1 << 20));
@@ -29,7 +33,7 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
 
         var results = new ScoredRow[rows.Count];
         await ScoreAsync(job, rows, results, progress, cancellationToken);
-        var (sha256, bytes, errors) = await WriteAsync(job, span.Index, owner, results, cancellationToken);
+        var (sha256, bytes, errors) = await WriteAsync(job, span.Index, owner, results, mayPublish, cancellationToken);
         return new PartitionResult(results.Length - errors, errors, sha256, bytes, Environment.CpuUsage.TotalTime - cpuBefore);
     }
 
@@ -133,7 +137,7 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
         return failed;
     }
 
-    private async Task<(string Sha256, long Bytes, long Errors)> WriteAsync(JobContext job, int index, string owner, ScoredRow[] results, CancellationToken cancellationToken)
+    private async Task<(string Sha256, long Bytes, long Errors)> WriteAsync(JobContext job, int index, string owner, ScoredRow[] results, Func<CancellationToken, Task<bool>> mayPublish, CancellationToken cancellationToken)
     {
         var output = job.Definition.Output.Uri;
         var folder = storage.ScratchFolder(output);
@@ -182,6 +186,11 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
             await using (var written = File.OpenRead(partPath))
             {
                 sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(written, cancellationToken));
+            }
+
+            if (!await mayPublish(cancellationToken))
+            {
+                throw new OperationCanceledException("the job stopped or the partition's lease was taken over");
             }
 
             if (errors > 0)
