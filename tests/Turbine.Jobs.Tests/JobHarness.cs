@@ -16,6 +16,15 @@ internal sealed class JobHarness : IDisposable
         Directory.CreateDirectory(Root);
         Time = time ?? TimeProvider.System;
         var connection = new SqliteConnectionStringBuilder { DataSource = Path.Combine(Root, "jobs.db"), DefaultTimeout = 30, Pooling = false }.ToString();
+        using (var wal = new SqliteConnection(connection))
+        {
+            // As the server's store does: readers never wait for the writer.
+            wal.Open();
+            using var pragma = wal.CreateCommand();
+            pragma.CommandText = "PRAGMA journal_mode=WAL";
+            pragma.ExecuteNonQuery();
+        }
+
         Store = new SqlJobStore(() => new SqliteConnection(connection), JobSqlDialect.Sqlite, Time);
         Store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
         Storage = new LocalJobStorage();
