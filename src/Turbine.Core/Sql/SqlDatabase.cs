@@ -27,9 +27,11 @@ public sealed class SqlDatabase(Func<DbConnection> connect)
     {
         ArgumentNullException.ThrowIfNull(migrations);
         await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(Command(connection, null, $"CREATE TABLE IF NOT EXISTS {schemaTable} (version BIGINT NOT NULL)"), cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(Command(connection, transaction, migrationLock), cancellationToken);
+
+        // Under the lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against itself when two processes race.
+        await ExecuteAsync(Command(connection, transaction, $"CREATE TABLE IF NOT EXISTS {schemaTable} (version BIGINT NOT NULL)"), cancellationToken);
         await using var read = Command(connection, transaction, $"SELECT COALESCE(MAX(version), 0) FROM {schemaTable}");
         var current = Convert.ToInt64(await read.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         for (var next = current; next < migrations.Count; next++)

@@ -73,7 +73,14 @@ public sealed partial class JobWorker
                 var job = await _store.GetAsync(jobId, cancellationToken) ?? throw new InvalidOperationException($"there is no job '{jobId}'");
                 if (job.State.IsFinal() || (job.State == JobState.Running && job.Progress.PartitionsDone == job.Progress.Partitions && await FinishAsync(job.Id, cancellationToken)))
                 {
-                    return (await _store.GetAsync(jobId, cancellationToken))!.State;
+                    var final = (await _store.GetAsync(jobId, cancellationToken))!.State;
+                    if (final == JobState.Succeeded)
+                    {
+                        // Again, for a worker that died between finishing the job and clearing its scratch files.
+                        _storage.ClearScratch(job.Definition.Output.Uri);
+                    }
+
+                    return final;
                 }
             }
 
