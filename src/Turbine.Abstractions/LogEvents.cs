@@ -119,4 +119,7 @@ public static class LogEvents
 
     /// <summary>A worker took back the partitions of a worker on its machine whose process is gone.</summary>
     public const int JobLeasesReclaimed = 1604;
+
+    /// <summary>A server's job worker failed (the job store or storage is down) and starts again.</summary>
+    public const int JobWorkerFailed = 1605;
 }

@@ -124,12 +124,14 @@ public sealed partial class JobWorker
                 await AfterPartitionAsync(job, cancellationToken);
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            // The job was cancelled or failed, the lease was lost, or this worker is stopping: abandon the partition
+            // (its files were never published) and give it back, so another worker takes it at once.
             await abandon.CancelAsync();
-            // The job was cancelled or failed, or the lease was lost: abandon the partition, whoever holds it now goes on.
             await renewal;
             await _store.ReleaseAsync(lease, CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
         }
         catch (IOException e)
         {

@@ -172,6 +172,11 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<PrometheusExporter>();
         services.AddHostedService<ModelLoaderService>();
         services.AddSingleton<Registry.RegistryProvider>();
+        services.AddSingleton<Jobs.JobsProvider>();
+        if (options.Jobs.Folder is not null && options.Jobs.Workers > 0)
+        {
+            services.AddHostedService<Jobs.JobWorkerService>();
+        }
         if (options.Registry.Follow.Count > 0)
         {
             services.AddSingleton<Registry.RegistryFollower>();

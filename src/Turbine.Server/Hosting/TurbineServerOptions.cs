@@ -79,6 +79,9 @@ public sealed class TurbineServerOptions
     /// <summary>Serving from a model registry: the models to follow by alias, and the keys their versions must be signed with.</summary>
     public RegistryOptions Registry { get; set; } = new();
 
+    /// <summary>Batch jobs (docs/BATCH.md): the REST API under <c>/v2/jobs</c> and the workers that run them.</summary>
+    public JobsOptions Jobs { get; set; } = new();
+
     /// <summary>
     /// The security scan every ONNX model passes before its session is created (docs/OPTIMIZATION.md, SECURITY.md
     /// A23): caps, further allowed operator domains, and finding kinds that only warn.
@@ -265,4 +268,33 @@ public sealed class RegistryOptions
 
     /// <summary>PEM public keys; when any is given, only versions signed by one of them are served.</summary>
     public List<string> TrustedKeys { get; set; } = [];
+}
+
+/// <summary>
+/// Batch jobs (docs/BATCH.md): submitted over <c>/v2/jobs</c> behind the management rules, run by workers in this server
+/// on the background lane of each model's queue. Jobs read and write local files only under <see cref="Folder"/>, and
+/// objects in S3-compatible storage.
+/// </summary>
+public sealed class JobsOptions
+{
+    /// <summary>The jobs' data folder: local inputs and outputs are relative paths under it, and it holds the SQLite store unless <see cref="Postgres"/> is set; off when null.</summary>
+    public string? Folder { get; set; }
+
+    /// <summary>A PostgreSQL connection string for the job store, shared with other servers and <c>turbine batch worker</c> pods.</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>Workers in this server, each scoring one partition at a time; 0 serves the API only (workers run elsewhere).</summary>
+    public int Workers { get; set; } = 1;
+
+    /// <summary>How often an idle worker looks for work.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The S3-compatible service's URL for <c>s3://</c> locations; AWS itself when null.</summary>
+    public string? S3Endpoint { get; set; }
+
+    /// <summary>The S3 signing region.</summary>
+    public string S3Region { get; set; } = "us-east-1";
+
+    /// <summary>The buckets jobs may read and write; empty allows any bucket the server's credentials reach.</summary>
+    public List<string> S3Buckets { get; set; } = [];
 }

@@ -79,6 +79,7 @@ internal static partial class RepositoryHttpEndpoints
         MapRoutes(app);
         MapPipelines(app);
         MapRegistry(app);
+        MapJobs(app);
     }
 
     /// <summary>
