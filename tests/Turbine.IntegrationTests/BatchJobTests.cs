@@ -128,6 +128,44 @@ public sealed class BatchJobTests : IDisposable
         AssertEveryRowOnce(output, Rows, ".jsonl");
     }
 
+    [Fact]
+    public async Task A_job_reads_its_input_from_s3_in_ranges_and_publishes_its_parts_there()
+    {
+        await using var s3 = await S3Server.StartAsync();
+        const int Rows = 3000;
+        var input = Input(Rows);
+        using var client = new Amazon.S3.AmazonS3Client(
+            new Amazon.Runtime.BasicAWSCredentials(S3Server.AccessKey, S3Server.SecretKey),
+            new Amazon.S3.AmazonS3Config { ServiceURL = s3.Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED });
+        await client.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = S3Server.Bucket, Key = "nightly/input.csv", FilePath = input, UseChunkEncoding = false });
+        var definition = Path.Combine(_files.Root, "job.json");
+        File.WriteAllText(definition, $$$"""
+            {"model": "mlp", "input": "s3://{{{S3Server.Bucket}}}/nightly/input.csv", "output": {"uri": "s3://{{{S3Server.Bucket}}}/nightly/scores", "format": "csv"},
+             "inputs": {"features": ["a", "b", "c", "d"]}, "keys": ["id"], "options": {"partition_rows": 700}}
+            """);
+        var environment = new Dictionary<string, string>
+        {
+            ["TURBINE_JOBS_S3_ENDPOINT"] = s3.Endpoint,
+            ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
+        };
+
+        var (exitCode, output) = await CliProcess.RunRawAsync(environment, ["batch", "worker", "--job", "s3job", "--store", Path.Combine(_files.Root, "jobs.db"), "--definition", definition, "--repository", Repository, "--no-progress"]);
+
+        Assert.True(exitCode == 0, output);
+        var listed = await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = S3Server.Bucket, Prefix = "nightly/scores/" });
+        var keys = listed.S3Objects.Select(o => o.Key["nightly/scores/".Length..]).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["_SUMMARY.json", "errors/part-00000.jsonl", "errors/part-00001.jsonl", "errors/part-00002.jsonl", "errors/part-00004.jsonl", "part-00000.csv", "part-00001.csv", "part-00002.csv", "part-00003.csv", "part-00004.csv"], keys); // bad rows 5, 1002, 1999 and 2996
+        var local = Path.Combine(_files.Root, "downloaded");
+        foreach (var key in keys)
+        {
+            using var response = await client.GetObjectAsync(S3Server.Bucket, "nightly/scores/" + key);
+            await response.WriteResponseStreamToFileAsync(Path.Combine(local, key), false, default);
+        }
+
+        AssertEveryRowOnce(local, Rows);
+    }
+
     private static int Parts(string output) => Directory.Exists(output) ? Directory.GetFiles(output, "part-*").Length : 0;
 
     /// <summary>Reads every part and dead letter: each id from 0 to rows-1 exactly once, the bad rows as dead letters.</summary>
