@@ -211,5 +211,8 @@ public sealed record PipelineSummary(string Name, IReadOnlyList<string> Steps, s
 [JsonSerializable(typeof(RouteReport))]
 [JsonSerializable(typeof(CanaryStatus))]
 [JsonSerializable(typeof(PipelineStatistics))]
+[JsonSerializable(typeof(BatchJob))]
+[JsonSerializable(typeof(BatchJobList))]
+[JsonSerializable(typeof(BatchJobResults))]
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 internal sealed partial class ControlPlaneJson : JsonSerializerContext;

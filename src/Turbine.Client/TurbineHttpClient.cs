@@ -254,6 +254,50 @@ public sealed class TurbineHttpClient : ITurbineClient
         return await ReadAsync(message, ControlPlaneJson.Default.CanaryStatus, cancellationToken);
     }
 
+    /// <summary>Submits a batch job from its definition's JSON (docs/BATCH.md); returns it, queued.</summary>
+    public async Task<BatchJob> SubmitJobAsync(string definitionJson, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, "v2/jobs");
+        message.Content = new StringContent(definitionJson, Encoding.UTF8, "application/json");
+        return await ReadAsync(message, ControlPlaneJson.Default.BatchJob, cancellationToken);
+    }
+
+    /// <summary>Every batch job, newest first.</summary>
+    public async Task<IReadOnlyList<BatchJob>> GetJobsAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, "v2/jobs");
+        return (await ReadAsync(message, ControlPlaneJson.Default.BatchJobList, cancellationToken)).Jobs;
+    }
+
+    /// <summary>A batch job with its progress.</summary>
+    public async Task<BatchJob> GetJobAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, $"v2/jobs/{Uri.EscapeDataString(id)}");
+        return await ReadAsync(message, ControlPlaneJson.Default.BatchJob, cancellationToken);
+    }
+
+    /// <summary>Pauses, resumes or cancels a batch job; returns it after the change.</summary>
+    public async Task<BatchJob> ControlJobAsync(string id, string action, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Post, $"v2/jobs/{Uri.EscapeDataString(id)}/{Uri.EscapeDataString(action)}");
+        return await ReadAsync(message, ControlPlaneJson.Default.BatchJob, cancellationToken);
+    }
+
+    /// <summary>A batch job's output files by name.</summary>
+    public async Task<BatchJobResults> GetJobResultsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, $"v2/jobs/{Uri.EscapeDataString(id)}/results");
+        return await ReadAsync(message, ControlPlaneJson.Default.BatchJobResults, cancellationToken);
+    }
+
+    /// <summary>Copies one of a batch job's output files into <paramref name="destination"/>.</summary>
+    public async Task DownloadJobResultAsync(string id, string name, Stream destination, CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, $"v2/jobs/{Uri.EscapeDataString(id)}/results/{string.Join('/', name.Split('/').Select(Uri.EscapeDataString))}");
+        using var response = await SendAsync(message, cancellationToken);
+        await response.Content.CopyToAsync(destination, cancellationToken);
+    }
+
     private async Task<T> ReadAsync<T>(HttpRequestMessage message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(message, cancellationToken);

@@ -55,6 +55,29 @@ public sealed class JobsApiTests : IAsyncDisposable
         Assert.Equal("nightly", list.GetProperty("jobs")[0].GetProperty("id").GetString());
     }
 
+    [Fact]
+    public async Task The_cli_submits_follows_lists_and_downloads_a_job_on_the_server()
+    {
+        await StartAsync(token: null);
+        WriteInput("in.csv", 500);
+        var url = $"http://127.0.0.1:{_server.Server.HttpPort}";
+
+        var submit = await CliProcess.RunAsync("batch", "submit", "data/in.csv", "--model", "mlp", "--out", "out/cli", "--out-format", "jsonl", "--map", "features=a,b,c,d", "--keys", "id", "--partition-rows", "200", "--id", "from-cli", "--wait", "--url", url);
+        var status = await CliProcess.RunAsync("batch", "status", "from-cli", "--url", url);
+        var download = Path.Combine(_data.Root, "downloaded");
+        var results = await CliProcess.RunAsync("batch", "results", "from-cli", "--download", download, "--url", url);
+        var (cancelCode, cancel) = await CliProcess.RunRawAsync("batch", "cancel", "from-cli", "--url", url);
+
+        Assert.Contains("from-cli queued", submit, StringComparison.Ordinal);
+        Assert.Contains("succeeded", status, StringComparison.Ordinal);
+        Assert.Contains("500/500 rows, 0 errors, 3/3 parts", status, StringComparison.Ordinal);
+        Assert.Contains("part-00002.jsonl", results, StringComparison.Ordinal);
+        Assert.Equal(500, Directory.GetFiles(download, "part-*.jsonl").Sum(f => File.ReadLines(f).Count()));
+        Assert.True(File.Exists(Path.Combine(download, "_SUMMARY.json")));
+        Assert.NotEqual(0, cancelCode);
+        Assert.Contains("cannot become cancelled", cancel, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"model": "mlp", "input": "../outside.csv", "output": "out/x"}""", HttpStatusCode.BadRequest, "not a relative path inside the server's job data folder")]
     [InlineData("""{"model": "mlp", "input": "/etc/passwd", "output": "out/x", "options": {"partition_rows": 1}}""", HttpStatusCode.BadRequest, "format")]

@@ -13,7 +13,8 @@ namespace Turbine.Cli.Commands;
 /// <summary>
 /// <c>turbine batch</c>: score files with a model. <c>run</c> does a whole job in this process (its store in the output
 /// folder, so running the same command again resumes it); <c>worker</c> joins a job in a shared store, as the pods of a
-/// Kubernetes Indexed Job do (docs/BATCH.md).
+/// Kubernetes Indexed Job do; <c>submit</c>, <c>status</c>, <c>pause</c>, <c>resume</c>, <c>cancel</c> and <c>results</c> work
+/// with jobs on a running server (docs/BATCH.md).
 /// </summary>
 internal static class BatchCommand
 {
@@ -28,6 +29,11 @@ internal static class BatchCommand
         var command = new Command("batch", "Batch prediction: score CSV, JSON lines, Parquet or KServe v2 request files with a model");
         command.Subcommands.Add(Run());
         command.Subcommands.Add(Worker());
+        foreach (var remote in RemoteBatchCommands.Create())
+        {
+            command.Subcommands.Add(remote);
+        }
+
         return command;
     }
 

@@ -58,14 +58,19 @@ public static class JobDefinitionJson
         }
     }
 
-    /// <summary>Writes <paramref name="definition"/> in the form <see cref="Read"/> takes.</summary>
-    public static string Write(JobDefinition definition)
+    /// <summary>Writes <paramref name="definition"/> in the form <see cref="Read"/> takes, with the job's <paramref name="id"/> when given (as the REST API takes it).</summary>
+    public static string Write(JobDefinition definition, string? id = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, Output.OutputJson.Indented))
         {
             writer.WriteStartObject();
+            if (id is not null)
+            {
+                writer.WriteString("id", id);
+            }
+
             writer.WriteString("model", definition.Model);
             if (definition.Version is { } version)
             {
