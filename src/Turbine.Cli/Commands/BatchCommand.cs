@@ -97,7 +97,7 @@ internal static class BatchCommand
         {
             using var logging = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             var time = TimeProvider.System;
-            var connection = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("TURBINE_JOBS_POSTGRES");
+            var connection = parse.GetValue(postgres) ?? JobStorages.Variable("TURBINE_JOBS_POSTGRES");
             IJobStore store;
             if (connection is not null)
             {

@@ -12,8 +12,11 @@ public static class JobStorages
     public static IJobStorage ForCli() => new RoutedJobStorage(
         new LocalJobStorage(),
         new S3JobStorage(
-            Environment.GetEnvironmentVariable("TURBINE_JOBS_S3_ENDPOINT"),
-            Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1",
+            Variable("TURBINE_JOBS_S3_ENDPOINT"),
+            Variable("AWS_REGION") ?? "us-east-1",
             new HashSet<string>(),
             Path.Combine(Path.GetTempPath(), "turbine-jobs")));
+
+    /// <summary>An environment variable; unset and empty alike are null (a manifest sets empty for "none").</summary>
+    public static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }
