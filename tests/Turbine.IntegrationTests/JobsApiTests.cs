@@ -86,7 +86,28 @@ public sealed class JobsApiTests : IAsyncDisposable
     [InlineData("""{"input": "data/in.csv", "output": "out/x", "options": {"retries": -1, "max_error_percent": 300}}""", HttpStatusCode.BadRequest, "'model' is required; 'options.retries' must be 0 to 100")]
     [InlineData("""{"id": "../job", "model": "mlp", "input": "data/in.csv", "output": "out/x"}""", HttpStatusCode.BadRequest, "not a valid job id")]
     [InlineData("[1, 2]", HttpStatusCode.BadRequest, "must be a JSON object")]
+    [InlineData("""{"model": "mlp", "input": "data/../../../etc/passwd.csv", "output": "out/x"}""", HttpStatusCode.BadRequest, "not a relative path")]
+    [InlineData("""{"model": "mlp", "input": "..\\..\\x.csv", "output": "out/x"}""", HttpStatusCode.BadRequest, "not a relative path")]
+    [InlineData("""{"model": "mlp", "input": "C:\\x.csv", "output": "out/x"}""", HttpStatusCode.BadRequest, "not a relative path")]
+    [InlineData("""{"model": "mlp", "input": "data/in.csv", "output": "out/x\u0000y"}""", HttpStatusCode.BadRequest, "not a relative path")]
+    [InlineData("""{"model": "mlp", "input": "data/in.csv", "output": "s3://bucket/../x"}""", HttpStatusCode.BadRequest, "'.' or '..' segment")]
+    [InlineData("""{"id": "job\nforged", "model": "mlp", "input": "data/in.csv", "output": "out/x"}""", HttpStatusCode.BadRequest, "not a valid job id")]
     public async Task Bad_submissions_get_clear_errors_and_create_nothing(string body, HttpStatusCode status, string message)
+    {
+        await SubmitAndExpectAsync(body, status, message);
+    }
+
+    /// <summary>SECURITY.md A11: a definition nested past the depth limit is refused, never a stack overflow.</summary>
+    [Theory]
+    [InlineData(65)]
+    [InlineData(250_000)]
+    public async Task Definitions_nested_too_deep_are_refused(int depth)
+    {
+        var body = "{\"model\": \"mlp\", \"input\": \"data/in.csv\", \"output\": \"out/x\", \"options\": " + new string('[', depth) + new string(']', depth) + "}";
+        await SubmitAndExpectAsync(body, HttpStatusCode.BadRequest, "not valid JSON");
+    }
+
+    private async Task SubmitAndExpectAsync(string body, HttpStatusCode status, string message)
     {
         await StartAsync(token: null);
         WriteInput("in.csv", 10);
