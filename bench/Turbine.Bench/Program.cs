@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|optimize]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--intra-op-threads N] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -12,6 +12,7 @@ using Turbine.Bench;
 // lifecycle-storm: 32 threads x 1024 load/unload calls while clients infer [--threads 32 --operations 1024].
 // route: the model called directly against a route splitting 50/50 and one shadowing a share [--rounds 5 --shadow-share 0.1].
 // lane: online p99 alone and while background-lane clients saturate the model [--rounds 5 --background 32].
+// batch: a batch job's rows/s against ONNX Runtime at the same batch size, and online p99 while a job runs [--rows 20000 --batch 32 --rounds 5].
 // optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
@@ -60,6 +61,11 @@ switch (scenario)
     case "lifecycle-storm":
         await Report($"lifecycle-storm-{modelName}", await LifecycleScenarios.StormAsync(
             model, scenarios, int.Parse(Arg("--threads", "32"), CultureInfo.InvariantCulture), int.Parse(Arg("--operations", "1024"), CultureInfo.InvariantCulture)));
+        break;
+    case "batch":
+        await Report($"batch-{modelName}", await BatchScenario.RunAsync(
+            model, scenarios, int.Parse(Arg("--rows", "20000"), CultureInfo.InvariantCulture), int.Parse(Arg("--batch", "32"), CultureInfo.InvariantCulture),
+            concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
         break;
     case "cross-check":
         model.Configure(Settings());

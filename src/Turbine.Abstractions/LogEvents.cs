@@ -111,8 +111,8 @@ public static class LogEvents
     /// <summary>A worker finished a partition and published its part.</summary>
     public const int JobPartitionDone = 1601;
 
-    /// <summary>Writing a part failed (a full disk): the job failed with the reason; earlier parts are intact.</summary>
-    public const int JobWriteFailed = 1602;
+    /// <summary>A partition failed for good (a full disk, an input changed under the job): the job failed with the reason; earlier parts are intact.</summary>
+    public const int JobPartitionFailed = 1602;
 
     /// <summary>Every partition of a job is done and its summary written.</summary>
     public const int JobSucceeded = 1603;

@@ -74,6 +74,29 @@ public sealed class FormatTests : IDisposable
     }
 
     [Fact]
+    public async Task Parquet_nulls_empty_lists_and_other_number_types_map_as_their_values_say()
+    {
+        var input = Path.Combine(_jobs.Root, "mixed.parquet");
+        var schema = new ParquetSchema(new DataField<string>("id"), new DataField<int>("a"), new DataField<double?>("b"), new DataField<short>("c"), new ListField("unused", new DataField<float>("element")));
+        var rows = Enumerable.Range(0, 5).Select(i => (IDictionary<string, object?>)new Dictionary<string, object?>
+        {
+            ["id"] = i == 4 ? null : $"r{i}", ["a"] = i, ["b"] = i == 2 ? null : i * 0.5, ["c"] = (short)-i, ["unused"] = i == 1 ? new List<float>() : new List<float> { 1, 2 },
+        }).ToList();
+        await using (var file = File.Create(input))
+        {
+            await ParquetSerializer.SerializeUntypedAsync(rows, schema, file);
+        }
+
+        var job = await _jobs.RunAsync(_jobs.Job(input, DataFormat.Parquet, DataFormat.JsonLines, JobOptions.Default with { MaxErrorPercent = 100 }), new FakeInference());
+
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(
+            ["""{"id":"r0","y":[0,0,0],"total":0}""", """{"id":"r1","y":[2,1,-2],"total":0.5}""", """{"id":"r3","y":[6,3,-6],"total":1.5}""", """{"id":null,"y":[8,4,-8],"total":2}"""],
+            _jobs.PartLines(".jsonl"));
+        Assert.Contains("from column 'b': is null", _jobs.DeadLetters().Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_parquet_column_of_an_unsupported_type_fails_the_job_with_its_name()
     {
         var input = Path.Combine(_jobs.Root, "dates.parquet");

@@ -109,7 +109,7 @@ public sealed class WorkerTests : IDisposable
         var job = await _jobs.RunAsync(_jobs.Job(Rows(12), options: JobOptions.Default with { PartitionRows = 4 }), new FakeInference());
 
         Assert.Equal(JobState.Failed, job.State);
-        Assert.Contains("writing part 2 failed: No space left on device", job.Reason, StringComparison.Ordinal);
+        Assert.Contains("part 2 failed: No space left on device", job.Reason, StringComparison.Ordinal);
         Assert.Equal(["part-00000.csv", "part-00001.csv"], Directory.GetFiles(_jobs.Output, "part-*").Select(Path.GetFileName).Order());
         Assert.Empty(Directory.GetFiles(Path.Combine(_jobs.Output, LocalJobStorage.ScratchName)));
 

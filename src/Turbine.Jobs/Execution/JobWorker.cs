@@ -133,14 +133,15 @@ public sealed partial class JobWorker
             await _store.ReleaseAsync(lease, CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
-            // SECURITY.md F4: the disk filled (or the store of outputs failed) while writing. Nothing of this part was
-            // published and earlier parts are intact; the job fails with the reason and a resume goes on from here.
+            // SECURITY.md F4: the disk filled (or the store of outputs failed) while writing, or the input changed
+            // under the job. Nothing of this part was published and earlier parts are intact; the job fails with the
+            // reason and a resume goes on from here.
             await abandon.CancelAsync();
             await renewal;
             await _store.ReleaseAsync(lease, CancellationToken.None);
-            await _store.TransitionAsync(lease.JobId, [JobState.Running, JobState.Paused], JobState.Failed, $"writing part {lease.Span.Index} failed: {e.Message}", CancellationToken.None);
+            await _store.TransitionAsync(lease.JobId, [JobState.Running, JobState.Paused], JobState.Failed, $"part {lease.Span.Index} failed: {e.Message}", CancellationToken.None);
             LogWriteFailed(_logger, lease.JobId, lease.Span.Index, e.Message);
         }
         finally
@@ -267,7 +268,7 @@ public sealed partial class JobWorker
     [LoggerMessage(EventId = LogEvents.JobPartitionDone, Level = LogLevel.Debug, Message = "Batch job {Job}: partition {Partition} done, {Rows} rows, {Errors} errors")]
     private static partial void LogPartitionDone(ILogger logger, string job, int partition, long rows, long errors);
 
-    [LoggerMessage(EventId = LogEvents.JobWriteFailed, Level = LogLevel.Error, Message = "Batch job {Job}: writing partition {Partition} failed, the job fails: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.JobPartitionFailed, Level = LogLevel.Error, Message = "Batch job {Job}: partition {Partition} failed, the job fails: {Reason}")]
     private static partial void LogWriteFailed(ILogger logger, string job, int partition, string reason);
 
     [LoggerMessage(EventId = LogEvents.JobSucceeded, Level = LogLevel.Information, Message = "Batch job {Job} succeeded: {Rows} rows read, {Errors} row errors")]

@@ -24,61 +24,88 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
     public async Task<PartitionResult> ProcessAsync(JobContext job, PartitionSpan span, string owner, Action<long>? progress, Func<CancellationToken, Task<bool>> mayPublish, CancellationToken cancellationToken)
     {
         var cpuBefore = Environment.CpuUsage.TotalTime;
-        var rows = new List<MappedRow>((int)Math.Min(span.Rows, 1 << 20));
-        var scratch = new ArrayBufferWriter<byte>();
-        await foreach (var row in job.Source.ReadAsync(storage, job.Definition.Input.Uri, job.Columns, span, cancellationToken))
-        {
-            rows.Add(job.Mapper.Map(row, scratch));
-        }
-
-        var results = new ScoredRow[rows.Count];
-        await ScoreAsync(job, rows, results, progress, cancellationToken);
+        var results = await ScoreAsync(job, span, progress, cancellationToken);
         var (sha256, bytes, errors) = await WriteAsync(job, span.Index, owner, results, mayPublish, cancellationToken);
         return new PartitionResult(results.Length - errors, errors, sha256, bytes, Environment.CpuUsage.TotalTime - cpuBefore);
     }
 
-    private async Task ScoreAsync(JobContext job, List<MappedRow> rows, ScoredRow[] results, Action<long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads, maps and sends in one pass: a request leaves as soon as its rows are read, so reading the partition
+    /// overlaps the model's work, and at most <c>max_rows_in_flight</c> rows wait for answers.
+    /// </summary>
+    private async Task<ScoredRow[]> ScoreAsync(JobContext job, PartitionSpan span, Action<long>? progress, CancellationToken cancellationToken)
     {
+        var results = new ScoredRow[span.Rows];
         using var inFlight = new SemaphoreSlim(job.MaxRowsInFlight);
         var pending = new List<Task>();
+        var group = new List<MappedRow>();
+        var groupStart = 0;
+        var groupBatch = 0;
         var done = 0L;
-        var start = 0;
-        while (start < rows.Count)
+        var read = 0;
+        var scratch = new ArrayBufferWriter<byte>();
+        await foreach (var source in job.Source.ReadAsync(storage, job.Definition.Input.Uri, job.Columns, job.Mapper.ColumnsRead, span, cancellationToken))
         {
-            if (rows[start].Error is { } error)
+            if (read == results.Length)
             {
-                results[start] = new ScoredRow(rows[start].Number, rows[start].Keys, null, error, 0);
+                throw new InvalidDataException($"partition {span.Index} holds more rows than when the job was planned: the input changed under the job");
+            }
+
+            var row = job.Mapper.Map(source, scratch);
+            if (row.Error is { } error)
+            {
+                await SendGroupAsync();
+                results[read++] = new ScoredRow(row.Number, row.Keys, null, error, 0);
+                groupStart = read;
                 progress?.Invoke(Interlocked.Increment(ref done));
-                start++;
                 continue;
             }
 
-            // A request takes the next rows that share the first one's shape, up to rows_per_request batch rows.
-            var end = start + 1;
-            var batch = rows[start].Batch;
-            while (end < rows.Count && rows[end].Error is null && batch + rows[end].Batch <= job.RowsPerRequest && rows[start].Fits(rows[end]))
+            // A request takes consecutive rows of one shape, up to rows_per_request batch rows.
+            if (group.Count > 0 && (groupBatch + row.Batch > job.RowsPerRequest || !group[0].Fits(row)))
             {
-                batch += rows[end++].Batch;
+                await SendGroupAsync();
+                groupStart = read;
             }
 
-            var slots = Math.Min(batch, job.MaxRowsInFlight);
+            group.Add(row);
+            groupBatch += row.Batch;
+            read++;
+        }
+
+        await SendGroupAsync();
+        if (read != results.Length)
+        {
+            throw new InvalidDataException($"partition {span.Index} holds {read} rows, {results.Length} when the job was planned: the input changed under the job");
+        }
+
+        await Task.WhenAll(pending);
+        return results;
+
+        async Task SendGroupAsync()
+        {
+            if (group.Count == 0)
+            {
+                return;
+            }
+
+            var slots = Math.Min(groupBatch, job.MaxRowsInFlight);
             for (var s = 0; s < slots; s++)
             {
                 await inFlight.WaitAsync(cancellationToken);
             }
 
-            pending.Add(SendGroupAsync(start, rows.GetRange(start, end - start), slots));
-            start = end;
+            pending.Add(SendAndReleaseAsync(groupStart, group, slots));
+            group = [];
+            groupBatch = 0;
         }
 
-        await Task.WhenAll(pending);
-
-        async Task SendGroupAsync(int first, List<MappedRow> group, int slots)
+        async Task SendAndReleaseAsync(int first, List<MappedRow> rows, int slots)
         {
             try
             {
-                (await SendAsync(job, group, cancellationToken)).CopyTo(results, first);
-                progress?.Invoke(Interlocked.Add(ref done, group.Count));
+                (await SendAsync(job, rows, cancellationToken)).CopyTo(results, first);
+                progress?.Invoke(Interlocked.Add(ref done, rows.Count));
             }
             finally
             {

@@ -67,7 +67,7 @@ internal sealed class CsvSource : RowSource
         return new JobPlan(columns, partitions);
     }
 
-    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, IReadOnlySet<string> usedColumns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Record numbers of malformed records: the reader reports them as it scans, possibly ahead of the record it returns.
         var malformed = new Dictionary<long, CsvMalformedReason>();

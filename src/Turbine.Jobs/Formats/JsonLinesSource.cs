@@ -39,7 +39,7 @@ internal sealed class JsonLinesSource : RowSource
         return new JobPlan(columns, partitions);
     }
 
-    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, IReadOnlySet<string> usedColumns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < columns.Count; i++)

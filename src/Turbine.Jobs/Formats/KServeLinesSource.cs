@@ -42,7 +42,7 @@ internal sealed class KServeLinesSource : RowSource
         return new JobPlan(columns, partitions);
     }
 
-    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, IReadOnlySet<string> usedColumns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var (number, line) in LinePlanner.ReadAsync(storage, uri, span, cancellationToken))
         {

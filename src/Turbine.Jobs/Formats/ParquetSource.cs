@@ -1,16 +1,14 @@
-using System.Collections;
 using System.Runtime.CompilerServices;
 using Parquet;
 using Parquet.Schema;
-using Parquet.Serialization;
 using Turbine.Jobs.Storage;
 using Turbine.Jobs.Store;
 
 namespace Turbine.Jobs.Formats;
 
 /// <summary>
-/// Apache Parquet (Parquet.Net): one partition per row group, read on its own. Columns of numbers, booleans, strings and
-/// lists of those can feed model inputs; a column the job reads of any other type (a map, a struct, a date, a decimal)
+/// Apache Parquet (Parquet.Net): one partition per row group, read on its own, column by column (only the columns the
+/// job uses). Columns of numbers, booleans, strings and lists of those can feed model inputs; a column the job reads of any other type (a map, a struct, a date, a decimal)
 /// fails the job at planning with its name and type.
 /// </summary>
 internal sealed class ParquetSource : RowSource
@@ -49,24 +47,33 @@ internal sealed class ParquetSource : RowSource
         }
     }
 
-    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, IReadOnlySet<string> usedColumns, PartitionSpan span, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var path = await storage.LocalCopyAsync(uri, cancellationToken);
-        IList<Dictionary<string, object>> rows;
-        await using (var stream = File.OpenRead(path))
+        var cells = new object?[span.Rows][];
+        for (var r = 0; r < cells.Length; r++)
         {
-            rows = (await ParquetSerializer.DeserializeUntypedAsync(stream, Options, (int)span.ByteOffset, cancellationToken)).Data;
+            cells[r] = new object?[columns.Count];
         }
 
-        for (var i = 0; i < rows.Count; i++)
+        await using (var stream = File.OpenRead(path))
+        await using (var reader = await ParquetReader.CreateAsync(stream, Options, cancellationToken: cancellationToken))
+        using (var group = reader.OpenRowGroupReader((int)span.ByteOffset))
         {
-            var cells = new object?[columns.Count];
-            for (var c = 0; c < cells.Length; c++)
+            // Column by column, as Parquet stores them, and only the columns the job reads.
+            for (var c = 0; c < columns.Count; c++)
             {
-                cells[c] = rows[i].TryGetValue(columns[c], out var value) ? Cell(value) : null;
+                if (usedColumns.Contains(columns[c]) && reader.Schema.Fields.FirstOrDefault(f => f.Name == columns[c]) is { } field && Unsupported(field) is null)
+                {
+                    var (data, list) = field is ListField listField ? ((DataField)listField.Item, true) : ((DataField)field, ((DataField)field).IsArray);
+                    await ParquetColumns.ReadAsync(group, data, list, cells, c, cancellationToken);
+                }
             }
+        }
 
-            yield return new SourceRow(span.FirstRow + i, cells, null);
+        for (var r = 0; r < cells.Length; r++)
+        {
+            yield return new SourceRow(span.FirstRow + r, cells[r], null);
         }
     }
 
@@ -84,29 +91,4 @@ internal sealed class ParquetSource : RowSource
         type == typeof(sbyte) || type == typeof(byte) || type == typeof(short) || type == typeof(ushort) ||
         type == typeof(int) || type == typeof(uint) || type == typeof(long) || type == typeof(ulong) ||
         type == typeof(float) || type == typeof(double) || type == typeof(Half);
-
-    /// <summary>A Parquet value as a cell: whole numbers as long, others as double, lists as lists.</summary>
-    private static object? Cell(object? value) => value switch
-    {
-        null => null,
-        string or bool or long or double => value,
-        int or short or sbyte or byte or ushort or uint => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
-        ulong whole => whole <= long.MaxValue ? (long)whole : (double)whole,
-        float single => (double)single,
-        Half half => (double)half,
-        ReadOnlyMemory<char> text => text.ToString(),
-        IEnumerable items => List(items),
-        _ => value.ToString(),
-    };
-
-    private static List<object?> List(IEnumerable items)
-    {
-        var list = new List<object?>();
-        foreach (var item in items)
-        {
-            list.Add(Cell(item));
-        }
-
-        return list;
-    }
 }

@@ -26,6 +26,6 @@ public abstract class RowSource
     /// <exception cref="JobValidationException">The input cannot be read as this format.</exception>
     public abstract Task<JobPlan> PlanAsync(IJobStorage storage, string uri, int partitionRows, IReadOnlySet<string> usedColumns, CancellationToken cancellationToken);
 
-    /// <summary>The rows of one partition, in order.</summary>
-    public abstract IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, PartitionSpan span, CancellationToken cancellationToken);
+    /// <summary>The rows of one partition, in order; a columnar format reads only <paramref name="usedColumns"/> (the others are null).</summary>
+    public abstract IAsyncEnumerable<SourceRow> ReadAsync(IJobStorage storage, string uri, IReadOnlyList<string> columns, IReadOnlySet<string> usedColumns, PartitionSpan span, CancellationToken cancellationToken);
 }

@@ -2,7 +2,7 @@ namespace Turbine.Jobs.Formats;
 
 /// <summary>
 /// One input row as its format read it: a cell per planned column (string, long, double, bool, null, a list of those,
-/// or a <see cref="TensorCell"/>), or why the row could not be read. A bad row is a row error, never a job failure.
+/// an array of numbers (float, double, int or long), or a <see cref="TensorCell"/>), or why the row could not be read. A bad row is a row error, never a job failure.
 /// </summary>
 /// <param name="Number">The row's number in the whole input, from 0.</param>
 /// <param name="Cells">The cells, by the plan's column order; null when <paramref name="Error"/> is set.</param>

@@ -26,6 +26,14 @@ internal sealed class ElementEncoder(DataType type, int maxCellBytes)
                 return -1;
             case IReadOnlyList<object?> list:
                 return AppendList(list, output, out error);
+            case float[] floats:
+                return AppendNumbers(floats, output, out error);
+            case double[] doubles:
+                return AppendNumbers(doubles, output, out error);
+            case long[] longs:
+                return AppendNumbers(longs, output, out error);
+            case int[] ints:
+                return AppendNumbers(ints, output, out error);
             case TensorCell tensor:
                 return AppendList(tensor.Values, output, out error);
             case string text when text.Length > maxCellBytes:
@@ -59,6 +67,38 @@ internal sealed class ElementEncoder(DataType type, int maxCellBytes)
         }
 
         return added;
+    }
+
+    /// <summary>A typed array of numbers: copied whole when it is already the input's type, else element by element.</summary>
+    private int AppendNumbers<T>(T[] values, ArrayBufferWriter<byte> output, out string? error)
+        where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        error = null;
+        if (values.Length > maxCellBytes)
+        {
+            error = $"holds more than {maxCellBytes} elements";
+            return -1;
+        }
+
+        if ((typeof(T) == typeof(float) && type == DataType.Fp32) || (typeof(T) == typeof(double) && type == DataType.Fp64) ||
+            (typeof(T) == typeof(long) && type == DataType.Int64) || (typeof(T) == typeof(int) && type == DataType.Int32))
+        {
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+            bytes.CopyTo(output.GetSpan(bytes.Length));
+            output.Advance(bytes.Length);
+            return values.Length;
+        }
+
+        foreach (var value in values)
+        {
+            object boxed = typeof(T) == typeof(long) || typeof(T) == typeof(int) ? long.CreateTruncating(value) : double.CreateTruncating(value);
+            if (!AppendOne(boxed, output, out error))
+            {
+                return -1;
+            }
+        }
+
+        return values.Length;
     }
 
     private int AppendJsonList(string text, ArrayBufferWriter<byte> output, out string? error)

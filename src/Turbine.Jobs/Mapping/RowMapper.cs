@@ -30,6 +30,9 @@ internal sealed class RowMapper
     /// <summary>The model's inputs in the order <see cref="MappedRow.Inputs"/> holds them.</summary>
     public IReadOnlyList<(string Name, DataType Type)> Inputs => [.. _inputs.Select(i => (i.Name, i.Type))];
 
+    /// <summary>The input columns the mapping reads: the inputs' and the keys'.</summary>
+    public IReadOnlySet<string> ColumnsRead => field ??= new HashSet<string>([.. _inputs.SelectMany(i => i.Columns).Concat(_keys).Select(c => _columns[c])], StringComparer.Ordinal);
+
     /// <summary>Whether requests carry a batch dimension.</summary>
     public bool Batched => _batched;
 
