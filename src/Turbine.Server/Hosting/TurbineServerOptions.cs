@@ -283,8 +283,11 @@ public sealed class JobsOptions
     /// <summary>A PostgreSQL connection string for the job store, shared with other servers and <c>turbine batch worker</c> pods.</summary>
     public string? Postgres { get; set; }
 
-    /// <summary>Workers in this server, each scoring one partition at a time; 0 serves the API only (workers run elsewhere).</summary>
-    public int Workers { get; set; } = 1;
+    /// <summary>
+    /// Workers in this server, each scoring one partition at a time: two keep a model busy while one of them moves from a
+    /// finished partition to the next; 0 serves the API only (workers run elsewhere).
+    /// </summary>
+    public int Workers { get; set; } = 2;
 
     /// <summary>How often an idle worker looks for work.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -78,6 +78,21 @@ internal static class TurbineServerOptionsValidator
             errors.Add("Registry:PollInterval must be at least 50 ms");
         }
 
+        if (options.Jobs.Workers is < 0 or > 64)
+        {
+            errors.Add($"Jobs:Workers must be 0 to 64, got {options.Jobs.Workers}");
+        }
+
+        if (options.Jobs.PollInterval < TimeSpan.FromMilliseconds(10))
+        {
+            errors.Add("Jobs:PollInterval must be at least 10 ms");
+        }
+
+        if (options.Jobs.Folder is null && options.Jobs.Postgres is not null)
+        {
+            errors.Add("Jobs:Postgres needs Jobs:Folder (the jobs' local data folder and scratch space)");
+        }
+
         if (options.StateSyncInterval is { } sync && (sync < TimeSpan.FromMilliseconds(100) || sync > TimeSpan.FromMinutes(10)))
         {
             errors.Add("StateSyncInterval must be between 100 ms and 10 minutes");
