@@ -30,6 +30,9 @@ public sealed class JobControl(IJobStore store, IJobStorage storage, TimeProvide
     /// <summary>The store behind it.</summary>
     public IJobStore Store => store;
 
+    /// <summary>Where its jobs' files are.</summary>
+    public IJobStorage Storage => storage;
+
     /// <summary>Adds a queued job under <paramref name="id"/> (or a new id); its locations are checked against the storage's rules first.</summary>
     public async Task<(JobChange Outcome, string Message, JobRecord? Job)> SubmitAsync(JobDefinition definition, string? id, CancellationToken cancellationToken)
     {

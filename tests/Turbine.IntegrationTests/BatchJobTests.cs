@@ -191,17 +191,7 @@ public sealed class BatchJobTests : IDisposable
         Assert.Equal(rows, summary.RootElement.GetProperty("rows").GetInt64());
     }
 
-    private static Process Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(CliProcess.CliPath());
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
+    private static Process Start(params string[] args) => CliProcess.Start(null, args);
 
     public void Dispose() => _files.Dispose();
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -87,19 +86,9 @@ public sealed class BatchManifestTests : IDisposable
             .ToList();
 
         var completions = int.Parse(Scalar(job["spec"], "completions"), System.Globalization.CultureInfo.InvariantCulture);
-        var pods = Enumerable.Range(0, completions).Select(index =>
-        {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(CliProcess.CliPath());
-            args.ForEach(start.ArgumentList.Add);
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            start.Environment["JOB_COMPLETION_INDEX"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Process.Start(start)!;
-        }).ToList();
+        var pods = Enumerable.Range(0, completions)
+            .Select(index => CliProcess.Start(new Dictionary<string, string>(environment) { ["JOB_COMPLETION_INDEX"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture) }, [.. args]))
+            .ToList();
         foreach (var process in pods)
         {
             using (process)

@@ -38,6 +38,24 @@ internal static class CliProcess
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>Starts the CLI as a child process with its output redirected, for a test that waits on it, kills it or runs several.</summary>
+    public static Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        start.ArgumentList.Add(CliPath());
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
     /// <summary>
     /// Starts <c>turbine serve</c> as a child process on free ports and returns once <paramref name="readyLine"/>
     /// appears in its output; <see cref="ServeProcess.Output"/> keeps everything it printed.

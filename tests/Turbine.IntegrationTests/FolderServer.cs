@@ -22,6 +22,32 @@ internal sealed class FolderServer : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.HttpPort}/") };
     }
 
+    /// <summary>A request with an optional JSON body and bearer token.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? token = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>A GET that must answer 200 (the body is in the failure message otherwise), as JSON.</summary>
+    public async Task<System.Text.Json.JsonElement> GetJsonAsync(string path)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path, null);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, text);
+        return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();

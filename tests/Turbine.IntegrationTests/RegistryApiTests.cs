@@ -110,27 +110,7 @@ public sealed class RegistryApiTests : IAsyncDisposable
     private Task<ModelVersion> PushAsync(ModelRegistry registry) =>
         registry.PushAsync(new PushRequest("simple", Path.Combine(_sources.Root, "simple", "1"), Path.Combine(_sources.Root, "simple", "config.json"), "ci"), default);
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? token = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        }
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string? token = null) => _server.SendAsync(method, path, body, token);
 
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return await _server.Http.SendAsync(request);
-    }
-
-    private async Task<JsonElement> GetJsonAsync(string path)
-    {
-        using var response = await SendAsync(HttpMethod.Get, path, null);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private Task<JsonElement> GetJsonAsync(string path) => _server.GetJsonAsync(path);
 }

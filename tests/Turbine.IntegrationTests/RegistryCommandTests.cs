@@ -129,17 +129,7 @@ public sealed class RegistryCommandTests : IDisposable
 
     private Task<string> Cli(params string[] args) => CliProcess.RunAsync([.. args, "--registry", Registry]);
 
-    private static Process Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(CliProcess.CliPath());
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
+    private static Process Start(params string[] args) => CliProcess.Start(null, args);
 
     /// <summary>Waits for a condition on the file system the process under test creates, failing if it exits first.</summary>
     private static async Task WaitForAsync(Func<bool> condition, Process process)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Turbine.Jobs.Mapping;
 
 namespace Turbine.Jobs.Output;
@@ -9,45 +8,31 @@ namespace Turbine.Jobs.Output;
 /// </summary>
 internal sealed class DeadLetterWriter(Stream stream, IReadOnlyList<string> keys) : IAsyncDisposable
 {
-    private readonly Utf8JsonWriter _writer = new(stream, OutputJson.Lines);
+    private readonly JsonLineWriter _lines = new(stream);
 
-    public async ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken)
-    {
-        _writer.WriteStartObject();
-        _writer.WriteNumber("row", row.Number);
-        if (keys.Count > 0)
+    public ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken) =>
+        _lines.WriteAsync(writer =>
         {
-            _writer.WriteStartObject("keys");
-            for (var k = 0; k < keys.Count; k++)
+            writer.WriteStartObject();
+            writer.WriteNumber("row", row.Number);
+            if (keys.Count > 0)
             {
-                _writer.WritePropertyName(keys[k]);
-                OutputJson.WriteCell(_writer, row.Keys[k]);
+                writer.WriteStartObject("keys");
+                for (var k = 0; k < keys.Count; k++)
+                {
+                    writer.WritePropertyName(keys[k]);
+                    OutputJson.WriteCell(writer, row.Keys[k]);
+                }
+
+                writer.WriteEndObject();
             }
 
-            _writer.WriteEndObject();
-        }
+            writer.WriteString("error", row.Error);
+            writer.WriteNumber("attempts", row.Attempts);
+            writer.WriteEndObject();
+        }, cancellationToken);
 
-        _writer.WriteString("error", row.Error);
-        _writer.WriteNumber("attempts", row.Attempts);
-        _writer.WriteEndObject();
-        await _writer.FlushAsync(cancellationToken);
-        stream.WriteByte((byte)'\n');
-        _writer.Reset();
-    }
+    public ValueTask CompleteAsync(CancellationToken cancellationToken) => _lines.CompleteAsync(cancellationToken);
 
-    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
-    {
-        await _writer.FlushAsync(cancellationToken);
-        await stream.FlushAsync(cancellationToken);
-        if (stream is FileStream file)
-        {
-            file.Flush(flushToDisk: true);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _writer.DisposeAsync();
-        await stream.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _lines.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Turbine.Jobs.Mapping;
 
 namespace Turbine.Jobs.Output;
@@ -6,40 +5,30 @@ namespace Turbine.Jobs.Output;
 /// <summary>One JSON object per row: the keys, then each output.</summary>
 internal sealed class JsonLinesPartWriter(Stream stream, IReadOnlyList<string> keys) : PartWriter
 {
-    private readonly Utf8JsonWriter _writer = new(stream, OutputJson.Lines);
+    private readonly JsonLineWriter _lines = new(stream);
     private readonly IReadOnlyList<string> _keyNames = KeyNames(keys);
 
-    public override async ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken)
-    {
-        _writer.WriteStartObject();
-        var values = KeyValues(row, keys.Count);
-        for (var k = 0; k < values.Length; k++)
+    public override ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken) =>
+        _lines.WriteAsync(writer =>
         {
-            _writer.WritePropertyName(_keyNames[k]);
-            OutputJson.WriteCell(_writer, values[k]);
-        }
+            writer.WriteStartObject();
+            var values = KeyValues(row, keys.Count);
+            for (var k = 0; k < values.Length; k++)
+            {
+                writer.WritePropertyName(_keyNames[k]);
+                OutputJson.WriteCell(writer, values[k]);
+            }
 
-        foreach (var output in row.Outputs!)
-        {
-            _writer.WritePropertyName(output.Name);
-            OutputJson.WriteOutput(_writer, output);
-        }
+            foreach (var output in row.Outputs!)
+            {
+                writer.WritePropertyName(output.Name);
+                OutputJson.WriteOutput(writer, output);
+            }
 
-        _writer.WriteEndObject();
-        await _writer.FlushAsync(cancellationToken);
-        stream.WriteByte((byte)'\n');
-        _writer.Reset();
-    }
+            writer.WriteEndObject();
+        }, cancellationToken);
 
-    public override async ValueTask CompleteAsync(CancellationToken cancellationToken)
-    {
-        await _writer.FlushAsync(cancellationToken);
-        await FlushToDiskAsync(stream, cancellationToken);
-    }
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => _lines.CompleteAsync(cancellationToken);
 
-    public override async ValueTask DisposeAsync()
-    {
-        await _writer.DisposeAsync();
-        await stream.DisposeAsync();
-    }
+    public override ValueTask DisposeAsync() => _lines.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Turbine.Jobs.Mapping;
 
 namespace Turbine.Jobs.Output;
@@ -6,51 +5,41 @@ namespace Turbine.Jobs.Output;
 /// <summary>One KServe v2 inference response per request line: its id, the model, and each output with datatype, shape and flat data.</summary>
 internal sealed class KServePartWriter(Stream stream, string model) : PartWriter
 {
-    private readonly Utf8JsonWriter _writer = new(stream, OutputJson.Lines);
+    private readonly JsonLineWriter _lines = new(stream);
 
-    public override async ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken)
-    {
-        _writer.WriteStartObject();
-        if (row.Keys.Length > 0 && row.Keys[0] is string id)
+    public override ValueTask WriteAsync(ScoredRow row, CancellationToken cancellationToken) =>
+        _lines.WriteAsync(writer =>
         {
-            _writer.WriteString("id", id);
-        }
-
-        _writer.WriteString("model_name", model);
-        _writer.WriteStartArray("outputs");
-        foreach (var output in row.Outputs!)
-        {
-            _writer.WriteStartObject();
-            _writer.WriteString("name", output.Name);
-            _writer.WriteString("datatype", output.DataType.ToWireName());
-            _writer.WriteStartArray("shape");
-            foreach (var dim in output.Shape)
+            writer.WriteStartObject();
+            if (row.Keys.Length > 0 && row.Keys[0] is string id)
             {
-                _writer.WriteNumberValue(dim);
+                writer.WriteString("id", id);
             }
 
-            _writer.WriteEndArray();
-            _writer.WritePropertyName("data");
-            OutputJson.WriteFlat(_writer, output.Values);
-            _writer.WriteEndObject();
-        }
+            writer.WriteString("model_name", model);
+            writer.WriteStartArray("outputs");
+            foreach (var output in row.Outputs!)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", output.Name);
+                writer.WriteString("datatype", output.DataType.ToWireName());
+                writer.WriteStartArray("shape");
+                foreach (var dim in output.Shape)
+                {
+                    writer.WriteNumberValue(dim);
+                }
 
-        _writer.WriteEndArray();
-        _writer.WriteEndObject();
-        await _writer.FlushAsync(cancellationToken);
-        stream.WriteByte((byte)'\n');
-        _writer.Reset();
-    }
+                writer.WriteEndArray();
+                writer.WritePropertyName("data");
+                OutputJson.WriteFlat(writer, output.Values);
+                writer.WriteEndObject();
+            }
 
-    public override async ValueTask CompleteAsync(CancellationToken cancellationToken)
-    {
-        await _writer.FlushAsync(cancellationToken);
-        await FlushToDiskAsync(stream, cancellationToken);
-    }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }, cancellationToken);
 
-    public override async ValueTask DisposeAsync()
-    {
-        await _writer.DisposeAsync();
-        await stream.DisposeAsync();
-    }
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => _lines.CompleteAsync(cancellationToken);
+
+    public override ValueTask DisposeAsync() => _lines.DisposeAsync();
 }

@@ -34,7 +34,7 @@ public abstract class PartWriter : IAsyncDisposable
     protected static IReadOnlyList<string> KeyNames(IReadOnlyList<string> keys) => keys.Count == 0 ? [RowColumn] : keys;
 
     /// <summary>Flushes a file stream through to the disk.</summary>
-    protected static async ValueTask FlushToDiskAsync(Stream stream, CancellationToken cancellationToken)
+    internal static async ValueTask FlushToDiskAsync(Stream stream, CancellationToken cancellationToken)
     {
         await stream.FlushAsync(cancellationToken);
         if (stream is FileStream file)

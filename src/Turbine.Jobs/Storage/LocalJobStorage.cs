@@ -42,7 +42,7 @@ public sealed class LocalJobStorage(string? root = null) : IJobStorage
     {
         var file = new FileStream(Resolve(uri), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         file.Position = offset;
-        return Task.FromResult<Stream>(length < 0 ? file : new BoundedStream(file, length));
+        return Task.FromResult<Stream>(length < 0 ? file : new ReadOnlyViewStream(file, length));
     }
 
     /// <inheritdoc />

@@ -74,7 +74,7 @@ internal static partial class RepositoryHttpEndpoints
                     return Reply.Of(InferenceError.NotFound($"there is no job '{ClientText.Quote(id)}'"));
                 }
 
-                var files = await jobs.Storage!.ListAsync(job.Definition.Output.Uri, context.RequestAborted);
+                var files = await control.Storage.ListAsync(job.Definition.Output.Uri, context.RequestAborted);
                 return Reply.Of(w => Json(w, writer =>
                 {
                     writer.WriteString("state", job.State.Name());
@@ -113,7 +113,7 @@ internal static partial class RepositoryHttpEndpoints
             Stream file;
             try
             {
-                file = await jobs.Storage!.OpenOutputAsync(job.Definition.Output.Uri, name, context.RequestAborted);
+                file = await control.Storage.OpenOutputAsync(job.Definition.Output.Uri, name, context.RequestAborted);
             }
             catch (FileNotFoundException)
             {

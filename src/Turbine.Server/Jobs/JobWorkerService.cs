@@ -24,7 +24,7 @@ internal sealed partial class JobWorkerService(JobsProvider jobs, InferenceServi
 
         var control = await jobs.GetAsync(stoppingToken);
         var workers = Enumerable.Range(0, settings.Workers)
-            .Select(_ => RunAsync(new JobWorker(control.Store, jobs.Storage!, new ServiceJobInference(inference), time, logger) { PollInterval = settings.PollInterval }, settings.PollInterval * 5, stoppingToken))
+            .Select(_ => RunAsync(new JobWorker(control.Store, control.Storage, new ServiceJobInference(inference), time, logger) { PollInterval = settings.PollInterval }, settings.PollInterval * 5, stoppingToken))
             .ToList();
         await Task.WhenAll(workers);
     }

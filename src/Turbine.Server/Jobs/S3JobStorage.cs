@@ -77,7 +77,7 @@ public sealed class S3JobStorage : IJobStorage, IDisposable
         }
 
         var response = await _client.GetObjectAsync(request, cancellationToken);
-        return new OwnedStream(response.ResponseStream, response);
+        return new ReadOnlyViewStream(response.ResponseStream, owner: response);
     }
 
     /// <inheritdoc />
@@ -152,7 +152,7 @@ public sealed class S3JobStorage : IJobStorage, IDisposable
         try
         {
             var response = await _client.GetObjectAsync(bucket, Join(prefix, name), cancellationToken);
-            return new OwnedStream(response.ResponseStream, response);
+            return new ReadOnlyViewStream(response.ResponseStream, owner: response);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -181,46 +181,5 @@ public sealed class S3JobStorage : IJobStorage, IDisposable
         bucket = slash < 0 ? rest : rest[..slash];
         key = slash < 0 ? string.Empty : rest[(slash + 1)..];
         return bucket.Length is > 0 and <= 63;
-    }
-
-    /// <summary>A response's stream that disposes the response with it.</summary>
-    private sealed class OwnedStream(Stream inner, IDisposable owner) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                owner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

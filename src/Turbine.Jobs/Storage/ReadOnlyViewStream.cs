@@ -1,10 +1,12 @@
 namespace Turbine.Jobs.Storage;
 
-/// <summary>A read-only view of the next <c>length</c> bytes of a stream, which it owns.</summary>
-internal sealed class BoundedStream(Stream inner, long length) : Stream
+/// <summary>
+/// A forward-only, read-only view of a stream that it owns: the next <c>length</c> bytes of it (all of it when
+/// negative), disposing an <c>owner</c> with it (an HTTP response whose body the stream is).
+/// </summary>
+public sealed class ReadOnlyViewStream(Stream inner, long length = -1, IDisposable? owner = null) : Stream
 {
-    private readonly long _length = length;
-    private long _left = length;
+    private long _left = length < 0 ? long.MaxValue : length;
 
     public override bool CanRead => true;
 
@@ -12,11 +14,11 @@ internal sealed class BoundedStream(Stream inner, long length) : Stream
 
     public override bool CanWrite => false;
 
-    public override long Length => _length;
+    public override long Length => throw new NotSupportedException();
 
     public override long Position
     {
-        get => _length - _left;
+        get => throw new NotSupportedException();
         set => throw new NotSupportedException();
     }
 
@@ -54,6 +56,7 @@ internal sealed class BoundedStream(Stream inner, long length) : Stream
         if (disposing)
         {
             inner.Dispose();
+            owner?.Dispose();
         }
 
         base.Dispose(disposing);
