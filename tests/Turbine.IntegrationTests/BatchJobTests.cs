@@ -44,7 +44,8 @@ public sealed class BatchJobTests : IDisposable
     }
 
     private static string[] RunArgs(string input, string output, int partitionRows) =>
-        ["batch", "run", input, "--model", "mlp", "--repository", "REPO", "--out", output, "--map", "features=a,b,c,d", "--keys", "id", "--partition-rows", partitionRows.ToString(CultureInfo.InvariantCulture), "--lease-seconds", "2", "--no-progress"];
+        ["batch", "run", input, "--model", "mlp", "--repository", "REPO", "--out", output, "--map", "features=a,b,c,d", "--keys", "id", "--partition-rows", partitionRows.ToString(CultureInfo.InvariantCulture),
+         "--rows-per-request", "1", "--lease-seconds", "2", "--no-progress"];
 
     [Fact]
     public async Task Killed_with_sigkill_again_and_again_a_run_resumes_to_the_same_output_with_every_row_exactly_once()
@@ -56,7 +57,8 @@ public sealed class BatchJobTests : IDisposable
         await CliProcess.RunAsync([.. RunArgs(input, reference, 400).Select(a => a == "REPO" ? Repository : a)]);
 
         // Each run is killed once it has published a random few parts, a random moment into the next one, so kills land
-        // while partitions are scored, written and renamed; the last run is left to finish.
+        // while partitions are scored, written and renamed; the last run is left to finish. One row a request keeps a
+        // partition at a few tens of milliseconds, so the kills land even when a loaded machine wakes this loop late.
         var random = new Random(5);
         var kills = 0;
         for (var attempt = 0; ; attempt++)

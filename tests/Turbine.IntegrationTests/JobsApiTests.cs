@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -53,6 +54,51 @@ public sealed class JobsApiTests : IAsyncDisposable
         Assert.Equal(Enumerable.Range(900, 100), lines.Skip(1).Select(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)));
         var list = await GetJsonAsync("v2/jobs");
         Assert.Equal("nightly", list.GetProperty("jobs")[0].GetProperty("id").GetString());
+    }
+
+    /// <summary>The background lane under a real job: an online request waits only for the run in progress, never for the job's queued requests.</summary>
+    [Fact]
+    public async Task An_online_request_goes_ahead_of_a_running_jobs_queued_requests()
+    {
+        var backend = new GatedBackend();
+        _server.Folder.Add("identity", SampleModels.Identity(DataType.Int32, -1, 1), """{ "max_batch_size": 8 }""");
+        Directory.CreateDirectory(Path.Combine(JobsFolder, "data"));
+        File.WriteAllText(Path.Combine(JobsFolder, "data", "lane.csv"), "id,v\n" + string.Concat(Enumerable.Range(100, 6).Select(i => $"{i},{i}\n")));
+        _server.Configuration.AddRange(["--Turbine:Jobs:Folder=" + JobsFolder, "--Turbine:Jobs:Workers=1", "--Turbine:Jobs:PollInterval=00:00:00.020"]);
+        backend.Gate.Reset();
+        await _server.StartAsync(backend: backend);
+        var models = _server.Server.Services.GetRequiredService<Turbine.Traffic.InferenceService>();
+        int Queued() => models.TryGetModel("identity", null, out var info) is null ? info!.QueuedRequests : -1;
+
+        using var submitted = await SendAsync(HttpMethod.Post, "v2/jobs", """
+            {"id": "lane", "model": "identity", "input": "data/lane.csv", "output": "out/lane", "inputs": {"INPUT0": ["v"]}, "keys": ["id"],
+             "options": {"rows_per_request": 1, "max_rows_in_flight": 4}}
+            """);
+        Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);
+        Assert.True(await backend.Entered.WaitAsync(TimeSpan.FromSeconds(30))); // the job's first row runs and holds the instance
+        await WaitUntilAsync(() => Queued() == 3);                              // its next three wait in the background lane
+        var client = new Turbine.Client.TurbineHttpClient(_server.Http);
+        var request = new InferenceRequest { ModelName = "identity" };
+        request.Inputs.Add(Tensor.FromArray<int>("INPUT0", [1, 1], [-1]));
+        var online = client.InferAsync(request);
+        await WaitUntilAsync(() => Queued() == 4);
+        backend.Gate.Set();
+
+        using (await online)
+        {
+        }
+
+        await WaitForAsync("lane", "succeeded");
+        Assert.Equal([100, -1, 101, 102, 103, 104, 105], backend.Runs.Select(run => run[0]));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
     }
 
     [Fact]
