@@ -55,6 +55,27 @@ public sealed class JobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_higher_priority_jobs_partitions_are_leased_first_then_the_older_jobs()
+    {
+        foreach (var (id, priority) in new[] { ("low", 0), ("high", 5), ("later-low", 0) })
+        {
+            var job = _jobs.Job("in.csv", options: JobOptions.Default with { Priority = priority });
+            Assert.True(await _jobs.Store.CreateAsync(id, job, CancellationToken.None));
+            Assert.NotNull(await _jobs.Store.ClaimPlanningAsync(id, "planner", Lease, CancellationToken.None));
+            Assert.True(await _jobs.Store.StartAsync(id, "planner", new JobPlan(["id"], [new PartitionSpan(0, 0, 1, 0, 1)]), CancellationToken.None));
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var order = new List<string>();
+        while (await _jobs.Store.LeaseAsync(null, "w", Lease, CancellationToken.None) is { } lease)
+        {
+            order.Add(lease.JobId);
+        }
+
+        Assert.Equal(["high", "low", "later-low"], order);
+    }
+
+    [Fact]
     public async Task A_job_finishes_only_when_every_partition_is_done_and_final_jobs_lease_nothing()
     {
         var job = await PlannedJobAsync(2);

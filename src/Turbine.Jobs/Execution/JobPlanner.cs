@@ -41,8 +41,9 @@ internal sealed class JobPlanner(IJobStore store, IJobStorage storage, IJobInfer
             {
                 errors.Add($"the input '{ClientText.Quote(definition.Input.Uri)}' does not exist");
             }
-            catch (IOException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                // Whatever the storage says (a disk error, object storage refusing the key): the job fails with it.
                 errors.Add($"the input could not be read: {e.Message}");
             }
         }

@@ -41,9 +41,10 @@ internal sealed partial class JobWorkerService(JobsProvider jobs, InferenceServi
             {
                 return;
             }
-            catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The store or the storage is down (SECURITY.md F12): serving goes on; the worker tries again.
+                // The store or the storage is down (SECURITY.md F12), or a job's storage refused it: a worker never takes
+                // the server down; serving goes on and the worker tries again (a partition it held is leased again later).
                 LogWorkerFailed(logger, e.Message);
                 await Task.Delay(retryDelay, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
