@@ -1,0 +1,59 @@
+namespace Turbine;
+
+/// <summary>The shape of a decoder's key/value cache and vocabulary, read from the model.</summary>
+/// <param name="Layers">Layers, each with a key and a value cache.</param>
+/// <param name="KvHeads">Key/value heads.</param>
+/// <param name="HeadWidth">Values per head and position.</param>
+/// <param name="Vocabulary">Logits per position.</param>
+public sealed record DecoderSpec(int Layers, int KvHeads, int HeadWidth, int Vocabulary)
+{
+    /// <summary>Floats one position takes in one layer's key (or value) cache.</summary>
+    public int PositionWidth => KvHeads * HeadWidth;
+}
+
+/// <summary>
+/// One forward pass over a step batch: <see cref="Batch"/> rows of <see cref="Sequence"/> new tokens each (a shorter row
+/// left-padded and masked) after <see cref="Past"/> cached positions (a shorter cache left-padded and masked), as the
+/// Hugging Face Optimum layout takes them. Arrays are row-major; the caller owns them.
+/// </summary>
+public sealed class DecoderStep
+{
+    /// <summary>Rows.</summary>
+    public required int Batch { get; init; }
+
+    /// <summary>New positions per row.</summary>
+    public required int Sequence { get; init; }
+
+    /// <summary>Cached positions per row.</summary>
+    public required int Past { get; init; }
+
+    /// <summary>[batch, sequence] token ids.</summary>
+    public required long[] InputIds { get; init; }
+
+    /// <summary>[batch, past + sequence]: 1 for a real position, 0 for padding.</summary>
+    public required long[] AttentionMask { get; init; }
+
+    /// <summary>[batch, sequence]: each new token's position in its own sequence.</summary>
+    public required long[] PositionIds { get; init; }
+
+    /// <summary>Per layer, key then value: [batch, heads, past, head width].</summary>
+    public required float[][] PastKeyValues { get; init; }
+}
+
+/// <summary>What a forward pass gives back: each row's logits at its last position, and the cache with the new positions.</summary>
+/// <param name="Logits">[batch, vocabulary].</param>
+/// <param name="Present">Per layer, key then value: [batch, heads, past + sequence, head width].</param>
+public sealed record DecoderOutput(float[] Logits, float[][] Present);
+
+/// <summary>
+/// A decoder model loaded for generation (the seam between the generation engine and a runtime): one forward pass
+/// at a time, over a batch whose rows may be at any point of their sequences. Implemented by the ONNX backend.
+/// </summary>
+public interface IDecoderInstance : IDisposable
+{
+    /// <summary>The model's cache shape and vocabulary.</summary>
+    DecoderSpec Spec { get; }
+
+    /// <summary>Runs one step; an error for a failure of the runtime.</summary>
+    InferenceError? Run(DecoderStep pass, out DecoderOutput? output);
+}

@@ -1,0 +1,30 @@
+using System.Threading.Channels;
+using Turbine.Llm.Cache;
+using Turbine.Llm.Sampling;
+
+namespace Turbine.Llm.Engine;
+
+/// <summary>One request in the engine: its tokens so far, how many of them the cache holds, and where its tokens go.</summary>
+internal sealed class Sequence(GenerationRequest request, CancellationToken cancellation)
+{
+    public GenerationRequest Request { get; } = request;
+
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>Prompt and generated tokens.</summary>
+    public List<int> Tokens { get; } = [.. request.Prompt];
+
+    /// <summary>Leading tokens whose keys and values the cache holds.</summary>
+    public int Computed { get; set; }
+
+    /// <summary>Its cache blocks while it runs; null while it waits (first, or after a preemption).</summary>
+    public BlockTable? Table { get; set; }
+
+    public int Generated { get; set; }
+
+    public TokenSampler Sampler { get; } = new(request.Sampling);
+
+    public TokenHistory History { get; } = new([.. request.Prompt]);
+
+    public Channel<GeneratedToken> Output { get; } = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+}

@@ -1,0 +1,121 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Turbine.Onnx;
+
+/// <summary>
+/// A decoder exported in the Hugging Face Optimum layout (<c>input_ids</c>, <c>attention_mask</c>, <c>position_ids</c>,
+/// <c>past_key_values.N.key|value</c> in; <c>logits</c>, <c>present.N.key|value</c> out), run one step at a time by the
+/// generation engine. The cache's shape comes from the model's own input declarations.
+/// </summary>
+public sealed class OnnxDecoderInstance : IDecoderInstance
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+
+    private OnnxDecoderInstance(InferenceSession session, DecoderSpec spec)
+    {
+        _session = session;
+        Spec = spec;
+        _inputNames = ["input_ids", "attention_mask", "position_ids", .. Enumerable.Range(0, spec.Layers).SelectMany(l => new[] { $"past_key_values.{l}.key", $"past_key_values.{l}.value" })];
+        _outputNames = ["logits", .. Enumerable.Range(0, spec.Layers).SelectMany(l => new[] { $"present.{l}.key", $"present.{l}.value" })];
+    }
+
+    /// <inheritdoc />
+    public DecoderSpec Spec { get; }
+
+    /// <summary>Loads a decoder from an ONNX file or its bytes.</summary>
+    /// <exception cref="InferenceException">The model is not a decoder of that layout.</exception>
+    public static OnnxDecoderInstance Load(byte[] model, OnnxRuntimeSettings? settings = null)
+    {
+        using var options = OnnxSessionFactory.CreateOptions(settings ?? OnnxRuntimeSettings.Default);
+        var session = new InferenceSession(model, options);
+        try
+        {
+            return new OnnxDecoderInstance(session, ReadSpec(session));
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public InferenceError? Run(DecoderStep pass, out DecoderOutput? output)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        output = null;
+        var (batch, sequence, total) = (pass.Batch, pass.Sequence, pass.Past + pass.Sequence);
+        var values = new List<OrtValue>(_inputNames.Length);
+        try
+        {
+            values.Add(OrtValue.CreateTensorValueFromMemory(pass.InputIds, [batch, sequence]));
+            values.Add(OrtValue.CreateTensorValueFromMemory(pass.AttentionMask, [batch, total]));
+            values.Add(OrtValue.CreateTensorValueFromMemory(pass.PositionIds, [batch, sequence]));
+            foreach (var past in pass.PastKeyValues)
+            {
+                values.Add(OrtValue.CreateTensorValueFromMemory(past, [batch, Spec.KvHeads, pass.Past, Spec.HeadWidth]));
+            }
+
+            using var results = _session.Run(_runOptions, _inputNames, values, _outputNames);
+            var vocabulary = Spec.Vocabulary;
+            var all = results[0].GetTensorDataAsSpan<float>();
+            var logits = new float[batch * vocabulary];
+            for (var row = 0; row < batch; row++)
+            {
+                all.Slice(((row * sequence) + sequence - 1) * vocabulary, vocabulary).CopyTo(logits.AsSpan(row * vocabulary));
+            }
+
+            var present = new float[results.Count - 1][];
+            for (var i = 1; i < results.Count; i++)
+            {
+                present[i - 1] = results[i].GetTensorDataAsSpan<float>().ToArray();
+            }
+
+            output = new DecoderOutput(logits, present);
+            return null;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            return InferenceError.Internal("the decoder's forward pass failed") with { Detail = e.Message };
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    private static DecoderSpec ReadSpec(InferenceSession session)
+    {
+        var inputs = session.InputMetadata;
+        foreach (var name in new[] { "input_ids", "attention_mask", "position_ids", "past_key_values.0.key" })
+        {
+            if (!inputs.ContainsKey(name))
+            {
+                throw new InferenceException($"the model has no input '{name}': a decoder takes input_ids, attention_mask, position_ids and past_key_values.N.key|value (the Optimum layout)");
+            }
+        }
+
+        var layers = inputs.Keys.Count(k => k.StartsWith("past_key_values.", StringComparison.Ordinal) && k.EndsWith(".key", StringComparison.Ordinal));
+        var kv = inputs["past_key_values.0.key"].Dimensions;
+        var logits = session.OutputMetadata.TryGetValue("logits", out var output) ? output.Dimensions : throw new InferenceException("the model has no output 'logits'");
+        if (kv.Length != 4 || kv[1] <= 0 || kv[3] <= 0 || logits.Length != 3 || logits[2] <= 0)
+        {
+            throw new InferenceException("past_key_values.N.key must be [batch, heads, past, head width] and logits [batch, sequence, vocabulary] with fixed heads, head width and vocabulary");
+        }
+
+        return new DecoderSpec(layers, kv[1], kv[3], logits[2]);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Threading.Channels;
+using Turbine.Llm.Engine;
+using Turbine.Llm.Sampling;
+using Turbine.Onnx;
+using Turbine.Onnx.Tools.Samples;
+
+namespace Turbine.Llm.Tests;
+
+/// <summary>
+/// The engine over a real ONNX decoder (generated, random weights): every request's tokens in a continuous batch, with
+/// requests joining and leaving at different steps, are the tokens it gets alone, greedy and seeded; shared prefixes are
+/// served from the cache; a full cache preempts and recomputes without changing anything; cancellation frees blocks.
+/// </summary>
+public sealed class GenerationEngineTests : IDisposable
+{
+    private static readonly byte[] Model = DecoderModel.Build(new DecoderShape(Vocabulary: 1000, Width: 32, Layers: 2, Heads: 4, Context: 256));
+    private readonly OnnxDecoderInstance _decoder = OnnxDecoderInstance.Load(Model);
+
+    private static GenerationRequest Request(int[] prompt, int maxTokens, SamplingParameters? sampling = null) =>
+        new(prompt, sampling ?? SamplingParameters.Greedy, maxTokens, new HashSet<int>());
+
+    private static async Task<List<int>> ReadAllAsync(ChannelReader<GeneratedToken> reader)
+    {
+        var tokens = new List<int>();
+        await foreach (var token in reader.ReadAllAsync())
+        {
+            tokens.Add(token.Token);
+        }
+
+        return tokens;
+    }
+
+    private async Task<List<int>> AloneAsync(GenerationRequest request)
+    {
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 256));
+        return await ReadAllAsync(engine.Submit(request, CancellationToken.None));
+    }
+
+    public static TheoryData<string> Samplings() => ["greedy", "seeded"];
+
+    [Theory]
+    [MemberData(nameof(Samplings))]
+    public async Task Requests_joining_and_leaving_a_running_batch_get_the_tokens_they_get_alone(string kind)
+    {
+        SamplingParameters Sampling(int seed) => kind == "greedy" ? SamplingParameters.Greedy : new SamplingParameters(Temperature: 0.8f, TopP: 0.9f, Seed: seed);
+        GenerationRequest[] requests =
+        [
+            Request([5, 17, 42, 7, 99, 3, 250], 24, Sampling(1)),
+            Request([9, 3], 6, Sampling(2)),
+            Request([600, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 12, Sampling(3)),
+            Request([5, 17, 42, 7, 11], 9, Sampling(4)),
+        ];
+        var alone = new List<List<int>>();
+        foreach (var request in requests)
+        {
+            alone.Add(await AloneAsync(request));
+        }
+
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 256));
+        var first = engine.Submit(requests[0], CancellationToken.None);
+        var firstTokens = new List<int>();
+        var others = new List<Task<List<int>>>();
+        await foreach (var token in first.ReadAllAsync())
+        {
+            firstTokens.Add(token.Token);
+            if (firstTokens.Count is 3 or 5 or 9)
+            {
+                // The others join while the first decodes; the second (6 tokens) leaves long before it ends.
+                others.Add(ReadAllAsync(engine.Submit(requests[others.Count + 1], CancellationToken.None)));
+            }
+        }
+
+        var together = new List<List<int>> { firstTokens };
+        together.AddRange(await Task.WhenAll(others));
+        Assert.Equal(alone, together);
+        Assert.Equal(requests.Select(r => r.MaxTokens), together.Select(t => t.Count));
+    }
+
+    [Fact]
+    public async Task A_shared_prompt_prefix_is_served_from_the_cache_and_changes_nothing()
+    {
+        int[] system = [.. Enumerable.Range(100, 16)];
+        var expected = await AloneAsync(Request([.. system, 1, 2], 5));
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 256));
+        await ReadAllAsync(engine.Submit(Request([.. system, 7, 7, 7], 5), CancellationToken.None));
+
+        var tokens = await ReadAllAsync(engine.Submit(Request([.. system, 1, 2], 5), CancellationToken.None));
+
+        Assert.Equal(expected, tokens);
+        Assert.Equal(16, engine.Blocks.PrefixCache.Hits);
+    }
+
+    [Fact]
+    public async Task A_cache_too_small_for_every_sequence_preempts_and_recomputes_without_changing_a_token()
+    {
+        GenerationRequest[] requests = [Request([1, 2, 3, 4, 5], 20), Request([6, 7, 8], 20), Request([9, 10, 11, 12], 20)];
+        var alone = new List<List<int>>();
+        foreach (var request in requests)
+        {
+            alone.Add(await AloneAsync(request));
+        }
+
+        // 12 blocks of 2 tokens hold 24 tokens: the three sequences want 72 by their end.
+        var bytesPerToken = 2L * 2 * 32 * sizeof(float);
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(KvBudgetBytes: bytesPerToken * 24, BlockTokens: 2, MaxContext: 256));
+        var together = await Task.WhenAll(requests.Select(r => ReadAllAsync(engine.Submit(r, CancellationToken.None))));
+
+        Assert.Equal(alone, together);
+        Assert.True(engine.Preemptions > 0);
+        Assert.Equal(0, engine.Blocks.Usage, 6);
+    }
+
+    [Fact]
+    public async Task A_cancelled_request_stops_between_steps_and_frees_its_blocks()
+    {
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 256));
+        using var cancel = new CancellationTokenSource();
+        var reader = engine.Submit(Request([1, 2, 3], 200), cancel.Token);
+        var received = 0;
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in reader.ReadAllAsync())
+            {
+                if (++received == 4)
+                {
+                    await cancel.CancelAsync();
+                }
+            }
+        });
+
+        Assert.NotNull(error);
+        Assert.InRange(received, 4, 199);
+        Assert.Equal(0, engine.Blocks.Usage, 6);
+    }
+
+    [Fact]
+    public void Requests_that_can_never_fit_are_refused_at_once()
+    {
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 64));
+
+        var tooLong = Assert.Throws<InferenceException>(() => engine.Submit(Request([.. Enumerable.Range(0, 60)], 10), CancellationToken.None));
+        var empty = Assert.Throws<InferenceException>(() => engine.Submit(Request([], 10), CancellationToken.None));
+
+        Assert.Contains("exceed the model's context of 64 tokens", tooLong.Message, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, empty.Error.Code);
+    }
+
+    public void Dispose() => _decoder.Dispose();
+}
