@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|optimize]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|generation|optimize]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--intra-op-threads N] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -13,6 +13,7 @@ using Turbine.Bench;
 // route: the model called directly against a route splitting 50/50 and one shadowing a share [--rounds 5 --shadow-share 0.1].
 // lane: online p99 alone and while background-lane clients saturate the model [--rounds 5 --background 32].
 // batch: a batch job's rows/s against ONNX Runtime at the same batch size, and online p99 while a job runs [--rows 20000 --batch 32 --rounds 5].
+// generation: the LLM engine at 1, 4, 16 and 64 streams against one at a time, the prefix cache, and batch-1 overhead against bare ONNX Runtime [--prompt 32 --tokens 64 --rounds 3].
 // optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
@@ -24,6 +25,13 @@ Directory.CreateDirectory(output);
 // Turbine's sessions share ONNX Runtime's global thread pools; the environment that holds them must exist before the
 // references create their sessions.
 Turbine.Onnx.OnnxThreadBudget.EnsureEnvironment();
+if (scenario == "generation")
+{
+    await Report("generation", await GenerationScenario.RunAsync(
+        int.Parse(Arg("--prompt", "32"), CultureInfo.InvariantCulture), int.Parse(Arg("--tokens", "64"), CultureInfo.InvariantCulture), int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture)));
+    return;
+}
+
 if (scenario == "optimize")
 {
     await Report($"optimize-{modelName}", OptimizationScenario.Run(

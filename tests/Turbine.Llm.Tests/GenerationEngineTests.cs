@@ -113,25 +113,55 @@ public sealed class GenerationEngineTests : IDisposable
     [Fact]
     public async Task A_cancelled_request_stops_between_steps_and_frees_its_blocks()
     {
-        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 256));
+        // The fifth forward pass waits at a gate, so the cancellation surely lands mid-generation.
+        using var gated = new GatedDecoder(_decoder, holdAt: 5);
+        using var engine = new GenerationEngine(gated, new EngineOptions(BlockTokens: 4, MaxContext: 256));
         using var cancel = new CancellationTokenSource();
         var reader = engine.Submit(Request([1, 2, 3], 200), cancel.Token);
-        var received = 0;
+        Assert.True(gated.Held.Wait(TimeSpan.FromSeconds(30)));
+        await cancel.CancelAsync();
+        gated.Release.Set();
 
-        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        var received = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var _ in reader.ReadAllAsync())
             {
-                if (++received == 4)
-                {
-                    await cancel.CancelAsync();
-                }
+                received++;
             }
         });
 
-        Assert.NotNull(error);
-        Assert.InRange(received, 4, 199);
+        Assert.Equal(5, received); // the pass in progress finishes and its token is sent; no pass after it runs
         Assert.Equal(0, engine.Blocks.Usage, 6);
+    }
+
+    /// <summary>A decoder whose n-th forward pass waits until the test lets it go.</summary>
+    private sealed class GatedDecoder(IDecoderInstance inner, int holdAt) : IDecoderInstance
+    {
+        private int _passes;
+
+        public ManualResetEventSlim Held { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public DecoderSpec Spec => inner.Spec;
+
+        public InferenceError? Run(DecoderStep pass, out DecoderOutput? output)
+        {
+            if (++_passes == holdAt)
+            {
+                Held.Set();
+                Release.Wait();
+            }
+
+            return inner.Run(pass, out output);
+        }
+
+        public void Dispose()
+        {
+            Held.Dispose();
+            Release.Dispose();
+        }
     }
 
     [Fact]

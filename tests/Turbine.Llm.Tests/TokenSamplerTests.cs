@@ -12,7 +12,7 @@ public sealed class TokenSamplerTests
     [Fact]
     public void Greedy_takes_the_most_likely_token_and_reports_its_log_probability()
     {
-        var sampled = Sample(SamplingParameters.Greedy with { TopLogprobs = 3 });
+        var sampled = Sample(SamplingParameters.Greedy with { TopLogprobs = 3, Logprobs = true });
 
         var expected = 3.0 - Math.Log(Logits.Sum(l => Math.Exp(l)));
         Assert.Equal(1, sampled.Token);

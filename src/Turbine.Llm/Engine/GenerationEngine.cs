@@ -6,9 +6,9 @@ namespace Turbine.Llm.Engine;
 
 /// <summary>
 /// Continuous batching over one decoder instance, as vLLM schedules: one loop that, step after step, admits waiting
-/// requests while the cache can hold them, runs one forward pass over every running sequence (prompts being prefilled
-/// and sequences decoding, side by side), samples each row's next token and lets finished sequences leave, so requests
-/// join and leave between steps. The cache is paged (<see cref="KvBlockManager"/>); shared prompt prefixes are computed
+/// requests while the cache can hold them, runs one forward pass (new prompts first, else one token for every running
+/// sequence), samples each row's next token and lets finished sequences leave, so requests join and leave between
+/// steps. The cache is paged (<see cref="KvBlockManager"/>); shared prompt prefixes are computed
 /// once. When the cache cannot take a running sequence's next token, the most recently admitted sequence is preempted
 /// and recomputed later. A cancelled request is dropped between steps and its blocks freed.
 /// </summary>
@@ -136,10 +136,16 @@ public sealed class GenerationEngine : IDisposable
         }
     }
 
-    /// <summary>One forward pass over every running sequence, then one token for each.</summary>
+    /// <summary>
+    /// One forward pass, then one token for each of its rows: the sequences with prompt tokens to compute when there are
+    /// any (prefill first, as vLLM schedules by default), else every running sequence for one token each. Prompts and
+    /// single decode tokens are not mixed in one pass: a dense batch pads every row to its longest, and a decode row
+    /// padded to a prompt's length would cost that prompt's compute.
+    /// </summary>
     private void Step()
     {
-        var rows = _running.ToArray();
+        var prefilling = _running.Where(s => s.Tokens.Count - s.Computed > 1).ToArray();
+        var rows = prefilling.Length > 0 ? prefilling : _running.ToArray();
         var spec = _decoder.Spec;
         var length = 0;
         var past = 0;

@@ -15,6 +15,7 @@ namespace Turbine.Llm.Sampling;
 /// <param name="FrequencyPenalty">Subtracted from a token's logit per time it has appeared in the output (-2 to 2).</param>
 /// <param name="Seed">Makes a request's draws reproducible; null draws fresh randomness.</param>
 /// <param name="TopLogprobs">How many alternatives to report with their log probabilities (0 to 20).</param>
+/// <param name="Logprobs">Whether to report the chosen token's log probability (the OpenAI <c>logprobs</c> flag).</param>
 public sealed record SamplingParameters(
     float Temperature = 1,
     float TopP = 1,
@@ -24,7 +25,8 @@ public sealed record SamplingParameters(
     float PresencePenalty = 0,
     float FrequencyPenalty = 0,
     long? Seed = null,
-    int TopLogprobs = 0)
+    int TopLogprobs = 0,
+    bool Logprobs = false)
 {
     /// <summary>The defaults: temperature 1, nothing cut, no penalties.</summary>
     public static SamplingParameters Default { get; } = new();

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Turbine.Llm.Sampling;
 
 /// <summary>
@@ -11,6 +13,7 @@ public sealed class TokenSampler
     private readonly Random _random;
     private float[] _scratch = [];
     private int[] _order = [];
+    private float[] _shifted = [];
 
     public TokenSampler(SamplingParameters parameters)
     {
@@ -30,15 +33,30 @@ public sealed class TokenSampler
         {
             _scratch = new float[vocabulary];
             _order = new int[vocabulary];
+            _shifted = new float[vocabulary];
         }
 
         var values = _scratch.AsSpan();
         logits.CopyTo(values);
         Penalize(values, history);
+        if (_parameters.IsGreedy && !_parameters.Logprobs && _parameters.TopLogprobs == 0)
+        {
+            return new SampledToken(TensorPrimitives.IndexOfMax(values), float.NaN, []);
+        }
+
+        // Log probabilities come from the penalized logits, before temperature and cuts reshape them in place.
         var logSum = LogSumExp(values);
-        var token = _parameters.IsGreedy ? ArgMax(values) : Draw(values);
-        var logprob = values[token] - logSum;
-        return new SampledToken(token, logprob, TopLogprobs(values, logSum));
+        var top = TopLogprobs(values, logSum);
+        var chosen = _parameters.IsGreedy ? TensorPrimitives.IndexOfMax(values) : -1;
+        var chosenLogit = chosen >= 0 ? values[chosen] : 0;
+        if (chosen < 0)
+        {
+            var penalized = values.ToArray();
+            chosen = Draw(values);
+            chosenLogit = penalized[chosen];
+        }
+
+        return new SampledToken(chosen, chosenLogit - logSum, top);
     }
 
     private void Penalize(Span<float> values, TokenHistory history)
@@ -71,20 +89,13 @@ public sealed class TokenSampler
     private int Draw(Span<float> logits)
     {
         var p = _parameters;
-        var max = float.NegativeInfinity;
-        foreach (var value in logits)
-        {
-            max = MathF.Max(max, value);
-        }
 
         // Probabilities (unnormalized) at the temperature, relative to the most likely token.
         var probabilities = logits;
-        double total = 0;
-        for (var i = 0; i < probabilities.Length; i++)
-        {
-            probabilities[i] = MathF.Exp((logits[i] - max) / p.Temperature);
-            total += probabilities[i];
-        }
+        TensorPrimitives.Subtract(logits, TensorPrimitives.Max(logits), probabilities);
+        TensorPrimitives.Divide(probabilities, p.Temperature, probabilities);
+        TensorPrimitives.Exp(probabilities, probabilities);
+        double total = TensorPrimitives.Sum(probabilities);
 
         if (p.MinP > 0)
         {
@@ -184,34 +195,14 @@ public sealed class TokenSampler
         return best;
     }
 
-    private static float LogSumExp(ReadOnlySpan<float> values)
+    private float LogSumExp(ReadOnlySpan<float> values)
     {
-        var max = float.NegativeInfinity;
-        foreach (var value in values)
-        {
-            max = MathF.Max(max, value);
-        }
-
-        double sum = 0;
-        foreach (var value in values)
-        {
-            sum += Math.Exp(value - max);
-        }
-
-        return max + (float)Math.Log(sum);
+        var max = TensorPrimitives.Max(values);
+        var shifted = _shifted.AsSpan(0, values.Length);
+        TensorPrimitives.Subtract(values, max, shifted);
+        TensorPrimitives.Exp(shifted, shifted);
+        return max + MathF.Log(TensorPrimitives.Sum(shifted));
     }
 
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
 
-        return best;
-    }
 }
