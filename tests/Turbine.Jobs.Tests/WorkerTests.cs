@@ -161,10 +161,58 @@ public sealed class WorkerTests : IDisposable
         Assert.Equal(12, _jobs.PartLines().Count);
     }
 
+    [Fact]
+    public async Task A_worker_whose_summary_scratch_another_finisher_cleared_ends_quietly()
+    {
+        var racing = new RacingFinisherStorage(_jobs.Storage, _jobs.Store, "job");
+        _jobs.Storage = racing;
+
+        var job = await _jobs.RunAsync(_jobs.Job(Rows(8)), new FakeInference());
+
+        Assert.True(racing.Raced);
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.True(File.Exists(Path.Combine(_jobs.Output, JobSummary.FileName)));
+    }
+
     /// <summary>The first value of the request's first row (the fake model's x), which the tests use to pick a request.</summary>
     private static float MemoryMarshal(InferenceRequest request) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(request.Inputs[0].Data.Span)[0];
 
     public void Dispose() => _jobs.Dispose();
+
+    /// <summary>Storage where, as this worker publishes its summary, another worker has just finished the job and cleared the scratch folder.</summary>
+    private sealed class RacingFinisherStorage(IJobStorage inner, IJobStore store, string job) : IJobStorage
+    {
+        public bool Raced { get; private set; }
+
+        public string? Check(string uri) => inner.Check(uri);
+
+        public Task<long> LengthAsync(string uri, CancellationToken cancellationToken) => inner.LengthAsync(uri, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string uri, long offset, long length, CancellationToken cancellationToken) => inner.OpenReadAsync(uri, offset, length, cancellationToken);
+
+        public Task<string> LocalCopyAsync(string uri, CancellationToken cancellationToken) => inner.LocalCopyAsync(uri, cancellationToken);
+
+        public string ScratchFolder(string outputUri) => inner.ScratchFolder(outputUri);
+
+        public void ClearScratch(string outputUri) => inner.ClearScratch(outputUri);
+
+        public async Task PublishAsync(string scratchFile, string outputUri, string name, CancellationToken cancellationToken)
+        {
+            if (name == JobSummary.FileName && !Raced)
+            {
+                Raced = true;
+                File.Copy(scratchFile, Path.Combine(outputUri, name), overwrite: true); // the other worker's summary
+                Assert.True(await store.TryFinishAsync(job, cancellationToken));
+                inner.ClearScratch(outputUri);
+            }
+
+            await inner.PublishAsync(scratchFile, outputUri, name, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<string>> ListAsync(string outputUri, CancellationToken cancellationToken) => inner.ListAsync(outputUri, cancellationToken);
+
+        public Task<Stream> OpenOutputAsync(string outputUri, string name, CancellationToken cancellationToken) => inner.OpenOutputAsync(outputUri, name, cancellationToken);
+    }
 
     /// <summary>Local storage whose disk fills when a chosen part is published, as a write past ENOSPC fails.</summary>
     private sealed class FullDiskStorage(IJobStorage inner, int failOnPart) : IJobStorage

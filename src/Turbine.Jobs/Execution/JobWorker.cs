@@ -210,7 +210,22 @@ public sealed partial class JobWorker
             return false;
         }
 
-        await JobSummary.WriteAsync(_storage, record, parts, _time.GetUtcNow(), cancellationToken);
+        try
+        {
+            await JobSummary.WriteAsync(_storage, record, parts, _time.GetUtcNow(), cancellationToken);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Workers finishing together each write the same summary; the first to finish the job clears the scratch
+            // folder, taking a slower one's summary file with it. That one has nothing left to do.
+            if ((await _store.GetAsync(jobId, cancellationToken))?.State == JobState.Succeeded)
+            {
+                return false;
+            }
+
+            throw;
+        }
+
         var finished = await _store.TryFinishAsync(jobId, cancellationToken);
         if (finished)
         {

@@ -55,9 +55,13 @@ public sealed class LocalJobStorage(string? root = null) : IJobStorage
     public void ClearScratch(string outputUri)
     {
         var folder = Path.Combine(Resolve(outputUri), ScratchName);
-        if (Directory.Exists(folder))
+        try
         {
             Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone already, or a slower worker wrote into it meanwhile: what is left is cleared by a later finish.
         }
     }
 
