@@ -40,10 +40,30 @@ public sealed class DecoderStep
     public required float[][] PastKeyValues { get; init; }
 }
 
-/// <summary>What a forward pass gives back: each row's logits at its last position, and the cache with the new positions.</summary>
-/// <param name="Logits">[batch, vocabulary].</param>
-/// <param name="Present">Per layer, key then value: [batch, heads, past + sequence, head width].</param>
-public sealed record DecoderOutput(float[] Logits, float[][] Present);
+/// <summary>
+/// What a forward pass gives back, read in place from the runtime's buffers (no copy of the whole cache): each row's
+/// logits at its last position, and the cache with the new positions. Valid until disposed; the caller disposes it.
+/// </summary>
+public abstract class DecoderOutput : IDisposable
+{
+    /// <summary>Row <paramref name="row"/>'s logits at its last position: [vocabulary].</summary>
+    public abstract ReadOnlySpan<float> Logits(int row);
+
+    /// <summary>Layer <c>kind / 2</c>'s key (even <paramref name="kind"/>) or value (odd) cache: [batch, heads, past + sequence, head width].</summary>
+    public abstract ReadOnlySpan<float> Present(int kind);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the runtime's buffers.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}
 
 /// <summary>
 /// A decoder model loaded for generation (the seam between the generation engine and a runtime): one forward pass

@@ -59,22 +59,7 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
                 values.Add(OrtValue.CreateTensorValueFromMemory(past, [batch, Spec.KvHeads, pass.Past, Spec.HeadWidth]));
             }
 
-            using var results = _session.Run(_runOptions, _inputNames, values, _outputNames);
-            var vocabulary = Spec.Vocabulary;
-            var all = results[0].GetTensorDataAsSpan<float>();
-            var logits = new float[batch * vocabulary];
-            for (var row = 0; row < batch; row++)
-            {
-                all.Slice(((row * sequence) + sequence - 1) * vocabulary, vocabulary).CopyTo(logits.AsSpan(row * vocabulary));
-            }
-
-            var present = new float[results.Count - 1][];
-            for (var i = 1; i < results.Count; i++)
-            {
-                present[i - 1] = results[i].GetTensorDataAsSpan<float>().ToArray();
-            }
-
-            output = new DecoderOutput(logits, present);
+            output = new OrtDecoderOutput(_session.Run(_runOptions, _inputNames, values, _outputNames), sequence, Spec.Vocabulary);
             return null;
         }
         catch (OnnxRuntimeException e)
@@ -95,6 +80,25 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
     {
         _runOptions.Dispose();
         _session.Dispose();
+    }
+
+    /// <summary>The outputs as ONNX Runtime returned them, read in place until disposed.</summary>
+    private sealed class OrtDecoderOutput(IDisposableReadOnlyCollection<OrtValue> results, int sequence, int vocabulary) : DecoderOutput
+    {
+        public override ReadOnlySpan<float> Logits(int row) =>
+            results[0].GetTensorDataAsSpan<float>().Slice(((row * sequence) + sequence - 1) * vocabulary, vocabulary);
+
+        public override ReadOnlySpan<float> Present(int kind) => results[1 + kind].GetTensorDataAsSpan<float>();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                results.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     private static DecoderSpec ReadSpec(InferenceSession session)

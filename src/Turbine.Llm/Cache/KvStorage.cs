@@ -32,18 +32,18 @@ internal sealed class KvStorage(DecoderSpec spec, int blocks, int blockTokens)
     }
 
     /// <summary>Copies a row's new positions (the last <paramref name="count"/> of the present tensors) into its blocks from token <paramref name="first"/> on.</summary>
-    public void Scatter(BlockTable table, int first, int count, float[][] present, int row, int totalLength)
+    public void Scatter(BlockTable table, int first, int count, DecoderOutput present, int row, int totalLength)
     {
         var (heads, width) = (spec.KvHeads, spec.HeadWidth);
         for (var kind = 0; kind < _arrays.Length; kind++)
         {
-            var source = present[kind];
+            var source = present.Present(kind);
             var target = _arrays[kind];
             for (var head = 0; head < heads; head++)
             {
                 for (var i = 0; i < count; i++)
                 {
-                    Array.Copy(source, ((((long)row * heads) + head) * totalLength + totalLength - count + i) * width, target, Offset(table, first + i, head), width);
+                    source.Slice((int)(((((long)row * heads) + head) * totalLength + totalLength - count + i) * width), width).CopyTo(target.AsSpan((int)Offset(table, first + i, head), width));
                 }
             }
         }

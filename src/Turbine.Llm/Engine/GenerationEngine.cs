@@ -180,7 +180,8 @@ public sealed class GenerationEngine : IDisposable
             _storage.Gather(sequence.Table!, sequence.Computed, pastValues, row, past);
         }
 
-        var error = _decoder.Run(new DecoderStep { Batch = rows.Length, Sequence = length, Past = past, InputIds = ids, AttentionMask = mask, PositionIds = positions, PastKeyValues = pastValues }, out var output);
+        var error = _decoder.Run(new DecoderStep { Batch = rows.Length, Sequence = length, Past = past, InputIds = ids, AttentionMask = mask, PositionIds = positions, PastKeyValues = pastValues }, out var result);
+        using var output = result;
         Steps++;
         if (error is not null)
         {
@@ -201,10 +202,10 @@ public sealed class GenerationEngine : IDisposable
             }
 
             var fresh = sequence.Tokens.Count - sequence.Computed;
-            _storage.Scatter(sequence.Table!, sequence.Computed, fresh, output!.Present, row, total);
+            _storage.Scatter(sequence.Table!, sequence.Computed, fresh, output!, row, total);
             sequence.Computed += fresh;
             _blocks.Computed(sequence.Table!);
-            Advance(sequence, output.Logits.AsSpan(row * spec.Vocabulary, spec.Vocabulary));
+            Advance(sequence, output!.Logits(row));
         }
     }
 
