@@ -31,7 +31,7 @@ internal static class BatchProgress
             {
                 var task = context.AddTask("planning", maxValue: 1);
                 var run = worker.RunAsync(jobId, cancellationToken);
-                var started = DateTimeOffset.UtcNow;
+                var started = TimeProvider.System.GetTimestamp();
                 var lastDone = 0L;
                 while (!run.IsCompleted)
                 {
@@ -45,7 +45,7 @@ internal static class BatchProgress
                     var finishedRows = progress.RowsDone;
                     var done = Math.Max(lastDone, finishedRows + Volatile.Read(ref inPartition));
                     lastDone = Math.Min(done, Math.Max(progress.Rows, 1));
-                    var seconds = Math.Max((DateTimeOffset.UtcNow - started).TotalSeconds, 0.001);
+                    var seconds = Math.Max(TimeProvider.System.GetElapsedTime(started).TotalSeconds, 0.001);
                     task.MaxValue = Math.Max(progress.Rows, 1);
                     task.Value = lastDone;
                     task.Description = $"{job.State.Name()} {lastDone:N0}/{progress.Rows:N0} rows  {lastDone / seconds:N0} rows/s  {progress.Errors:N0} errors  {progress.PartitionsDone}/{progress.Partitions} parts";
