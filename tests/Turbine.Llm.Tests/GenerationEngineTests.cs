@@ -135,6 +135,48 @@ public sealed class GenerationEngineTests : IDisposable
         Assert.Equal(0, engine.Blocks.Usage, 6);
     }
 
+    [Fact]
+    public async Task Statistics_count_tokens_and_finishes_and_time_each_token_on_the_engines_clock()
+    {
+        // Every forward pass takes 10 ms of the fake clock: a request alone gets its first token one pass after it is
+        // submitted, and each next one a pass later.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var timed = new ClockedDecoder(_decoder, clock, TimeSpan.FromMilliseconds(10));
+        using var engine = new GenerationEngine(timed, new EngineOptions(BlockTokens: 4, MaxContext: 256), clock);
+
+        var solo = await AloneAsync(Request([9, 8], 50));
+        await ReadAllAsync(engine.Submit(Request([1, 2, 3, 4, 5], 6), CancellationToken.None));
+        var stopped = await ReadAllAsync(engine.Submit(new GenerationRequest([9, 8], SamplingParameters.Greedy, 50, new HashSet<int> { solo[2] }), CancellationToken.None));
+        Assert.Equal(solo.IndexOf(solo[2]) + 1, stopped.Count); // the stop token is reported as the last one
+
+        var statistics = engine.Statistics;
+        Assert.Equal(7, statistics.PromptTokens);
+        Assert.Equal(6 + stopped.Count, statistics.GenerationTokens);
+        Assert.Equal((1L, 1L, 0L), (statistics.FinishedLength, statistics.FinishedStop, statistics.Aborted));
+        Assert.Equal(2, statistics.TimeToFirstToken.Count);
+        Assert.Equal(20_000_000, statistics.TimeToFirstToken.Nanoseconds);
+        Assert.Equal(5 + stopped.Count - 1, statistics.InterTokenLatency.Count);
+        Assert.Equal(10_000_000L * statistics.InterTokenLatency.Count, statistics.InterTokenLatency.Nanoseconds);
+        Assert.Equal(0, statistics.QueueTime.Nanoseconds);
+        Assert.Equal((0, 0), (statistics.Running, statistics.Waiting));
+    }
+
+    /// <summary>A decoder each of whose forward passes moves a fake clock on.</summary>
+    private sealed class ClockedDecoder(IDecoderInstance inner, Microsoft.Extensions.Time.Testing.FakeTimeProvider clock, TimeSpan pass) : IDecoderInstance
+    {
+        public DecoderSpec Spec => inner.Spec;
+
+        public InferenceError? Run(DecoderStep step, out DecoderOutput? output)
+        {
+            clock.Advance(pass);
+            return inner.Run(step, out output);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>A decoder whose n-th forward pass waits until the test lets it go.</summary>
     private sealed class GatedDecoder(IDecoderInstance inner, int holdAt) : IDecoderInstance
     {

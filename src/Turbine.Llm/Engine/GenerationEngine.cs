@@ -25,8 +25,11 @@ public sealed class GenerationEngine : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _loop;
 
-    public GenerationEngine(IDecoderInstance decoder, EngineOptions options)
+    private readonly TimeProvider _time;
+
+    public GenerationEngine(IDecoderInstance decoder, EngineOptions options, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(options);
         _decoder = decoder;
@@ -45,6 +48,9 @@ public sealed class GenerationEngine : IDisposable
 
     /// <summary>The cache's blocks: usage and prefix-cache figures.</summary>
     public KvBlockManager Blocks => _blocks;
+
+    /// <summary>Latencies, token counts, finishes and occupancy, for the metrics.</summary>
+    public EngineStatistics Statistics { get; } = new();
 
     /// <summary>Preemptions so far (sequences whose cache was given up, to be recomputed).</summary>
     public long Preemptions { get; private set; }
@@ -76,7 +82,7 @@ public sealed class GenerationEngine : IDisposable
             throw new InferenceException(new InferenceError(StatusCode.ResourceExhausted, $"the prompt ({request.Prompt.Count} tokens) is larger than the whole KV cache"));
         }
 
-        var sequence = new Sequence(request, cancellationToken);
+        var sequence = new Sequence(request, _time.GetTimestamp(), cancellationToken);
         _submitted.Enqueue(sequence);
         _signal.Release();
         return sequence.Output.Reader;
@@ -103,6 +109,7 @@ public sealed class GenerationEngine : IDisposable
 
             DropCancelled();
             Admit();
+            Statistics.Occupancy(_running.Count, _waiting.Count);
             if (_running.Count == 0)
             {
                 _signal.Wait();
@@ -130,6 +137,13 @@ public sealed class GenerationEngine : IDisposable
             }
 
             _waiting.RemoveFirst();
+            if (!sequence.Started)
+            {
+                sequence.Started = true;
+                Statistics.Admitted(sequence.Request.Prompt.Count);
+                Statistics.QueueTime.Record(Nanoseconds(sequence.SubmittedAt, _time.GetTimestamp()));
+            }
+
             sequence.Table = table;
             sequence.Computed = table.CachedTokens == sequence.Tokens.Count ? table.CachedTokens - 1 : table.CachedTokens; // the last token is always run, for its logits
             _running.Add(sequence);
@@ -215,12 +229,18 @@ public sealed class GenerationEngine : IDisposable
         var sampled = sequence.Sampler.Sample(logits, sequence.History);
         sequence.History.Add(sampled.Token);
         sequence.Generated++;
+        var now = _time.GetTimestamp();
+        (sequence.LastTokenAt == 0 ? Statistics.TimeToFirstToken : Statistics.InterTokenLatency).Record(Nanoseconds(sequence.LastTokenAt == 0 ? sequence.SubmittedAt : sequence.LastTokenAt, now));
+        sequence.LastTokenAt = now;
+        Statistics.Generated();
         FinishReason? finish = sequence.Request.StopTokens.Contains(sampled.Token) ? FinishReason.Stop
             : sequence.Generated >= sequence.Request.MaxTokens || sequence.Tokens.Count + 1 >= _options.MaxContext ? FinishReason.Length
             : null;
         sequence.Output.Writer.TryWrite(new GeneratedToken(sampled.Token, sampled, finish));
         if (finish is not null)
         {
+            Statistics.EndToEnd.Record(Nanoseconds(sequence.SubmittedAt, now));
+            Statistics.Finished(finish);
             Finish(sequence, null);
             return;
         }
@@ -252,6 +272,7 @@ public sealed class GenerationEngine : IDisposable
     {
         foreach (var sequence in _running.Where(s => s.Cancellation.IsCancellationRequested).ToList())
         {
+            Statistics.Finished(null);
             Finish(sequence, new OperationCanceledException(sequence.Cancellation));
         }
 
@@ -260,6 +281,7 @@ public sealed class GenerationEngine : IDisposable
             var next = node.Next;
             if (node.Value.Cancellation.IsCancellationRequested)
             {
+                Statistics.Finished(null);
                 _waiting.Remove(node);
                 node.Value.Output.Writer.TryComplete(new OperationCanceledException(node.Value.Cancellation));
             }
@@ -267,6 +289,8 @@ public sealed class GenerationEngine : IDisposable
             node = next;
         }
     }
+
+    private long Nanoseconds(long from, long to) => (long)_time.GetElapsedTime(from, to).TotalNanoseconds;
 
     private void Finish(Sequence sequence, Exception? error)
     {

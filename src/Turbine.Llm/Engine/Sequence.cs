@@ -5,8 +5,17 @@ using Turbine.Llm.Sampling;
 namespace Turbine.Llm.Engine;
 
 /// <summary>One request in the engine: its tokens so far, how many of them the cache holds, and where its tokens go.</summary>
-internal sealed class Sequence(GenerationRequest request, CancellationToken cancellation)
+internal sealed class Sequence(GenerationRequest request, long submittedAt, CancellationToken cancellation)
 {
+    /// <summary>When it was submitted (a timestamp of the engine's clock).</summary>
+    public long SubmittedAt { get; } = submittedAt;
+
+    /// <summary>When its last token was sent; 0 before the first.</summary>
+    public long LastTokenAt { get; set; }
+
+    /// <summary>Whether a forward pass has included it yet (queue time is recorded once) and its prompt was counted.</summary>
+    public bool Started { get; set; }
+
     public GenerationRequest Request { get; } = request;
 
     public CancellationToken Cancellation { get; } = cancellation;
