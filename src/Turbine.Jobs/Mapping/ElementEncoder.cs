@@ -89,10 +89,13 @@ internal sealed class ElementEncoder(DataType type, int maxCellBytes)
             return values.Length;
         }
 
+        var integral = typeof(T) == typeof(long) || typeof(T) == typeof(int);
         foreach (var value in values)
         {
-            object boxed = typeof(T) == typeof(long) || typeof(T) == typeof(int) ? long.CreateTruncating(value) : double.CreateTruncating(value);
-            if (!AppendOne(boxed, output, out error))
+            var appended = type is DataType.Bytes or DataType.Bool
+                ? AppendOne(integral ? long.CreateTruncating(value) : double.CreateTruncating(value), output, out error)
+                : AppendNumber(double.CreateTruncating(value), integral ? long.CreateTruncating(value) : null, output, out error);
+            if (!appended)
             {
                 return -1;
             }
@@ -153,6 +156,13 @@ internal sealed class ElementEncoder(DataType type, int maxCellBytes)
             return false;
         }
 
+        return AppendNumber(number, whole, output, out error);
+    }
+
+    /// <summary>A number (with its exact value when it is whole) written as the input's numeric type.</summary>
+    private bool AppendNumber(double number, long? whole, ArrayBufferWriter<byte> output, out string? error)
+    {
+        error = null;
         return type switch
         {
             DataType.Fp32 => Write(output, (float)number),

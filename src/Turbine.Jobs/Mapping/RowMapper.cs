@@ -28,7 +28,7 @@ internal sealed class RowMapper
     }
 
     /// <summary>The model's inputs in the order <see cref="MappedRow.Inputs"/> holds them.</summary>
-    public IReadOnlyList<(string Name, DataType Type)> Inputs => [.. _inputs.Select(i => (i.Name, i.Type))];
+    public IReadOnlyList<(string Name, DataType Type)> Inputs => field ??= [.. _inputs.Select(i => (i.Name, i.Type))];
 
     /// <summary>The input columns the mapping reads: the inputs' and the keys'.</summary>
     public IReadOnlySet<string> ColumnsRead => field ??= new HashSet<string>([.. _inputs.SelectMany(i => i.Columns).Concat(_keys).Select(c => _columns[c])], StringComparer.Ordinal);

@@ -29,11 +29,17 @@ internal sealed class ParquetPartWriter(Stream stream, IReadOnlyList<string> key
             fields.Add(new DataField(_keyNames[k], KeyType(k), isNullable: true));
         }
 
+        var scalar = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in outputs)
         {
             var sample = _rows.Count == 0 ? null : Find(_rows[0], name);
             var element = sample is null ? typeof(float) : sample.Values.GetType().GetElementType()!;
-            fields.Add(sample is { Values.Length: 1 } ? new DataField(name, element, isNullable: true) : new ListField(name, element));
+            if (sample is { Values.Length: 1 })
+            {
+                scalar.Add(name);
+            }
+
+            fields.Add(scalar.Contains(name) ? new DataField(name, element, isNullable: true) : new ListField(name, element));
         }
 
         var data = new List<IDictionary<string, object?>>(_rows.Count);
@@ -53,7 +59,7 @@ internal sealed class ParquetPartWriter(Stream stream, IReadOnlyList<string> key
             {
                 if (Find(row, name) is { } output)
                 {
-                    record[name] = output.Values.Length == 1 && fields.Find(f => f.Name == name) is DataField ? output.Values.GetValue(0)! : output.Values;
+                    record[name] = output.Values.Length == 1 && scalar.Contains(name) ? output.Values.GetValue(0)! : output.Values;
                 }
             }
 

@@ -14,6 +14,8 @@ public sealed class TokenSampler
     private float[] _scratch = [];
     private int[] _order = [];
     private float[] _shifted = [];
+    private float[] _probabilities = [];
+    private float[] _keys = [];
 
     public TokenSampler(SamplingParameters parameters)
     {
@@ -34,6 +36,8 @@ public sealed class TokenSampler
             _scratch = new float[vocabulary];
             _order = new int[vocabulary];
             _shifted = new float[vocabulary];
+            _probabilities = new float[vocabulary];
+            _keys = new float[vocabulary];
         }
 
         var values = _scratch.AsSpan();
@@ -44,19 +48,10 @@ public sealed class TokenSampler
             return new SampledToken(TensorPrimitives.IndexOfMax(values), float.NaN, []);
         }
 
-        // Log probabilities come from the penalized logits, before temperature and cuts reshape them in place.
+        // The draw works on its own buffer: log probabilities come from the penalized logits, before temperature and cuts.
+        var chosen = _parameters.IsGreedy ? TensorPrimitives.IndexOfMax(values) : Draw(values, _probabilities);
         var logSum = LogSumExp(values);
-        var top = TopLogprobs(values, logSum);
-        var chosen = _parameters.IsGreedy ? TensorPrimitives.IndexOfMax(values) : -1;
-        var chosenLogit = chosen >= 0 ? values[chosen] : 0;
-        if (chosen < 0)
-        {
-            var penalized = values.ToArray();
-            chosen = Draw(values);
-            chosenLogit = penalized[chosen];
-        }
-
-        return new SampledToken(chosen, chosenLogit - logSum, top);
+        return new SampledToken(chosen, values[chosen] - logSum, TopLogprobs(values, logSum));
     }
 
     private void Penalize(Span<float> values, TokenHistory history)
@@ -85,13 +80,12 @@ public sealed class TokenSampler
         }
     }
 
-    /// <summary>Temperature, then the cuts, then one draw; works on <c>_scratch</c> as probabilities from here on.</summary>
-    private int Draw(Span<float> logits)
+    /// <summary>Temperature, then the cuts, then one draw, with <paramref name="probabilities"/> as its working space.</summary>
+    private int Draw(ReadOnlySpan<float> logits, Span<float> probabilities)
     {
         var p = _parameters;
 
         // Probabilities (unnormalized) at the temperature, relative to the most likely token.
-        var probabilities = logits;
         TensorPrimitives.Subtract(logits, TensorPrimitives.Max(logits), probabilities);
         TensorPrimitives.Divide(probabilities, p.Temperature, probabilities);
         TensorPrimitives.Exp(probabilities, probabilities);
@@ -146,8 +140,9 @@ public sealed class TokenSampler
             order[i] = i;
         }
 
-        var keys = probabilities.ToArray();
-        keys.AsSpan().Sort(order, static (a, b) => b.CompareTo(a));
+        var keys = _keys.AsSpan();
+        probabilities.CopyTo(keys);
+        keys.Sort(order, static (a, b) => b.CompareTo(a));
         var keep = p.TopK > 0 ? Math.Min(p.TopK, order.Length) : order.Length;
         double kept = 0;
         var count = 0;
@@ -203,6 +198,4 @@ public sealed class TokenSampler
         TensorPrimitives.Exp(shifted, shifted);
         return max + MathF.Log(TensorPrimitives.Sum(shifted));
     }
-
-
 }

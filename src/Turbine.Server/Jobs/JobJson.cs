@@ -55,7 +55,6 @@ internal static class JobJson
 
         writer.WriteEndObject();
         writer.WritePropertyName("definition");
-        using var definition = JsonDocument.Parse(Turbine.Jobs.Definition.JobDefinitionJson.Write(job.Definition));
-        definition.RootElement.WriteTo(writer);
+        writer.WriteRawValue(Turbine.Jobs.Definition.JobDefinitionJson.Write(job.Definition), skipInputValidation: true);
     }
 }
