@@ -77,3 +77,11 @@ public interface IDecoderInstance : IDisposable
     /// <summary>Runs one step; an error for a failure of the runtime.</summary>
     InferenceError? Run(DecoderStep pass, out DecoderOutput? output);
 }
+
+/// <summary>A backend that can load a model for generation as well as for plain runs (the ONNX backend).</summary>
+public interface IDecoderBackend
+{
+    /// <summary>Loads the decoder at <paramref name="modelPath"/>. Expensive: called at load, never per request.</summary>
+    /// <exception cref="InferenceException">The model is not a decoder this backend can run.</exception>
+    IDecoderInstance CreateDecoder(string modelPath);
+}

@@ -18,6 +18,12 @@ public interface IModelBackend
     /// <summary>The file a version folder must hold, e.g. <c>model.onnx</c>.</summary>
     string DefaultModelFileName { get; }
 
+    /// <summary>
+    /// Whether a model folder whose configuration names no backend is this backend's to run, from what the folder
+    /// holds (a generative model's tokenizer beside its model file); asked before the default backend is chosen.
+    /// </summary>
+    bool Claims(string modelFolder) => false;
+
     /// <summary>Whether this build of the backend can run models on a GPU (a <c>KIND_GPU</c> instance group needs it).</summary>
     bool HasGpu => false;
 

@@ -7,7 +7,7 @@ namespace Turbine.Onnx;
 /// The ONNX Runtime backend: scans and inspects <c>model.onnx</c> files and creates sessions for them.
 /// </summary>
 /// <param name="scanPolicy">The limits of the security scan run before every session (the defaults when null).</param>
-public sealed class OnnxBackend(ModelScanPolicy? scanPolicy = null) : IModelBackend
+public sealed class OnnxBackend(ModelScanPolicy? scanPolicy = null) : IModelBackend, IDecoderBackend
 {
     private readonly ModelScanPolicy _scanPolicy = scanPolicy ?? new ModelScanPolicy();
 
@@ -51,6 +51,14 @@ public sealed class OnnxBackend(ModelScanPolicy? scanPolicy = null) : IModelBack
         }
 
         return new OnnxModelInstance(OnnxSessionFactory.Create(modelPath, settings), config);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Scanned like every model before its session is made.</remarks>
+    public IDecoderInstance CreateDecoder(string modelPath)
+    {
+        Inspect(modelPath);
+        return OnnxDecoderInstance.Load(modelPath);
     }
 
     /// <summary>

@@ -30,7 +30,25 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
     public static OnnxDecoderInstance Load(byte[] model, OnnxRuntimeSettings? settings = null)
     {
         using var options = OnnxSessionFactory.CreateOptions(settings ?? OnnxRuntimeSettings.Default);
-        var session = new InferenceSession(model, options);
+        return Open(new InferenceSession(model, options));
+    }
+
+    /// <inheritdoc cref="Load(byte[], OnnxRuntimeSettings?)"/>
+    public static OnnxDecoderInstance Load(string modelPath, OnnxRuntimeSettings? settings = null)
+    {
+        using var options = OnnxSessionFactory.CreateOptions(settings ?? OnnxRuntimeSettings.Default);
+        try
+        {
+            return Open(new InferenceSession(modelPath, options));
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InferenceException($"ONNX Runtime cannot load the decoder: {e.Message}");
+        }
+    }
+
+    private static OnnxDecoderInstance Open(InferenceSession session)
+    {
         try
         {
             return new OnnxDecoderInstance(session, ReadSpec(session));

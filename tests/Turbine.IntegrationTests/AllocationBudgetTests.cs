@@ -12,7 +12,7 @@ namespace Turbine.IntegrationTests;
 /// Bytes allocated per plain request on the tiny MLP (16-32-4), measured in process over Turbine's own path: decode,
 /// run (direct dispatch), encode; Kestrel and the client are left out, since they are not Turbine's to shrink. The
 /// budgets are the measured figures with room for runtime noise: a change that allocates more per request fails here.
-/// Runs alone: the allocation counter is the process's.
+/// Runs alone: the allocation counter is the process's (and the smallest of three rounds counts).
 /// </summary>
 [Collection(SerialCollection.Name)]
 public sealed class AllocationBudgetTests : IAsyncLifetime
@@ -94,12 +94,20 @@ public sealed class AllocationBudgetTests : IAsyncLifetime
             await once(); // warm: pools filled, code jitted, statistics and caches sized
         }
 
-        var before = GC.GetTotalAllocatedBytes(precise: true);
-        for (var i = 0; i < Requests; i++)
+        // The counter is the process's, so the server's background work (pollers, timers) adds to a round, the more
+        // the slower a loaded machine runs it; the smallest of three rounds is the path's own figure.
+        var smallest = long.MaxValue;
+        for (var round = 0; round < 3; round++)
         {
-            await once();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < Requests; i++)
+            {
+                await once();
+            }
+
+            smallest = Math.Min(smallest, (GC.GetTotalAllocatedBytes(precise: true) - before) / Requests);
         }
 
-        return (GC.GetTotalAllocatedBytes(precise: true) - before) / Requests;
+        return smallest;
     }
 }

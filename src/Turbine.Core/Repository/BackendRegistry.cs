@@ -2,7 +2,8 @@ namespace Turbine.Core.Repository;
 
 /// <summary>
 /// The backends a server runs models with, by name. A model configuration picks one with <c>backend</c>, or with a
-/// Triton <c>platform</c> that a backend answers to; one that names neither runs on <see cref="DefaultBackend"/>.
+/// Triton <c>platform</c> that a backend answers to; one that names neither runs on the backend that claims its
+/// folder (<see cref="IModelBackend.Claims"/>), else on <see cref="DefaultBackend"/>.
 /// A backend registered later under a name already taken replaces the earlier one, so a host can swap one out.
 /// </summary>
 public sealed class BackendRegistry
@@ -39,7 +40,8 @@ public sealed class BackendRegistry
     /// <param name="backend">The configuration's <c>backend</c>, if any.</param>
     /// <param name="platform">The configuration's <c>platform</c>, if any.</param>
     /// <param name="error">Why nothing matched.</param>
-    public IModelBackend? Resolve(string? backend, string? platform, out string? error)
+    /// <param name="modelFolder">The model's folder, which a backend may claim when the configuration names none.</param>
+    public IModelBackend? Resolve(string? backend, string? platform, out string? error, string? modelFolder = null)
     {
         error = null;
         if (backend is not null)
@@ -62,6 +64,11 @@ public sealed class BackendRegistry
 
             error = $"platform '{ClientText.Quote(platform)}' is not supported; set 'backend' to one of: {string.Join(", ", Names)}";
             return null;
+        }
+
+        if (modelFolder is not null && _byName.Values.FirstOrDefault(b => b.Claims(modelFolder)) is { } claimant)
+        {
+            return claimant;
         }
 
         if (_byName.TryGetValue(DefaultBackend, out var fallback))

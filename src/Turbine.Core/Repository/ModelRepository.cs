@@ -125,7 +125,7 @@ public sealed class ModelRepository
         var errors = new List<string>();
         var folder = ModelPath(name);
         var (draft, configText) = configOverride is null ? ReadConfig(folder, errors) : (ModelConfigReader.Read(configOverride, errors), configOverride);
-        var backend = backends.Resolve(draft.Backend, draft.Platform, out var unknown);
+        var backend = backends.Resolve(draft.Backend, draft.Platform, out var unknown, folder);
         var unsupported = draft.Root is { } root ? UnsupportedFields.Find(root, backend?.Name) : [];
         if (draft.Root is { } written)
         {
