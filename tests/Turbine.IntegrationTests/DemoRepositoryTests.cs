@@ -29,18 +29,34 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     [Fact]
     public async Task Every_demo_model_loads_and_generation_reports_progress()
     {
-        Assert.Contains("[1/22] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
+        Assert.Contains("[1/23] generating demo model 'mlp'", _progress, StringComparison.Ordinal);
         Assert.Contains("'resnet18'", _progress, StringComparison.Ordinal);
-        Assert.Contains("[22/22] generating demo model 'minilm'", _progress, StringComparison.Ordinal);
+        Assert.Contains("[23/23] generating demo model 'minilm'", _progress, StringComparison.Ordinal);
         using var response = await Http.PostAsync("v2/repository/index", null);
         using var index = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
-        Assert.Equal(22, index.RootElement.GetArrayLength());
+        Assert.Equal(23, index.RootElement.GetArrayLength());
         Assert.All(index.RootElement.EnumerateArray(), m => Assert.Equal("READY", m.GetProperty("state").GetString()));
 
         using var again = new StringWriter();
         DemoRepository.Ensure(_demo.Folder.Root, again);
         Assert.Equal(string.Empty, again.ToString());
+    }
+
+    [Fact]
+    public async Task The_demo_decoder_answers_the_readmes_chat_example_whole_and_streamed()
+    {
+        const string chat = """{"model":"tiny_gpt","messages":[{"role":"user","content":"Write a haiku about GPUs."}],"max_tokens":24}""";
+        var answer = await PostAsync("v1/chat/completions", chat);
+        var tokens = answer.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
+        var finish = answer.GetProperty("choices")[0].GetProperty("finish_reason").GetString();
+        Assert.True(finish == "length" ? tokens == 24 : finish == "stop", $"{finish} after {tokens} tokens");
+        Assert.False(string.IsNullOrEmpty(answer.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()));
+
+        using var streamed = await Http.PostAsync("v1/chat/completions", new StringContent(chat.Replace("}],", "}],\"stream\":true,", StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json"));
+        var events = await streamed.Content.ReadAsStringAsync();
+        Assert.StartsWith("data: {", events, StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", events, StringComparison.Ordinal);
     }
 
     [Fact]

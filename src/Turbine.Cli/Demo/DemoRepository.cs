@@ -11,7 +11,7 @@ namespace Turbine.Cli.Demo;
 internal static class DemoRepository
 {
     /// <summary>Bumped whenever the generated content changes, so old copies are regenerated.</summary>
-    private const string ContentVersion = "3";
+    private const string ContentVersion = "4";
     private const string MarkerFile = ".turbine-demo";
 
     /// <summary>The folder <c>turbine serve</c> uses without <c>--model-repository</c>: samples/models of the checkout.</summary>
@@ -55,6 +55,7 @@ internal static class DemoRepository
             ("simple_dyna_sequence", () => WriteModel(root, "simple_dyna_sequence", SampleModels.SimpleDynaSequence(), SequenceSamples.DynaSequenceConfig, "config.pbtxt")),
             ("simple_string_dyna_sequence", () => WriteModel(root, "simple_string_dyna_sequence", SampleModels.StringDynaSequence(), SequenceSamples.StringDynaSequenceConfig, "config.pbtxt")),
         };
+        steps.Add(("tiny_gpt", () => WriteTinyGpt(root)));
         foreach (var type in DataTypes.All)
         {
             var name = "identity_" + type.ToWireName().ToLowerInvariant();
@@ -97,6 +98,16 @@ internal static class DemoRepository
         Directory.CreateDirectory(folder);
         OnnxModelEditor.Write(model, Path.Combine(folder, "model.onnx"));
         File.WriteAllText(Path.Combine(root, "resnet18", "config.json"), ResNet18Config);
+    }
+
+    /// <summary>
+    /// A small GPT-2-shaped decoder with random weights and GPT-2's tokenizer, laid out as an Optimum export, so the
+    /// OpenAI endpoints answer on a fresh clone (with text that means nothing). Its config only sizes the KV cache.
+    /// </summary>
+    private static void WriteTinyGpt(string root)
+    {
+        Onnx.Tools.Samples.GenerativeModelFolder.Write(Path.Combine(root, "tiny_gpt", "1"), new Onnx.Tools.Samples.DecoderShape());
+        File.WriteAllText(Path.Combine(root, "tiny_gpt", "config.json"), TinyGptConfig);
     }
 
     /// <summary>all-MiniLM-L6-v2 as its package carries it, with a config that batches requests of one sequence length.</summary>
@@ -156,6 +167,13 @@ internal static class DemoRepository
           "name": "resnet18",
           "max_batch_size": 8,
           "onnxruntime": { "graph_optimization_level": "all", "execution_providers": [ "cpu" ] }
+        }
+        """;
+
+    private const string TinyGptConfig = """
+        {
+          "backend": "llm",
+          "llm": { "kv_cache_bytes": 67108864, "max_sequences": 16 }
         }
         """;
 

@@ -144,7 +144,7 @@ public static class TokenizerJson
                     break;
                 case "ByteLevel":
                     byteLevel = true;
-                    if (pattern is null && (!step.TryGetProperty("use_regex", out var useRegex) || useRegex.ValueKind != JsonValueKind.False))
+                    if (pattern is null && (!step.TryGetProperty("use_regex", out var splits) || splits.ValueKind != JsonValueKind.False))
                     {
                         pattern = Gpt2Pattern;
                     }

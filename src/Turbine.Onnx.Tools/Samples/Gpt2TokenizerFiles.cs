@@ -18,8 +18,8 @@ public static class Gpt2TokenizerFiles
     /// <summary>Its id.</summary>
     public const int EndOfTextId = 50_256;
 
-    /// <summary>Writes the three files into <paramref name="folder"/>.</summary>
-    public static void Write(string folder)
+    /// <summary>tokenizer.json, made once per process (the merges take a second or two to derive).</summary>
+    private static readonly Lazy<byte[]> TokenizerJsonBytes = new(() =>
     {
         var alphabet = ByteAlphabet();
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -30,7 +30,13 @@ public static class Gpt2TokenizerFiles
 
         var merges = Merges(vocabulary);
         vocabulary[EndOfText] = EndOfTextId; // in the vocabulary as Hugging Face's own file has it, never merged into
-        File.WriteAllBytes(Path.Combine(folder, "tokenizer.json"), TokenizerJson(vocabulary, merges));
+        return TokenizerJson(vocabulary, merges);
+    });
+
+    /// <summary>Writes the three files into <paramref name="folder"/>.</summary>
+    public static void Write(string folder)
+    {
+        File.WriteAllBytes(Path.Combine(folder, "tokenizer.json"), TokenizerJsonBytes.Value);
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), $$"""
             {
               "tokenizer_class": "GPT2Tokenizer",

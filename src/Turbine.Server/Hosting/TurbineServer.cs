@@ -87,6 +87,7 @@ public sealed class TurbineServer : IAsyncDisposable
 
         app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
+        OpenAi.OpenAiEndpoints.MapOpenAi(app);
         app.MapObservability();
         app.MapSharedMemory();
         app.MapGrpcService<InferenceGrpcService>();
@@ -125,7 +126,9 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TransportBlockPoolFactory>();
         services.AddSingleton<IMemoryPoolFactory<byte>>(provider => provider.GetRequiredService<TransportBlockPoolFactory>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>(_ => new OnnxBackend(options.ModelScan)));
+        var onnx = new OnnxBackend(options.ModelScan);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>(_ => onnx));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Llm.Serving.LlmBackend>(_ => new Turbine.Llm.Serving.LlmBackend(onnx)));
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);

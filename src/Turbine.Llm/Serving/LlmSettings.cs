@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Turbine.Llm.Serving;
+
+/// <summary>
+/// A generative model's engine settings: the <c>llm</c> section of its configuration. Each has a default, so a folder
+/// holding an exported decoder and its tokenizer serves without a configuration file.
+/// </summary>
+public sealed record LlmSettings : BackendSettings
+{
+    private const string Section = "llm";
+
+    /// <summary>The settings of a configuration without an <c>llm</c> section.</summary>
+    public static LlmSettings Default { get; } = new();
+
+    /// <summary>Tokens a sequence may hold, prompt and output together; 0 takes the model's own (its config.json, else its tokenizer's), else 2048.</summary>
+    public int MaxContext { get; init; }
+
+    /// <summary>Bytes of the KV cache, allocated once at load; requests are admitted while it can hold them.</summary>
+    public long KvCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>Tokens per cache block, the unit of allocation and of prefix sharing.</summary>
+    public int BlockTokens { get; init; } = 16;
+
+    /// <summary>Sequences decoded together in one step at most.</summary>
+    public int MaxSequences { get; init; } = 32;
+
+    /// <summary>A chat template that replaces the tokenizer's own (Jinja text, as <c>tokenizer_config.json</c> holds it).</summary>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>The settings of a model configuration (the defaults when it has none).</summary>
+    public static LlmSettings Of(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Settings as LlmSettings ?? Default;
+    }
+
+    /// <summary>Reads and validates the <c>llm</c> section; every problem goes to <paramref name="errors"/>.</summary>
+    public static LlmSettings Read(JsonElement? section, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (section is not { } value)
+        {
+            return Default;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'llm' must be an object");
+            return Default;
+        }
+
+        var settings = new LlmSettings
+        {
+            MaxContext = ConfigJson.Int(value, "max_context", errors, Section) ?? 0,
+            KvCacheBytes = ConfigJson.Long(value, "kv_cache_bytes", errors, Section) ?? Default.KvCacheBytes,
+            BlockTokens = ConfigJson.Int(value, "block_tokens", errors, Section) ?? Default.BlockTokens,
+            MaxSequences = ConfigJson.Int(value, "max_sequences", errors, Section) ?? Default.MaxSequences,
+            ChatTemplate = ConfigJson.String(value, "chat_template", errors, Section),
+        };
+        if (settings.MaxContext is < 0 or > 1 << 20)
+        {
+            errors.Add("'llm.max_context' must be between 0 (from the tokenizer) and 1048576");
+        }
+
+        if (settings.KvCacheBytes is < 1 << 20 or > 1L << 40)
+        {
+            errors.Add("'llm.kv_cache_bytes' must be between 1 MiB and 1 TiB");
+        }
+
+        if (settings.BlockTokens is < 1 or > 1024)
+        {
+            errors.Add("'llm.block_tokens' must be between 1 and 1024");
+        }
+
+        if (settings.MaxSequences is < 1 or > 1024)
+        {
+            errors.Add("'llm.max_sequences' must be between 1 and 1024");
+        }
+
+        return settings;
+    }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<KeyValuePair<string, string>> Parameters() =>
+    [
+        new("max_context", MaxContext.ToString(CultureInfo.InvariantCulture)),
+        new("kv_cache_bytes", KvCacheBytes.ToString(CultureInfo.InvariantCulture)),
+        new("block_tokens", BlockTokens.ToString(CultureInfo.InvariantCulture)),
+        new("max_sequences", MaxSequences.ToString(CultureInfo.InvariantCulture)),
+    ];
+
+    /// <inheritdoc />
+    public override void WriteProperties(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteNumber("max_context"u8, MaxContext);
+        writer.WriteNumber("kv_cache_bytes"u8, KvCacheBytes);
+        writer.WriteNumber("block_tokens"u8, BlockTokens);
+        writer.WriteNumber("max_sequences"u8, MaxSequences);
+        if (ChatTemplate is not null)
+        {
+            writer.WriteString("chat_template"u8, ChatTemplate);
+        }
+    }
+}

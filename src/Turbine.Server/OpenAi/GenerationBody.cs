@@ -1,0 +1,39 @@
+using Turbine.Llm.Sampling;
+using Turbine.Llm.Serving;
+
+namespace Turbine.Server.OpenAi;
+
+/// <summary>A completion or chat completion request, read and checked (<see cref="GenerationBodyReader"/>).</summary>
+internal sealed record GenerationBody
+{
+    public required string Model { get; init; }
+
+    /// <summary>Chat messages (chat completions), else null.</summary>
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+
+    /// <summary>Prompts as text or tokens (completions: each gets <see cref="N"/> choices), else empty.</summary>
+    public IReadOnlyList<Prompt> Prompts { get; init; } = [];
+
+    public bool Stream { get; init; }
+
+    /// <summary>Whether a streamed answer ends with a usage chunk (<c>stream_options.include_usage</c>).</summary>
+    public bool IncludeUsage { get; init; }
+
+    /// <summary>Choices per prompt.</summary>
+    public int N { get; init; } = 1;
+
+    /// <summary>Tokens to generate at most; null: as many as the context leaves (chat), 16 (completions).</summary>
+    public int? MaxTokens { get; init; }
+
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    public SamplingParameters Sampling { get; init; } = SamplingParameters.Default;
+
+    /// <summary>Completions: whether the prompt comes back before the text.</summary>
+    public bool Echo { get; init; }
+}
+
+/// <summary>A completion prompt: text, or token ids as the API also takes.</summary>
+/// <param name="Text">The text, or null for token ids.</param>
+/// <param name="Tokens">The token ids, or null for text.</param>
+internal sealed record Prompt(string? Text, IReadOnlyList<int>? Tokens);

@@ -1,0 +1,312 @@
+using System.Text.Json;
+using Turbine.Llm.Sampling;
+using Turbine.Llm.Serving;
+
+namespace Turbine.Server.OpenAi;
+
+/// <summary>
+/// Reads the body of <c>/v1/completions</c> and <c>/v1/chat/completions</c>, checking each field as the OpenAI API
+/// does and naming the one at fault. Fields Turbine does not act on (<c>user</c>, <c>logit_bias</c>, ...) are ignored,
+/// as vLLM ignores them; fields whose meaning it cannot honour yet are refused rather than silently dropped.
+/// </summary>
+internal static class GenerationBodyReader
+{
+    private static readonly HashSet<string> Roles = new(["system", "developer", "user", "assistant", "tool"], StringComparer.Ordinal);
+
+    public static GenerationBody? Read(ReadOnlySpan<byte> json, bool chat, out OpenAiError? error)
+    {
+        error = null;
+        try
+        {
+            using var document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = OpenAiError.Invalid("the request body must be a JSON object");
+                return null;
+            }
+
+            return ReadObject(root, chat);
+        }
+        catch (JsonException)
+        {
+            error = OpenAiError.Invalid("the request body is not valid JSON");
+        }
+        catch (BodyException e)
+        {
+            error = OpenAiError.Invalid(e.Message, e.Param);
+        }
+
+        return null;
+    }
+
+    private static GenerationBody ReadObject(JsonElement root, bool chat)
+    {
+        var model = String(root, "model") ?? throw new BodyException("'model' is required", "model");
+        var stream = Bool(root, "stream") ?? false;
+        var includeUsage = false;
+        if (root.TryGetProperty("stream_options", out var options) && options.ValueKind != JsonValueKind.Null)
+        {
+            if (!stream)
+            {
+                throw new BodyException("'stream_options' is only allowed when 'stream' is true", "stream_options");
+            }
+
+            includeUsage = options.ValueKind == JsonValueKind.Object && (Bool(options, "include_usage") ?? false);
+        }
+
+        Refuse(root, "tools", "tool calling");
+        Refuse(root, "functions", "function calling");
+        RefuseLogprobs(root, chat);
+        ReadResponseFormat(root);
+
+        var maxTokens = Int(root, chat && root.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens");
+        if (maxTokens is < 1)
+        {
+            throw new BodyException($"'max_tokens' must be at least 1, got {maxTokens}", "max_tokens");
+        }
+
+        var n = Int(root, "n") ?? 1;
+        if (n is < 1 or > 128)
+        {
+            throw new BodyException($"'n' must be between 1 and 128, got {n}", "n");
+        }
+
+        var sampling = new SamplingParameters(
+            Temperature: Float(root, "temperature") ?? 1,
+            TopP: Float(root, "top_p") ?? 1,
+            TopK: Int(root, "top_k") is { } k && k > 0 ? k : 0, // vLLM's extension; -1 and 0 mean all
+            MinP: Float(root, "min_p") ?? 0,
+            RepetitionPenalty: Float(root, "repetition_penalty") ?? 1,
+            PresencePenalty: Float(root, "presence_penalty") ?? 0,
+            FrequencyPenalty: Float(root, "frequency_penalty") ?? 0,
+            Seed: Long(root, "seed"));
+        if (sampling.Check() is [var first, ..])
+        {
+            throw new BodyException(first, first.Split('\'') is [_, var param, ..] ? param : null);
+        }
+
+        return new GenerationBody
+        {
+            Model = model,
+            Messages = chat ? Messages(root) : null,
+            Prompts = chat ? [] : Prompts(root),
+            Stream = stream,
+            IncludeUsage = includeUsage,
+            N = n,
+            MaxTokens = maxTokens,
+            Stop = Stops(root),
+            Sampling = sampling,
+            Echo = !chat && (Bool(root, "echo") ?? false),
+        };
+    }
+
+    private static List<ChatMessage> Messages(JsonElement root)
+    {
+        if (!root.TryGetProperty("messages", out var list) || list.ValueKind != JsonValueKind.Array)
+        {
+            throw new BodyException("'messages' is required and must be an array", "messages");
+        }
+
+        var messages = new List<ChatMessage>();
+        foreach (var message in list.EnumerateArray())
+        {
+            var where = $"messages[{messages.Count}]";
+            if (message.ValueKind != JsonValueKind.Object)
+            {
+                throw new BodyException($"'{where}' must be an object", "messages");
+            }
+
+            var role = String(message, "role") ?? throw new BodyException($"'{where}.role' is required", "messages");
+            if (!Roles.Contains(role))
+            {
+                throw new BodyException($"'{where}.role' must be one of system, developer, user, assistant or tool, got '{ClientText.Quote(role)}'", "messages");
+            }
+
+            messages.Add(new ChatMessage(role, Content(message, where)));
+        }
+
+        if (messages.Count == 0)
+        {
+            throw new BodyException("'messages' must hold at least one message", "messages");
+        }
+
+        return messages;
+    }
+
+    /// <summary>A message's text: a string, or the text parts of a content array joined.</summary>
+    private static string Content(JsonElement message, string where)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+        {
+            return string.Empty;
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return content.GetString()!;
+        }
+
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            throw new BodyException($"'{where}.content' must be a string or an array of content parts", "messages");
+        }
+
+        var text = new System.Text.StringBuilder();
+        foreach (var part in content.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || String(part, "type") is not ("text" or "input_text") || String(part, "text") is not { } value)
+            {
+                throw new BodyException($"'{where}.content' may hold only text parts: this server serves text models", "messages");
+            }
+
+            text.Append(value);
+        }
+
+        return text.ToString();
+    }
+
+    private static List<Prompt> Prompts(JsonElement root)
+    {
+        if (!root.TryGetProperty("prompt", out var prompt) || prompt.ValueKind == JsonValueKind.Null)
+        {
+            throw new BodyException("'prompt' is required", "prompt");
+        }
+
+        if (prompt.ValueKind == JsonValueKind.String)
+        {
+            return [new Prompt(prompt.GetString(), null)];
+        }
+
+        if (prompt.ValueKind != JsonValueKind.Array || prompt.GetArrayLength() == 0)
+        {
+            throw new BodyException("'prompt' must be a string, an array of strings, an array of token ids, or an array of those; not empty", "prompt");
+        }
+
+        if (prompt[0].ValueKind == JsonValueKind.Number)
+        {
+            return [new Prompt(null, Tokens(prompt))];
+        }
+
+        var prompts = new List<Prompt>();
+        foreach (var item in prompt.EnumerateArray())
+        {
+            prompts.Add(item.ValueKind switch
+            {
+                JsonValueKind.String => new Prompt(item.GetString(), null),
+                JsonValueKind.Array when item.GetArrayLength() > 0 => new Prompt(null, Tokens(item)),
+                _ => throw new BodyException("each prompt must be a string or a non-empty array of token ids", "prompt"),
+            });
+        }
+
+        return prompts;
+    }
+
+    private static List<int> Tokens(JsonElement array)
+    {
+        var tokens = new List<int>();
+        foreach (var token in array.EnumerateArray())
+        {
+            if (token.ValueKind != JsonValueKind.Number || !token.TryGetInt32(out var id) || id < 0)
+            {
+                throw new BodyException("token ids must be non-negative integers", "prompt");
+            }
+
+            tokens.Add(id);
+        }
+
+        return tokens;
+    }
+
+    private static List<string> Stops(JsonElement root)
+    {
+        if (!root.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (stop.ValueKind == JsonValueKind.String)
+        {
+            return stop.GetString() is { Length: > 0 } one ? [one] : [];
+        }
+
+        if (stop.ValueKind != JsonValueKind.Array || stop.GetArrayLength() > 4 || stop.EnumerateArray().Any(s => s.ValueKind != JsonValueKind.String || s.GetString()!.Length == 0))
+        {
+            throw new BodyException("'stop' must be a string or an array of at most 4 non-empty strings", "stop");
+        }
+
+        return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
+    }
+
+    /// <summary><c>response_format</c>: text is the default; constrained JSON is not served yet and is refused, never ignored.</summary>
+    private static void ReadResponseFormat(JsonElement root)
+    {
+        if (!root.TryGetProperty("response_format", out var format) || format.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        var type = format.ValueKind == JsonValueKind.Object ? String(format, "type") : null;
+        switch (type)
+        {
+            case "text":
+                return;
+            case "json_schema" when !format.TryGetProperty("json_schema", out var schema) || schema.ValueKind != JsonValueKind.Object
+                || !schema.TryGetProperty("schema", out var body) || body.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False):
+                throw new BodyException("'response_format.json_schema.schema' must be a JSON schema (an object)", "response_format");
+            case "json_object" or "json_schema":
+                throw new BodyException($"'response_format' of type '{type}' is not served by this build yet", "response_format");
+            default:
+                throw new BodyException("'response_format.type' must be text, json_object or json_schema", "response_format");
+        }
+    }
+
+    private static void RefuseLogprobs(JsonElement root, bool chat)
+    {
+        var asked = root.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind is JsonValueKind.True or JsonValueKind.Number
+            || (chat && Int(root, "top_logprobs") is > 0);
+        if (asked)
+        {
+            throw new BodyException("'logprobs' is not served by this build yet", "logprobs");
+        }
+    }
+
+    private static void Refuse(JsonElement root, string name, string what)
+    {
+        if (root.TryGetProperty(name, out var value) && value.ValueKind is not JsonValueKind.Null && !(value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0))
+        {
+            throw new BodyException($"'{name}' ({what}) is not served by this build yet", name);
+        }
+    }
+
+    private static string? String(JsonElement obj, string name) =>
+        !obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : throw new BodyException($"'{name}' must be a string", name);
+
+    private static bool? Bool(JsonElement obj, string name) =>
+        !obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean()
+        : throw new BodyException($"'{name}' must be a boolean", name);
+
+    private static int? Int(JsonElement obj, string name) =>
+        !obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number
+        : throw new BodyException($"'{name}' must be an integer", name);
+
+    private static long? Long(JsonElement obj, string name) =>
+        !obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number
+        : throw new BodyException($"'{name}' must be an integer", name);
+
+    private static float? Float(JsonElement obj, string name) =>
+        !obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.Number ? value.GetSingle()
+        : throw new BodyException($"'{name}' must be a number", name);
+
+    /// <summary>A field at fault, carried out of the nested reads to the one place that turns it into the error object.</summary>
+    private sealed class BodyException(string message, string? param) : Exception(message)
+    {
+        public string? Param { get; } = param;
+    }
+}

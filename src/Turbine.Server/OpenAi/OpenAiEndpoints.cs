@@ -1,0 +1,313 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Turbine.Core.Lifecycle;
+using Turbine.Llm.Engine;
+using Turbine.Llm.Serving;
+using Turbine.Server.Hosting;
+using Turbine.Server.Http;
+
+namespace Turbine.Server.OpenAi;
+
+/// <summary>
+/// The OpenAI API on the HTTP port, for the generative models of the repository: <c>GET /v1/models</c>,
+/// <c>POST /v1/completions</c> and <c>POST /v1/chat/completions</c>, whole or streamed as server-sent events. API keys
+/// are the model endpoints' own (a bearer token, limited to some models or not), checked before any work is done.
+/// </summary>
+internal static class OpenAiEndpoints
+{
+    public static void MapOpenAi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", ListModelsAsync);
+        app.MapGet("/v1/models/{model}", GetModelAsync);
+        app.MapPost("/v1/completions", (HttpContext context) => GenerateAsync(context, chat: false));
+        app.MapPost("/v1/chat/completions", (HttpContext context) => GenerateAsync(context, chat: true));
+    }
+
+    private static async Task ListModelsAsync(HttpContext context, ModelManager models, InferenceAccess access)
+    {
+        var authorization = Authorization(context);
+        if (KeyError(access, authorization) is { } refused)
+        {
+            await refused.WriteAsync(context);
+            return;
+        }
+
+        var served = new List<GenerationRunner>();
+        foreach (var name in models.KnownModels.Order(StringComparer.Ordinal))
+        {
+            if (Generative(models, name) is { } runner && access.Check(authorization, name) is null)
+            {
+                served.Add(runner);
+            }
+        }
+
+        await WriteJsonAsync(context, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("object"u8, "list");
+            writer.WriteStartArray("data"u8);
+            foreach (var runner in served)
+            {
+                OpenAiJson.WriteModel(writer, runner.Config.Name, runner.LoadedAt.ToUnixTimeSeconds());
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    private static async Task GetModelAsync(HttpContext context, string model, ModelManager models, InferenceAccess access)
+    {
+        var authorization = Authorization(context);
+        var error = KeyError(access, authorization) ?? (access.Check(authorization, model) is { } denied ? OpenAiError.From(denied) : null);
+        if (error is null && Generative(models, model) is { } runner)
+        {
+            await WriteJsonAsync(context, writer => OpenAiJson.WriteModel(writer, model, runner.LoadedAt.ToUnixTimeSeconds()));
+            return;
+        }
+
+        await (error ?? OpenAiError.ModelNotFound(model)).WriteAsync(context);
+    }
+
+    private static async Task GenerateAsync(HttpContext context, bool chat)
+    {
+        var services = context.RequestServices;
+        var access = services.GetRequiredService<InferenceAccess>();
+        var authorization = Authorization(context);
+        if (KeyError(access, authorization) is { } refused)
+        {
+            await refused.WriteAsync(context);
+            return;
+        }
+
+        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, services.GetRequiredService<IOptions<TurbineServerOptions>>().Value.MaxRequestBodyBytes);
+        GenerationBody? request = null;
+        var error = readError is null ? null : OpenAiError.From(readError);
+        using (body)
+        {
+            if (body is not null)
+            {
+                request = GenerationBodyReader.Read(body.Span, chat, out error);
+            }
+        }
+
+        if (request is null)
+        {
+            await error!.WriteAsync(context);
+            return;
+        }
+
+        if (access.Check(authorization, request.Model) is { } denied)
+        {
+            await OpenAiError.From(denied).WriteAsync(context);
+            return;
+        }
+
+        if (Generative(services.GetRequiredService<ModelManager>(), request.Model) is not { } runner || !runner.TryEnter())
+        {
+            await OpenAiError.ModelNotFound(request.Model).WriteAsync(context);
+            return;
+        }
+
+        var time = services.GetRequiredService<TimeProvider>();
+        var started = time.GetTimestamp();
+        var outcome = (Success: false, Tokens: 0);
+        try
+        {
+            var plans = Plan(runner.Model, request, chat, out var promptTokens, out error);
+            if (plans is null)
+            {
+                await error!.WriteAsync(context);
+                return;
+            }
+
+            var answer = new Answer(chat, (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), time.GetUtcNow().ToUnixTimeSeconds(), request.Model);
+            await using var streams = new ChoiceStreams(runner.Model, plans, context.RequestAborted);
+            outcome = request.Stream
+                ? await StreamAsync(context, answer, request, streams, promptTokens, EchoOf(runner.Model, request, plans))
+                : await WholeAsync(context, answer, streams, plans.Count, promptTokens, EchoOf(runner.Model, request, plans));
+        }
+        finally
+        {
+            runner.Record(started, outcome.Success, outcome.Tokens);
+            runner.Leave();
+        }
+    }
+
+    /// <summary>Each choice's prompt and options; null with the error when a prompt cannot be made or does not fit.</summary>
+    private static List<ChoicePlan>? Plan(GenerativeModel model, GenerationBody request, bool chat, out int promptTokens, out OpenAiError? error)
+    {
+        promptTokens = 0;
+        error = null;
+        var prompts = new List<IReadOnlyList<int>>();
+        var stops = request.Stop;
+        if (chat)
+        {
+            if (model.Chat.Render(request.Messages!, out var problem) is not { } text)
+            {
+                error = OpenAiError.Invalid(problem!, "messages");
+                return null;
+            }
+
+            prompts.Add(model.Encode(text));
+            stops = [.. stops, .. model.Chat.TurnEnds];
+        }
+        else
+        {
+            foreach (var prompt in request.Prompts)
+            {
+                var tokens = prompt.Tokens ?? model.Encode(prompt.Text!);
+                if (tokens.Any(t => t >= model.Vocabulary))
+                {
+                    error = OpenAiError.Invalid($"a prompt token id is not below the vocabulary size ({model.Vocabulary})", "prompt");
+                    return null;
+                }
+
+                prompts.Add(tokens);
+            }
+        }
+
+        var plans = new List<ChoicePlan>();
+        foreach (var prompt in prompts)
+        {
+            promptTokens += prompt.Count;
+            var maxTokens = request.MaxTokens ?? (chat ? model.MaxContext - prompt.Count : KServeGeneration.DefaultMaxTokens);
+            if (prompt.Count == 0 || maxTokens < 1 || prompt.Count + maxTokens > model.MaxContext)
+            {
+                error = OpenAiError.Invalid(
+                    $"This model's maximum context length is {model.MaxContext} tokens. However, you requested {prompt.Count + Math.Max(maxTokens, 0)} tokens ({prompt.Count} in the {(chat ? "messages" : "prompt")}, {Math.Max(maxTokens, 0)} in the completion). Please reduce the length of the {(chat ? "messages" : "prompt")} or completion.",
+                    chat ? "messages" : "prompt",
+                    "context_length_exceeded");
+                return null;
+            }
+
+            for (var choice = 0; choice < request.N; choice++)
+            {
+                // Seeded choices draw differently from each other, and each the same on every run.
+                var sampling = request.Sampling.Seed is { } seed ? request.Sampling with { Seed = seed + choice } : request.Sampling;
+                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling)));
+            }
+        }
+
+        return plans;
+    }
+
+    /// <summary>The prompt text an echoing completion starts with (empty otherwise), for each prompt.</summary>
+    private static string[] EchoOf(GenerativeModel model, GenerationBody request, List<ChoicePlan> plans) =>
+        request.Echo ? [.. plans.Select(p => model.Decode(p.Prompt))] : [.. plans.Select(_ => string.Empty)];
+
+    /// <summary>Collects every choice, then answers with the whole completion object.</summary>
+    private static async Task<(bool, int)> WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, int count, int promptTokens, string[] echo)
+    {
+        var texts = echo.Select(e => new StringBuilder(e)).ToArray();
+        var finishes = new FinishReason?[count];
+        var tokens = new int[count];
+        await foreach (var step in streams.ReadAllAsync())
+        {
+            if (step.Error is { } failed)
+            {
+                await streams.CancelAsync();
+                await OpenAiError.From(failed).WriteAsync(context);
+                return (false, tokens.Sum());
+            }
+
+            texts[step.Index].Append(step.Delta!.Text);
+            finishes[step.Index] = step.Delta.Finish;
+            tokens[step.Index] = step.Delta.CompletionTokens;
+        }
+
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return (false, tokens.Sum());
+        }
+
+        var choices = texts.Select((text, i) => new FinishedChoice(text.ToString(), finishes[i])).ToList();
+        await WriteJsonAsync(context, writer => OpenAiJson.WriteWhole(writer, answer.Chat, answer.Id, answer.Created, answer.Model, choices, new Usage(promptTokens, tokens.Sum())));
+        return (true, tokens.Sum());
+    }
+
+    /// <summary>
+    /// Streams the choices as server-sent events: a chunk per piece of text, the finish reason in each choice's last,
+    /// a usage chunk with no choices when asked for, then <c>data: [DONE]</c>. Headers wait for the first event, so a
+    /// request the engine refuses at once still gets its HTTP error; a failure after that is sent as an error event.
+    /// </summary>
+    private static async Task<(bool, int)> StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, int promptTokens, string[] echo)
+    {
+        var started = new bool[echo.Length];
+        var tokens = new int[echo.Length];
+        var events = new ServerSentEvents(context.Response);
+        try
+        {
+            await foreach (var step in streams.ReadAllAsync())
+            {
+                if (step.Error is { } failed)
+                {
+                    await streams.CancelAsync();
+                    if (!events.Started)
+                    {
+                        await OpenAiError.From(failed).WriteAsync(context);
+                        return (false, tokens.Sum());
+                    }
+
+                    await events.WriteAsync(writer =>
+                    {
+                        writer.WriteStartObject();
+                        OpenAiError.From(failed).WriteMember(writer);
+                        writer.WriteEndObject();
+                    });
+                    break;
+                }
+
+                var delta = step.Delta!;
+                var first = !started[step.Index];
+                started[step.Index] = true;
+                tokens[step.Index] = delta.CompletionTokens;
+                var text = first ? echo[step.Index] + delta.Text : delta.Text;
+                await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, delta.Finish, request.IncludeUsage));
+            }
+
+            if (request.IncludeUsage)
+            {
+                await events.WriteAsync(writer => OpenAiJson.WriteUsageChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, new Usage(promptTokens, tokens.Sum())));
+            }
+
+            await events.DoneAsync();
+            return (true, tokens.Sum());
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            return (false, tokens.Sum()); // the client left: its sequences are cancelled with the request
+        }
+    }
+
+    private static GenerationRunner? Generative(ModelManager models, string name) =>
+        models.Resolve(name, null, out var runner) is null ? runner as GenerationRunner : null;
+
+    private static string? Authorization(HttpContext context) =>
+        context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
+
+    /// <summary>A missing or unknown key; a valid key limited to some models passes here and is checked against the model.</summary>
+    private static OpenAiError? KeyError(InferenceAccess access, string? authorization) =>
+        access.Check(authorization, model: null) is { Code: StatusCode.Unauthenticated } error ? OpenAiError.From(error) : null;
+
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new PooledBufferWriter();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = buffer.WrittenMemory.Length;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    /// <summary>Who answers: the object kind, its id, creation time and model name.</summary>
+    private sealed record Answer(bool Chat, string Id, long Created, string Model);
+}

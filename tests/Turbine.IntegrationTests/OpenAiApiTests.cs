@@ -1,0 +1,183 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.ML.Tokenizers;
+using Turbine.Core.Lifecycle;
+using Turbine.Llm.Serving;
+using Turbine.Onnx.Tools.Samples;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// The OpenAI API over a real server and a generated decoder served without configuration (an Optimum-layout
+/// model.onnx beside GPT-2's tokenizer files): the bodies, the SSE framing, usage, errors, keys, and the KV cache
+/// given back when a client leaves mid-stream.
+/// </summary>
+public sealed class OpenAiApiTests : IAsyncLifetime
+{
+    private const string Model = "gpt";
+    private static readonly Tokenizer Gpt2 = TiktokenTokenizer.CreateForModel("gpt2");
+    private readonly FolderServer _server = new();
+
+    public async Task InitializeAsync()
+    {
+        GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 256));
+        await _server.StartAsync();
+    }
+
+    public Task DisposeAsync() => _server.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task A_decoder_folder_without_configuration_serves_as_a_generative_model()
+    {
+        var config = await _server.GetJsonAsync($"v2/models/{Model}/config");
+        Assert.Equal("llm", config.GetProperty("backend").GetString());
+        Assert.Equal("text_input", config.GetProperty("input")[0].GetProperty("name").GetString());
+
+        var models = await _server.GetJsonAsync("v1/models");
+        Assert.Equal("list", models.GetProperty("object").GetString());
+        var entry = Assert.Single(models.GetProperty("data").EnumerateArray());
+        Assert.Equal(Model, entry.GetProperty("id").GetString());
+        Assert.Equal("model", entry.GetProperty("object").GetString());
+        Assert.True(entry.GetProperty("created").GetInt64() > 1_700_000_000);
+    }
+
+    [Fact]
+    public async Task A_completion_reports_its_text_finish_and_usage_and_agrees_with_the_kserve_protocol()
+    {
+        const string prompt = "The capital of France is";
+        var completion = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"{{prompt}}","max_tokens":6,"temperature":0}""");
+
+        Assert.Equal("text_completion", completion.GetProperty("object").GetString());
+        Assert.StartsWith("cmpl-", completion.GetProperty("id").GetString(), StringComparison.Ordinal);
+        var choice = Assert.Single(completion.GetProperty("choices").EnumerateArray());
+        var usage = completion.GetProperty("usage");
+        Assert.Equal(Gpt2.CountTokens(prompt), usage.GetProperty("prompt_tokens").GetInt32());
+        var finish = choice.GetProperty("finish_reason").GetString();
+        Assert.True(finish == "length" ? usage.GetProperty("completion_tokens").GetInt32() == 6 : finish == "stop", $"{finish}: {usage}");
+        Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32() + usage.GetProperty("completion_tokens").GetInt32(), usage.GetProperty("total_tokens").GetInt32());
+
+        // Triton's LLM backends' shape on KServe v2: text_input in, text_output out, the prompt excluded on request.
+        var infer = await PostJsonAsync($"v2/models/{Model}/infer", $$$"""
+            {"inputs":[{"name":"text_input","datatype":"BYTES","shape":[1],"data":["{{{prompt}}}"]}],
+             "parameters":{"max_tokens":6,"temperature":0,"exclude_input_in_output":true}}
+            """);
+        Assert.Equal(choice.GetProperty("text").GetString(), infer.GetProperty("outputs")[0].GetProperty("data")[0].GetString());
+    }
+
+    [Fact]
+    public async Task A_streamed_chat_sends_framed_chunks_a_usage_chunk_and_done_with_the_text_of_the_whole_answer()
+    {
+        const string messages = """[{"role":"system","content":"Be brief."},{"role":"user","content":"Say hello."}]""";
+        var whole = await PostJsonAsync("v1/chat/completions", $$"""{"model":"{{Model}}","messages":{{messages}},"max_tokens":12,"temperature":0}""");
+        var message = whole.GetProperty("choices")[0].GetProperty("message");
+        Assert.Equal("assistant", message.GetProperty("role").GetString());
+        Assert.Equal(JsonValueKind.Null, message.GetProperty("refusal").ValueKind);
+        Assert.Equal("chat.completion", whole.GetProperty("object").GetString());
+
+        using var response = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions",
+            $$$"""{"model":"{{{Model}}}","messages":{{{messages}}},"max_tokens":12,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        var raw = await response.Content.ReadAsStringAsync();
+
+        // Every event is one "data: " line and a blank line; the last is [DONE].
+        var events = raw.Split("\n\n");
+        Assert.Equal(string.Empty, events[^1]);
+        Assert.All(events[..^1], e => Assert.StartsWith("data: ", e, StringComparison.Ordinal));
+        Assert.All(events[..^1], e => Assert.DoesNotContain('\n', e));
+        Assert.Equal("data: [DONE]", events[^2]);
+        var chunks = events[..^2].Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
+
+        Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", c.GetProperty("object").GetString()));
+        Assert.Single(chunks.Select(c => c.GetProperty("id").GetString()).Distinct());
+        var usageChunk = chunks[^1];
+        Assert.Empty(usageChunk.GetProperty("choices").EnumerateArray());
+        Assert.Equal(whole.GetProperty("usage").GetRawText(), usageChunk.GetProperty("usage").GetRawText());
+        var textChunks = chunks[..^1];
+        Assert.All(textChunks, c => Assert.Equal(JsonValueKind.Null, c.GetProperty("usage").ValueKind));
+        Assert.Equal("assistant", textChunks[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal(whole.GetProperty("choices")[0].GetProperty("finish_reason").GetString(), textChunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        var streamed = string.Concat(textChunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out var text) ? text.GetString() : string.Empty));
+        Assert.Equal(message.GetProperty("content").GetString(), streamed);
+    }
+
+    [Fact]
+    public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
+    {
+        const string body = $$"""{"model":"{{Model}}","prompt":"Once upon a time","max_tokens":10,"temperature":1.5,"seed":42,"n":3}""";
+        var first = await PostJsonAsync("v1/completions", body);
+        var second = await PostJsonAsync("v1/completions", body);
+
+        var texts = first.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("text").GetString()).ToList();
+        Assert.Equal(3, texts.Count);
+        Assert.Equal(texts, second.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("text").GetString()));
+        Assert.True(texts.Distinct().Count() > 1, string.Join(" | ", texts));
+        Assert.Equal([0, 1, 2], first.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("index").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"user","content":"hi"}],"max_tokens":-1}""", 400, "max_tokens", null)]
+    [InlineData("v1/chat/completions", """{"model":"nope","messages":[{"role":"user","content":"hi"}]}""", 404, "model", "model_not_found")]
+    [InlineData("v1/chat/completions", """{"model":"gpt","messages":[]}""", 400, "messages", null)]
+    [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"wizard","content":"hi"}]}""", 400, "messages", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","max_tokens":300}""", 400, "prompt", "context_length_exceeded")]
+    [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":"not a schema"}}}""", 400, "response_format", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","temperature":3}""", 400, "temperature", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","stream_options":{"include_usage":true}}""", 400, "stream_options", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":[99999999]}""", 400, "prompt", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":""", 400, null, null)]
+    public async Task Bad_requests_get_the_openai_error_object_with_the_right_status(string path, string body, int status, string? param, string? code)
+    {
+        using var response = await _server.SendAsync(HttpMethod.Post, path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, text);
+        var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+        Assert.Equal(status == 404 ? "invalid_request_error" : "invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Equal(code, error.GetProperty("code").GetString());
+
+        // The server keeps serving.
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Get, "v1/models", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_leaving_mid_stream_gives_its_sequences_cache_back()
+    {
+        var blocks = Runner().Model.Engine.Blocks;
+        var idle = blocks.Available;
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions"))
+        {
+            request.Content = new StringContent($$"""{"model":"{{Model}}","prompt":"Count to a thousand:","max_tokens":200,"temperature":0.8,"n":2,"stream":true}""", Encoding.UTF8, "application/json");
+            using var response = await _server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync(), StringComparison.Ordinal);
+            Assert.True(blocks.Available < idle, "the streaming sequences hold blocks while they run");
+        }
+
+        // Disposing the response aborts the request; the engine drops both sequences between steps.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (blocks.Available < idle || Runner().ExecutingRequests > 0)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        Assert.Equal(idle, blocks.Available);
+    }
+
+    private GenerationRunner Runner()
+    {
+        _server.Server.Services.GetRequiredService<ModelManager>().Resolve(Model, null, out var runner);
+        return (GenerationRunner)runner!;
+    }
+
+    private async Task<JsonElement> PostJsonAsync(string path, string body)
+    {
+        using var response = await _server.SendAsync(HttpMethod.Post, path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
