@@ -23,6 +23,7 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 256));
+        _server.Folder.Add("mlp", Onnx.Tools.SampleModels.Mlp()); // not generative: absent from /v1/models, plain on generate
         await _server.StartAsync();
     }
 
@@ -101,6 +102,35 @@ public sealed class OpenAiApiTests : IAsyncLifetime
         Assert.Equal(whole.GetProperty("choices")[0].GetProperty("finish_reason").GetString(), textChunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         var streamed = string.Concat(textChunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out var text) ? text.GetString() : string.Empty));
         Assert.Equal(message.GetProperty("content").GetString(), streamed);
+    }
+
+    [Fact]
+    public async Task Tritons_generate_extension_answers_whole_and_streamed_for_generative_and_other_models()
+    {
+        const string prompt = "In the beginning";
+        var completion = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"{{prompt}}","max_tokens":5,"temperature":0}""");
+        var text = completion.GetProperty("choices")[0].GetProperty("text").GetString();
+
+        var whole = await PostJsonAsync($"v2/models/{Model}/generate", $$$"""{"text_input":"{{{prompt}}}","parameters":{"max_tokens":5,"temperature":0}}""");
+        Assert.Equal(Model, whole.GetProperty("model_name").GetString());
+        Assert.Equal("1", whole.GetProperty("model_version").GetString());
+        Assert.Equal(prompt + text, whole.GetProperty("text_output").GetString()); // the prompt leads, as Triton's vLLM backend answers
+
+        using var response = await _server.SendAsync(HttpMethod.Post, $"v2/models/{Model}/versions/1/generate_stream", $$$"""{"text_input":"{{{prompt}}}","parameters":{"max_tokens":5,"temperature":0}}""");
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
+        Assert.True(events.Count > 1, "one event per piece of text");
+        Assert.Equal(text, string.Concat(events.Select(e => e.GetProperty("text_output").GetString())));
+
+        var mlp = await PostJsonAsync("v2/models/mlp/generate", """{"features":[5.1,3.5,1.4,0.2]}""");
+        Assert.Equal("mlp", mlp.GetProperty("model_name").GetString());
+        Assert.Equal(1f, mlp.GetProperty("probabilities").EnumerateArray().Sum(p => p.GetSingle()), 4);
+        Assert.Equal(JsonValueKind.Number, mlp.GetProperty("label").ValueKind); // one element: a value, not an array
+
+        using var unknown = await _server.SendAsync(HttpMethod.Post, "v2/models/mlp/generate", """{"nonsense":[1]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("not an input of model 'mlp'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -87,6 +87,7 @@ public sealed class TurbineServer : IAsyncDisposable
 
         app.Use(ApiKeyMiddleware.InvokeAsync);
         app.MapKServe();
+        app.MapGenerate();
         OpenAi.OpenAiEndpoints.MapOpenAi(app);
         app.MapObservability();
         app.MapSharedMemory();
