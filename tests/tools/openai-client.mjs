@@ -1,9 +1,9 @@
 // The official OpenAI SDK for JavaScript as a client of Turbine's OpenAI endpoints. Usage:
-//   node openai-client.mjs BASE_URL MODEL
+//   node openai-client.mjs BASE_URL MODEL EMBEDDING_MODEL
 // Runs each call the SDK's users make and prints one JSON object with what came back, for the test to check.
 import OpenAI from "openai";
 
-const [baseURL, model] = process.argv.slice(2);
+const [baseURL, model, embeddingModel] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey: "sdk-test-key-0123456789", maxRetries: 0 });
 const result = {};
 
@@ -52,6 +52,16 @@ for await (const chunk of abandoned) {
   result.abandonedFirst = chunk.choices[0]?.text ?? "";
   break;
 }
+
+// The SDK asks for base64 by default and decodes it; asking for floats must give the same vectors.
+const sentences = ["A man is playing a guitar.", "Someone plays a musical instrument."];
+const byDefault = await client.embeddings.create({ model: embeddingModel, input: sentences });
+const asFloats = await client.embeddings.create({ model: embeddingModel, input: sentences, encoding_format: "float" });
+result.embeddings = {
+  default: byDefault.data.map((d) => Array.from(d.embedding)),
+  float: asFloats.data.map((d) => d.embedding),
+  usage: byDefault.usage,
+};
 
 async function errorOf(call) {
   try {

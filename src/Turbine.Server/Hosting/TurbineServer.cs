@@ -131,6 +131,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, OnnxBackend>(_ => onnx));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Llm.Serving.LlmBackend>(_ => new Turbine.Llm.Serving.LlmBackend(onnx)));
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
+        services.AddSingleton<OpenAi.EmbeddingEndpoint>();
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
         AddStateStore(services, options, repository);

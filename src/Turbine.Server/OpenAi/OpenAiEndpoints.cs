@@ -15,7 +15,8 @@ namespace Turbine.Server.OpenAi;
 
 /// <summary>
 /// The OpenAI API on the HTTP port, for the generative models of the repository: <c>GET /v1/models</c>,
-/// <c>POST /v1/completions</c> and <c>POST /v1/chat/completions</c>, whole or streamed as server-sent events. API keys
+/// <c>POST /v1/completions</c> and <c>POST /v1/chat/completions</c>, whole or streamed as server-sent events, and
+/// <c>POST /v1/embeddings</c> over the sentence encoders (<see cref="EmbeddingEndpoint"/>). API keys
 /// are the model endpoints' own (a bearer token, limited to some models or not), checked before any work is done.
 /// </summary>
 internal static class OpenAiEndpoints
@@ -26,6 +27,7 @@ internal static class OpenAiEndpoints
         app.MapGet("/v1/models/{model}", GetModelAsync);
         app.MapPost("/v1/completions", (HttpContext context) => GenerateAsync(context, chat: false));
         app.MapPost("/v1/chat/completions", (HttpContext context) => GenerateAsync(context, chat: true));
+        app.MapPost("/v1/embeddings", (HttpContext context, EmbeddingEndpoint embeddings) => embeddings.HandleAsync(context));
     }
 
     private static async Task ListModelsAsync(HttpContext context, ModelManager models, InferenceAccess access)

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Turbine.Core.Lifecycle;
+using Turbine.Llm.Embeddings;
+using Turbine.Server.Hosting;
+using Turbine.Server.Http;
+using Turbine.Traffic;
+
+namespace Turbine.Server.OpenAi;
+
+/// <summary>
+/// <c>POST /v1/embeddings</c> over the repository's sentence encoders (<see cref="EncoderModel"/>): each input is
+/// tokenized, run as an ordinary request (so the batcher groups inputs of one length, across clients too), and pooled.
+/// Embeddings come back as floats or, as the official SDKs ask by default, base64 of little-endian float32.
+/// </summary>
+internal sealed class EmbeddingEndpoint(ModelManager models, InferenceService inference, InferenceAccess access, IOptions<TurbineServerOptions> options)
+{
+    private readonly ConcurrentDictionary<string, EncoderModel?> _encoders = new(StringComparer.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
+        if (access.Check(authorization, model: null) is { Code: StatusCode.Unauthenticated } unknownKey)
+        {
+            await OpenAiError.From(unknownKey).WriteAsync(context);
+            return;
+        }
+
+        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes);
+        EmbeddingBody? request = null;
+        var error = readError is null ? null : OpenAiError.From(readError);
+        using (body)
+        {
+            if (body is not null)
+            {
+                request = EmbeddingBody.Read(body.Span, out error);
+            }
+        }
+
+        if (request is null)
+        {
+            await error!.WriteAsync(context);
+            return;
+        }
+
+        if (access.Check(authorization, request.Model) is { } denied)
+        {
+            await OpenAiError.From(denied).WriteAsync(context);
+            return;
+        }
+
+        if (Encoder(request.Model, out var config) is not { } encoder)
+        {
+            await OpenAiError.ModelNotFound(request.Model).WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var tokens = new List<IReadOnlyList<int>>();
+        foreach (var input in request.Inputs)
+        {
+            var ids = input.Tokens ?? encoder.Encode(input.Text!);
+            if (ids.Count > encoder.MaxTokens)
+            {
+                await OpenAiError.Invalid($"This model's maximum context length is {encoder.MaxTokens} tokens, however an input has {ids.Count} tokens. Please reduce the input.", "input", "context_length_exceeded").WriteAsync(context);
+                return;
+            }
+
+            tokens.Add(ids);
+        }
+
+        var runs = tokens.Select(ids => EmbedAsync(request, config!, ids, context.RequestAborted)).ToList();
+        var results = await Task.WhenAll(runs);
+        if (results.FirstOrDefault(r => r.Error is not null).Error is { } failed)
+        {
+            await OpenAiError.From(failed).WriteAsync(context);
+            return;
+        }
+
+        using var buffer = new PooledBufferWriter();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("object"u8, "list");
+            writer.WriteStartArray("data"u8);
+            for (var i = 0; i < results.Length; i++)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("object"u8, "embedding");
+                writer.WriteNumber("index"u8, i);
+                if (request.Base64)
+                {
+                    writer.WriteBase64String("embedding"u8, MemoryMarshal.AsBytes(results[i].Embedding.AsSpan())); // little-endian float32, as the SDKs decode it
+                }
+                else
+                {
+                    writer.WriteStartArray("embedding"u8);
+                    foreach (var value in results[i].Embedding)
+                    {
+                        writer.WriteNumberValue(value);
+                    }
+
+                    writer.WriteEndArray();
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("model"u8, request.Model);
+            var count = tokens.Sum(t => t.Count);
+            writer.WriteStartObject("usage"u8);
+            writer.WriteNumber("prompt_tokens"u8, count);
+            writer.WriteNumber("total_tokens"u8, count);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    /// <summary>The encoder behind a model name: its serving version's configuration and its tokenizer, read once per load.</summary>
+    private EncoderModel? Encoder(string name, out ModelConfig? config)
+    {
+        config = null;
+        if (models.Resolve(name, null, out var runner) is not null || !EncoderModel.IsEncoder(runner!.Config))
+        {
+            return null;
+        }
+
+        config = runner.Config;
+        var versionFolder = Path.GetDirectoryName(models.Repository.ModelFilePath(name, runner.Version, runner.Config.ModelFileName ?? "model.onnx"))!;
+        return _encoders.GetOrAdd(runner.LoadIdentity, _ => EncoderModel.Load(versionFolder, Path.GetDirectoryName(versionFolder)!));
+    }
+
+    private async Task<(float[] Embedding, InferenceError? Error)> EmbedAsync(EmbeddingBody body, ModelConfig config, IReadOnlyList<int> ids, CancellationToken cancellationToken)
+    {
+        var output = EncoderModel.TokenOutputs.First(o => config.Outputs.Any(c => c.Name == o));
+        long[] shape = config.MaxBatchSize > 0 ? [1, ids.Count] : [ids.Count];
+        using var request = new InferenceRequest { ModelName = body.Model };
+        foreach (var input in config.Inputs)
+        {
+            request.Inputs.Add(input.Name switch
+            {
+                "input_ids" => TokenTensor(input, shape, ids.Select(i => (long)i)),
+                "attention_mask" => TokenTensor(input, shape, ids.Select(_ => 1L)),
+                _ => TokenTensor(input, shape, ids.Select(_ => 0L)), // token_type_ids: one segment
+            });
+        }
+
+        request.Outputs.Add(new RequestedOutput(output));
+        var result = await inference.InferAsync(request, cancellationToken);
+        using var response = result.Response;
+        if (result.Error is { } error)
+        {
+            return ([], error);
+        }
+
+        var vectors = response!.Outputs.Single(o => o.Name == output).ToArray<float>();
+        return (EncoderModel.Pool(vectors, ids.Count, body.Dimensions), null);
+    }
+
+    private static Tensor TokenTensor(TensorConfig input, long[] shape, IEnumerable<long> values) => input.DataType == DataType.Int32
+        ? Tensor.FromArray<int>(input.Name, shape, [.. values.Select(v => (int)v)])
+        : Tensor.FromArray<long>(input.Name, shape, [.. values]);
+}
