@@ -134,6 +134,32 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Generation_metrics_are_exported_under_vllms_names_and_count_what_was_served()
+    {
+        // The same long prompt twice: the second finds the first's blocks in the prefix cache.
+        var prompt = string.Join(' ', Enumerable.Repeat("The quick brown fox jumps over the lazy dog.", 8));
+        var first = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"{{prompt}}","max_tokens":4,"temperature":0}""");
+        var second = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"{{prompt}}","max_tokens":4,"temperature":0}""");
+        var generated = first.GetProperty("usage").GetProperty("completion_tokens").GetInt32() + second.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
+
+        using var scraper = new HttpClient();
+        var metrics = await scraper.GetStringAsync($"http://127.0.0.1:{_server.Server.MetricsPort}/metrics");
+        double Sample(string name) => double.Parse(
+            metrics.Split('\n').Single(l => l.StartsWith(name + "{model=\"gpt\",version=\"1\"", StringComparison.Ordinal) && !l.Contains("finished_reason", StringComparison.Ordinal) && !l.Contains("le=", StringComparison.Ordinal)).Split(' ')[^1],
+            System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(Sample("turbine_llm_generation_tokens_total") >= generated);
+        Assert.True(Sample("turbine_llm_prompt_tokens_total") >= 2 * first.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        Assert.True(Sample("turbine_llm_prefix_cache_hits_total") >= 16, "the second prompt reused at least one block of the first");
+        Assert.True(Sample("turbine_llm_time_to_first_token_seconds_count") >= 2);
+        Assert.Equal(0, Sample("turbine_llm_num_requests_running"));
+        Assert.Contains("# TYPE turbine_llm_e2e_request_latency_seconds histogram", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_llm_request_success_total{model=\"gpt\",version=\"1\",finished_reason=\"length\"}", metrics, StringComparison.Ordinal);
+        var (exitCode, lint) = await MetricsTests.PromtoolCheckAsync(metrics);
+        Assert.True(exitCode == 0, lint);
+    }
+
+    [Fact]
     public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
     {
         const string body = $$"""{"model":"{{Model}}","prompt":"Once upon a time","max_tokens":10,"temperature":1.5,"seed":42,"n":3}""";

@@ -123,21 +123,5 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     /// <summary>The span of that name in that trace, once exported (the request's own span ends after its answer is written).</summary>
-    private async Task<Activity> SpanAsync(string name, ActivityTraceId trace)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            lock (_spans)
-            {
-                if (_spans.Find(span => span.TraceId == trace && span.DisplayName == name) is { } found)
-                {
-                    return found;
-                }
-            }
-
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"no span '{name}' was exported");
-            await Task.Delay(20);
-        }
-    }
+    private Task<Activity> SpanAsync(string name, ActivityTraceId trace) => ExportedSpans.FindAsync(_spans, name, trace);
 }

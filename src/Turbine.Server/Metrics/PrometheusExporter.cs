@@ -11,7 +11,7 @@ namespace Turbine.Server.Metrics;
 /// </summary>
 internal sealed class PrometheusExporter(
     InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Core.Observation.InferenceTap tap,
-    Transport.TransportBlockPoolFactory transportBuffers, Caching.RedisResponseStore? redis = null)
+    Transport.TransportBlockPoolFactory transportBuffers, Core.Lifecycle.ModelManager modelManager, Caching.RedisResponseStore? redis = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -34,6 +34,7 @@ internal sealed class PrometheusExporter(
             WriteBatchSizes(writer, models);
             WriteRoutes(writer, inference.Routes);
             WritePipelines(writer, inference.Pipelines);
+            WriteGeneration(writer, GenerationRunners(models));
             if (redis is not null)
             {
                 writer.Family("turbine_cache_redis_errors_total", "counter", "Redis cache lookups and writes that failed or timed out (each lookup then counts as a miss).");
@@ -326,6 +327,81 @@ internal sealed class PrometheusExporter(
             }
         }
     }
+
+    /// <summary>The generation engines of the versions being served.</summary>
+    private List<Llm.Serving.GenerationRunner> GenerationRunners(IReadOnlyList<ModelVersionInfo> models)
+    {
+        var runners = new List<Llm.Serving.GenerationRunner>();
+        foreach (var model in models)
+        {
+            if (modelManager.Resolve(model.Config.Name, model.Version, out var runner) is null && runner is Llm.Serving.GenerationRunner generation)
+            {
+                runners.Add(generation);
+            }
+        }
+
+        return runners;
+    }
+
+    /// <summary>
+    /// Generative models' engines, named after vLLM's metrics (<c>vllm:X</c> is <c>turbine_llm_X</c> here, its
+    /// <c>model_name</c> label is <c>model</c>; docs/LLM.md has the table) so that its dashboards carry over.
+    /// </summary>
+    private static void WriteGeneration(PrometheusTextWriter writer, List<Llm.Serving.GenerationRunner> runners)
+    {
+        Gauge("turbine_llm_num_requests_running", "Sequences in the engine's running batch.", e => e.Statistics.Running);
+        Gauge("turbine_llm_num_requests_waiting", "Sequences waiting to be admitted (for cache or batch room).", e => e.Statistics.Waiting);
+        Gauge("turbine_llm_kv_cache_usage_perc", "Share of the KV cache's blocks in use (0 to 1; cached prefixes that can be evicted count as free).", e => e.Blocks.Usage);
+        Counter("turbine_llm_prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.", e => e.Blocks.PrefixCache.Queries);
+        Counter("turbine_llm_prefix_cache_hits_total", "Prompt tokens found in the prefix cache (their cache reused, not recomputed).", e => e.Blocks.PrefixCache.Hits);
+        Counter("turbine_llm_num_preemptions_total", "Sequences preempted (their cache given up, to be recomputed) when the cache ran out.", e => e.Preemptions);
+        Counter("turbine_llm_prompt_tokens_total", "Prompt tokens admitted.", e => e.Statistics.PromptTokens);
+        Counter("turbine_llm_generation_tokens_total", "Tokens generated.", e => e.Statistics.GenerationTokens);
+
+        writer.Family("turbine_llm_request_success_total", "counter", "Sequences that finished, by finished_reason (stop, length, abort).");
+        foreach (var runner in runners)
+        {
+            var statistics = runner.Model.Engine.Statistics;
+            foreach (var (reason, count) in (ReadOnlySpan<(string, long)>)[("stop", statistics.FinishedStop), ("length", statistics.FinishedLength), ("abort", statistics.Aborted)])
+            {
+                writer.Sample("turbine_llm_request_success_total", [.. Labels(runner), ("finished_reason", reason)], count);
+            }
+        }
+
+        Histogram("turbine_llm_time_to_first_token_seconds", "Time from a request's arrival to its first token.", e => e.Statistics.TimeToFirstToken);
+        Histogram("turbine_llm_inter_token_latency_seconds", "Time between consecutive tokens of a sequence.", e => e.Statistics.InterTokenLatency);
+        Histogram("turbine_llm_request_queue_time_seconds", "Time a request waited before the engine admitted it.", e => e.Statistics.QueueTime);
+        Histogram("turbine_llm_e2e_request_latency_seconds", "Time from a request's arrival to its last token.", e => e.Statistics.EndToEnd);
+
+        void Gauge(string name, string help, Func<Llm.Engine.GenerationEngine, double> read)
+        {
+            writer.Family(name, "gauge", help);
+            foreach (var runner in runners)
+            {
+                writer.Sample(name, Labels(runner), read(runner.Model.Engine));
+            }
+        }
+
+        void Counter(string name, string help, Func<Llm.Engine.GenerationEngine, long> read)
+        {
+            writer.Family(name, "counter", help);
+            foreach (var runner in runners)
+            {
+                writer.Sample(name, Labels(runner), read(runner.Model.Engine));
+            }
+        }
+
+        void Histogram(string name, string help, Func<Llm.Engine.GenerationEngine, DurationCounter> read)
+        {
+            writer.Family(name, "histogram", help);
+            foreach (var runner in runners)
+            {
+                DurationHistogram(writer, name, Labels(runner), read(runner.Model.Engine));
+            }
+        }
+    }
+
+    private static (string, string)[] Labels(Llm.Serving.GenerationRunner runner) => [("model", runner.Config.Name), ("version", runner.VersionText)];
 
     private static (string, string)[] Labels(ModelVersionInfo model) => [("model", model.Config.Name), ("version", model.Version)];
 

@@ -118,7 +118,8 @@ internal static class OpenAiEndpoints
 
         var time = services.GetRequiredService<TimeProvider>();
         var started = time.GetTimestamp();
-        var outcome = (Success: false, Tokens: 0);
+        using var span = GenAiTracing.Start(context, chat ? "chat" : "text_completion", request);
+        ChoiceTally? tally = null;
         try
         {
             var plans = Plan(runner.Model, request, chat, out var promptTokens, out error);
@@ -129,14 +130,18 @@ internal static class OpenAiEndpoints
             }
 
             var answer = new Answer(chat, (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), time.GetUtcNow().ToUnixTimeSeconds(), request.Model);
-            await using var streams = new ChoiceStreams(runner.Model, plans, context.RequestAborted);
-            outcome = request.Stream
-                ? await StreamAsync(context, answer, request, streams, promptTokens, EchoOf(runner.Model, request, plans))
-                : await WholeAsync(context, answer, streams, plans.Count, promptTokens, EchoOf(runner.Model, request, plans));
+            tally = new ChoiceTally(plans.Count, promptTokens);
+            await using (var streams = new ChoiceStreams(runner.Model, plans, context.RequestAborted))
+            {
+                var echo = EchoOf(runner.Model, request, plans);
+                await (request.Stream ? StreamAsync(context, answer, request, streams, tally, echo) : WholeAsync(context, answer, streams, tally, echo));
+            }
+
+            GenAiTracing.Finish(span, answer.Id, tally);
         }
         finally
         {
-            runner.Record(started, outcome.Success, outcome.Tokens);
+            runner.Record(started, tally?.Succeeded ?? false, tally?.CompletionTokens ?? 0);
             runner.Leave();
         }
     }
@@ -204,33 +209,30 @@ internal static class OpenAiEndpoints
         request.Echo ? [.. plans.Select(p => model.Decode(p.Prompt))] : [.. plans.Select(_ => string.Empty)];
 
     /// <summary>Collects every choice, then answers with the whole completion object.</summary>
-    private static async Task<(bool, int)> WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, int count, int promptTokens, string[] echo)
+    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo)
     {
         var texts = echo.Select(e => new StringBuilder(e)).ToArray();
-        var finishes = new FinishReason?[count];
-        var tokens = new int[count];
         await foreach (var step in streams.ReadAllAsync())
         {
             if (step.Error is { } failed)
             {
                 await streams.CancelAsync();
                 await OpenAiError.From(failed).WriteAsync(context);
-                return (false, tokens.Sum());
+                return;
             }
 
+            tally.Add(step.Index, step.Delta!);
             texts[step.Index].Append(step.Delta!.Text);
-            finishes[step.Index] = step.Delta.Finish;
-            tokens[step.Index] = step.Delta.CompletionTokens;
         }
 
         if (context.RequestAborted.IsCancellationRequested)
         {
-            return (false, tokens.Sum());
+            return;
         }
 
-        var choices = texts.Select((text, i) => new FinishedChoice(text.ToString(), finishes[i])).ToList();
-        await WriteJsonAsync(context, writer => OpenAiJson.WriteWhole(writer, answer.Chat, answer.Id, answer.Created, answer.Model, choices, new Usage(promptTokens, tokens.Sum())));
-        return (true, tokens.Sum());
+        var choices = texts.Select((text, i) => new FinishedChoice(text.ToString(), tally.Finishes[i])).ToList();
+        await WriteJsonAsync(context, writer => OpenAiJson.WriteWhole(writer, answer.Chat, answer.Id, answer.Created, answer.Model, choices, tally.Usage));
+        tally.Succeeded = true;
     }
 
     /// <summary>
@@ -238,10 +240,8 @@ internal static class OpenAiEndpoints
     /// a usage chunk with no choices when asked for, then <c>data: [DONE]</c>. Headers wait for the first event, so a
     /// request the engine refuses at once still gets its HTTP error; a failure after that is sent as an error event.
     /// </summary>
-    private static async Task<(bool, int)> StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, int promptTokens, string[] echo)
+    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo)
     {
-        var started = new bool[echo.Length];
-        var tokens = new int[echo.Length];
         var events = new ServerSentEvents(context.Response);
         try
         {
@@ -253,7 +253,7 @@ internal static class OpenAiEndpoints
                     if (!events.Started)
                     {
                         await OpenAiError.From(failed).WriteAsync(context);
-                        return (false, tokens.Sum());
+                        return;
                     }
 
                     await events.WriteAsync(writer =>
@@ -262,28 +262,27 @@ internal static class OpenAiEndpoints
                         OpenAiError.From(failed).WriteMember(writer);
                         writer.WriteEndObject();
                     });
-                    break;
+                    await events.DoneAsync();
+                    return;
                 }
 
                 var delta = step.Delta!;
-                var first = !started[step.Index];
-                started[step.Index] = true;
-                tokens[step.Index] = delta.CompletionTokens;
+                var first = tally.Add(step.Index, delta);
                 var text = first ? echo[step.Index] + delta.Text : delta.Text;
                 await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, delta.Finish, request.IncludeUsage));
             }
 
             if (request.IncludeUsage)
             {
-                await events.WriteAsync(writer => OpenAiJson.WriteUsageChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, new Usage(promptTokens, tokens.Sum())));
+                await events.WriteAsync(writer => OpenAiJson.WriteUsageChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, tally.Usage));
             }
 
             await events.DoneAsync();
-            return (true, tokens.Sum());
+            tally.Succeeded = true;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
-            return (false, tokens.Sum()); // the client left: its sequences are cancelled with the request
+            // The client left: its sequences are cancelled with the request.
         }
     }
 

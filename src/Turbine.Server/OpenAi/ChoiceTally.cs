@@ -1,0 +1,33 @@
+using Turbine.Llm.Engine;
+
+namespace Turbine.Server.OpenAi;
+
+/// <summary>What the choices of one answer came to so far: tokens and finish reason per choice, and whether it was sent whole.</summary>
+internal sealed class ChoiceTally(int choices, int promptTokens)
+{
+    private readonly int[] _tokens = new int[choices];
+    private readonly bool[] _started = new bool[choices];
+
+    /// <summary>Each choice's finish reason, once it has one.</summary>
+    public FinishReason?[] Finishes { get; } = new FinishReason?[choices];
+
+    /// <summary>Whether the answer went out complete.</summary>
+    public bool Succeeded { get; set; }
+
+    /// <summary>Tokens generated, every choice together.</summary>
+    public int CompletionTokens => _tokens.Sum();
+
+    public int PromptTokens => promptTokens;
+
+    public Usage Usage => new(promptTokens, CompletionTokens);
+
+    /// <summary>Counts a piece of a choice's text; true when it is the choice's first.</summary>
+    public bool Add(int index, TextDelta delta)
+    {
+        _tokens[index] = delta.CompletionTokens;
+        Finishes[index] = delta.Finish ?? Finishes[index];
+        var first = !_started[index];
+        _started[index] = true;
+        return first;
+    }
+}
