@@ -60,6 +60,19 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_readmes_similarity_example_scores_the_related_pair_above_the_unrelated_ones()
+    {
+        var answer = await PostAsync("v1/embeddings", """{"model":"minilm","input":["A man is playing a guitar.","Someone plays a musical instrument.","The stock market fell today."]}""");
+        var e = answer.GetProperty("data").EnumerateArray().Select(d => d.GetProperty("embedding").EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        double Dot(int a, int b) => e[a].Zip(e[b]).Sum(p => p.First * p.Second);
+
+        Assert.InRange(Dot(0, 1), 0.4, 0.7);   // the README says "about 0.5"
+        Assert.InRange(Dot(0, 2), -0.15, 0.15); // and "about 0"
+        Assert.InRange(Dot(1, 2), -0.15, 0.15);
+        Assert.Equal(1, Dot(0, 0), 4);
+    }
+
+    [Fact]
     public async Task Curl_style_requests_get_correct_answers_from_simple_mlp_resnet18_and_minilm()
     {
         var simple = await PostAsync("v2/models/simple/infer",
