@@ -24,6 +24,10 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     {
         GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 256));
         _server.Folder.Add("mlp", Onnx.Tools.SampleModels.Mlp()); // not generative: absent from /v1/models, plain on generate
+        GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, "templated", "1"), new DecoderShape(Layers: 1, Context: 128));
+        const string Template = "{{ bos_token }}{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+            + "<{{ m.role }}>{{ m.content | trim }}</{{ m.role }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
+        File.WriteAllText(Path.Combine(_server.Folder.Root, "templated", "config.json"), JsonSerializer.Serialize(new { backend = "llm", llm = new { chat_template = Template } }));
         await _server.StartAsync();
     }
 
@@ -38,8 +42,8 @@ public sealed class OpenAiApiTests : IAsyncLifetime
 
         var models = await _server.GetJsonAsync("v1/models");
         Assert.Equal("list", models.GetProperty("object").GetString());
-        var entry = Assert.Single(models.GetProperty("data").EnumerateArray());
-        Assert.Equal(Model, entry.GetProperty("id").GetString());
+        Assert.Equal([Model, "templated"], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        var entry = models.GetProperty("data")[0];
         Assert.Equal("model", entry.GetProperty("object").GetString());
         Assert.True(entry.GetProperty("created").GetInt64() > 1_700_000_000);
     }
@@ -157,6 +161,19 @@ public sealed class OpenAiApiTests : IAsyncLifetime
         Assert.Contains("turbine_llm_request_success_total{model=\"gpt\",version=\"1\",finished_reason=\"length\"}", metrics, StringComparison.Ordinal);
         var (exitCode, lint) = await MetricsTests.PromtoolCheckAsync(metrics);
         Assert.True(exitCode == 0, lint);
+    }
+
+    [Fact]
+    public async Task A_chat_template_from_the_configuration_makes_the_prompt_and_its_exceptions_are_bad_requests()
+    {
+        var answer = await PostJsonAsync("v1/chat/completions", """{"model":"templated","messages":[{"role":"user","content":" Hi "}],"max_tokens":2}""");
+        Assert.Equal(Gpt2.CountTokens("<|endoftext|><user>Hi</user><assistant>"), answer.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        using var refused = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions", """{"model":"templated","messages":[{"role":"system","content":"x"},{"role":"user","content":"Hi"}]}""");
+        var text = await refused.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("System role not supported", text, StringComparison.Ordinal);
+        Assert.Equal("messages", JsonDocument.Parse(text).RootElement.GetProperty("error").GetProperty("param").GetString());
     }
 
     [Fact]

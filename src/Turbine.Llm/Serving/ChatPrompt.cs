@@ -1,5 +1,5 @@
 using System.Text;
-using Turbine.Llm.Tokenization;
+using Turbine.Llm.Templates;
 
 namespace Turbine.Llm.Serving;
 
@@ -18,8 +18,10 @@ public abstract class ChatPrompt
     public abstract string? Render(IReadOnlyList<ChatMessage> messages, out string? problem);
 
     /// <summary>The prompt format of a model: its template, or ChatML when it has none.</summary>
-    internal static ChatPrompt For(string? template, LoadedTokenizer tokenizer) =>
-        template is null ? new ChatMl() : new Unrendered();
+    /// <param name="template">The Jinja chat template, if the model has one.</param>
+    /// <param name="specialTokens">The tokenizer's special tokens by name (<c>bos_token</c>, ...), which templates print.</param>
+    internal static ChatPrompt For(string? template, IReadOnlyDictionary<string, string> specialTokens) =>
+        template is null ? new ChatMl() : new Templated(template, specialTokens);
 
     /// <summary>
     /// ChatML (<c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;</c>), the format of models whose tokenizer carries no template of
@@ -45,15 +47,59 @@ public abstract class ChatPrompt
         }
     }
 
-    /// <summary>A model whose tokenizer_config.json carries a Jinja chat template, which this build does not render yet.</summary>
-    private sealed class Unrendered : ChatPrompt
+    /// <summary>
+    /// The model's own Jinja template (<c>tokenizer_config.json</c>'s <c>chat_template</c>), rendered as Hugging Face's
+    /// <c>apply_chat_template</c> does with <c>add_generation_prompt</c>. A template this renderer cannot parse fails the
+    /// chat requests with the reason; completions are unaffected.
+    /// </summary>
+    private sealed class Templated : ChatPrompt
     {
-        public override IReadOnlyList<string> TurnEnds => [];
+        private readonly ChatTemplate? _template;
+        private readonly string? _problem;
+        private readonly IReadOnlyDictionary<string, string> _specialTokens;
+
+        public Templated(string template, IReadOnlyDictionary<string, string> specialTokens)
+        {
+            _specialTokens = specialTokens;
+            try
+            {
+                _template = ChatTemplate.Parse(template);
+            }
+            catch (TemplateException e)
+            {
+                _problem = $"this model's chat template cannot be parsed: {e.Message}";
+            }
+        }
+
+        public override IReadOnlyList<string> TurnEnds => []; // the model's end-of-text tokens end its turn
 
         public override string? Render(IReadOnlyList<ChatMessage> messages, out string? problem)
         {
-            problem = "this model's chat template (tokenizer_config.json) is not rendered by this build yet; send the formatted prompt to /v1/completions";
-            return null;
+            problem = _problem;
+            if (_template is null)
+            {
+                return null;
+            }
+
+            var variables = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
+                ["add_generation_prompt"] = true,
+            };
+            foreach (var (name, text) in _specialTokens)
+            {
+                variables[name] = text;
+            }
+
+            try
+            {
+                return _template.Render(variables);
+            }
+            catch (TemplateException e)
+            {
+                problem = e.Message; // raise_exception in the template: the messages break one of its rules
+                return null;
+            }
         }
     }
 }

@@ -89,7 +89,7 @@ public sealed class GenerativeModel : IDisposable
             throw new InferenceException($"the 'llm' settings do not fit this model: {e.Message}");
         }
 
-        var chat = ChatPrompt.For(settings.ChatTemplate ?? files.ChatTemplate, tokenizer);
+        var chat = ChatPrompt.For(settings.ChatTemplate ?? files.ChatTemplate, files.SpecialTokens);
         return new GenerativeModel(config.Name, version, decoder, engine, tokenizer, files.EndTokens, context, chat);
     }
 

@@ -10,7 +10,7 @@ namespace Turbine.Llm.Serving;
 /// <c>model_max_length</c>) and the chat template. Files that are absent leave their defaults; a file that is
 /// present but malformed fails the load, naming it.
 /// </summary>
-internal sealed record ModelFolderFiles(IReadOnlySet<int> EndTokens, int? ContextLength, string? ChatTemplate)
+internal sealed record ModelFolderFiles(IReadOnlySet<int> EndTokens, int? ContextLength, string? ChatTemplate, IReadOnlyDictionary<string, string> SpecialTokens)
 {
     /// <summary>Largest configuration file read (chat templates run to tens of kilobytes).</summary>
     private const long MaxBytes = 4L << 20;
@@ -20,6 +20,7 @@ internal sealed record ModelFolderFiles(IReadOnlySet<int> EndTokens, int? Contex
         var ends = new HashSet<int>();
         int? maxLength = null;
         string? template = null;
+        var special = new Dictionary<string, string>(StringComparer.Ordinal);
         if (Open(folder, "config.json") is { } model)
         {
             using (model)
@@ -49,10 +50,17 @@ internal sealed record ModelFolderFiles(IReadOnlySet<int> EndTokens, int? Contex
                 maxLength ??= PositiveInt(root, "model_max_length"); // tokenizers write 1e30 for "no limit": not an int, so ignored
 
                 template = Template(root);
+                foreach (var name in (string[])["bos_token", "eos_token", "unk_token", "pad_token"])
+                {
+                    if (TokenText(root, name) is { } text)
+                    {
+                        special[name] = text; // what templates print as {{ bos_token }}
+                    }
+                }
             }
         }
 
-        return new ModelFolderFiles(ends, maxLength, template);
+        return new ModelFolderFiles(ends, maxLength, template, special);
     }
 
     private static JsonDocument? Open(string folder, string name)

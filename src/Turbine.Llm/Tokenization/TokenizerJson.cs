@@ -133,9 +133,15 @@ public static class TokenizerJson
             throw new InferenceException("tokenizer.json has no pre_tokenizer: byte-level BPE needs one");
         }
 
+        var steps = Steps(pre);
+        if (!steps.Any(step => step.TryGetProperty("type", out var type) && type.GetString() == "ByteLevel"))
+        {
+            throw new InferenceException("tokenizer.json's BPE model is not byte-level (no ByteLevel pre-tokenizer; SentencePiece-style models such as Gemma's are not read yet); byte-level BPE models are supported");
+        }
+
         string? pattern = null;
         var byteLevel = false;
-        foreach (var step in Steps(pre))
+        foreach (var step in steps)
         {
             switch (step.TryGetProperty("type", out var type) ? type.GetString() : null)
             {
