@@ -177,6 +177,40 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hostile_bodies_get_a_clean_400_and_the_engine_keeps_serving()
+    {
+        string[] bodies =
+        [
+            new string('[', 10_000) + new string(']', 10_000),
+            $$"""{"model":"gpt","prompt":{{new string('[', 100) + "1" + new string(']', 100)}}}""",
+            """{"model":"gpt","prompt":"hi","n":100000}""",
+            """{"model":"gpt","prompt":"hi","max_tokens":1e30}""",
+            """{"model":"gpt","prompt":"hi","stop":["a","b","c","d","e"]}""",
+            """{"model":"gpt","prompt":[-5, 3]}""",
+            """{"model":"gpt","prompt":[]}""",
+            """{"model":"gpt","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://169.254.169.254/"}}]}]}""",
+            """{"model":"gpt","prompt":"hi","seed":"zero"}""",
+            """{"model":["gpt"],"prompt":"hi"}""",
+            """{"model":"gpt\u0000\r\n","prompt":"hi"}""",
+            """{"model":"gpt","prompt":"hi","tools":[{"type":"function","function":{"name":"x"}}]}""",
+        ];
+        foreach (var body in bodies)
+        {
+            var path = body.Contains("messages", StringComparison.Ordinal) ? "v1/chat/completions" : "v1/completions";
+            using var response = await _server.SendAsync(HttpMethod.Post, path, body);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"{body[..Math.Min(60, body.Length)]}: {(int)response.StatusCode} {text}");
+            Assert.False(string.IsNullOrEmpty(JsonDocument.Parse(text).RootElement.GetProperty("error").GetProperty("message").GetString()));
+            Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        }
+
+        using var embeddings = await _server.SendAsync(HttpMethod.Post, "v1/embeddings", $$"""{"model":"gpt","input":{{JsonSerializer.Serialize(Enumerable.Repeat("x", 2049))}}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, embeddings.StatusCode);
+        var completion = await PostJsonAsync("v1/completions", """{"model":"gpt","prompt":"still serving","max_tokens":2}""");
+        Assert.Equal("text_completion", completion.GetProperty("object").GetString());
+    }
+
+    [Fact]
     public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
     {
         const string body = $$"""{"model":"{{Model}}","prompt":"Once upon a time","max_tokens":10,"temperature":1.5,"seed":42,"n":3}""";
