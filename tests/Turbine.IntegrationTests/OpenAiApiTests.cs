@@ -211,6 +211,43 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logprobs_come_back_in_each_apis_form_whole_and_streamed()
+    {
+        var chat = await PostJsonAsync("v1/chat/completions", $$"""{"model":"{{Model}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":0,"logprobs":true,"top_logprobs":3}""");
+        var choice = chat.GetProperty("choices")[0];
+        var content = choice.GetProperty("logprobs").GetProperty("content").EnumerateArray().ToList();
+        Assert.NotEmpty(content);
+        Assert.All(content, entry =>
+        {
+            var top = entry.GetProperty("top_logprobs").EnumerateArray().ToList();
+            Assert.Equal(3, top.Count);
+            Assert.True(entry.GetProperty("logprob").GetDouble() <= 0);
+            Assert.Equal(top[0].GetProperty("logprob").GetDouble(), entry.GetProperty("logprob").GetDouble(), 5); // greedy: the chosen is the likeliest
+            Assert.True(top.Zip(top.Skip(1)).All(p => p.First.GetProperty("logprob").GetDouble() >= p.Second.GetProperty("logprob").GetDouble()));
+            Assert.Equal(System.Text.Encoding.UTF8.GetBytes(entry.GetProperty("token").GetString()!), entry.GetProperty("bytes").EnumerateArray().Select(b => (byte)b.GetInt32()));
+        });
+
+        using var response = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions",
+            $$"""{"model":"{{Model}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":0,"logprobs":true,"top_logprobs":3,"stream":true}""");
+        var streamed = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).SkipLast(1)
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("logprobs"))
+            .Where(l => l.ValueKind == JsonValueKind.Object)
+            .SelectMany(l => l.GetProperty("content").EnumerateArray())
+            .Select(e => (e.GetProperty("token").GetString(), Math.Round(e.GetProperty("logprob").GetDouble(), 4))).ToList();
+        Assert.Equal(content.Select(e => (e.GetProperty("token").GetString(), Math.Round(e.GetProperty("logprob").GetDouble(), 4))), streamed);
+
+        var completion = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"Once","max_tokens":5,"temperature":0,"logprobs":2,"echo":true}""");
+        var legacy = completion.GetProperty("choices")[0].GetProperty("logprobs");
+        var tokens = legacy.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToList();
+        var offsets = legacy.GetProperty("text_offset").EnumerateArray().Select(o => o.GetInt32()).ToList();
+        Assert.Equal(tokens.Count, legacy.GetProperty("token_logprobs").GetArrayLength());
+        Assert.Equal(tokens.Count, legacy.GetProperty("top_logprobs").GetArrayLength());
+        Assert.Equal("Once".Length, offsets[0]); // echoed: the generated tokens start after the prompt
+        Assert.Equal(offsets.Skip(1), offsets.Zip(tokens).SkipLast(1).Select(p => p.First + p.Second.Length));
+        Assert.All(legacy.GetProperty("top_logprobs").EnumerateArray(), top => Assert.InRange(top.EnumerateObject().Count(), 1, 2));
+    }
+
+    [Fact]
     public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
     {
         const string body = $$"""{"model":"{{Model}}","prompt":"Once upon a time","max_tokens":10,"temperature":1.5,"seed":42,"n":3}""";
@@ -234,6 +271,8 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","temperature":3}""", 400, "temperature", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","stream_options":{"include_usage":true}}""", 400, "stream_options", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":[99999999]}""", 400, "prompt", null)]
+    [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""", 400, "top_logprobs", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","logprobs":6}""", 400, "logprobs", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":""", 400, null, null)]
     public async Task Bad_requests_get_the_openai_error_object_with_the_right_status(string path, string body, int status, string? param, string? code)
     {

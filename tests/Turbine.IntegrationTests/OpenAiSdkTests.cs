@@ -62,6 +62,10 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         Assert.NotNull(usage);
         Assert.Equal(whole.Usage.TotalTokenCount, usage.TotalTokenCount);
 
+        var withLogprobs = await chat.CompleteChatAsync([new UserChatMessage("Say hello.")], new ChatCompletionOptions { MaxOutputTokenCount = 4, Temperature = 0, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 });
+        Assert.NotEmpty(withLogprobs.Value.ContentTokenLogProbabilities);
+        Assert.All(withLogprobs.Value.ContentTokenLogProbabilities, t => Assert.Equal(2, t.TopLogProbabilities.Count));
+
         // The .NET library asks for base64 and decodes it.
         var embeddings = await client.GetEmbeddingClient(EmbeddingModel).GenerateEmbeddingsAsync(["A man is playing a guitar.", "Someone plays a musical instrument."]);
         Assert.Equal(2, embeddings.Value.Count);

@@ -9,7 +9,11 @@ namespace Turbine.Llm.Engine;
 /// <param name="Text">The new text (possibly empty on the last piece).</param>
 /// <param name="Finish">Set on the last piece.</param>
 /// <param name="CompletionTokens">Tokens generated so far.</param>
-public sealed record TextDelta(string Text, FinishReason? Finish, int CompletionTokens);
+public sealed record TextDelta(string Text, FinishReason? Finish, int CompletionTokens)
+{
+    /// <summary>The tokens drawn since the previous piece (end tokens left out), with their log probabilities when asked for.</summary>
+    public IReadOnlyList<SampledToken> Tokens { get; init; } = [];
+}
 
 /// <summary>What a text completion asks for, beyond the sampling.</summary>
 /// <param name="MaxTokens">Tokens to generate at most.</param>
@@ -36,21 +40,28 @@ public sealed class TextGenerator(GenerationEngine engine, Tokenizer tokenizer, 
         var reader = engine.Submit(new GenerationRequest(prompt, options.Sampling, options.MaxTokens, endTokens), stop.Token);
         var detokenizer = new StreamingDetokenizer(tokenizer);
         var held = string.Empty;
+        var drawn = new List<SampledToken>();
         var generated = 0;
         await foreach (var token in reader.ReadAllAsync(cancellationToken))
         {
             generated++;
-            var text = held + (endTokens.Contains(token.Token) ? string.Empty : detokenizer.Add(token.Token));
+            var isEnd = endTokens.Contains(token.Token);
+            if (!isEnd)
+            {
+                drawn.Add(token.Sampled);
+            }
+
+            var text = held + (isEnd ? string.Empty : detokenizer.Add(token.Token));
             if (StopAt(text, options.Stop) is { } cut)
             {
                 await EndAsync(stop, reader);
-                yield return new TextDelta(text[..cut], FinishReason.Stop, generated);
+                yield return new TextDelta(text[..cut], FinishReason.Stop, generated) { Tokens = drawn };
                 yield break;
             }
 
             if (token.Finish is { } finish)
             {
-                yield return new TextDelta(text, finish, generated);
+                yield return new TextDelta(text, finish, generated) { Tokens = drawn };
                 yield break;
             }
 
@@ -58,7 +69,8 @@ public sealed class TextGenerator(GenerationEngine engine, Tokenizer tokenizer, 
             held = text[keep..];
             if (keep > 0)
             {
-                yield return new TextDelta(text[..keep], null, generated);
+                yield return new TextDelta(text[..keep], null, generated) { Tokens = drawn };
+                drawn = [];
             }
         }
     }

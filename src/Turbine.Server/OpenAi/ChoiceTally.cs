@@ -8,6 +8,12 @@ internal sealed class ChoiceTally(int choices, int promptTokens)
     private readonly int[] _tokens = new int[choices];
     private readonly bool[] _started = new bool[choices];
 
+    /// <summary>Each choice's drawn tokens with their log probabilities (kept when the request asked for them).</summary>
+    public List<Llm.Sampling.SampledToken>[] Drawn { get; } = [.. Enumerable.Range(0, choices).Select(_ => new List<Llm.Sampling.SampledToken>())];
+
+    /// <summary>Each choice's text length so far, where the next token's text starts (<c>text_offset</c>).</summary>
+    public int[] TextOffsets { get; } = new int[choices];
+
     /// <summary>Each choice's finish reason, once it has one.</summary>
     public FinishReason?[] Finishes { get; } = new FinishReason?[choices];
 
@@ -25,6 +31,7 @@ internal sealed class ChoiceTally(int choices, int promptTokens)
     public bool Add(int index, TextDelta delta)
     {
         _tokens[index] = delta.CompletionTokens;
+        Drawn[index].AddRange(delta.Tokens);
         Finishes[index] = delta.Finish ?? Finishes[index];
         var first = !_started[index];
         _started[index] = true;

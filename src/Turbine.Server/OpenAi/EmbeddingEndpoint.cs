@@ -2,11 +2,8 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
 using Turbine.Llm.Embeddings;
-using Turbine.Server.Hosting;
 using Turbine.Server.Http;
 using Turbine.Traffic;
 
@@ -17,39 +14,14 @@ namespace Turbine.Server.OpenAi;
 /// tokenized, run as an ordinary request (so the batcher groups inputs of one length, across clients too), and pooled.
 /// Embeddings come back as floats or, as the official SDKs ask by default, base64 of little-endian float32.
 /// </summary>
-internal sealed class EmbeddingEndpoint(ModelManager models, InferenceService inference, InferenceAccess access, IOptions<TurbineServerOptions> options)
+internal sealed class EmbeddingEndpoint(ModelManager models, InferenceService inference)
 {
     private readonly ConcurrentDictionary<string, EncoderModel?> _encoders = new(StringComparer.Ordinal);
 
     public async Task HandleAsync(HttpContext context)
     {
-        var authorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
-        if (access.Check(authorization, model: null) is { Code: StatusCode.Unauthenticated } unknownKey)
+        if (await OpenAiRequest.ReadAsync<EmbeddingBody>(context, EmbeddingBody.Read, body => body.Model) is not { } request)
         {
-            await OpenAiError.From(unknownKey).WriteAsync(context);
-            return;
-        }
-
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes);
-        EmbeddingBody? request = null;
-        var error = readError is null ? null : OpenAiError.From(readError);
-        using (body)
-        {
-            if (body is not null)
-            {
-                request = EmbeddingBody.Read(body.Span, out error);
-            }
-        }
-
-        if (request is null)
-        {
-            await error!.WriteAsync(context);
-            return;
-        }
-
-        if (access.Check(authorization, request.Model) is { } denied)
-        {
-            await OpenAiError.From(denied).WriteAsync(context);
             return;
         }
 

@@ -57,7 +57,7 @@ internal static class GenerationBodyReader
 
         Refuse(root, "tools", "tool calling");
         Refuse(root, "functions", "function calling");
-        RefuseLogprobs(root, chat);
+        var (logprobs, topLogprobs) = Logprobs(root, chat);
         ReadResponseFormat(root);
 
         var maxTokens = Int(root, chat && root.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens");
@@ -80,7 +80,9 @@ internal static class GenerationBodyReader
             RepetitionPenalty: Float(root, "repetition_penalty") ?? 1,
             PresencePenalty: Float(root, "presence_penalty") ?? 0,
             FrequencyPenalty: Float(root, "frequency_penalty") ?? 0,
-            Seed: Long(root, "seed"));
+            Seed: Long(root, "seed"),
+            TopLogprobs: topLogprobs,
+            Logprobs: logprobs);
         if (sampling.Check() is [var first, ..])
         {
             throw new BodyException(first, first.Split('\'') is [_, var param, ..] ? param : null);
@@ -261,14 +263,35 @@ internal static class GenerationBodyReader
         }
     }
 
-    private static void RefuseLogprobs(JsonElement root, bool chat)
+    /// <summary>
+    /// Chat: <c>logprobs</c> (a flag) and <c>top_logprobs</c> (0 to 20, with the flag on); completions: <c>logprobs</c>
+    /// (0 to 5 alternatives, which also turns the chosen token's on).
+    /// </summary>
+    private static (bool Logprobs, int TopLogprobs) Logprobs(JsonElement root, bool chat)
     {
-        var asked = root.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind is JsonValueKind.True or JsonValueKind.Number
-            || (chat && Int(root, "top_logprobs") is > 0);
-        if (asked)
+        if (!chat)
         {
-            throw new BodyException("'logprobs' is not served by this build yet", "logprobs");
+            return Int(root, "logprobs") switch
+            {
+                null => (false, 0),
+                >= 0 and <= 5 and var count => (true, count),
+                var count => throw new BodyException($"'logprobs' must be between 0 and 5, got {count}", "logprobs"),
+            };
         }
+
+        var flag = Bool(root, "logprobs") ?? false;
+        var top = Int(root, "top_logprobs") ?? 0;
+        if (top is < 0 or > 20)
+        {
+            throw new BodyException($"'top_logprobs' must be between 0 and 20, got {top}", "top_logprobs");
+        }
+
+        if (top > 0 && !flag)
+        {
+            throw new BodyException("'top_logprobs' needs 'logprobs' set to true", "top_logprobs");
+        }
+
+        return (flag, top);
     }
 
     private static void Refuse(JsonElement root, string name, string what)

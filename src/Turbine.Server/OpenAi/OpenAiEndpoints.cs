@@ -4,11 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
 using Turbine.Llm.Engine;
 using Turbine.Llm.Serving;
-using Turbine.Server.Hosting;
 using Turbine.Server.Http;
 
 namespace Turbine.Server.OpenAi;
@@ -32,8 +30,8 @@ internal static class OpenAiEndpoints
 
     private static async Task ListModelsAsync(HttpContext context, ModelManager models, InferenceAccess access)
     {
-        var authorization = Authorization(context);
-        if (KeyError(access, authorization) is { } refused)
+        var authorization = OpenAiRequest.Authorization(context);
+        if (OpenAiRequest.KeyError(access, authorization) is { } refused)
         {
             await refused.WriteAsync(context);
             return;
@@ -65,8 +63,8 @@ internal static class OpenAiEndpoints
 
     private static async Task GetModelAsync(HttpContext context, string model, ModelManager models, InferenceAccess access)
     {
-        var authorization = Authorization(context);
-        var error = KeyError(access, authorization) ?? (access.Check(authorization, model) is { } denied ? OpenAiError.From(denied) : null);
+        var authorization = OpenAiRequest.Authorization(context);
+        var error = OpenAiRequest.KeyError(access, authorization) ?? (access.Check(authorization, model) is { } denied ? OpenAiError.From(denied) : null);
         if (error is null && Generative(models, model) is { } runner)
         {
             await WriteJsonAsync(context, writer => OpenAiJson.WriteModel(writer, model, runner.LoadedAt.ToUnixTimeSeconds()));
@@ -78,38 +76,12 @@ internal static class OpenAiEndpoints
 
     private static async Task GenerateAsync(HttpContext context, bool chat)
     {
+        if (await OpenAiRequest.ReadAsync(context, (ReadOnlySpan<byte> json, out OpenAiError? error) => GenerationBodyReader.Read(json, chat, out error), body => body.Model) is not { } request)
+        {
+            return;
+        }
+
         var services = context.RequestServices;
-        var access = services.GetRequiredService<InferenceAccess>();
-        var authorization = Authorization(context);
-        if (KeyError(access, authorization) is { } refused)
-        {
-            await refused.WriteAsync(context);
-            return;
-        }
-
-        var (body, readError) = await RequestBodyReader.ReadAsync(context.Request, services.GetRequiredService<IOptions<TurbineServerOptions>>().Value.MaxRequestBodyBytes);
-        GenerationBody? request = null;
-        var error = readError is null ? null : OpenAiError.From(readError);
-        using (body)
-        {
-            if (body is not null)
-            {
-                request = GenerationBodyReader.Read(body.Span, chat, out error);
-            }
-        }
-
-        if (request is null)
-        {
-            await error!.WriteAsync(context);
-            return;
-        }
-
-        if (access.Check(authorization, request.Model) is { } denied)
-        {
-            await OpenAiError.From(denied).WriteAsync(context);
-            return;
-        }
-
         if (Generative(services.GetRequiredService<ModelManager>(), request.Model) is not { } runner || !runner.TryEnter())
         {
             await OpenAiError.ModelNotFound(request.Model).WriteAsync(context);
@@ -122,7 +94,7 @@ internal static class OpenAiEndpoints
         ChoiceTally? tally = null;
         try
         {
-            var plans = Plan(runner.Model, request, chat, out var promptTokens, out error);
+            var plans = Plan(runner.Model, request, chat, out var promptTokens, out var error);
             if (plans is null)
             {
                 await error!.WriteAsync(context);
@@ -134,7 +106,8 @@ internal static class OpenAiEndpoints
             await using (var streams = new ChoiceStreams(runner.Model, plans, context.RequestAborted))
             {
                 var echo = EchoOf(runner.Model, request, plans);
-                await (request.Stream ? StreamAsync(context, answer, request, streams, tally, echo) : WholeAsync(context, answer, streams, tally, echo));
+                Func<int, string>? tokenText = request.Sampling.Logprobs ? id => runner.Model.Decode([id]) : null;
+                await (request.Stream ? StreamAsync(context, answer, request, streams, tally, echo, tokenText) : WholeAsync(context, answer, streams, tally, echo, tokenText));
             }
 
             GenAiTracing.Finish(span, answer.Id, tally);
@@ -209,7 +182,7 @@ internal static class OpenAiEndpoints
         request.Echo ? [.. plans.Select(p => model.Decode(p.Prompt))] : [.. plans.Select(_ => string.Empty)];
 
     /// <summary>Collects every choice, then answers with the whole completion object.</summary>
-    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo)
+    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText)
     {
         var texts = echo.Select(e => new StringBuilder(e)).ToArray();
         await foreach (var step in streams.ReadAllAsync())
@@ -230,7 +203,8 @@ internal static class OpenAiEndpoints
             return;
         }
 
-        var choices = texts.Select((text, i) => new FinishedChoice(text.ToString(), tally.Finishes[i])).ToList();
+        var choices = texts.Select((text, i) => new FinishedChoice(
+            text.ToString(), tally.Finishes[i], tokenText is null ? null : new LogprobsPart(answer.Chat, tally.Drawn[i], tokenText, echo[i].Length))).ToList();
         await WriteJsonAsync(context, writer => OpenAiJson.WriteWhole(writer, answer.Chat, answer.Id, answer.Created, answer.Model, choices, tally.Usage));
         tally.Succeeded = true;
     }
@@ -240,7 +214,7 @@ internal static class OpenAiEndpoints
     /// a usage chunk with no choices when asked for, then <c>data: [DONE]</c>. Headers wait for the first event, so a
     /// request the engine refuses at once still gets its HTTP error; a failure after that is sent as an error event.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo)
+    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText)
     {
         var events = new ServerSentEvents(context.Response);
         try
@@ -269,7 +243,15 @@ internal static class OpenAiEndpoints
                 var delta = step.Delta!;
                 var first = tally.Add(step.Index, delta);
                 var text = first ? echo[step.Index] + delta.Text : delta.Text;
-                await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, delta.Finish, request.IncludeUsage));
+                LogprobsPart? logprobs = null;
+                if (tokenText is not null)
+                {
+                    tally.TextOffsets[step.Index] += first ? echo[step.Index].Length : 0;
+                    logprobs = new LogprobsPart(answer.Chat, delta.Tokens, tokenText, tally.TextOffsets[step.Index]);
+                    tally.TextOffsets[step.Index] += logprobs.TextLength;
+                }
+
+                await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, delta.Finish, request.IncludeUsage, logprobs));
             }
 
             if (request.IncludeUsage)
@@ -288,13 +270,6 @@ internal static class OpenAiEndpoints
 
     private static GenerationRunner? Generative(ModelManager models, string name) =>
         models.Resolve(name, null, out var runner) is null ? runner as GenerationRunner : null;
-
-    private static string? Authorization(HttpContext context) =>
-        context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
-
-    /// <summary>A missing or unknown key; a valid key limited to some models passes here and is checked against the model.</summary>
-    private static OpenAiError? KeyError(InferenceAccess access, string? authorization) =>
-        access.Check(authorization, model: null) is { Code: StatusCode.Unauthenticated } error ? OpenAiError.From(error) : null;
 
     private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {

@@ -7,7 +7,10 @@ namespace Turbine.Server.OpenAi;
 internal readonly record struct Usage(int PromptTokens, int CompletionTokens);
 
 /// <summary>One finished choice of a whole (not streamed) answer.</summary>
-internal sealed record FinishedChoice(string Text, FinishReason? Finish);
+/// <param name="Text">The whole text.</param>
+/// <param name="Finish">Why it ended.</param>
+/// <param name="Logprobs">Its tokens' log probabilities, when asked for.</param>
+internal sealed record FinishedChoice(string Text, FinishReason? Finish, LogprobsPart? Logprobs);
 
 /// <summary>
 /// The bodies of the OpenAI API's completion objects: <c>chat.completion</c> and <c>text_completion</c>, whole or as
@@ -36,7 +39,7 @@ internal static class OpenAiJson
                 writer.WriteString("text"u8, choices[index].Text);
             }
 
-            writer.WriteNull("logprobs"u8);
+            WriteLogprobs(writer, choices[index].Logprobs);
             WriteFinish(writer, choices[index].Finish);
             writer.WriteEndObject();
         }
@@ -47,7 +50,7 @@ internal static class OpenAiJson
     }
 
     /// <summary>A streamed chunk of one choice: its new text (chat: the role too, in the first), and its finish reason at the end.</summary>
-    public static void WriteChunk(Utf8JsonWriter writer, bool chat, string id, long created, string model, int index, string text, bool first, FinishReason? finish, bool usageField)
+    public static void WriteChunk(Utf8JsonWriter writer, bool chat, string id, long created, string model, int index, string text, bool first, FinishReason? finish, bool usageField, LogprobsPart? logprobs)
     {
         WriteHeader(writer, id, chat ? "chat.completion.chunk" : "text_completion", created, model);
         writer.WriteStartArray("choices"u8);
@@ -74,7 +77,7 @@ internal static class OpenAiJson
             writer.WriteString("text"u8, text);
         }
 
-        writer.WriteNull("logprobs"u8);
+        WriteLogprobs(writer, logprobs);
         WriteFinish(writer, finish);
         writer.WriteEndObject();
         writer.WriteEndArray();
@@ -115,6 +118,18 @@ internal static class OpenAiJson
         writer.WriteNumber("created"u8, created);
         writer.WriteString("model"u8, model);
         writer.WriteNull("system_fingerprint"u8);
+    }
+
+    private static void WriteLogprobs(Utf8JsonWriter writer, LogprobsPart? logprobs)
+    {
+        if (logprobs is null)
+        {
+            writer.WriteNull("logprobs"u8);
+            return;
+        }
+
+        writer.WritePropertyName("logprobs"u8);
+        logprobs.Write(writer);
     }
 
     private static void WriteFinish(Utf8JsonWriter writer, FinishReason? finish)
