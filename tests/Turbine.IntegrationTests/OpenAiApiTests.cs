@@ -193,6 +193,7 @@ public sealed class OpenAiApiTests : IAsyncLifetime
             """{"model":["gpt"],"prompt":"hi"}""",
             """{"model":"gpt\u0000\r\n","prompt":"hi"}""",
             """{"model":"gpt","prompt":"hi","tools":[{"type":"function","function":{"name":"x"}}]}""",
+            """{"model":"gpt","prompt":"hi","response_format":{"type":"json_schema","json_schema":{"schema":{"$ref":"#/$defs/a","$defs":{"a":{"$ref":"#/$defs/a"}}}}}}""",
         ];
         foreach (var body in bodies)
         {
@@ -248,6 +249,45 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Structured_outputs_follow_the_json_schema_whatever_the_model_draws()
+    {
+        const string schema = """
+            {"type":"object","properties":{"color":{"enum":["red","green","blue"]},"count":{"type":"integer"},"ok":{"type":"boolean"},
+             "tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":3}},"required":["color","count","ok"]}
+            """;
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            var answer = await PostJsonAsync("v1/chat/completions", $$$"""
+                {"model":"{{{Model}}}","messages":[{"role":"user","content":"Describe a ball."}],"max_tokens":120,"temperature":1.2,"seed":{{{seed}}},
+                 "response_format":{"type":"json_schema","json_schema":{"name":"ball","schema":
+                """ + schema + "}}}");
+            var choice = answer.GetProperty("choices")[0];
+            var content = choice.GetProperty("message").GetProperty("content").GetString()!;
+            Assert.True(choice.GetProperty("finish_reason").GetString() == "stop", $"seed {seed} did not finish: {content}");
+            var json = JsonDocument.Parse(content).RootElement; // random weights, yet valid JSON of the schema
+            Assert.Contains(json.GetProperty("color").GetString(), new[] { "red", "green", "blue" });
+            Assert.Equal(JsonValueKind.Number, json.GetProperty("count").ValueKind);
+            Assert.DoesNotContain(json.GetProperty("count").GetRawText(), c => c is '.' or 'e' or 'E'); // an integer, however long
+            Assert.True(json.GetProperty("ok").ValueKind is JsonValueKind.True or JsonValueKind.False);
+            if (json.TryGetProperty("tags", out var tags))
+            {
+                Assert.InRange(tags.GetArrayLength(), 0, 3);
+                Assert.All(tags.EnumerateArray(), t => Assert.Contains(t.GetString(), new[] { "a", "b" }));
+            }
+        }
+
+        // json_object: an object from the first character on, whatever the text it holds.
+        var free = await PostJsonAsync("v1/completions", $$$"""{"model":"{{{Model}}}","prompt":"JSON:","max_tokens":12,"temperature":0,"response_format":{"type":"json_object"}}""");
+        var text = free.GetProperty("choices")[0].GetProperty("text").GetString()!;
+        Assert.StartsWith("{", text, StringComparison.Ordinal);
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(text), isFinalBlock: false, state: default);
+        while (reader.Read())
+        {
+            // A valid prefix reads to its end without an exception.
+        }
+    }
+
+    [Fact]
     public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
     {
         const string body = $$"""{"model":"{{Model}}","prompt":"Once upon a time","max_tokens":10,"temperature":1.5,"seed":42,"n":3}""";
@@ -268,6 +308,7 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"wizard","content":"hi"}]}""", 400, "messages", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","max_tokens":300}""", 400, "prompt", "context_length_exceeded")]
     [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":"not a schema"}}}""", 400, "response_format", null)]
+    [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"frobnicate"}}}}""", 400, "response_format", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","temperature":3}""", 400, "temperature", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","stream_options":{"include_usage":true}}""", 400, "stream_options", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":[99999999]}""", 400, "prompt", null)]

@@ -226,7 +226,9 @@ public sealed class GenerationEngine : IDisposable
     /// <summary>Samples a sequence's next token, emits it, and ends the sequence or makes room for the token in the cache.</summary>
     private void Advance(Sequence sequence, ReadOnlySpan<float> logits)
     {
-        var sampled = sequence.Sampler.Sample(logits, sequence.History);
+        var constraint = sequence.Request.Constraint;
+        var sampled = sequence.Sampler.Sample(logits, sequence.History, constraint);
+        constraint?.Accept(sampled.Token);
         sequence.History.Add(sampled.Token);
         sequence.Generated++;
         var now = _time.GetTimestamp();

@@ -7,7 +7,11 @@ namespace Turbine.Llm.Engine;
 /// <param name="Sampling">How each token is drawn.</param>
 /// <param name="MaxTokens">Tokens to generate at most.</param>
 /// <param name="StopTokens">Tokens that end the sequence (the end-of-text token among them); the one that does is reported with the finish reason, and is no part of the text.</param>
-public sealed record GenerationRequest(IReadOnlyList<int> Prompt, SamplingParameters Sampling, int MaxTokens, IReadOnlySet<int> StopTokens);
+public sealed record GenerationRequest(IReadOnlyList<int> Prompt, SamplingParameters Sampling, int MaxTokens, IReadOnlySet<int> StopTokens)
+{
+    /// <summary>Limits the tokens each draw may take (structured outputs); null draws from the whole vocabulary.</summary>
+    public Constraints.ITokenConstraint? Constraint { get; init; }
+}
 
 /// <summary>Why a sequence ended, as the OpenAI API names it.</summary>
 public enum FinishReason

@@ -19,7 +19,11 @@ public sealed record TextDelta(string Text, FinishReason? Finish, int Completion
 /// <param name="MaxTokens">Tokens to generate at most.</param>
 /// <param name="Stop">Strings that end the text; the text stops before the first one that appears, which is not sent.</param>
 /// <param name="Sampling">How each token is drawn.</param>
-public sealed record TextOptions(int MaxTokens, IReadOnlyList<string> Stop, SamplingParameters Sampling);
+public sealed record TextOptions(int MaxTokens, IReadOnlyList<string> Stop, SamplingParameters Sampling)
+{
+    /// <summary>Makes the constraint of one generation (structured outputs); null for none.</summary>
+    public Func<Constraints.ITokenConstraint>? Constraint { get; init; }
+}
 
 /// <summary>
 /// Text in, text out over a <see cref="GenerationEngine"/>: the prompt is tokenized, tokens are turned back into text as
@@ -37,7 +41,8 @@ public sealed class TextGenerator(GenerationEngine engine, Tokenizer tokenizer, 
     {
         ArgumentNullException.ThrowIfNull(options);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reader = engine.Submit(new GenerationRequest(prompt, options.Sampling, options.MaxTokens, endTokens), stop.Token);
+        var request = new GenerationRequest(prompt, options.Sampling, options.MaxTokens, endTokens) { Constraint = options.Constraint?.Invoke() };
+        var reader = engine.Submit(request, stop.Token);
         var detokenizer = new StreamingDetokenizer(tokenizer);
         var held = string.Empty;
         var drawn = new List<SampledToken>();

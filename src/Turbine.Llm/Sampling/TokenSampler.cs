@@ -27,7 +27,10 @@ public sealed class TokenSampler
     }
 
     /// <summary>The next token for logits over the vocabulary (not changed: the sampler works on its own copy).</summary>
-    public SampledToken Sample(ReadOnlySpan<float> logits, TokenHistory history)
+    /// <param name="logits">The model's logits for the next position.</param>
+    /// <param name="history">The sequence's tokens, for the penalties.</param>
+    /// <param name="constraint">Masks the tokens that may not come next (structured outputs), after the penalties.</param>
+    public SampledToken Sample(ReadOnlySpan<float> logits, TokenHistory history, Constraints.ITokenConstraint? constraint = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         var vocabulary = logits.Length;
@@ -43,6 +46,7 @@ public sealed class TokenSampler
         var values = _scratch.AsSpan();
         logits.CopyTo(values);
         Penalize(values, history);
+        constraint?.Mask(values);
         if (_parameters.IsGreedy && !_parameters.Logprobs && _parameters.TopLogprobs == 0)
         {
             return new SampledToken(TensorPrimitives.IndexOfMax(values), float.NaN, []);

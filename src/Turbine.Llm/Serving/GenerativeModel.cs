@@ -14,6 +14,7 @@ public sealed class GenerativeModel : IDisposable
     private const int DefaultContext = 2048;
 
     private readonly IDecoderInstance _decoder;
+    private readonly Lazy<Constraints.JsonVocabulary> _jsonVocabulary;
 
     private GenerativeModel(string name, long version, IDecoderInstance decoder, GenerationEngine engine, LoadedTokenizer tokenizer, IReadOnlySet<int> endTokens, int maxContext, ChatPrompt chat)
     {
@@ -26,6 +27,7 @@ public sealed class GenerativeModel : IDisposable
         MaxContext = maxContext;
         Chat = chat;
         Text = new TextGenerator(engine, tokenizer.Tokenizer, endTokens);
+        _jsonVocabulary = new(() => new Constraints.JsonVocabulary(tokenizer.Tokenizer, decoder.Spec.Vocabulary, [.. tokenizer.AddedTokens.Values], endTokens));
     }
 
     /// <summary>The model's name.</summary>
@@ -45,6 +47,9 @@ public sealed class GenerativeModel : IDisposable
 
     /// <summary>Tokens a sequence may hold, prompt and output together.</summary>
     public int MaxContext { get; }
+
+    /// <summary>The vocabulary prepared for structured outputs, made on first use (a trie of every token's text).</summary>
+    public Constraints.JsonVocabulary JsonVocabulary => _jsonVocabulary.Value;
 
     /// <summary>Token ids the model knows (its logits' width).</summary>
     public int Vocabulary => _decoder.Spec.Vocabulary;

@@ -31,7 +31,13 @@ internal sealed record GenerationBody
 
     /// <summary>Completions: whether the prompt comes back before the text.</summary>
     public bool Echo { get; init; }
+
+    /// <summary>JSON output (<c>response_format</c>), or null for free text.</summary>
+    public StructuredOutput? Structured { get; init; }
 }
+
+/// <summary>Output constrained to JSON: matching <paramref name="Schema"/>, or any object when it is null (<c>json_object</c>).</summary>
+internal sealed record StructuredOutput(System.Text.Json.JsonElement? Schema);
 
 /// <summary>A completion prompt: text, or token ids as the API also takes.</summary>
 /// <param name="Text">The text, or null for token ids.</param>

@@ -58,7 +58,7 @@ internal static class GenerationBodyReader
         Refuse(root, "tools", "tool calling");
         Refuse(root, "functions", "function calling");
         var (logprobs, topLogprobs) = Logprobs(root, chat);
-        ReadResponseFormat(root);
+        var structured = ResponseFormat(root);
 
         var maxTokens = Int(root, chat && root.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens");
         if (maxTokens is < 1)
@@ -100,6 +100,7 @@ internal static class GenerationBodyReader
             Stop = Stops(root),
             Sampling = sampling,
             Echo = !chat && (Bool(root, "echo") ?? false),
+            Structured = structured,
         };
     }
 
@@ -240,24 +241,41 @@ internal static class GenerationBodyReader
         return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
     }
 
-    /// <summary><c>response_format</c>: text is the default; constrained JSON is not served yet and is refused, never ignored.</summary>
-    private static void ReadResponseFormat(JsonElement root)
+    /// <summary>
+    /// <c>response_format</c>: <c>text</c> (the default), <c>json_object</c> (any JSON object) or <c>json_schema</c> (JSON
+    /// matching <c>json_schema.schema</c>); a schema that cannot be enforced is refused, never loosened.
+    /// </summary>
+    private static StructuredOutput? ResponseFormat(JsonElement root)
     {
         if (!root.TryGetProperty("response_format", out var format) || format.ValueKind == JsonValueKind.Null)
         {
-            return;
+            return null;
         }
 
         var type = format.ValueKind == JsonValueKind.Object ? String(format, "type") : null;
         switch (type)
         {
             case "text":
-                return;
-            case "json_schema" when !format.TryGetProperty("json_schema", out var schema) || schema.ValueKind != JsonValueKind.Object
-                || !schema.TryGetProperty("schema", out var body) || body.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False):
-                throw new BodyException("'response_format.json_schema.schema' must be a JSON schema (an object)", "response_format");
-            case "json_object" or "json_schema":
-                throw new BodyException($"'response_format' of type '{type}' is not served by this build yet", "response_format");
+                return null;
+            case "json_object":
+                return new StructuredOutput(null);
+            case "json_schema":
+                if (!format.TryGetProperty("json_schema", out var wrapper) || wrapper.ValueKind != JsonValueKind.Object
+                    || !wrapper.TryGetProperty("schema", out var schema) || schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True))
+                {
+                    throw new BodyException("'response_format.json_schema.schema' must be a JSON schema (an object)", "response_format");
+                }
+
+                try
+                {
+                    Llm.Constraints.JsonConstraint.Check(schema);
+                }
+                catch (Llm.Constraints.JsonSchemaException e)
+                {
+                    throw new BodyException($"'response_format.json_schema.schema' cannot be enforced: {e.Message}", "response_format");
+                }
+
+                return new StructuredOutput(schema.Clone());
             default:
                 throw new BodyException("'response_format.type' must be text, json_object or json_schema", "response_format");
         }

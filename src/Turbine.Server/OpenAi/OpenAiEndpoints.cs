@@ -170,12 +170,20 @@ internal static class OpenAiEndpoints
             {
                 // Seeded choices draw differently from each other, and each the same on every run.
                 var sampling = request.Sampling.Seed is { } seed ? request.Sampling with { Seed = seed + choice } : request.Sampling;
-                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling)));
+                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling) { Constraint = ConstraintOf(model, request.Structured) }));
             }
         }
 
         return plans;
     }
+
+    /// <summary>Each choice's own JSON constraint (they keep per-sequence state), when the output is structured.</summary>
+    private static Func<Llm.Constraints.ITokenConstraint>? ConstraintOf(GenerativeModel model, StructuredOutput? structured) => structured switch
+    {
+        null => null,
+        { Schema: { } schema } => () => Llm.Constraints.JsonConstraint.ForSchema(schema, model.JsonVocabulary),
+        _ => () => Llm.Constraints.JsonConstraint.ForObject(model.JsonVocabulary),
+    };
 
     /// <summary>The prompt text an echoing completion starts with (empty otherwise), for each prompt.</summary>
     private static string[] EchoOf(GenerativeModel model, GenerationBody request, List<ChoicePlan> plans) =>
