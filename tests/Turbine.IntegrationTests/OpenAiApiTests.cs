@@ -24,10 +24,12 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     {
         GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 256));
         _server.Folder.Add("mlp", Onnx.Tools.SampleModels.Mlp()); // not generative: absent from /v1/models, plain on generate
-        GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, "templated", "1"), new DecoderShape(Layers: 1, Context: 128));
-        const string Template = "{{ bos_token }}{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
-            + "<{{ m.role }}>{{ m.content | trim }}</{{ m.role }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
-        File.WriteAllText(Path.Combine(_server.Folder.Root, "templated", "config.json"), JsonSerializer.Serialize(new { backend = "llm", llm = new { chat_template = Template } }));
+        GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, "templated", "1"), new DecoderShape(Layers: 1, Context: 256));
+        const string Template = "{{ bos_token }}{% if tools %}<tools>{{ tools | tojson }}</tools>{% endif %}{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+            + "<{{ m.role }}>{{ m.content | trim }}{% for c in m.tool_calls or [] %}<call>{{ c.function.name }} {{ c.function.arguments.city }}</call>{% endfor %}</{{ m.role }}>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
+        File.WriteAllText(
+            Path.Combine(_server.Folder.Root, "templated", "config.json"),
+            JsonSerializer.Serialize(new { backend = "llm", llm = new { chat_template = Template, tool_call_parser = "llama3_json" } }));
         await _server.StartAsync();
     }
 
@@ -285,6 +287,42 @@ public sealed class OpenAiApiTests : IAsyncLifetime
         {
             // A valid prefix reads to its end without an exception.
         }
+    }
+
+    [Fact]
+    public async Task Tool_calls_the_model_writes_come_back_as_tool_calls_whole_and_streamed()
+    {
+        // The templated model reads llama3_json calls; a schema holds its answer to a call, so random weights make one.
+        const string tools = """[{"type":"function","function":{"name":"get_weather","description":"Weather in a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]""";
+        const string call = """{"type":"object","properties":{"name":{"const":"get_weather"},"parameters":{"type":"object","properties":{"city":{"enum":["Paris","Rome"]}},"required":["city"]}},"required":["name","parameters"]}""";
+        const string messages = """[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content":"","tool_calls":[{"id":"call_0","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Rome\"}"}}]},{"role":"tool","tool_call_id":"call_0","content":"sunny"}]""";
+        var body = $$$"""{"model":"templated","messages":{{{messages}}},"tools":{{{tools}}},"max_tokens":40,"temperature":1,"seed":5,"response_format":{"type":"json_schema","json_schema":{"name":"call","schema":""" + call + "}}}";
+
+        var whole = await PostJsonAsync("v1/chat/completions", body);
+        var choice = whole.GetProperty("choices")[0];
+        Assert.Equal("tool_calls", choice.GetProperty("finish_reason").GetString());
+        var message = choice.GetProperty("message");
+        Assert.Equal(JsonValueKind.Null, message.GetProperty("content").ValueKind);
+        var toolCall = Assert.Single(message.GetProperty("tool_calls").EnumerateArray());
+        Assert.StartsWith("call_", toolCall.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("function", toolCall.GetProperty("type").GetString());
+        Assert.Equal("get_weather", toolCall.GetProperty("function").GetProperty("name").GetString());
+        var arguments = JsonDocument.Parse(toolCall.GetProperty("function").GetProperty("arguments").GetString()!).RootElement;
+        Assert.Contains(arguments.GetProperty("city").GetString(), new[] { "Paris", "Rome" });
+        // The template saw the tools and the earlier call's arguments as an object.
+        Assert.True(whole.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() > Gpt2.CountTokens(tools));
+
+        using var response = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions", body.Replace("\"max_tokens\"", "\"stream\":true,\"max_tokens\"", StringComparison.Ordinal));
+        var chunks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).SkipLast(1)
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement.GetProperty("choices")[0]).ToList();
+        var streamedCall = Assert.Single(chunks, c => c.GetProperty("delta").TryGetProperty("tool_calls", out _)).GetProperty("delta").GetProperty("tool_calls")[0];
+        Assert.Equal(0, streamedCall.GetProperty("index").GetInt32());
+        Assert.Equal(toolCall.GetProperty("function").GetProperty("arguments").GetString(), streamedCall.GetProperty("function").GetProperty("arguments").GetString());
+        Assert.Equal("tool_calls", chunks[^1].GetProperty("finish_reason").GetString());
+        Assert.DoesNotContain(chunks, c => c.GetProperty("delta").TryGetProperty("content", out var text) && text.GetString()!.Contains("get_weather", StringComparison.Ordinal));
+
+        using var noFormat = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions", $$$"""{"model":"{{{Model}}}","messages":[{"role":"user","content":"hi"}],"tools":{{{tools}}}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, noFormat.StatusCode); // ChatML has no tool format
     }
 
     [Fact]

@@ -54,6 +54,9 @@ public sealed class GenerativeModel : IDisposable
     /// <summary>Token ids the model knows (its logits' width).</summary>
     public int Vocabulary => _decoder.Spec.Vocabulary;
 
+    /// <summary>How tool calls are read from answers; null when the model has no tool format.</summary>
+    public Tools.ToolCallParser? ToolCalls { get; private init; }
+
     /// <summary>How chat messages become the prompt.</summary>
     public ChatPrompt Chat { get; }
 
@@ -94,8 +97,12 @@ public sealed class GenerativeModel : IDisposable
             throw new InferenceException($"the 'llm' settings do not fit this model: {e.Message}");
         }
 
-        var chat = ChatPrompt.For(settings.ChatTemplate ?? files.ChatTemplate, files.SpecialTokens);
-        return new GenerativeModel(config.Name, version, decoder, engine, tokenizer, files.EndTokens, context, chat);
+        var template = settings.ChatTemplate ?? files.ChatTemplate;
+        var chat = ChatPrompt.For(template, files.SpecialTokens);
+        return new GenerativeModel(config.Name, version, decoder, engine, tokenizer, files.EndTokens, context, chat)
+        {
+            ToolCalls = Tools.ToolCallParser.For(settings.ToolCallParser, template),
+        };
     }
 
     /// <summary>The tokens of <paramref name="text"/> (special tokens written in it are taken as such).</summary>

@@ -29,6 +29,9 @@ public sealed record LlmSettings : BackendSettings
     /// <summary>A chat template that replaces the tokenizer's own (Jinja text, as <c>tokenizer_config.json</c> holds it).</summary>
     public string? ChatTemplate { get; init; }
 
+    /// <summary>How tool calls are read from answers: hermes, llama3_json, mistral, none, or auto (from the chat template's markers).</summary>
+    public string ToolCallParser { get; init; } = "auto";
+
     /// <summary>The settings of a model configuration (the defaults when it has none).</summary>
     public static LlmSettings Of(ModelConfig config)
     {
@@ -58,7 +61,13 @@ public sealed record LlmSettings : BackendSettings
             BlockTokens = ConfigJson.Int(value, "block_tokens", errors, Section) ?? Default.BlockTokens,
             MaxSequences = ConfigJson.Int(value, "max_sequences", errors, Section) ?? Default.MaxSequences,
             ChatTemplate = ConfigJson.String(value, "chat_template", errors, Section),
+            ToolCallParser = ConfigJson.String(value, "tool_call_parser", errors, Section) ?? Default.ToolCallParser,
         };
+        if (settings.ToolCallParser is not ("auto" or "none" or "hermes" or "llama3_json" or "mistral"))
+        {
+            errors.Add($"'llm.tool_call_parser' must be auto, none, hermes, llama3_json or mistral, not '{ClientText.Quote(settings.ToolCallParser)}'");
+        }
+
         if (settings.MaxContext is < 0 or > 1 << 20)
         {
             errors.Add("'llm.max_context' must be between 0 (from the tokenizer) and 1048576");
@@ -99,6 +108,7 @@ public sealed record LlmSettings : BackendSettings
         writer.WriteNumber("kv_cache_bytes"u8, KvCacheBytes);
         writer.WriteNumber("block_tokens"u8, BlockTokens);
         writer.WriteNumber("max_sequences"u8, MaxSequences);
+        writer.WriteString("tool_call_parser"u8, ToolCallParser);
         if (ChatTemplate is not null)
         {
             writer.WriteString("chat_template"u8, ChatTemplate);

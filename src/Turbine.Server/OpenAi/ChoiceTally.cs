@@ -14,8 +14,8 @@ internal sealed class ChoiceTally(int choices, int promptTokens)
     /// <summary>Each choice's text length so far, where the next token's text starts (<c>text_offset</c>).</summary>
     public int[] TextOffsets { get; } = new int[choices];
 
-    /// <summary>Each choice's finish reason, once it has one.</summary>
-    public FinishReason?[] Finishes { get; } = new FinishReason?[choices];
+    /// <summary>Each choice's finish reason as the API names it (stop, length, tool_calls), once it has one.</summary>
+    public string?[] Finishes { get; } = new string?[choices];
 
     /// <summary>Whether the answer went out complete.</summary>
     public bool Succeeded { get; set; }
@@ -27,12 +27,15 @@ internal sealed class ChoiceTally(int choices, int promptTokens)
 
     public Usage Usage => new(promptTokens, CompletionTokens);
 
+    /// <summary>The API's name of a finish reason.</summary>
+    public static string FinishName(FinishReason finish) => finish == FinishReason.Stop ? "stop" : "length";
+
     /// <summary>Counts a piece of a choice's text; true when it is the choice's first.</summary>
     public bool Add(int index, TextDelta delta)
     {
         _tokens[index] = delta.CompletionTokens;
         Drawn[index].AddRange(delta.Tokens);
-        Finishes[index] = delta.Finish ?? Finishes[index];
+        Finishes[index] = delta.Finish is { } finish ? FinishName(finish) : Finishes[index];
         var first = !_started[index];
         _started[index] = true;
         return first;

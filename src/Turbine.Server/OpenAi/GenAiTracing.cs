@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Turbine.Core.Observation;
-using Turbine.Llm.Engine;
 
 namespace Turbine.Server.OpenAi;
 
@@ -73,7 +72,7 @@ internal static class GenAiTracing
 
         span.SetTag("gen_ai.response.id", id);
         span.SetTag("gen_ai.response.model", span.GetTagItem("gen_ai.request.model"));
-        span.SetTag("gen_ai.response.finish_reasons", tally.Finishes.Select(f => f switch { FinishReason.Stop => "stop", FinishReason.Length => "length", _ => "abort" }).ToArray());
+        span.SetTag("gen_ai.response.finish_reasons", tally.Finishes.Select(f => f ?? "abort").ToArray());
         span.SetTag("gen_ai.usage.input_tokens", tally.PromptTokens);
         span.SetTag("gen_ai.usage.output_tokens", tally.CompletionTokens);
         if (!tally.Succeeded)

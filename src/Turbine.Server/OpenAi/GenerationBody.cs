@@ -11,6 +11,9 @@ internal sealed record GenerationBody
     /// <summary>Chat messages (chat completions), else null.</summary>
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
 
+    /// <summary>The tools the model may call (the API's tool objects), or null.</summary>
+    public System.Text.Json.JsonElement? Tools { get; init; }
+
     /// <summary>Prompts as text or tokens (completions: each gets <see cref="N"/> choices), else empty.</summary>
     public IReadOnlyList<Prompt> Prompts { get; init; } = [];
 

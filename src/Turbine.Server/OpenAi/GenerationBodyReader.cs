@@ -55,8 +55,13 @@ internal static class GenerationBodyReader
             includeUsage = options.ValueKind == JsonValueKind.Object && (Bool(options, "include_usage") ?? false);
         }
 
-        Refuse(root, "tools", "tool calling");
-        Refuse(root, "functions", "function calling");
+        var tools = chat ? Tools(root) : null;
+        if (!chat)
+        {
+            Refuse(root, "tools", "tool calling is a chat feature");
+        }
+
+        Refuse(root, "functions", "the deprecated function calling; use 'tools'");
         var (logprobs, topLogprobs) = Logprobs(root, chat);
         var structured = ResponseFormat(root);
 
@@ -92,6 +97,7 @@ internal static class GenerationBodyReader
         {
             Model = model,
             Messages = chat ? Messages(root) : null,
+            Tools = tools,
             Prompts = chat ? [] : Prompts(root),
             Stream = stream,
             IncludeUsage = includeUsage,
@@ -126,7 +132,12 @@ internal static class GenerationBodyReader
                 throw new BodyException($"'{where}.role' must be one of system, developer, user, assistant or tool, got '{ClientText.Quote(role)}'", "messages");
             }
 
-            messages.Add(new ChatMessage(role, Content(message, where)));
+            messages.Add(new ChatMessage(role, Content(message, where))
+            {
+                ToolCalls = role == "assistant" ? ToolCalls(message, where) : [],
+                ToolCallId = role == "tool" ? String(message, "tool_call_id") : null,
+                Name = String(message, "name"),
+            });
         }
 
         if (messages.Count == 0)
@@ -135,6 +146,68 @@ internal static class GenerationBodyReader
         }
 
         return messages;
+    }
+
+    /// <summary>
+    /// <c>tools</c> with <c>tool_choice</c>: the function tools offered, when the model may call them (<c>auto</c>, the
+    /// default when tools are given); <c>none</c> offers none. Forcing a call (<c>required</c>, or a named function) is
+    /// not served yet and is refused.
+    /// </summary>
+    private static JsonElement? Tools(JsonElement root)
+    {
+        if (!root.TryGetProperty("tools", out var tools) || tools.ValueKind == JsonValueKind.Null || (tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() == 0))
+        {
+            return null;
+        }
+
+        if (tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() > 128)
+        {
+            throw new BodyException("'tools' must be an array of at most 128 tools", "tools");
+        }
+
+        foreach (var tool in tools.EnumerateArray())
+        {
+            if (tool.ValueKind != JsonValueKind.Object || String(tool, "type") != "function" || !tool.TryGetProperty("function", out var function)
+                || function.ValueKind != JsonValueKind.Object || String(function, "name") is not { Length: > 0 }
+                || (function.TryGetProperty("parameters", out var parameters) && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null)))
+            {
+                throw new BodyException("each tool must be {\"type\": \"function\", \"function\": {\"name\", \"description\", \"parameters\"}}", "tools");
+            }
+        }
+
+        var choice = root.TryGetProperty("tool_choice", out var given) && given.ValueKind != JsonValueKind.Null ? given : default;
+        return choice.ValueKind switch
+        {
+            JsonValueKind.Undefined => tools.Clone(),
+            JsonValueKind.String when choice.GetString() == "auto" => tools.Clone(),
+            JsonValueKind.String when choice.GetString() == "none" => null,
+            JsonValueKind.String when choice.GetString() == "required" => throw new BodyException("'tool_choice' required is not served by this build yet (auto and none are)", "tool_choice"),
+            JsonValueKind.Object => throw new BodyException("'tool_choice' naming a function is not served by this build yet (auto and none are)", "tool_choice"),
+            _ => throw new BodyException("'tool_choice' must be none, auto, required or a named function", "tool_choice"),
+        };
+    }
+
+    /// <summary>An assistant message's <c>tool_calls</c>: id, and the function's name and arguments (JSON text).</summary>
+    private static List<(string, Llm.Tools.ToolCall)> ToolCalls(JsonElement message, string where)
+    {
+        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        var result = new List<(string, Llm.Tools.ToolCall)>();
+        foreach (var call in calls.ValueKind == JsonValueKind.Array ? calls.EnumerateArray() : throw new BodyException($"'{where}.tool_calls' must be an array", "messages"))
+        {
+            if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || String(function, "name") is not { } name)
+            {
+                throw new BodyException($"each of '{where}.tool_calls' needs a function with a name", "messages");
+            }
+
+            result.Add((String(call, "id") ?? string.Empty, new Llm.Tools.ToolCall(name, String(function, "arguments") ?? "{}")));
+        }
+
+        return result;
     }
 
     /// <summary>A message's text: a string, or the text parts of a content array joined.</summary>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Turbine.Core.Lifecycle;
 using Turbine.Llm.Engine;
 using Turbine.Llm.Serving;
+using Turbine.Llm.Tools;
 using Turbine.Server.Http;
 
 namespace Turbine.Server.OpenAi;
@@ -107,7 +108,8 @@ internal static class OpenAiEndpoints
             {
                 var echo = EchoOf(runner.Model, request, plans);
                 Func<int, string>? tokenText = request.Sampling.Logprobs ? id => runner.Model.Decode([id]) : null;
-                await (request.Stream ? StreamAsync(context, answer, request, streams, tally, echo, tokenText) : WholeAsync(context, answer, streams, tally, echo, tokenText));
+                var tools = request.Tools is null ? null : runner.Model.ToolCalls;
+                await (request.Stream ? StreamAsync(context, answer, request, streams, tally, echo, tokenText, tools) : WholeAsync(context, answer, streams, tally, echo, tokenText, tools));
             }
 
             GenAiTracing.Finish(span, answer.Id, tally);
@@ -128,7 +130,13 @@ internal static class OpenAiEndpoints
         var stops = request.Stop;
         if (chat)
         {
-            if (model.Chat.Render(request.Messages!, out var problem) is not { } text)
+            if (request.Tools is not null && model.ToolCalls is null)
+            {
+                error = OpenAiError.Invalid("this model has no tool-call format Turbine reads (llm.tool_call_parser: hermes, llama3_json or mistral)", "tools");
+                return null;
+            }
+
+            if (model.Chat.Render(request.Messages!, request.Tools, out var problem) is not { } text)
             {
                 error = OpenAiError.Invalid(problem!, "messages");
                 return null;
@@ -190,7 +198,7 @@ internal static class OpenAiEndpoints
         request.Echo ? [.. plans.Select(p => model.Decode(p.Prompt))] : [.. plans.Select(_ => string.Empty)];
 
     /// <summary>Collects every choice, then answers with the whole completion object.</summary>
-    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText)
+    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText, ToolCallParser? tools)
     {
         var texts = echo.Select(e => new StringBuilder(e)).ToArray();
         await foreach (var step in streams.ReadAllAsync())
@@ -211,8 +219,19 @@ internal static class OpenAiEndpoints
             return;
         }
 
-        var choices = texts.Select((text, i) => new FinishedChoice(
-            text.ToString(), tally.Finishes[i], tokenText is null ? null : new LogprobsPart(answer.Chat, tally.Drawn[i], tokenText, echo[i].Length))).ToList();
+        var choices = new List<FinishedChoice>();
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var logprobs = tokenText is null ? null : new LogprobsPart(answer.Chat, tally.Drawn[i], tokenText, echo[i].Length);
+            var (content, calls) = tools is null ? (texts[i].ToString(), []) : tools.Parse(texts[i].ToString());
+            if (calls.Count > 0)
+            {
+                tally.Finishes[i] = "tool_calls";
+            }
+
+            choices.Add(new FinishedChoice(content, tally.Finishes[i], logprobs) { ToolCalls = calls });
+        }
+
         await WriteJsonAsync(context, writer => OpenAiJson.WriteWhole(writer, answer.Chat, answer.Id, answer.Created, answer.Model, choices, tally.Usage));
         tally.Succeeded = true;
     }
@@ -222,9 +241,10 @@ internal static class OpenAiEndpoints
     /// a usage chunk with no choices when asked for, then <c>data: [DONE]</c>. Headers wait for the first event, so a
     /// request the engine refuses at once still gets its HTTP error; a failure after that is sent as an error event.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText)
+    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText, ToolCallParser? tools)
     {
         var events = new ServerSentEvents(context.Response);
+        var held = tools is null ? null : echo.Select(_ => new ToolCallHold(tools)).ToArray();
         try
         {
             await foreach (var step in streams.ReadAllAsync())
@@ -251,6 +271,17 @@ internal static class OpenAiEndpoints
                 var delta = step.Delta!;
                 var first = tally.Add(step.Index, delta);
                 var text = first ? echo[step.Index] + delta.Text : delta.Text;
+                IReadOnlyList<ToolCall> calls = [];
+                if (held is not null)
+                {
+                    text = held[step.Index].Add(text);
+                    if (delta.Finish is not null)
+                    {
+                        (var rest, calls) = held[step.Index].Finish();
+                        text += rest;
+                    }
+                }
+
                 LogprobsPart? logprobs = null;
                 if (tokenText is not null)
                 {
@@ -259,7 +290,18 @@ internal static class OpenAiEndpoints
                     tally.TextOffsets[step.Index] += logprobs.TextLength;
                 }
 
-                await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, delta.Finish, request.IncludeUsage, logprobs));
+                if (calls.Count == 0)
+                {
+                    var finish = delta.Finish is { } reason ? ChoiceTally.FinishName(reason) : null;
+                    await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, finish, request.IncludeUsage, logprobs));
+                    continue;
+                }
+
+                // The answer called tools: its text first, then the calls, then the finish.
+                tally.Finishes[step.Index] = "tool_calls";
+                await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, text, first, null, request.IncludeUsage, logprobs));
+                await events.WriteAsync(writer => OpenAiJson.WriteToolCallChunk(writer, answer.Id, answer.Created, answer.Model, step.Index, calls, request.IncludeUsage));
+                await events.WriteAsync(writer => OpenAiJson.WriteChunk(writer, answer.Chat, answer.Id, answer.Created, answer.Model, step.Index, string.Empty, false, "tool_calls", request.IncludeUsage, null));
             }
 
             if (request.IncludeUsage)

@@ -7,10 +7,14 @@ namespace Turbine.Server.OpenAi;
 internal readonly record struct Usage(int PromptTokens, int CompletionTokens);
 
 /// <summary>One finished choice of a whole (not streamed) answer.</summary>
-/// <param name="Text">The whole text.</param>
-/// <param name="Finish">Why it ended.</param>
+/// <param name="Text">The whole text (null for an answer that is only tool calls).</param>
+/// <param name="Finish">Why it ended, as the API names it.</param>
 /// <param name="Logprobs">Its tokens' log probabilities, when asked for.</param>
-internal sealed record FinishedChoice(string Text, FinishReason? Finish, LogprobsPart? Logprobs);
+internal sealed record FinishedChoice(string? Text, string? Finish, LogprobsPart? Logprobs)
+{
+    /// <summary>The functions the answer called (chat).</summary>
+    public IReadOnlyList<Llm.Tools.ToolCall> ToolCalls { get; init; } = [];
+}
 
 /// <summary>
 /// The bodies of the OpenAI API's completion objects: <c>chat.completion</c> and <c>text_completion</c>, whole or as
@@ -32,6 +36,12 @@ internal static class OpenAiJson
                 writer.WriteString("role"u8, "assistant");
                 writer.WriteString("content"u8, choices[index].Text);
                 writer.WriteNull("refusal"u8);
+                if (choices[index].ToolCalls.Count > 0)
+                {
+                    writer.WritePropertyName("tool_calls"u8);
+                    WriteToolCalls(writer, choices[index].ToolCalls, withIndex: false);
+                }
+
                 writer.WriteEndObject();
             }
             else
@@ -50,7 +60,7 @@ internal static class OpenAiJson
     }
 
     /// <summary>A streamed chunk of one choice: its new text (chat: the role too, in the first), and its finish reason at the end.</summary>
-    public static void WriteChunk(Utf8JsonWriter writer, bool chat, string id, long created, string model, int index, string text, bool first, FinishReason? finish, bool usageField, LogprobsPart? logprobs)
+    public static void WriteChunk(Utf8JsonWriter writer, bool chat, string id, long created, string model, int index, string text, bool first, string? finish, bool usageField, LogprobsPart? logprobs)
     {
         WriteHeader(writer, id, chat ? "chat.completion.chunk" : "text_completion", created, model);
         writer.WriteStartArray("choices"u8);
@@ -132,11 +142,57 @@ internal static class OpenAiJson
         logprobs.Write(writer);
     }
 
-    private static void WriteFinish(Utf8JsonWriter writer, FinishReason? finish)
+    /// <summary>A streamed chunk carrying a choice's tool calls, each with its index among them.</summary>
+    public static void WriteToolCallChunk(Utf8JsonWriter writer, string id, long created, string model, int index, IReadOnlyList<Llm.Tools.ToolCall> calls, bool usageField)
+    {
+        WriteHeader(writer, id, "chat.completion.chunk", created, model);
+        writer.WriteStartArray("choices"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("index"u8, index);
+        writer.WriteStartObject("delta"u8);
+        writer.WritePropertyName("tool_calls"u8);
+        WriteToolCalls(writer, calls, withIndex: true);
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs"u8);
+        writer.WriteNull("finish_reason"u8);
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        if (usageField)
+        {
+            writer.WriteNull("usage"u8);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteToolCalls(Utf8JsonWriter writer, IReadOnlyList<Llm.Tools.ToolCall> calls, bool withIndex)
+    {
+        writer.WriteStartArray();
+        for (var i = 0; i < calls.Count; i++)
+        {
+            writer.WriteStartObject();
+            if (withIndex)
+            {
+                writer.WriteNumber("index"u8, i);
+            }
+
+            writer.WriteString("id"u8, "call_" + Guid.NewGuid().ToString("N")[..24]);
+            writer.WriteString("type"u8, "function");
+            writer.WriteStartObject("function"u8);
+            writer.WriteString("name"u8, calls[i].Name);
+            writer.WriteString("arguments"u8, calls[i].Arguments);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteFinish(Utf8JsonWriter writer, string? finish)
     {
         if (finish is { } reason)
         {
-            writer.WriteString("finish_reason"u8, reason == FinishReason.Stop ? "stop" : "length");
+            writer.WriteString("finish_reason"u8, reason);
         }
         else
         {
