@@ -325,6 +325,27 @@ public sealed class OpenAiApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, noFormat.StatusCode); // ChatML has no tool format
     }
 
+    [Theory]
+    [InlineData("""{"type":"function","function":{"name":"get_weather"}}""")]
+    [InlineData("\"required\"")]
+    public async Task A_forced_tool_choice_makes_the_answer_a_call_held_to_the_functions_parameters(string choice)
+    {
+        const string tools = """[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"enum":["Paris","Rome"]},"days":{"type":"integer"}},"required":["city"]}}}]""";
+        var answer = await PostJsonAsync("v1/chat/completions", $$$"""
+            {"model":"templated","messages":[{"role":"user","content":"Weather?"}],"tools":{{{tools}}},"tool_choice":{{{choice}}},"max_tokens":60,"temperature":1,"seed":11}
+            """);
+        var message = answer.GetProperty("choices")[0].GetProperty("message");
+        Assert.Equal("tool_calls", answer.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        var function = Assert.Single(message.GetProperty("tool_calls").EnumerateArray()).GetProperty("function");
+        Assert.Equal("get_weather", function.GetProperty("name").GetString());
+        var arguments = JsonDocument.Parse(function.GetProperty("arguments").GetString()!).RootElement;
+        Assert.Contains(arguments.GetProperty("city").GetString(), new[] { "Paris", "Rome" });
+
+        using var unknown = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions",
+            $$$$"""{"model":"templated","messages":[{"role":"user","content":"Weather?"}],"tools":{{{{tools}}}},"tool_choice":{"type":"function","function":{"name":"other"}}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+    }
+
     [Fact]
     public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
     {

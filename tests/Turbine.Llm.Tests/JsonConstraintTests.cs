@@ -72,5 +72,20 @@ public sealed class JsonConstraintTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("<tool_call>\n", "arguments", "\n</tool_call>", "<tool_call>\n{\"name\":\"f\",\"arguments\":{\"a\":1}}\n</tool_call>")]
+    [InlineData("", "parameters", "", "{\"name\":\"g\",\"parameters\":{}}")]
+    [InlineData("[TOOL_CALLS][", "arguments", "]", "[TOOL_CALLS][{\"name\":\"f\",\"arguments\":{\"b\":[true]}}]")]
+    public void A_forced_call_is_the_formats_text_around_one_call_object(string prefix, string key, string suffix, string text)
+    {
+        var call = new ObjectShape([new PropertyShape("name", new StringShape(["f", "g"]), true), new PropertyShape(key, new ObjectShape([], Open: true), true)], Open: false);
+        Frame Value() => new ValueFrame(call, new SuffixFrame(suffix));
+        var start = prefix.Length == 0 ? Value() : new FixedTextFrame(prefix, 0, Value);
+
+        Assert.True(TokenTrie.Feed(start, text)!.IsComplete);
+        Assert.Null(TokenTrie.Feed(start, text.Replace("\"f\"", "\"h\"", StringComparison.Ordinal).Replace("\"g\"", "\"h\"", StringComparison.Ordinal)));
+        Assert.Null(TokenTrie.Feed(start, "Sure! " + text));
+    }
+
     private static ValueFrame Start(string schema) => new(JsonSchemaCompiler.Compile(JsonDocument.Parse(schema).RootElement), null);
 }

@@ -17,8 +17,13 @@ public sealed class JsonConstraint : ITokenConstraint
     private bool[] _allowed = [];
 
     private JsonConstraint(JsonShape shape, TokenTrie trie, Tokenizer tokenizer, IReadOnlySet<int> endTokens)
+        : this(new ValueFrame(shape, null), trie, tokenizer, endTokens)
     {
-        _state = new ValueFrame(shape, null);
+    }
+
+    private JsonConstraint(Frame start, TokenTrie trie, Tokenizer tokenizer, IReadOnlySet<int> endTokens)
+    {
+        _state = start;
         _trie = trie;
         _tokenizer = tokenizer;
         _endTokens = endTokens;
@@ -35,6 +40,23 @@ public sealed class JsonConstraint : ITokenConstraint
     /// <exception cref="JsonSchemaException">The schema uses what cannot be enforced, or is malformed.</exception>
     public static JsonConstraint ForSchema(JsonElement schema, JsonVocabulary vocabulary) =>
         new(JsonSchemaCompiler.Compile(schema), vocabulary.Trie, vocabulary.Tokenizer, vocabulary.EndTokens);
+
+    /// <summary>
+    /// A constraint for one function call written in a tool-call format: <paramref name="prefix"/>, then the object
+    /// <c>{"name": one of <paramref name="names"/>, <paramref name="argumentsKey"/>: arguments}</c>, then
+    /// <paramref name="suffix"/>. The arguments follow <paramref name="parameters"/> when given (one function), else any object.
+    /// </summary>
+    /// <exception cref="JsonSchemaException">The parameters' schema cannot be enforced.</exception>
+    public static JsonConstraint ForCall(string prefix, IReadOnlyList<string> names, string argumentsKey, JsonElement? parameters, string suffix, JsonVocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var arguments = parameters is { ValueKind: JsonValueKind.Object } schema ? JsonSchemaCompiler.Compile(schema) : new ObjectShape([], Open: true);
+        var call = new ObjectShape([new PropertyShape("name", new StringShape(names), Required: true), new PropertyShape(argumentsKey, arguments, Required: true)], Open: false);
+        Frame Value() => new ValueFrame(call, new SuffixFrame(suffix));
+        var start = prefix.Length == 0 ? Value() : new FixedTextFrame(prefix, 0, Value);
+        return new JsonConstraint(start, vocabulary.Trie, vocabulary.Tokenizer, vocabulary.EndTokens);
+    }
 
     /// <summary>Checks a schema can be enforced, without a vocabulary (for refusing a request before it runs).</summary>
     /// <exception cref="JsonSchemaException">The schema uses what cannot be enforced, or is malformed.</exception>

@@ -249,3 +249,19 @@ internal sealed class ArrayFrame(ArrayShape shape, Frame? parent, bool afterValu
 
     public override Frame Resume(string? text) => new ArrayFrame(shape, Parent, afterValue: true, count);
 }
+
+/// <summary>Fixed text the answer must hold, before (<paramref name="then"/> makes what follows) or after a JSON value.</summary>
+internal sealed class FixedTextFrame(string text, int at, Func<Frame> then) : Frame(null)
+{
+    public override Frame? Advance(char c) =>
+        text[at] != c ? null : at + 1 == text.Length ? then() : new FixedTextFrame(text, at + 1, then);
+}
+
+/// <summary>Holds a JSON value's place between fixed texts: when the value completes, the suffix must follow.</summary>
+internal sealed class SuffixFrame(string suffix) : Frame(null)
+{
+    public override Frame? Advance(char c) => null;
+
+    public override Frame Resume(string? text) =>
+        suffix.Length == 0 ? DoneFrame.Instance : new FixedTextFrame(suffix, 0, () => DoneFrame.Instance);
+}

@@ -35,6 +35,9 @@ public abstract class ToolCallParser
     /// <summary>The parser's name.</summary>
     public abstract string Name { get; }
 
+    /// <summary>How one call is written in this format, for answers that must be a call: the text before the call object, its arguments' key, the text after.</summary>
+    public abstract (string Prefix, string ArgumentsKey, string Suffix) CallForm { get; }
+
     /// <summary>
     /// Where tool calls start in <paramref name="text"/> (a stream holds the text back from there); -1 when none has
     /// started, and the length of text that could still be the start of a marker is what <see cref="MayStartAt"/> says.
@@ -123,6 +126,8 @@ public abstract class ToolCallParser
 
         public override string Name => "hermes";
 
+        public override (string, string, string) CallForm => (Open + "\n", "arguments", "\n" + Close);
+
         public override int StartOf(string text) => text.IndexOf(Open, StringComparison.Ordinal);
 
         public override int MayStartAt(string text) => PartialMarker(text, Open);
@@ -153,6 +158,8 @@ public abstract class ToolCallParser
         private const string PythonTag = "<|python_tag|>";
 
         public override string Name => "llama3_json";
+
+        public override (string, string, string) CallForm => (string.Empty, "parameters", string.Empty);
 
         public override int StartOf(string text)
         {
@@ -187,6 +194,8 @@ public abstract class ToolCallParser
         private const string Marker = "[TOOL_CALLS]";
 
         public override string Name => "mistral";
+
+        public override (string, string, string) CallForm => (Marker + "[", "arguments", "]");
 
         public override int StartOf(string text) => text.IndexOf(Marker, StringComparison.Ordinal);
 

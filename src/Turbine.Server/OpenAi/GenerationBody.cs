@@ -14,6 +14,9 @@ internal sealed record GenerationBody
     /// <summary>The tools the model may call (the API's tool objects), or null.</summary>
     public System.Text.Json.JsonElement? Tools { get; init; }
 
+    /// <summary>The call the answer must be (<c>tool_choice</c> required or a named function), or null.</summary>
+    public ForcedCall? ForcedCall { get; init; }
+
     /// <summary>Prompts as text or tokens (completions: each gets <see cref="N"/> choices), else empty.</summary>
     public IReadOnlyList<Prompt> Prompts { get; init; } = [];
 
@@ -46,3 +49,6 @@ internal sealed record StructuredOutput(System.Text.Json.JsonElement? Schema);
 /// <param name="Text">The text, or null for token ids.</param>
 /// <param name="Tokens">The token ids, or null for text.</param>
 internal sealed record Prompt(string? Text, IReadOnlyList<int>? Tokens);
+
+/// <summary>An answer that must be one call of one of <paramref name="Names"/>, its arguments held to <paramref name="Parameters"/> when one function is possible.</summary>
+internal sealed record ForcedCall(IReadOnlyList<string> Names, System.Text.Json.JsonElement? Parameters);

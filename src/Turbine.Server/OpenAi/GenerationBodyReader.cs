@@ -55,7 +55,7 @@ internal static class GenerationBodyReader
             includeUsage = options.ValueKind == JsonValueKind.Object && (Bool(options, "include_usage") ?? false);
         }
 
-        var tools = chat ? Tools(root) : null;
+        var (tools, forcedCall) = chat ? Tools(root) : (null, null);
         if (!chat)
         {
             Refuse(root, "tools", "tool calling is a chat feature");
@@ -98,6 +98,7 @@ internal static class GenerationBodyReader
             Model = model,
             Messages = chat ? Messages(root) : null,
             Tools = tools,
+            ForcedCall = forcedCall,
             Prompts = chat ? [] : Prompts(root),
             Stream = stream,
             IncludeUsage = includeUsage,
@@ -150,14 +151,16 @@ internal static class GenerationBodyReader
 
     /// <summary>
     /// <c>tools</c> with <c>tool_choice</c>: the function tools offered, when the model may call them (<c>auto</c>, the
-    /// default when tools are given); <c>none</c> offers none. Forcing a call (<c>required</c>, or a named function) is
-    /// not served yet and is refused.
+    /// default when tools are given); <c>none</c> offers none; <c>required</c> makes the answer a call of one of them,
+    /// a named function a call of that one (with its parameters' schema).
     /// </summary>
-    private static JsonElement? Tools(JsonElement root)
+    private static (JsonElement? Tools, ForcedCall? Forced) Tools(JsonElement root)
     {
         if (!root.TryGetProperty("tools", out var tools) || tools.ValueKind == JsonValueKind.Null || (tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() == 0))
         {
-            return null;
+            return root.TryGetProperty("tool_choice", out var orphan) && orphan.ValueKind is JsonValueKind.Object || (orphan.ValueKind == JsonValueKind.String && orphan.GetString() == "required")
+                ? throw new BodyException("'tool_choice' asks for a call but no 'tools' are given", "tool_choice")
+                : (null, null);
         }
 
         if (tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() > 128)
@@ -175,16 +178,50 @@ internal static class GenerationBodyReader
             }
         }
 
+        var functions = tools.EnumerateArray().Select(t => t.GetProperty("function")).ToList();
         var choice = root.TryGetProperty("tool_choice", out var given) && given.ValueKind != JsonValueKind.Null ? given : default;
-        return choice.ValueKind switch
+        switch (choice.ValueKind)
         {
-            JsonValueKind.Undefined => tools.Clone(),
-            JsonValueKind.String when choice.GetString() == "auto" => tools.Clone(),
-            JsonValueKind.String when choice.GetString() == "none" => null,
-            JsonValueKind.String when choice.GetString() == "required" => throw new BodyException("'tool_choice' required is not served by this build yet (auto and none are)", "tool_choice"),
-            JsonValueKind.Object => throw new BodyException("'tool_choice' naming a function is not served by this build yet (auto and none are)", "tool_choice"),
-            _ => throw new BodyException("'tool_choice' must be none, auto, required or a named function", "tool_choice"),
-        };
+            case JsonValueKind.Undefined:
+            case JsonValueKind.String when choice.GetString() == "auto":
+                return (tools.Clone(), null);
+            case JsonValueKind.String when choice.GetString() == "none":
+                return (null, null);
+            case JsonValueKind.String when choice.GetString() == "required":
+                return (tools.Clone(), new ForcedCall([.. functions.Select(f => f.GetProperty("name").GetString()!)], functions.Count == 1 ? Parameters(functions[0]) : null));
+            case JsonValueKind.Object when choice.TryGetProperty("function", out var named) && named.ValueKind == JsonValueKind.Object && String(named, "name") is { } name:
+            {
+                var function = functions.FirstOrDefault(f => f.GetProperty("name").GetString() == name);
+                if (function.ValueKind != JsonValueKind.Object)
+                {
+                    throw new BodyException($"'tool_choice' names '{ClientText.Quote(name)}', which is not among the tools", "tool_choice");
+                }
+
+                return (tools.Clone(), new ForcedCall([name], Parameters(function)));
+            }
+            default:
+                throw new BodyException("'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\"}}", "tool_choice");
+        }
+    }
+
+    /// <summary>A function's parameters' schema, checked to be enforceable (a forced call is held to it).</summary>
+    private static JsonElement? Parameters(JsonElement function)
+    {
+        if (!function.TryGetProperty("parameters", out var parameters) || parameters.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        try
+        {
+            Llm.Constraints.JsonConstraint.Check(parameters);
+        }
+        catch (Llm.Constraints.JsonSchemaException e)
+        {
+            throw new BodyException($"the parameters of '{function.GetProperty("name").GetString()}' cannot be enforced for a forced call: {e.Message}", "tools");
+        }
+
+        return parameters.Clone();
     }
 
     /// <summary>An assistant message's <c>tool_calls</c>: id, and the function's name and arguments (JSON text).</summary>

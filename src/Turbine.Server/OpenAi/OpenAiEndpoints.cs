@@ -136,6 +136,12 @@ internal static class OpenAiEndpoints
                 return null;
             }
 
+            if (request.ForcedCall is not null && request.Structured is not null)
+            {
+                error = OpenAiError.Invalid("'response_format' and a forced 'tool_choice' each decide the answer's form; give one", "tool_choice");
+                return null;
+            }
+
             if (model.Chat.Render(request.Messages!, request.Tools, out var problem) is not { } text)
             {
                 error = OpenAiError.Invalid(problem!, "messages");
@@ -178,7 +184,7 @@ internal static class OpenAiEndpoints
             {
                 // Seeded choices draw differently from each other, and each the same on every run.
                 var sampling = request.Sampling.Seed is { } seed ? request.Sampling with { Seed = seed + choice } : request.Sampling;
-                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling) { Constraint = ConstraintOf(model, request.Structured) }));
+                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling) { Constraint = ConstraintOf(model, request) }));
             }
         }
 
@@ -186,12 +192,21 @@ internal static class OpenAiEndpoints
     }
 
     /// <summary>Each choice's own JSON constraint (they keep per-sequence state), when the output is structured.</summary>
-    private static Func<Llm.Constraints.ITokenConstraint>? ConstraintOf(GenerativeModel model, StructuredOutput? structured) => structured switch
+    private static Func<Llm.Constraints.ITokenConstraint>? ConstraintOf(GenerativeModel model, GenerationBody request)
     {
-        null => null,
-        { Schema: { } schema } => () => Llm.Constraints.JsonConstraint.ForSchema(schema, model.JsonVocabulary),
-        _ => () => Llm.Constraints.JsonConstraint.ForObject(model.JsonVocabulary),
-    };
+        if (request.ForcedCall is { } call && model.ToolCalls is { } format)
+        {
+            var (prefix, argumentsKey, suffix) = format.CallForm;
+            return () => Llm.Constraints.JsonConstraint.ForCall(prefix, call.Names, argumentsKey, call.Parameters, suffix, model.JsonVocabulary);
+        }
+
+        return request.Structured switch
+        {
+            null => null,
+            { Schema: { } schema } => () => Llm.Constraints.JsonConstraint.ForSchema(schema, model.JsonVocabulary),
+            _ => () => Llm.Constraints.JsonConstraint.ForObject(model.JsonVocabulary),
+        };
+    }
 
     /// <summary>The prompt text an echoing completion starts with (empty otherwise), for each prompt.</summary>
     private static string[] EchoOf(GenerativeModel model, GenerationBody request, List<ChoicePlan> plans) =>
