@@ -36,8 +36,15 @@ public sealed class DecoderStep
     /// <summary>[batch, sequence]: each new token's position in its own sequence.</summary>
     public required long[] PositionIds { get; init; }
 
-    /// <summary>Per layer, key then value: [batch, heads, past, head width].</summary>
+    /// <summary>Per layer, key then value: [batch, heads, past, head width]; unused when <see cref="PastFrom"/> is set.</summary>
     public required float[][] PastKeyValues { get; init; }
+
+    /// <summary>
+    /// The previous step's output, whose present tensors are this step's past as they are (the same rows in the same
+    /// order, <see cref="Past"/> their length): no copy of the cache. Only for decoders that
+    /// <see cref="IDecoderInstance.ContinuesFromOutput"/>; the caller disposes it after this step.
+    /// </summary>
+    public DecoderOutput? PastFrom { get; init; }
 }
 
 /// <summary>
@@ -73,6 +80,9 @@ public interface IDecoderInstance : IDisposable
 {
     /// <summary>The model's cache shape and vocabulary.</summary>
     DecoderSpec Spec { get; }
+
+    /// <summary>Whether a step can take the previous step's output as its past (<see cref="DecoderStep.PastFrom"/>).</summary>
+    bool ContinuesFromOutput => false;
 
     /// <summary>Runs one step; an error for a failure of the runtime.</summary>
     InferenceError? Run(DecoderStep pass, out DecoderOutput? output);

@@ -25,6 +25,10 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
     /// <inheritdoc />
     public DecoderSpec Spec { get; }
 
+    /// <inheritdoc />
+    /// <remarks>The previous output's present tensors are handed to ONNX Runtime as this step's past inputs, in place.</remarks>
+    public bool ContinuesFromOutput => true;
+
     /// <summary>Loads a decoder from an ONNX file or its bytes.</summary>
     /// <exception cref="InferenceException">The model is not a decoder of that layout.</exception>
     public static OnnxDecoderInstance Load(byte[] model, OnnxRuntimeSettings? settings = null)
@@ -66,15 +70,23 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
         ArgumentNullException.ThrowIfNull(pass);
         output = null;
         var (batch, sequence, total) = (pass.Batch, pass.Sequence, pass.Past + pass.Sequence);
+        var owned = new List<OrtValue>(_inputNames.Length);
         var values = new List<OrtValue>(_inputNames.Length);
         try
         {
-            values.Add(OrtValue.CreateTensorValueFromMemory(pass.InputIds, [batch, sequence]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(pass.AttentionMask, [batch, total]));
-            values.Add(OrtValue.CreateTensorValueFromMemory(pass.PositionIds, [batch, sequence]));
-            foreach (var past in pass.PastKeyValues)
+            values.Add(Own(OrtValue.CreateTensorValueFromMemory(pass.InputIds, [batch, sequence])));
+            values.Add(Own(OrtValue.CreateTensorValueFromMemory(pass.AttentionMask, [batch, total])));
+            values.Add(Own(OrtValue.CreateTensorValueFromMemory(pass.PositionIds, [batch, sequence])));
+            if (pass.PastFrom is OrtDecoderOutput previous)
             {
-                values.Add(OrtValue.CreateTensorValueFromMemory(past, [batch, Spec.KvHeads, pass.Past, Spec.HeadWidth]));
+                values.AddRange(previous.PresentValues); // the previous step's cache, in place: the caller keeps it alive
+            }
+            else
+            {
+                foreach (var past in pass.PastKeyValues)
+                {
+                    values.Add(Own(OrtValue.CreateTensorValueFromMemory(past, [batch, Spec.KvHeads, pass.Past, Spec.HeadWidth])));
+                }
             }
 
             output = new OrtDecoderOutput(_session.Run(_runOptions, _inputNames, values, _outputNames), sequence, Spec.Vocabulary);
@@ -86,10 +98,16 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
         }
         finally
         {
-            foreach (var value in values)
+            foreach (var value in owned)
             {
                 value.Dispose();
             }
+        }
+
+        OrtValue Own(OrtValue value)
+        {
+            owned.Add(value);
+            return value;
         }
     }
 
@@ -107,6 +125,9 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
             results[0].GetTensorDataAsSpan<float>().Slice(((row * sequence) + sequence - 1) * vocabulary, vocabulary);
 
         public override ReadOnlySpan<float> Present(int kind) => results[1 + kind].GetTensorDataAsSpan<float>();
+
+        /// <summary>The present tensors, layer by layer, key then value: the next step's past.</summary>
+        public IEnumerable<OrtValue> PresentValues => results.Skip(1);
 
         protected override void Dispose(bool disposing)
         {

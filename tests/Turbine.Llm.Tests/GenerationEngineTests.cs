@@ -74,6 +74,8 @@ public sealed class GenerationEngineTests : IDisposable
         together.AddRange(await Task.WhenAll(others));
         Assert.Equal(alone, together);
         Assert.Equal(requests.Select(r => r.MaxTokens), together.Select(t => t.Count));
+        Assert.True(engine.ContinuedSteps > 0, "decode steps over an unchanged batch take the previous output as their cache");
+        Assert.True(engine.ContinuedSteps < engine.Steps, "joins and leaves gather the cache again");
     }
 
     [Fact]

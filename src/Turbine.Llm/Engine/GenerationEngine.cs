@@ -27,6 +27,9 @@ public sealed class GenerationEngine : IDisposable
 
     private readonly TimeProvider _time;
 
+    /// <summary>The last decode step's rows and output, kept while the next step can take its cache as it is.</summary>
+    private (Sequence[] Rows, DecoderOutput Output)? _continuation;
+
     public GenerationEngine(IDecoderInstance decoder, EngineOptions options, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
@@ -57,6 +60,9 @@ public sealed class GenerationEngine : IDisposable
 
     /// <summary>Steps run so far.</summary>
     public long Steps { get; private set; }
+
+    /// <summary>Steps that took the previous step's output as their cache, without gathering it.</summary>
+    public long ContinuedSteps { get; private set; }
 
     /// <summary>
     /// Queues a request; its tokens arrive on the returned reader as they are generated, the last one with its finish
@@ -119,6 +125,7 @@ public sealed class GenerationEngine : IDisposable
             Step();
         }
 
+        ReleaseContinuation();
         foreach (var sequence in _running.Concat(_waiting).Concat(_submitted))
         {
             sequence.Output.Writer.TryComplete(new OperationCanceledException("the engine stopped"));
@@ -156,10 +163,20 @@ public sealed class GenerationEngine : IDisposable
     /// single decode tokens are not mixed in one pass: a dense batch pads every row to its longest, and a decode row
     /// padded to a prompt's length would cost that prompt's compute.
     /// </summary>
+    /// <remarks>
+    /// A decode step over the same rows as the one before takes that step's output as its cache, in place (the decoder
+    /// continues from it): the paged cache is gathered into dense tensors only when the batch changes.
+    /// </remarks>
     private void Step()
     {
         var prefilling = _running.Where(s => s.Tokens.Count - s.Computed > 1).ToArray();
         var rows = prefilling.Length > 0 ? prefilling : _running.ToArray();
+        var continued = prefilling.Length == 0 && _continuation is { } last && last.Rows.AsSpan().SequenceEqual(rows) ? last.Output : null;
+        if (continued is null)
+        {
+            ReleaseContinuation();
+        }
+
         var spec = _decoder.Spec;
         var length = 0;
         var past = 0;
@@ -176,7 +193,7 @@ public sealed class GenerationEngine : IDisposable
         var pastValues = new float[spec.Layers * 2][];
         for (var i = 0; i < pastValues.Length; i++)
         {
-            pastValues[i] = new float[(long)rows.Length * spec.PositionWidth * past];
+            pastValues[i] = continued is null ? new float[(long)rows.Length * spec.PositionWidth * past] : [];
         }
 
         for (var row = 0; row < rows.Length; row++)
@@ -191,14 +208,20 @@ public sealed class GenerationEngine : IDisposable
                 positions[(row * length) + length - fresh + i] = sequence.Computed + i;
             }
 
-            _storage.Gather(sequence.Table!, sequence.Computed, pastValues, row, past);
+            if (continued is null)
+            {
+                _storage.Gather(sequence.Table!, sequence.Computed, pastValues, row, past);
+            }
         }
 
-        var error = _decoder.Run(new DecoderStep { Batch = rows.Length, Sequence = length, Past = past, InputIds = ids, AttentionMask = mask, PositionIds = positions, PastKeyValues = pastValues }, out var result);
-        using var output = result;
+        var step = new DecoderStep { Batch = rows.Length, Sequence = length, Past = past, InputIds = ids, AttentionMask = mask, PositionIds = positions, PastKeyValues = pastValues, PastFrom = continued };
+        var error = _decoder.Run(step, out var output);
+        ReleaseContinuation(); // the step has read it
         Steps++;
+        ContinuedSteps += continued is null ? 0 : 1;
         if (error is not null)
         {
+            output?.Dispose();
             foreach (var sequence in rows)
             {
                 Finish(sequence, new InferenceException(error));
@@ -207,6 +230,36 @@ public sealed class GenerationEngine : IDisposable
             return;
         }
 
+        try
+        {
+            Advance(rows, output!, total);
+        }
+        catch
+        {
+            output!.Dispose();
+            throw;
+        }
+
+        // Kept for the next step when it will be a decode step over the same rows; otherwise released now.
+        if (prefilling.Length == 0 && _decoder.ContinuesFromOutput && rows.All(s => s.Table is not null && _running.Contains(s)))
+        {
+            _continuation = (rows, output!);
+        }
+        else
+        {
+            output!.Dispose();
+        }
+    }
+
+    private void ReleaseContinuation()
+    {
+        _continuation?.Output.Dispose();
+        _continuation = null;
+    }
+
+    /// <summary>Takes each row's new positions into its cache blocks and draws its next token.</summary>
+    private void Advance(Sequence[] rows, DecoderOutput output, int total)
+    {
         for (var row = 0; row < rows.Length; row++)
         {
             var sequence = rows[row];
@@ -216,10 +269,10 @@ public sealed class GenerationEngine : IDisposable
             }
 
             var fresh = sequence.Tokens.Count - sequence.Computed;
-            _storage.Scatter(sequence.Table!, sequence.Computed, fresh, output!, row, total);
+            _storage.Scatter(sequence.Table!, sequence.Computed, fresh, output, row, total);
             sequence.Computed += fresh;
             _blocks.Computed(sequence.Table!);
-            Advance(sequence, output!.Logits(row));
+            Advance(sequence, output.Logits(row));
         }
     }
 
