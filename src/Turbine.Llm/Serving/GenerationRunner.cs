@@ -78,8 +78,7 @@ public sealed class GenerationRunner(GenerativeModel model, VersionLoadContext c
     /// <summary>Records a finished generation in the version's statistics.</summary>
     public void Record(long startedTimestamp, bool success, int generatedTokens)
     {
-        var elapsed = _time.GetElapsedTime(startedTimestamp);
-        var nanoseconds = (long)(elapsed.TotalMilliseconds * 1_000_000);
+        var nanoseconds = (long)_time.GetElapsedTime(startedTimestamp).TotalNanoseconds;
         (success ? Statistics.Success : Statistics.Fail).Record(nanoseconds);
         if (success)
         {

@@ -220,7 +220,7 @@ internal static class TemplateBuiltins
         var most = maxSplit is long m && m >= 0 ? (int)m + 1 : int.MaxValue;
         if (separator is null or Undefined)
         {
-            return text.Split((char[]?)null, most, StringSplitOptions.RemoveEmptyEntries).Select(p => (object?)(most == int.MaxValue ? p : p)).ToList();
+            return text.Split((char[]?)null, most, StringSplitOptions.RemoveEmptyEntries).Cast<object?>().ToList(); // Python's split(): runs of blanks, no empty parts
         }
 
         var by = TemplateValues.ToText(separator);

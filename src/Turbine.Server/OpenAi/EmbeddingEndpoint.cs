@@ -16,6 +16,9 @@ namespace Turbine.Server.OpenAi;
 /// </summary>
 internal sealed class EmbeddingEndpoint(ModelManager models, InferenceService inference)
 {
+    /// <summary>Tokenizers kept, one per loaded encoder version (by load identity).</summary>
+    private const int MaxEncoders = 64;
+
     private readonly ConcurrentDictionary<string, EncoderModel?> _encoders = new(StringComparer.Ordinal);
 
     public async Task HandleAsync(HttpContext context)
@@ -105,6 +108,11 @@ internal sealed class EmbeddingEndpoint(ModelManager models, InferenceService in
         }
 
         config = runner.Config;
+        if (_encoders.Count > MaxEncoders && !_encoders.ContainsKey(runner.LoadIdentity))
+        {
+            _encoders.Clear(); // loads of the past (reloaded versions) go; the current ones are read again on their next request
+        }
+
         var versionFolder = Path.GetDirectoryName(models.Repository.ModelFilePath(name, runner.Version, runner.Config.ModelFileName ?? "model.onnx"))!;
         return _encoders.GetOrAdd(runner.LoadIdentity, _ => EncoderModel.Load(versionFolder, Path.GetDirectoryName(versionFolder)!));
     }
