@@ -88,10 +88,51 @@ public interface IDecoderInstance : IDisposable
     InferenceError? Run(DecoderStep pass, out DecoderOutput? output);
 }
 
+/// <summary>
+/// The names of a decoder's tensors: the Hugging Face Optimum layout by default; a model exported otherwise names its
+/// own. The per-layer names hold <c>{layer}</c> where the layer's number goes.
+/// </summary>
+public sealed record DecoderTensorNames
+{
+    /// <summary>The Optimum layout's names.</summary>
+    public static DecoderTensorNames Optimum { get; } = new();
+
+    /// <summary>The token ids input [batch, sequence].</summary>
+    public string InputIds { get; init; } = "input_ids";
+
+    /// <summary>The attention mask input [batch, past + sequence].</summary>
+    public string AttentionMask { get; init; } = "attention_mask";
+
+    /// <summary>The positions input [batch, sequence].</summary>
+    public string PositionIds { get; init; } = "position_ids";
+
+    /// <summary>Each layer's past keys input [batch, heads, past, head width].</summary>
+    public string PastKey { get; init; } = "past_key_values.{layer}.key";
+
+    /// <summary>Each layer's past values input.</summary>
+    public string PastValue { get; init; } = "past_key_values.{layer}.value";
+
+    /// <summary>The logits output [batch, sequence, vocabulary].</summary>
+    public string Logits { get; init; } = "logits";
+
+    /// <summary>Each layer's keys output, past and new positions.</summary>
+    public string PresentKey { get; init; } = "present.{layer}.key";
+
+    /// <summary>Each layer's values output.</summary>
+    public string PresentValue { get; init; } = "present.{layer}.value";
+
+    /// <summary>A per-layer name with the layer's number in place.</summary>
+    public static string ForLayer(string pattern, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        return pattern.Replace("{layer}", layer.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+}
+
 /// <summary>A backend that can load a model for generation as well as for plain runs (the ONNX backend).</summary>
 public interface IDecoderBackend
 {
-    /// <summary>Loads the decoder at <paramref name="modelPath"/>. Expensive: called at load, never per request.</summary>
+    /// <summary>Loads the decoder at <paramref name="modelPath"/>, whose tensors are named <paramref name="names"/>. Expensive: called at load, never per request.</summary>
     /// <exception cref="InferenceException">The model is not a decoder this backend can run.</exception>
-    IDecoderInstance CreateDecoder(string modelPath);
+    IDecoderInstance CreateDecoder(string modelPath, DecoderTensorNames names);
 }

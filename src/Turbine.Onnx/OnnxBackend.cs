@@ -55,10 +55,10 @@ public sealed class OnnxBackend(ModelScanPolicy? scanPolicy = null) : IModelBack
 
     /// <inheritdoc />
     /// <remarks>Scanned like every model before its session is made.</remarks>
-    public IDecoderInstance CreateDecoder(string modelPath)
+    public IDecoderInstance CreateDecoder(string modelPath, DecoderTensorNames names)
     {
         Inspect(modelPath);
-        return OnnxDecoderInstance.Load(modelPath);
+        return OnnxDecoderInstance.Load(modelPath, names: names);
     }
 
     /// <summary>

@@ -14,12 +14,14 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
-    private OnnxDecoderInstance(InferenceSession session, DecoderSpec spec)
+    private OnnxDecoderInstance(InferenceSession session, DecoderSpec spec, DecoderTensorNames names)
     {
         _session = session;
         Spec = spec;
-        _inputNames = ["input_ids", "attention_mask", "position_ids", .. Enumerable.Range(0, spec.Layers).SelectMany(l => new[] { $"past_key_values.{l}.key", $"past_key_values.{l}.value" })];
-        _outputNames = ["logits", .. Enumerable.Range(0, spec.Layers).SelectMany(l => new[] { $"present.{l}.key", $"present.{l}.value" })];
+        _inputNames = [names.InputIds, names.AttentionMask, names.PositionIds,
+            .. Enumerable.Range(0, spec.Layers).SelectMany(l => new[] { DecoderTensorNames.ForLayer(names.PastKey, l), DecoderTensorNames.ForLayer(names.PastValue, l) })];
+        _outputNames = [names.Logits,
+            .. Enumerable.Range(0, spec.Layers).SelectMany(l => new[] { DecoderTensorNames.ForLayer(names.PresentKey, l), DecoderTensorNames.ForLayer(names.PresentValue, l) })];
     }
 
     /// <inheritdoc />
@@ -31,19 +33,19 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
 
     /// <summary>Loads a decoder from an ONNX file or its bytes.</summary>
     /// <exception cref="InferenceException">The model is not a decoder of that layout.</exception>
-    public static OnnxDecoderInstance Load(byte[] model, OnnxRuntimeSettings? settings = null)
+    public static OnnxDecoderInstance Load(byte[] model, OnnxRuntimeSettings? settings = null, DecoderTensorNames? names = null)
     {
         using var options = OnnxSessionFactory.CreateOptions(settings ?? OnnxRuntimeSettings.Default);
-        return Open(new InferenceSession(model, options));
+        return Open(new InferenceSession(model, options), names ?? DecoderTensorNames.Optimum);
     }
 
-    /// <inheritdoc cref="Load(byte[], OnnxRuntimeSettings?)"/>
-    public static OnnxDecoderInstance Load(string modelPath, OnnxRuntimeSettings? settings = null)
+    /// <inheritdoc cref="Load(byte[], OnnxRuntimeSettings?, DecoderTensorNames?)"/>
+    public static OnnxDecoderInstance Load(string modelPath, OnnxRuntimeSettings? settings = null, DecoderTensorNames? names = null)
     {
         using var options = OnnxSessionFactory.CreateOptions(settings ?? OnnxRuntimeSettings.Default);
         try
         {
-            return Open(new InferenceSession(modelPath, options));
+            return Open(new InferenceSession(modelPath, options), names ?? DecoderTensorNames.Optimum);
         }
         catch (OnnxRuntimeException e)
         {
@@ -51,11 +53,11 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
         }
     }
 
-    private static OnnxDecoderInstance Open(InferenceSession session)
+    private static OnnxDecoderInstance Open(InferenceSession session, DecoderTensorNames names)
     {
         try
         {
-            return new OnnxDecoderInstance(session, ReadSpec(session));
+            return new OnnxDecoderInstance(session, ReadSpec(session, names), names);
         }
         catch
         {
@@ -140,20 +142,38 @@ public sealed class OnnxDecoderInstance : IDecoderInstance
         }
     }
 
-    private static DecoderSpec ReadSpec(InferenceSession session)
+    private static DecoderSpec ReadSpec(InferenceSession session, DecoderTensorNames names)
     {
         var inputs = session.InputMetadata;
-        foreach (var name in new[] { "input_ids", "attention_mask", "position_ids", "past_key_values.0.key" })
+        var firstKey = DecoderTensorNames.ForLayer(names.PastKey, 0);
+        foreach (var name in new[] { names.InputIds, names.AttentionMask, names.PositionIds, firstKey })
         {
             if (!inputs.ContainsKey(name))
             {
-                throw new InferenceException($"the model has no input '{name}': a decoder takes input_ids, attention_mask, position_ids and past_key_values.N.key|value (the Optimum layout)");
+                throw new InferenceException($"the model has no input '{name}': a decoder takes its token ids, attention mask, positions and each layer's past keys and values (the Optimum layout's names unless the configuration's llm.tensors names others)");
             }
         }
 
-        var layers = inputs.Keys.Count(k => k.StartsWith("past_key_values.", StringComparison.Ordinal) && k.EndsWith(".key", StringComparison.Ordinal));
-        var kv = inputs["past_key_values.0.key"].Dimensions;
-        var logits = session.OutputMetadata.TryGetValue("logits", out var output) ? output.Dimensions : throw new InferenceException("the model has no output 'logits'");
+        var layers = 0;
+        while (inputs.ContainsKey(DecoderTensorNames.ForLayer(names.PastKey, layers)))
+        {
+            layers++;
+        }
+
+        for (var layer = 0; layer < layers; layer++)
+        {
+            foreach (var (name, outputs) in new[] { (names.PastValue, false), (names.PresentKey, true), (names.PresentValue, true) })
+            {
+                var tensor = DecoderTensorNames.ForLayer(name, layer);
+                if (!(outputs ? session.OutputMetadata.ContainsKey(tensor) : inputs.ContainsKey(tensor)))
+                {
+                    throw new InferenceException($"the model has no {(outputs ? "output" : "input")} '{tensor}' for layer {layer}");
+                }
+            }
+        }
+
+        var kv = inputs[firstKey].Dimensions;
+        var logits = session.OutputMetadata.TryGetValue(names.Logits, out var output) ? output.Dimensions : throw new InferenceException($"the model has no output '{names.Logits}'");
         if (kv.Length != 4 || kv[1] <= 0 || kv[3] <= 0 || logits.Length != 3 || logits[2] <= 0)
         {
             throw new InferenceException("past_key_values.N.key must be [batch, heads, past, head width] and logits [batch, sequence, vocabulary] with fixed heads, head width and vocabulary");

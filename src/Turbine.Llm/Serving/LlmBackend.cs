@@ -50,18 +50,11 @@ public sealed class LlmBackend(IDecoderBackend runtime) : IModelBackend, IVersio
     public BackendSettings ReadSettings(JsonElement? section, List<string> errors) => LlmSettings.Read(section, errors);
 
     /// <inheritdoc />
-    /// <remarks>The model file is scanned and checked to be a decoder; what clients see is text in, text out.</remarks>
-    public ModelSignature Inspect(string modelPath)
-    {
-        var declared = _inspector.Inspect(modelPath);
-        var problems = Serving.DecoderLayout.Problems(declared);
-        if (problems.Count > 0)
-        {
-            throw new InferenceException($"the model is not a decoder of the Optimum layout: {string.Join(", ", problems)}");
-        }
-
-        return KServeGeneration.Signature with { Warnings = declared.Warnings };
-    }
+    /// <remarks>
+    /// The model file is scanned; what clients see is text in, text out. Whether it is a decoder with the configured
+    /// tensor names is checked when it loads (the names come with the configuration, which inspection does not see).
+    /// </remarks>
+    public ModelSignature Inspect(string modelPath) => KServeGeneration.Signature with { Warnings = _inspector.Inspect(modelPath).Warnings };
 
     /// <inheritdoc />
     public IModelInstance CreateInstance(string modelPath, ModelConfig config) =>
@@ -71,7 +64,7 @@ public sealed class LlmBackend(IDecoderBackend runtime) : IModelBackend, IVersio
     public IVersionRunner CreateRunner(VersionLoadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var decoder = runtime.CreateDecoder(context.ModelPath);
+        var decoder = runtime.CreateDecoder(context.ModelPath, LlmSettings.Of(context.Config).Tensors);
         try
         {
             var model = GenerativeModel.Load(context.Config, context.Version, Path.GetDirectoryName(context.ModelPath)!, decoder, context.Time);

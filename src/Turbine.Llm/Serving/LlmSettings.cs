@@ -29,6 +29,9 @@ public sealed record LlmSettings : BackendSettings
     /// <summary>A chat template that replaces the tokenizer's own (Jinja text, as <c>tokenizer_config.json</c> holds it).</summary>
     public string? ChatTemplate { get; init; }
 
+    /// <summary>The decoder's tensor names (<c>llm.tensors</c>): the Optimum layout's unless the model names others.</summary>
+    public DecoderTensorNames Tensors { get; init; } = DecoderTensorNames.Optimum;
+
     /// <summary>How tool calls are read from answers: hermes, llama3_json, mistral, none, or auto (from the chat template's markers).</summary>
     public string ToolCallParser { get; init; } = "auto";
 
@@ -62,6 +65,7 @@ public sealed record LlmSettings : BackendSettings
             MaxSequences = ConfigJson.Int(value, "max_sequences", errors, Section) ?? Default.MaxSequences,
             ChatTemplate = ConfigJson.String(value, "chat_template", errors, Section),
             ToolCallParser = ConfigJson.String(value, "tool_call_parser", errors, Section) ?? Default.ToolCallParser,
+            Tensors = value.TryGetProperty("tensors", out var tensors) ? ReadTensors(tensors, errors) : DecoderTensorNames.Optimum,
         };
         if (settings.ToolCallParser is not ("auto" or "none" or "hermes" or "llama3_json" or "mistral"))
         {
@@ -89,6 +93,42 @@ public sealed record LlmSettings : BackendSettings
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// <c>llm.tensors</c>: any of input_ids, attention_mask, position_ids, logits, and the per-layer past_key,
+    /// past_value, present_key, present_value, which must hold <c>{layer}</c>.
+    /// </summary>
+    private static DecoderTensorNames ReadTensors(JsonElement section, List<string> errors)
+    {
+        const string Where = "llm.tensors";
+        if (section.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'llm.tensors' must be an object of tensor names");
+            return DecoderTensorNames.Optimum;
+        }
+
+        var o = DecoderTensorNames.Optimum;
+        var names = new DecoderTensorNames
+        {
+            InputIds = ConfigJson.String(section, "input_ids", errors, Where) ?? o.InputIds,
+            AttentionMask = ConfigJson.String(section, "attention_mask", errors, Where) ?? o.AttentionMask,
+            PositionIds = ConfigJson.String(section, "position_ids", errors, Where) ?? o.PositionIds,
+            Logits = ConfigJson.String(section, "logits", errors, Where) ?? o.Logits,
+            PastKey = ConfigJson.String(section, "past_key", errors, Where) ?? o.PastKey,
+            PastValue = ConfigJson.String(section, "past_value", errors, Where) ?? o.PastValue,
+            PresentKey = ConfigJson.String(section, "present_key", errors, Where) ?? o.PresentKey,
+            PresentValue = ConfigJson.String(section, "present_value", errors, Where) ?? o.PresentValue,
+        };
+        foreach (var (key, pattern) in (ReadOnlySpan<(string, string)>)[("past_key", names.PastKey), ("past_value", names.PastValue), ("present_key", names.PresentKey), ("present_value", names.PresentValue)])
+        {
+            if (!pattern.Contains("{layer}", StringComparison.Ordinal))
+            {
+                errors.Add($"'llm.tensors.{key}' must hold {{layer}} where the layer's number goes, as in 'past_key_values.{{layer}}.key'");
+            }
+        }
+
+        return names;
     }
 
     /// <inheritdoc />
