@@ -6,7 +6,8 @@ namespace Turbine;
 /// <param name="Dims">Dimensions without the batch dimension when the model batches; -1 is dynamic.</param>
 /// <param name="Reshape">Optional shape the tensor is reshaped to before it reaches the model.</param>
 /// <param name="LabelFile">An output's class labels: a file in the model's folder, one label per line (Triton's <c>label_filename</c>).</param>
-public sealed record TensorConfig(string Name, DataType DataType, long[] Dims, long[]? Reshape = null, string? LabelFile = null);
+/// <param name="Optional">An input a request may leave out (Triton's <c>optional</c>); only backends with runners of their own honour it.</param>
+public sealed record TensorConfig(string Name, DataType DataType, long[] Dims, long[]? Reshape = null, string? LabelFile = null, bool Optional = false);
 
 /// <summary>Which versions of a model are served (Triton's version_policy).</summary>
 /// <param name="Kind">latest, all or specific.</param>

@@ -4,7 +4,8 @@ namespace Turbine;
 /// <param name="Name">The tensor's name.</param>
 /// <param name="DataType">The element type.</param>
 /// <param name="Shape">The full shape including any batch dimension; -1 where unknown.</param>
-public sealed record TensorSignature(string Name, DataType DataType, long[] Shape);
+/// <param name="Optional">An input a request may leave out.</param>
+public sealed record TensorSignature(string Name, DataType DataType, long[] Shape, bool Optional = false);
 
 /// <summary>The inputs and outputs a model file declares, read without running it.</summary>
 /// <param name="Inputs">The graph inputs (initializers excluded).</param>

@@ -101,6 +101,7 @@ public sealed class ModelRepositoryTests : IDisposable
     [InlineData("""{ "model_transaction_policy": { "decoupled": true } }""", "'model_transaction_policy.decoupled' is not supported")]
     [InlineData("""{ "max_batch_size": 8, "batch_input": [ { "kind": "BATCH_ELEMENT_COUNT" } ] }""", "'batch_input' (ragged batching) is not supported")]
     [InlineData("""{ "input": [ { "name": "INPUT0", "allow_ragged_batch": true } ] }""", "'input[0].allow_ragged_batch' is not supported")]
+    [InlineData("""{ "input": [ { "name": "INPUT0", "optional": true }, { "name": "INPUT1" } ] }""", "input 'INPUT0' is optional, which the 'onnxruntime' backend does not honour")]
     public void A_model_asking_for_what_Turbine_cannot_honour_fails_to_load_instead_of_serving_wrong_answers(string json, string expected)
     {
         _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), json);

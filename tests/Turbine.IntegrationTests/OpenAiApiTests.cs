@@ -40,7 +40,7 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     {
         var config = await _server.GetJsonAsync($"v2/models/{Model}/config");
         Assert.Equal("llm", config.GetProperty("backend").GetString());
-        Assert.Equal("text_input", config.GetProperty("input")[0].GetProperty("name").GetString());
+        Assert.Equal("text_input", config.GetProperty("input")[0].GetProperty("name").GetString()); // and Triton vLLM's optional inputs
 
         var models = await _server.GetJsonAsync("v1/models");
         Assert.Equal("list", models.GetProperty("object").GetString());
@@ -344,6 +344,33 @@ public sealed class OpenAiApiTests : IAsyncLifetime
         using var unknown = await _server.SendAsync(HttpMethod.Post, "v1/chat/completions",
             $$$$"""{"model":"templated","messages":[{"role":"user","content":"Weather?"}],"tools":{{{{tools}}}},"tool_choice":{"type":"function","function":{"name":"other"}}}""");
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tritons_vllm_style_inputs_carry_the_sampling_settings_and_are_optional()
+    {
+        var config = await _server.GetJsonAsync($"v2/models/{Model}/config");
+        Assert.Equal(
+            ["text_input:False", "stream:True", "sampling_parameters:True", "exclude_input_in_output:True"],
+            config.GetProperty("input").EnumerateArray().Select(i => $"{i.GetProperty("name").GetString()}:{i.TryGetProperty("optional", out var o) && o.GetBoolean()}"));
+
+        var completion = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"Tell me","max_tokens":4,"temperature":0}""");
+        var infer = await PostJsonAsync($"v2/models/{Model}/infer", """
+            {"inputs":[{"name":"text_input","datatype":"BYTES","shape":[1],"data":["Tell me"]},
+                       {"name":"sampling_parameters","datatype":"BYTES","shape":[1],"data":["{\"max_tokens\": 4, \"temperature\": 0}"]},
+                       {"name":"exclude_input_in_output","datatype":"BOOL","shape":[1],"data":[true]}]}
+            """);
+        Assert.Equal(completion.GetProperty("choices")[0].GetProperty("text").GetString(), infer.GetProperty("outputs")[0].GetProperty("data")[0].GetString());
+
+        var generate = await PostJsonAsync($"v2/models/{Model}/generate", """{"text_input":"Tell me","sampling_parameters":"{\"max_tokens\": 4, \"temperature\": 0}","exclude_input_in_output":true,"stream":false}""");
+        Assert.Equal(completion.GetProperty("choices")[0].GetProperty("text").GetString(), generate.GetProperty("text_output").GetString());
+
+        using var streamed = await _server.SendAsync(HttpMethod.Post, $"v2/models/{Model}/infer", """
+            {"inputs":[{"name":"text_input","datatype":"BYTES","shape":[1],"data":["x"]},{"name":"stream","datatype":"BOOL","shape":[1],"data":[true]}]}
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, streamed.StatusCode);
+        using var badJson = await _server.SendAsync(HttpMethod.Post, $"v2/models/{Model}/generate", """{"text_input":"x","sampling_parameters":"not json"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, badJson.StatusCode);
     }
 
     [Fact]

@@ -86,6 +86,12 @@ public sealed class ResponseCache
         Text(runner.LoadIdentity); // a version reloaded in place is another model: its answers must not be the old ones
         foreach (var input in validated.Inputs)
         {
+            if (input is null)
+            {
+                Number(-1); // an optional input left out: the key says so, and differs from any input sent
+                continue;
+            }
+
             Text(input.Name);
             Number((long)input.DataType);
             Number(input.Shape.Length);

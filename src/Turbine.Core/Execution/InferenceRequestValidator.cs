@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Turbine.Core.Execution;
 
 /// <summary>A request checked against its model: inputs in the model's order, outputs resolved.</summary>
-/// <param name="Inputs">The inputs, in the order of the model's configuration.</param>
+/// <param name="Inputs">The inputs, in the order of the model's configuration (null where an optional input was left out).</param>
 /// <param name="Outputs">The outputs to answer with.</param>
 /// <param name="OutputBinary">For each output, whether the client asked for it as binary data.</param>
 /// <param name="BatchSize">Rows along the batch dimension (1 when the model does not batch).</param>
@@ -42,7 +42,7 @@ internal static class InferenceRequestValidator
             inputs[index] = tensor;
         }
 
-        if (request.Inputs.Count != inputs.Length)
+        if (request.Inputs.Count != inputs.Length && MissingNames(config, inputs).Length > 0)
         {
             return InferenceError.Invalid(
                 $"expected {inputs.Length} inputs but got {request.Inputs.Count} inputs for model '{config.Name}'; missing input(s) {MissingNames(config, inputs)}");
@@ -246,7 +246,7 @@ internal static class InferenceRequestValidator
         var missing = new List<string>();
         for (var i = 0; i < inputs.Length; i++)
         {
-            if (inputs[i] is null)
+            if (inputs[i] is null && !config.Inputs[i].Optional)
             {
                 missing.Add($"'{config.Inputs[i].Name}'");
             }

@@ -59,7 +59,7 @@ internal static class ModelConfigCompleter
         {
             foreach (var tensor in declared.Where(tensor => !hidden.Contains(tensor.Name)))
             {
-                result.Add(new TensorConfig(tensor.Name, tensor.DataType, Dims(tensor.Shape, batching)));
+                result.Add(new TensorConfig(tensor.Name, tensor.DataType, Dims(tensor.Shape, batching), Optional: tensor.Optional));
             }
 
             return result;
@@ -73,7 +73,8 @@ internal static class ModelConfigCompleter
                 draft.DataType ?? match?.DataType ?? DataType.Invalid,
                 draft.Dims ?? (match is null ? [] : Dims(match.Shape, batching)),
                 draft.Reshape,
-                draft.LabelFile));
+                draft.LabelFile,
+                draft.Optional ?? match?.Optional ?? false));
         }
 
         return result;

@@ -50,4 +50,4 @@ internal sealed record ModelConfigDraft
 }
 
 /// <summary>One input or output as written on disk; type and dims may be left to the model file.</summary>
-internal sealed record TensorConfigDraft(string Name, DataType? DataType, long[]? Dims, long[]? Reshape, string? LabelFile = null);
+internal sealed record TensorConfigDraft(string Name, DataType? DataType, long[]? Dims, long[]? Reshape, string? LabelFile = null, bool? Optional = null);

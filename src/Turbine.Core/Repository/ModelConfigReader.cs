@@ -117,7 +117,7 @@ internal static class ModelConfigReader
                 }
             }
 
-            result.Add(new TensorConfigDraft(name, type, Longs(item, "dims", errors, where), reshape, String(item, "label_filename", errors, where)));
+            result.Add(new TensorConfigDraft(name, type, Longs(item, "dims", errors, where), reshape, String(item, "label_filename", errors, where), Bool(item, "optional", errors, where)));
         }
 
         return result;

@@ -175,6 +175,11 @@ public sealed class ModelRepository
             SourceJson = draft.Root?.GetRawText(),
         };
         ModelConfigValidator.Validate(completed, name, signature, errors);
+        if (backend is not Execution.IVersionRunnerFactory && completed.Inputs.FirstOrDefault(i => i.Optional) is { } optional)
+        {
+            errors.Add($"input '{optional.Name}' is optional, which the '{backend.Name}' backend does not honour (its runs need every input); remove 'optional'");
+        }
+
         return new ModelDefinition(name, errors.Count == 0 ? completed : null, versions, errors, unsupported, configText) { Backend = backend };
     }
 

@@ -11,7 +11,7 @@ internal static class UnsupportedFields
     private static readonly HashSet<string> TopLevel =
         ["name", "platform", "backend", "max_batch_size", "input", "output", "instance_group", "version_policy", "max_queue_size", "background_lane", "dynamic_batching", "model_warmup", "response_cache", "default_model_filename"];
 
-    private static readonly HashSet<string> Tensor = ["name", "data_type", "dims", "reshape", "label_filename"];
+    private static readonly HashSet<string> Tensor = ["name", "data_type", "dims", "reshape", "label_filename", "optional"];
 
     private static readonly HashSet<string> InstanceGroup = ["name", "kind", "count"];
 

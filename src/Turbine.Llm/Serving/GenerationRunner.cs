@@ -107,9 +107,10 @@ public sealed class GenerationRunner(GenerativeModel model, VersionLoadContext c
                 return InferenceResult.Failed(StatusCode.InvalidArgument, $"'{KServeGeneration.TextInput}' must hold one string");
             }
 
-            if (KServeGeneration.Options(request.Parameters, out var excludeInput, out var error) is not { } options)
+            var parameters = KServeGeneration.Merge(request, out var problem);
+            if (parameters is null || KServeGeneration.Options(parameters, out var excludeInput, out problem) is not { } options)
             {
-                return InferenceResult.Failed(StatusCode.InvalidArgument, error!);
+                return InferenceResult.Failed(StatusCode.InvalidArgument, problem!);
             }
 
             var text = new StringBuilder(excludeInput ? string.Empty : prompts[0]);

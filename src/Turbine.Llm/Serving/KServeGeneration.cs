@@ -22,10 +22,74 @@ public static class KServeGeneration
     /// <summary>Tokens generated when a request names no <c>max_tokens</c>.</summary>
     public const int DefaultMaxTokens = 16;
 
-    /// <summary>What the model declares to KServe clients.</summary>
+    /// <summary>Sampling settings as one JSON object, the optional input Triton's vLLM backend takes them in.</summary>
+    public const string SamplingParametersInput = "sampling_parameters";
+
+    /// <summary>Whether the answer leaves out the prompt (optional BOOL input, or the parameter of that name).</summary>
+    public const string ExcludeInputInOutput = "exclude_input_in_output";
+
+    /// <summary>Streaming, as Triton's vLLM backend asks for it (optional BOOL input); only generate_stream streams.</summary>
+    public const string StreamInput = "stream";
+
+    /// <summary>What the model declares to KServe clients: Triton's vLLM backend's inputs, the prompt required, the rest optional.</summary>
     public static ModelSignature Signature { get; } = new(
-        [new TensorSignature(TextInput, DataType.Bytes, [1])],
+        [
+            new TensorSignature(TextInput, DataType.Bytes, [1]),
+            new TensorSignature(StreamInput, DataType.Bool, [1], Optional: true),
+            new TensorSignature(SamplingParametersInput, DataType.Bytes, [1], Optional: true),
+            new TensorSignature(ExcludeInputInOutput, DataType.Bool, [1], Optional: true),
+        ],
         [new TensorSignature(TextOutput, DataType.Bytes, [1])]);
+
+    /// <summary>
+    /// The request's parameters with its optional inputs folded in: the settings of a <c>sampling_parameters</c> JSON
+    /// object (numbers, booleans, strings) and <c>exclude_input_in_output</c>; the inputs win over parameters of the same name.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="error">Why the inputs cannot be used.</param>
+    /// <param name="streaming">Whether the answer streams (generate_stream), so a <c>stream</c> input of true is fine.</param>
+    public static IReadOnlyDictionary<string, object>? Merge(InferenceRequest request, out string? error, bool streaming = false)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        error = null;
+        var merged = new Dictionary<string, object>(request.Parameters ?? new Dictionary<string, object>(), StringComparer.Ordinal);
+        if (request.Inputs.Find(i => i.Name == SamplingParametersInput)?.ToStrings() is [var json])
+        {
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { MaxDepth = 8 });
+                foreach (var setting in document.RootElement.EnumerateObject())
+                {
+                    merged[setting.Name] = setting.Value.ValueKind switch
+                    {
+                        System.Text.Json.JsonValueKind.Number when setting.Value.TryGetInt64(out var whole) => whole,
+                        System.Text.Json.JsonValueKind.Number => setting.Value.GetDouble(),
+                        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => setting.Value.GetBoolean(),
+                        System.Text.Json.JsonValueKind.String => setting.Value.GetString()!,
+                        _ => throw new FormatException(setting.Name),
+                    };
+                }
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+                error = $"'{SamplingParametersInput}' must hold a JSON object of numbers, booleans and strings";
+                return null;
+            }
+        }
+
+        if (request.Inputs.Find(i => i.Name == ExcludeInputInOutput)?.ToArray<bool>() is [var exclude])
+        {
+            merged[ExcludeInputInOutput] = exclude;
+        }
+
+        if (!streaming && request.Inputs.Find(i => i.Name == StreamInput)?.ToArray<bool>() is [true])
+        {
+            error = "'stream' asks for a streamed answer: use /v2/models/{model}/generate_stream (an infer request has one answer)";
+            return null;
+        }
+
+        return merged;
+    }
 
     /// <summary>The options of a request's parameters; null with <paramref name="error"/> naming the parameter at fault.</summary>
     public static TextOptions? Options(IReadOnlyDictionary<string, object>? parameters, out bool excludeInput, out string? error)

@@ -174,7 +174,7 @@ public static class KServeJson
         ["name", "platform", "backend", "version_policy", "max_batch_size", "input", "output", "instance_group", "max_queue_size", "background_lane", "dynamic_batching"];
 
     /// <summary>The fields of each input and output written from what Turbine acts on.</summary>
-    private static readonly HashSet<string> WrittenTensorFields = ["name", "data_type", "dims", "reshape", "label_filename"];
+    private static readonly HashSet<string> WrittenTensorFields = ["name", "data_type", "dims", "reshape", "label_filename", "optional"];
 
     private static void WriteTensorConfigs(Utf8JsonWriter writer, string property, IReadOnlyList<TensorConfig> tensors, ConfigSource source)
     {
@@ -195,6 +195,11 @@ public static class KServeJson
             if (tensor.LabelFile is not null)
             {
                 writer.WriteString("label_filename"u8, tensor.LabelFile);
+            }
+
+            if (tensor.Optional)
+            {
+                writer.WriteBoolean("optional"u8, true);
             }
 
             if (source.Tensor(property, tensor.Name) is { } written)

@@ -109,7 +109,8 @@ internal static class GenerateEndpoints
                 return;
             }
 
-            if (KServeGeneration.Options(request.Parameters, out _, out var problem) is not { } options)
+            var parameters = KServeGeneration.Merge(request, out var problem, streaming: true);
+            if (parameters is null || KServeGeneration.Options(parameters, out _, out problem) is not { } options)
             {
                 await HttpResults.WriteErrorAsync(context, InferenceError.Invalid(problem!));
                 return;
