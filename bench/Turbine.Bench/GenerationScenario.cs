@@ -44,6 +44,23 @@ internal static class GenerationScenario
                 $"| {streams} | {rate:F0} | {rate / sequential:F2}x | {Medians.Of(runs.Select(r => r.TtftP50)):F1} / {Medians.Of(runs.Select(r => r.TtftP99)):F1} | {Medians.Of(runs.Select(r => r.ItlP50)):F2} / {Medians.Of(runs.Select(r => r.ItlP99)):F2} |");
         }
 
+        text.AppendLine();
+        text.AppendLine("Through the server (streamed `/v1/completions` over HTTP, the same prompts as token ids, tokens counted from each answer's usage):");
+        text.AppendLine();
+        text.AppendLine("| streams | tokens/s over HTTP | TTFT p50 ms |");
+        text.AppendLine("|---:|---:|---:|");
+        foreach (var streams in new[] { 1, 16 })
+        {
+            var runs = new List<(double Rate, double Ttft)>();
+            for (var round = 0; round < rounds; round++)
+            {
+                Console.Error.WriteLine($"  {streams} streams over HTTP, round {round + 1}/{rounds}");
+                runs.Add(await GenerationHttp.RunAsync(Shape, streams, promptTokens, maxTokens));
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {streams} | {Medians.Of(runs.Select(r => r.Rate)):F0} | {Medians.Of(runs.Select(r => r.Ttft)):F1} |");
+        }
+
         var (miss, hit) = await PrefixAsync(decoder, rounds);
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"prefix cache, 512 shared tokens + 16 own: TTFT on a miss {miss:F1} ms, on a hit {hit:F1} ms: **{miss / hit:F2}x lower** (target: at least 3x)");
