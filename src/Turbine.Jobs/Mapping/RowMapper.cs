@@ -56,6 +56,11 @@ internal sealed class RowMapper
         foreach (var input in model.Inputs)
         {
             var mapping = mappings.FirstOrDefault(m => m.Input == input.Name);
+            if (input.Optional && (mapping is null || (definition.Inputs.Count == 0 && !columnIndex.ContainsKey(input.Name))))
+            {
+                continue; // an optional input no column feeds: requests leave it out
+            }
+
             if (mapping is null)
             {
                 errors.Add($"model input '{input.Name}' has no column: map it in 'inputs'");

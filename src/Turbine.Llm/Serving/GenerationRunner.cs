@@ -90,6 +90,7 @@ public sealed class GenerationRunner(GenerativeModel model, VersionLoadContext c
     public async ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(validated);
         if (!TryEnter())
         {
             return InferenceResult.Failed(StatusCode.Unavailable, "the version is being unloaded");
@@ -114,14 +115,27 @@ public sealed class GenerationRunner(GenerativeModel model, VersionLoadContext c
             }
 
             var text = new StringBuilder(excludeInput ? string.Empty : prompts[0]);
-            await foreach (var delta in model.Text.StreamAsync(model.Encode(prompts[0]), options, cancellationToken))
+            var prompt = model.Encode(prompts[0]);
+            var finish = "length";
+            await foreach (var delta in model.Text.StreamAsync(prompt, options, cancellationToken))
             {
                 text.Append(delta.Text);
                 generated = delta.CompletionTokens;
+                finish = delta.Finish == Engine.FinishReason.Stop ? "stop" : finish;
             }
 
             var response = new InferenceResponse { ModelName = request.ModelName, ModelVersion = VersionText, Id = request.Id };
-            response.Outputs.Add(Tensor.FromStrings(KServeGeneration.TextOutput, [1], [text.ToString()]));
+            foreach (var output in validated.Outputs)
+            {
+                response.Outputs.Add(output.Name switch
+                {
+                    KServeGeneration.InputTokensOutput => Tensor.FromArray<int>(output.Name, [1], [prompt.Count]),
+                    KServeGeneration.OutputTokensOutput => Tensor.FromArray<int>(output.Name, [1], [generated]),
+                    KServeGeneration.FinishReasonOutput => Tensor.FromStrings(output.Name, [1], [finish]),
+                    _ => Tensor.FromStrings(output.Name, [1], [text.ToString()]),
+                });
+            }
+
             success = true;
             return new InferenceResult(response, null);
         }

@@ -31,6 +31,15 @@ public static class KServeGeneration
     /// <summary>Streaming, as Triton's vLLM backend asks for it (optional BOOL input); only generate_stream streams.</summary>
     public const string StreamInput = "stream";
 
+    /// <summary>The prompt's tokens (Triton's vLLM backend's <c>num_input_tokens</c>).</summary>
+    public const string InputTokensOutput = "num_input_tokens";
+
+    /// <summary>The tokens generated (<c>num_output_tokens</c>).</summary>
+    public const string OutputTokensOutput = "num_output_tokens";
+
+    /// <summary>Why the text ended: stop or length (<c>finish_reason</c>).</summary>
+    public const string FinishReasonOutput = "finish_reason";
+
     /// <summary>What the model declares to KServe clients: Triton's vLLM backend's inputs, the prompt required, the rest optional.</summary>
     public static ModelSignature Signature { get; } = new(
         [
@@ -39,7 +48,12 @@ public static class KServeGeneration
             new TensorSignature(SamplingParametersInput, DataType.Bytes, [1], Optional: true),
             new TensorSignature(ExcludeInputInOutput, DataType.Bool, [1], Optional: true),
         ],
-        [new TensorSignature(TextOutput, DataType.Bytes, [1])]);
+        [
+            new TensorSignature(TextOutput, DataType.Bytes, [1]),
+            new TensorSignature(InputTokensOutput, DataType.Int32, [1]),
+            new TensorSignature(OutputTokensOutput, DataType.Int32, [1]),
+            new TensorSignature(FinishReasonOutput, DataType.Bytes, [1]),
+        ]);
 
     /// <summary>
     /// The request's parameters with its optional inputs folded in: the settings of a <c>sampling_parameters</c> JSON

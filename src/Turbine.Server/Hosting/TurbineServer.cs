@@ -89,6 +89,7 @@ public sealed class TurbineServer : IAsyncDisposable
         app.MapKServe();
         app.MapGenerate();
         OpenAi.OpenAiEndpoints.MapOpenAi(app);
+        OpenAi.Batches.BatchEndpoints.MapOpenAiBatches(app);
         app.MapObservability();
         app.MapSharedMemory();
         app.MapGrpcService<InferenceGrpcService>();
@@ -132,6 +133,13 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Llm.Serving.LlmBackend>(_ => new Turbine.Llm.Serving.LlmBackend(onnx)));
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         services.AddSingleton<OpenAi.EmbeddingEndpoint>();
+        // The Batch API keeps its files and batches under the jobs folder; without one its endpoints say so.
+        static string JobsFolder(IServiceProvider provider) =>
+            provider.GetRequiredService<IOptions<TurbineServerOptions>>().Value.Jobs.Folder is { } folder ? Path.GetFullPath(folder) : string.Empty;
+        services.AddSingleton(provider => new OpenAi.Batches.OpenAiFiles(JobsFolder(provider), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new OpenAi.Batches.OpenAiBatches(
+            JobsFolder(provider), provider.GetRequiredService<Jobs.JobsProvider>(), provider.GetRequiredService<Turbine.Core.Lifecycle.ModelManager>(),
+            provider.GetRequiredService<OpenAi.Batches.OpenAiFiles>(), provider.GetRequiredService<TimeProvider>()));
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
         AddStateStore(services, options, repository);
