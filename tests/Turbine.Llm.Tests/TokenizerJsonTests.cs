@@ -29,6 +29,16 @@ public sealed class TokenizerJsonTests : IDisposable
         Assert.Equal(Gpt2TokenizerFiles.EndOfTextId, loaded.AddedTokens[Gpt2TokenizerFiles.EndOfText]);
     }
 
+    [Fact]
+    public void A_byte_level_vocabulary_entry_reads_back_as_its_raw_bytes()
+    {
+        Assert.Equal(" hello"u8.ToArray(), ByteLevelAlphabet.ToBytes("Ġhello"));
+        var rocket = "🚀"u8.ToArray();
+        var piece = string.Concat(rocket[..2].Select(ByteLevelAlphabet.ToChar)); // half of a character, as a vocabulary writes it
+        Assert.Equal(rocket[..2], ByteLevelAlphabet.ToBytes(piece));
+        Assert.Null(ByteLevelAlphabet.ToBytes("日")); // not in the table: not a byte-level entry
+    }
+
     [Theory]
     [InlineData("""{"model":{"type":"Unigram","vocab":[]}}""", "'Unigram' model")]
     [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Metaspace"}}""", "not byte-level")]

@@ -16,6 +16,9 @@ public sealed class GenerativeModel : IDisposable
     private readonly IDecoderInstance _decoder;
     private readonly Lazy<Constraints.JsonVocabulary> _jsonVocabulary;
 
+    /// <summary>A byte-level vocabulary's entries by id (null for other tokenizers), made on first use.</summary>
+    private readonly Lazy<string?[]?> _entries;
+
     private GenerativeModel(string name, long version, IDecoderInstance decoder, GenerationEngine engine, LoadedTokenizer tokenizer, IReadOnlySet<int> endTokens, int maxContext, ChatPrompt chat)
     {
         Name = name;
@@ -28,6 +31,24 @@ public sealed class GenerativeModel : IDisposable
         Chat = chat;
         Text = new TextGenerator(engine, tokenizer.Tokenizer, endTokens);
         _jsonVocabulary = new(() => new Constraints.JsonVocabulary(tokenizer.Tokenizer, decoder.Spec.Vocabulary, [.. tokenizer.AddedTokens.Values], endTokens));
+        _entries = new(() =>
+        {
+            if (tokenizer.Tokenizer is not Microsoft.ML.Tokenizers.BpeTokenizer { ByteLevel: true } bpe)
+            {
+                return null;
+            }
+
+            var entries = new string?[decoder.Spec.Vocabulary];
+            foreach (var (entry, id) in bpe.Vocabulary)
+            {
+                if ((uint)id < (uint)entries.Length)
+                {
+                    entries[id] = entry;
+                }
+            }
+
+            return entries;
+        });
     }
 
     /// <summary>The model's name.</summary>
@@ -107,6 +128,15 @@ public sealed class GenerativeModel : IDisposable
 
     /// <summary>The tokens of <paramref name="text"/> (special tokens written in it are taken as such).</summary>
     public IReadOnlyList<int> Encode(string text) => Tokenizer.Tokenizer.EncodeToIds(text);
+
+    /// <summary>
+    /// A token's raw bytes (a piece of a UTF-8 character included, where its text would be the replacement
+    /// character): read back from a byte-level vocabulary, else the UTF-8 of its text.
+    /// </summary>
+    public byte[] TokenBytes(int token) =>
+        _entries.Value is { } entries && (uint)token < (uint)entries.Length && entries[token] is { } entry && ByteLevelAlphabet.ToBytes(entry) is { } raw
+            ? raw
+            : System.Text.Encoding.UTF8.GetBytes(Decode([token]));
 
     /// <summary>The text of <paramref name="tokens"/>.</summary>
     public string Decode(IEnumerable<int> tokens) => Tokenizer.Tokenizer.Decode(tokens) ?? string.Empty;

@@ -21,11 +21,10 @@ public static class Gpt2TokenizerFiles
     /// <summary>tokenizer.json, made once per process (the merges take a second or two to derive).</summary>
     private static readonly Lazy<byte[]> TokenizerJsonBytes = new(() =>
     {
-        var alphabet = ByteAlphabet();
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (bytes, rank) in Ranks())
         {
-            vocabulary[Map(bytes, alphabet)] = rank;
+            vocabulary[Map(bytes)] = rank;
         }
 
         var merges = Merges(vocabulary);
@@ -140,31 +139,15 @@ public static class Gpt2TokenizerFiles
         return buffer.ToArray();
     }
 
-    private static string Map(ReadOnlySpan<byte> bytes, char[] alphabet)
+    /// <summary>A token's bytes in GPT-2's byte-to-character alphabet (a space becomes 'Ġ').</summary>
+    private static string Map(ReadOnlySpan<byte> bytes)
     {
         var text = new StringBuilder(bytes.Length);
         foreach (var b in bytes)
         {
-            text.Append(alphabet[b]);
+            text.Append(ByteLevelAlphabet.ToChar(b));
         }
 
         return text.ToString();
-    }
-
-    /// <summary>
-    /// GPT-2's byte-to-character table: printable Latin-1 bytes stand for themselves, the others take the characters
-    /// from U+0100 up in byte order (a space becomes 'Ġ').
-    /// </summary>
-    private static char[] ByteAlphabet()
-    {
-        var alphabet = new char[256];
-        var next = 256;
-        for (var b = 0; b < 256; b++)
-        {
-            var printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            alphabet[b] = printable ? (char)b : (char)next++;
-        }
-
-        return alphabet;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Turbine.Llm.Sampling;
 
@@ -12,9 +11,9 @@ namespace Turbine.Server.OpenAi;
 /// </summary>
 /// <param name="Chat">Which form.</param>
 /// <param name="Tokens">The tokens, in order.</param>
-/// <param name="TokenText">A token's text.</param>
+/// <param name="View">A token's text and raw bytes.</param>
 /// <param name="FirstOffset">Where the first token's text starts in the choice's text (completions).</param>
-internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Tokens, Func<int, string> TokenText, int FirstOffset)
+internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Tokens, TokenView View, int FirstOffset)
 {
     public void Write(Utf8JsonWriter writer)
     {
@@ -48,7 +47,7 @@ internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Token
         writer.WriteStartArray("tokens"u8);
         foreach (var token in Tokens)
         {
-            writer.WriteStringValue(TokenText(token.Token));
+            writer.WriteStringValue(View.Text(token.Token));
         }
 
         writer.WriteEndArray();
@@ -65,7 +64,7 @@ internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Token
             writer.WriteStartObject();
             foreach (var (alternative, logprob) in token.TopLogprobs)
             {
-                writer.WriteNumber(TokenText(alternative), logprob);
+                writer.WriteNumber(View.Text(alternative), logprob);
             }
 
             writer.WriteEndObject();
@@ -77,7 +76,7 @@ internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Token
         foreach (var token in Tokens)
         {
             writer.WriteNumberValue(offset);
-            offset += TokenText(token.Token).Length;
+            offset += View.Text(token.Token).Length;
         }
 
         writer.WriteEndArray();
@@ -85,15 +84,15 @@ internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Token
     }
 
     /// <summary>The length of these tokens' text, where the next part's offsets start.</summary>
-    public int TextLength => Tokens.Sum(t => TokenText(t.Token).Length);
+    public int TextLength => Tokens.Sum(t => View.Text(t.Token).Length);
 
     private void WriteToken(Utf8JsonWriter writer, int token, float logprob)
     {
-        var text = TokenText(token);
+        var text = View.Text(token);
         writer.WriteString("token"u8, text);
         writer.WriteNumber("logprob"u8, logprob);
         writer.WriteStartArray("bytes"u8);
-        foreach (var b in Encoding.UTF8.GetBytes(text))
+        foreach (var b in View.Bytes(token))
         {
             writer.WriteNumberValue(b);
         }
@@ -101,3 +100,6 @@ internal sealed record LogprobsPart(bool Chat, IReadOnlyList<SampledToken> Token
         writer.WriteEndArray();
     }
 }
+
+/// <summary>How a model shows a token: its text, and its raw bytes (which a piece of a character has, and its text has not).</summary>
+internal sealed record TokenView(Func<int, string> Text, Func<int, byte[]> Bytes);

@@ -107,7 +107,7 @@ internal static class OpenAiEndpoints
             await using (var streams = new ChoiceStreams(runner.Model, plans, context.RequestAborted))
             {
                 var echo = EchoOf(runner.Model, request, plans);
-                Func<int, string>? tokenText = request.Sampling.Logprobs ? id => runner.Model.Decode([id]) : null;
+                var tokenText = request.Sampling.Logprobs ? new TokenView(id => runner.Model.Decode([id]), runner.Model.TokenBytes) : null;
                 var tools = request.Tools is null ? null : runner.Model.ToolCalls;
                 await (request.Stream ? StreamAsync(context, answer, request, streams, tally, echo, tokenText, tools) : WholeAsync(context, answer, streams, tally, echo, tokenText, tools));
             }
@@ -213,7 +213,7 @@ internal static class OpenAiEndpoints
         request.Echo ? [.. plans.Select(p => model.Decode(p.Prompt))] : [.. plans.Select(_ => string.Empty)];
 
     /// <summary>Collects every choice, then answers with the whole completion object.</summary>
-    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText, ToolCallParser? tools)
+    private static async Task WholeAsync(HttpContext context, Answer answer, ChoiceStreams streams, ChoiceTally tally, string[] echo, TokenView? tokenText, ToolCallParser? tools)
     {
         var texts = echo.Select(e => new StringBuilder(e)).ToArray();
         await foreach (var step in streams.ReadAllAsync())
@@ -256,7 +256,7 @@ internal static class OpenAiEndpoints
     /// a usage chunk with no choices when asked for, then <c>data: [DONE]</c>. Headers wait for the first event, so a
     /// request the engine refuses at once still gets its HTTP error; a failure after that is sent as an error event.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo, Func<int, string>? tokenText, ToolCallParser? tools)
+    private static async Task StreamAsync(HttpContext context, Answer answer, GenerationBody request, ChoiceStreams streams, ChoiceTally tally, string[] echo, TokenView? tokenText, ToolCallParser? tools)
     {
         var events = new ServerSentEvents(context.Response);
         var held = tools is null ? null : echo.Select(_ => new ToolCallHold(tools)).ToArray();
