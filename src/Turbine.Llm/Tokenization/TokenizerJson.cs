@@ -6,9 +6,10 @@ namespace Turbine.Llm.Tokenization;
 
 /// <summary>
 /// Reads a Hugging Face <c>tokenizer.json</c> (the tokenizers library's own format, beside every exported model) into a
-/// Microsoft.ML.Tokenizers tokenizer. Byte-level BPE models are read (GPT-2, Qwen, Llama 3 and most decoders): the
-/// vocabulary, the merges (as "a b" strings or as pairs), the added tokens (special ones are matched whole before any
-/// splitting), and the pre-tokenizer's split pattern. Anything else is refused with what was found, never guessed.
+/// Microsoft.ML.Tokenizers tokenizer. Byte-level BPE models (GPT-2, Qwen, Llama 3 and most decoders: the vocabulary,
+/// the merges as "a b" strings or as pairs, the added tokens (special ones matched whole before any splitting), the
+/// pre-tokenizer's split pattern) and SentencePiece-style BPE models (Gemma, Llama 2: spaces written as '▁', byte
+/// fallback; <see cref="SentencePieceBpe"/>) are read. Anything else is refused with what was found, never guessed.
 /// </summary>
 public static class TokenizerJson
 {
@@ -56,6 +57,15 @@ public static class TokenizerJson
         if (type != "BPE")
         {
             throw new InferenceException($"tokenizer.json holds a '{ClientText.Quote(type ?? "(none)")}' model; byte-level BPE models are supported");
+        }
+
+        if (SentencePiecePrefix(root) is { } prefix)
+        {
+            var merges = Merges(model).Select(m => m.Split(' ', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : string.Empty)).ToList();
+            var vocabulary = Vocabulary(model).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+            var added = AddedTokens(root, specialOnly: false);
+            var unknown = model.TryGetProperty("unk_token", out var unk) && unk.GetString() is { } u && vocabulary.TryGetValue(u, out var id) ? id : 0;
+            return new LoadedTokenizer(new SentencePieceBpe(vocabulary, merges, added, prefix, StripsLeadingSpace(root), unknown), added);
         }
 
         var special = AddedTokens(root, specialOnly: true);
@@ -121,6 +131,46 @@ public static class TokenizerJson
 
         return tokens;
     }
+
+    /// <summary>
+    /// For a SentencePiece-style BPE (its normalizer writes spaces as '▁'): the text put before the first piece ("▁" when
+    /// the normalizer prepends one, Llama 2's way; empty for Gemma's); null for any other normalizer.
+    /// </summary>
+    private static string? SentencePiecePrefix(JsonElement root)
+    {
+        if (!root.TryGetProperty("normalizer", out var normalizer) || normalizer.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var steps = normalizer.TryGetProperty("type", out var type) && type.GetString() == "Sequence" && normalizer.TryGetProperty("normalizers", out var list)
+            ? [.. list.EnumerateArray()]
+            : (JsonElement[])[normalizer];
+        var replaces = false;
+        var prefix = string.Empty;
+        foreach (var step in steps)
+        {
+            switch (step.TryGetProperty("type", out var kind) ? kind.GetString() : null)
+            {
+                case "Replace" when step.TryGetProperty("pattern", out var pattern) && pattern.TryGetProperty("String", out var from) && from.GetString() == " "
+                    && step.TryGetProperty("content", out var to) && to.GetString() == "\u2581":
+                    replaces = true;
+                    break;
+                case "Prepend" when step.TryGetProperty("prepend", out var prepended):
+                    prefix = prepended.GetString() ?? string.Empty;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return replaces ? prefix : null;
+    }
+
+    /// <summary>Whether the decoder strips the space the prepended '▁' becomes (Llama 2's <c>Strip</c> step).</summary>
+    private static bool StripsLeadingSpace(JsonElement root) =>
+        root.TryGetProperty("decoder", out var decoder) && decoder.TryGetProperty("decoders", out var steps) && steps.ValueKind == JsonValueKind.Array
+        && steps.EnumerateArray().Any(s => s.TryGetProperty("type", out var t) && t.GetString() == "Strip" && s.TryGetProperty("start", out var start) && start.GetInt32() > 0);
 
     /// <summary>
     /// The word-splitting pattern: a <c>Split</c> pre-tokenizer's regex (Qwen, Llama 3), or GPT-2's for a
