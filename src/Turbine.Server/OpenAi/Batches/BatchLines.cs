@@ -108,6 +108,97 @@ internal static class BatchLines
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// An embeddings request line as a KServe v2 request line for the encoder (token ids, mask and segments, one input
+    /// text per line); <paramref name="options"/> keeps what the answer needs back (encoding, dimensions, tokens).
+    /// </summary>
+    public static string? ToKServeEmbedding(JsonElement line, Turbine.Llm.Embeddings.EncoderModel encoder, ModelConfig config, string modelName, out string? customId, out EmbeddingOptions? options, out string? error)
+    {
+        options = null;
+        customId = line.ValueKind == JsonValueKind.Object && line.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+        error = customId is null ? "each line needs a string 'custom_id'"
+            : !line.TryGetProperty("method", out var method) || method.GetString() != "POST" ? "'method' must be POST"
+            : !line.TryGetProperty("url", out var url) || url.GetString() != "/v1/embeddings" ? "'url' must be the batch's endpoint, /v1/embeddings"
+            : !line.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object ? "'body' must be the request object"
+            : null;
+        if (error is not null)
+        {
+            return null;
+        }
+
+        var request = EmbeddingBody.Read(Encoding.UTF8.GetBytes(line.GetProperty("body").GetRawText()), out var problem);
+        error = request is null ? problem!.Message
+            : request.Model != modelName ? $"every line of a batch names one model ('{modelName}'), this one '{ClientText.Quote(request.Model)}'"
+            : request.Inputs is not [var only] ? "one input per line in an embeddings batch"
+            : null;
+        if (error is not null)
+        {
+            return null;
+        }
+
+        var ids = request!.Inputs[0].Tokens ?? encoder.Encode(request.Inputs[0].Text!);
+        if (ids.Count > encoder.MaxTokens)
+        {
+            error = $"the input has {ids.Count} tokens, more than the model's {encoder.MaxTokens}";
+            return null;
+        }
+
+        options = new EmbeddingOptions(request.Base64, request.Dimensions, ids.Count);
+        var batched = config.MaxBatchSize > 0;
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", customId);
+            writer.WriteStartArray("inputs");
+            foreach (var input in config.Inputs)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", input.Name);
+                writer.WriteString("datatype", input.DataType.ToWireName());
+                writer.WriteStartArray("shape");
+                if (batched)
+                {
+                    writer.WriteNumberValue(1);
+                }
+
+                writer.WriteNumberValue(ids.Count);
+                writer.WriteEndArray();
+                writer.WriteStartArray("data");
+                foreach (var token in ids)
+                {
+                    writer.WriteNumberValue(input.Name switch { "input_ids" => token, "attention_mask" => 1, _ => 0 });
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>An encoder's answer line as a Batch API output line holding the embeddings list the endpoint answers.</summary>
+    public static string EmbeddingOutput(JsonElement answer, string model, EmbeddingOptions options)
+    {
+        var output = answer.GetProperty("outputs").EnumerateArray().First(o => Turbine.Llm.Embeddings.EncoderModel.TokenOutputs.Contains(o.GetProperty("name").GetString()));
+        var vectors = output.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var embedding = Turbine.Llm.Embeddings.EncoderModel.Pool(vectors, options.Tokens, options.Dimensions);
+        return Line(answer.GetProperty("id").GetString(), writer =>
+        {
+            writer.WriteStartObject("response");
+            writer.WriteNumber("status_code", 200);
+            writer.WriteString("request_id", "emb-" + Guid.NewGuid().ToString("N"));
+            writer.WritePropertyName("body");
+            EmbeddingEndpoint.WriteList(writer, model, [embedding], options.Base64, options.Tokens);
+            writer.WriteEndObject();
+            writer.WriteNull("error");
+        });
+    }
+
     /// <summary>A KServe v2 answer line of the job as a Batch API output line with the completion object of the endpoint.</summary>
     public static string Output(JsonElement answer, string endpoint, string model, long created)
     {
@@ -168,3 +259,6 @@ internal static class BatchLines
         writer.WriteEndObject();
     }
 }
+
+/// <summary>What an embeddings line's answer needs back: its encoding, its dimensions, its token count.</summary>
+internal sealed record EmbeddingOptions(bool Base64, int? Dimensions, int Tokens);

@@ -13,9 +13,9 @@ namespace Turbine.Server.OpenAi.Batches;
 /// go straight to the error file, and when the job ends its answers are turned into the output and error files, once.
 /// Everything a batch is lives under the jobs folder (<c>openai/batches/{id}/</c>), so a restarted server carries on.
 /// </summary>
-internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelManager models, OpenAiFiles files, TimeProvider time) : IDisposable
+internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelManager models, OpenAiFiles files, EmbeddingEndpoint embeddings, TimeProvider time) : IDisposable
 {
-    public static readonly string[] Endpoints = ["/v1/chat/completions", "/v1/completions"];
+    public static readonly string[] Endpoints = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
 
     private readonly SemaphoreSlim _finalizing = new(1, 1);
 
@@ -35,10 +35,10 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
         }
 
         var modelName = ModelOf(lines[0]);
-        var model = modelName is not null && models.Resolve(modelName, null, out var runner) is null && runner is GenerationRunner generative ? generative.Model : null;
-        if (model is null)
+        var convert = modelName is null ? null : Converter(endpoint, modelName);
+        if (convert is null)
         {
-            return (null, OpenAiError.Invalid($"the first line's model '{ClientText.Quote(modelName ?? "(none)")}' is not a generative model served here", "input_file_id"));
+            return (null, OpenAiError.Invalid($"the first line's model '{ClientText.Quote(modelName ?? "(none)")}' is not a model served here for {endpoint}", "input_file_id"));
         }
 
         var id = "batch_" + Guid.NewGuid().ToString("N")[..24];
@@ -48,6 +48,7 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
         var rejected = new StringBuilder();
         var valid = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var options = new Dictionary<string, EmbeddingOptions>(StringComparer.Ordinal);
         foreach (var text in lines)
         {
             string? kserve = null;
@@ -56,8 +57,12 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
             try
             {
                 using var line = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
-                kserve = BatchLines.ToKServe(line.RootElement, endpoint, model, modelName!, out customId, out problem);
+                (kserve, customId, problem, var embedding) = convert(line.RootElement);
                 problem ??= customId is not null && !seen.Add(customId) ? $"custom_id '{ClientText.Quote(customId)}' appears twice" : null;
+                if (problem is null && embedding is not null)
+                {
+                    options[customId!] = embedding;
+                }
             }
             catch (JsonException)
             {
@@ -77,6 +82,7 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
 
         await File.WriteAllTextAsync(Path.Combine(folder, "requests.jsonl"), requests.ToString(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(folder, "rejected.jsonl"), rejected.ToString(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(folder, "embeddings.json"), JsonSerializer.Serialize(options), cancellationToken);
         var batch = new BatchRecord
         {
             Id = id, Endpoint = endpoint, InputFileId = input.Id, CompletionWindow = window, CreatedAt = time.GetUtcNow().ToUnixTimeSeconds(),
@@ -98,6 +104,27 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
 
         await SaveAsync(batch, cancellationToken);
         return (await RefreshAsync(batch, cancellationToken), null);
+    }
+
+    /// <summary>How the endpoint's lines become the job's request lines, for the model the batch names; null when the model does not serve the endpoint.</summary>
+    private Func<JsonElement, (string? KServe, string? CustomId, string? Problem, EmbeddingOptions? Embedding)>? Converter(string endpoint, string modelName)
+    {
+        if (endpoint == "/v1/embeddings")
+        {
+            if (embeddings.Encoder(modelName, out var config) is not { } encoder)
+            {
+                return null;
+            }
+
+            return line => (BatchLines.ToKServeEmbedding(line, encoder, config!, modelName, out var customId, out var options, out var problem), customId, problem, options);
+        }
+
+        if (models.Resolve(modelName, null, out var runner) is not null || runner is not GenerationRunner generative)
+        {
+            return null;
+        }
+
+        return line => (BatchLines.ToKServe(line, endpoint, generative.Model, modelName, out var customId, out var problem), customId, problem, null);
     }
 
     public async Task<BatchRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
@@ -176,13 +203,18 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
             var completed = 0;
             var failed = batch.Rejected;
             var results = Path.Combine(folder, "out");
+            var embeddingOptions = batch.Endpoint == "/v1/embeddings"
+                ? JsonSerializer.Deserialize<Dictionary<string, EmbeddingOptions>>(await File.ReadAllTextAsync(Path.Combine(folder, "embeddings.json"), cancellationToken))!
+                : null;
             foreach (var part in Directory.Exists(results) ? [.. Directory.EnumerateFiles(results, "part-*.jsonl").Order(StringComparer.Ordinal)] : (List<string>)[])
             {
                 foreach (var line in await File.ReadAllLinesAsync(part, cancellationToken))
                 {
                     using var answer = JsonDocument.Parse(line);
                     model = answer.RootElement.GetProperty("model_name").GetString()!;
-                    output.Append(BatchLines.Output(answer.RootElement, batch.Endpoint, model, time.GetUtcNow().ToUnixTimeSeconds())).Append('\n');
+                    output.Append(embeddingOptions is null
+                        ? BatchLines.Output(answer.RootElement, batch.Endpoint, model, time.GetUtcNow().ToUnixTimeSeconds())
+                        : BatchLines.EmbeddingOutput(answer.RootElement, model, embeddingOptions[answer.RootElement.GetProperty("id").GetString()!])).Append('\n');
                     completed++;
                 }
             }
