@@ -383,6 +383,21 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_token_ids_end_the_text_before_the_token()
+    {
+        var free = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"Numbers:","max_tokens":8,"temperature":0,"logprobs":0}""");
+        var tokens = free.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToList();
+        var cut = Enumerable.Range(1, tokens.Count - 1).First(i => Gpt2.EncodeToIds(tokens[i]) is [_] && !tokens[i].Contains('\uFFFD', StringComparison.Ordinal));
+        var stopId = Gpt2.EncodeToIds(tokens[cut])[0];
+        var first = tokens.FindIndex(t => t == tokens[cut]); // the text ends at the token's first appearance
+
+        var stopped = await PostJsonAsync("v1/completions", $$"""{"model":"{{Model}}","prompt":"Numbers:","max_tokens":8,"temperature":0,"stop_token_ids":[{{stopId}}]}""");
+        var choice = stopped.GetProperty("choices")[0];
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+        Assert.Equal(string.Concat(tokens.Take(first)), choice.GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task Seeded_choices_are_reproducible_and_differ_from_each_other()
     {
         const string body = $$"""{"model":"{{Model}}","prompt":"Once upon a time","max_tokens":10,"temperature":1.5,"seed":42,"n":3}""";
@@ -409,6 +424,7 @@ public sealed class OpenAiApiTests : IAsyncLifetime
     [InlineData("v1/completions", """{"model":"gpt","prompt":[99999999]}""", 400, "prompt", null)]
     [InlineData("v1/chat/completions", """{"model":"gpt","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""", 400, "top_logprobs", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","logprobs":6}""", 400, "logprobs", null)]
+    [InlineData("v1/completions", """{"model":"gpt","prompt":"hi","stop_token_ids":[-1]}""", 400, "stop_token_ids", null)]
     [InlineData("v1/completions", """{"model":"gpt","prompt":""", 400, null, null)]
     public async Task Bad_requests_get_the_openai_error_object_with_the_right_status(string path, string body, int status, string? param, string? code)
     {

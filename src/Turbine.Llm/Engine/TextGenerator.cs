@@ -23,6 +23,9 @@ public sealed record TextOptions(int MaxTokens, IReadOnlyList<string> Stop, Samp
 {
     /// <summary>Makes the constraint of one generation (structured outputs); null for none.</summary>
     public Func<Constraints.ITokenConstraint>? Constraint { get; init; }
+
+    /// <summary>Tokens that end the text besides the model's end-of-text tokens (vLLM's <c>stop_token_ids</c>); never part of the text.</summary>
+    public IReadOnlySet<int> StopTokens { get; init; } = new HashSet<int>();
 }
 
 /// <summary>
@@ -41,7 +44,8 @@ public sealed class TextGenerator(GenerationEngine engine, Tokenizer tokenizer, 
     {
         ArgumentNullException.ThrowIfNull(options);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var request = new GenerationRequest(prompt, options.Sampling, options.MaxTokens, endTokens) { Constraint = options.Constraint?.Invoke() };
+        var ends = options.StopTokens.Count == 0 ? endTokens : new HashSet<int>(endTokens.Concat(options.StopTokens));
+        var request = new GenerationRequest(prompt, options.Sampling, options.MaxTokens, ends) { Constraint = options.Constraint?.Invoke() };
         var reader = engine.Submit(request, stop.Token);
         var detokenizer = new StreamingDetokenizer(tokenizer);
         var held = string.Empty;
@@ -50,7 +54,7 @@ public sealed class TextGenerator(GenerationEngine engine, Tokenizer tokenizer, 
         await foreach (var token in reader.ReadAllAsync(cancellationToken))
         {
             generated++;
-            var isEnd = endTokens.Contains(token.Token);
+            var isEnd = ends.Contains(token.Token);
             if (!isEnd)
             {
                 drawn.Add(token.Sampled);

@@ -33,6 +33,9 @@ internal sealed record GenerationBody
 
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>Token ids that end the text (vLLM's <c>stop_token_ids</c>).</summary>
+    public IReadOnlySet<int> StopTokens { get; init; } = new HashSet<int>();
+
     public SamplingParameters Sampling { get; init; } = SamplingParameters.Default;
 
     /// <summary>Completions: whether the prompt comes back before the text.</summary>

@@ -105,6 +105,7 @@ internal static class GenerationBodyReader
             N = n,
             MaxTokens = maxTokens,
             Stop = Stops(root),
+            StopTokens = StopTokens(root),
             Sampling = sampling,
             Echo = !chat && (Bool(root, "echo") ?? false),
             Structured = structured,
@@ -349,6 +350,22 @@ internal static class GenerationBodyReader
         }
 
         return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
+    }
+
+    /// <summary>vLLM's <c>stop_token_ids</c>: token ids that end the text, at most 64, none negative.</summary>
+    private static HashSet<int> StopTokens(JsonElement root)
+    {
+        if (!root.TryGetProperty("stop_token_ids", out var ids) || ids.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (ids.ValueKind != JsonValueKind.Array || ids.GetArrayLength() > 64 || ids.EnumerateArray().Any(i => i.ValueKind != JsonValueKind.Number || !i.TryGetInt32(out var id) || id < 0))
+        {
+            throw new BodyException("'stop_token_ids' must be an array of at most 64 non-negative token ids", "stop_token_ids");
+        }
+
+        return [.. ids.EnumerateArray().Select(i => i.GetInt32())];
     }
 
     /// <summary>

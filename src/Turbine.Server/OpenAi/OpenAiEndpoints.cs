@@ -184,7 +184,7 @@ internal static class OpenAiEndpoints
             {
                 // Seeded choices draw differently from each other, and each the same on every run.
                 var sampling = request.Sampling.Seed is { } seed ? request.Sampling with { Seed = seed + choice } : request.Sampling;
-                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling) { Constraint = ConstraintOf(model, request) }));
+                plans.Add(new ChoicePlan(prompt, new TextOptions(maxTokens, stops, sampling) { Constraint = ConstraintOf(model, request), StopTokens = request.StopTokens }));
             }
         }
 
