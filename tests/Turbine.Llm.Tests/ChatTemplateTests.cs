@@ -13,18 +13,18 @@ namespace Turbine.Llm.Tests;
 /// </summary>
 public sealed class ChatTemplateTests
 {
-    private static readonly Lazy<JsonElement> References = new(RunReferenceScript);
+    private static readonly Lazy<Task<JsonElement>> References = new(RunReferenceScriptAsync);
 
     public static TheoryData<string> Families => new() { "qwen3", "llama3", "gemma3" };
 
     [Theory]
     [MemberData(nameof(Families))]
-    public void Every_conversation_renders_exactly_as_hugging_faces_renderer_does(string family)
+    public async Task Every_conversation_renders_exactly_as_hugging_faces_renderer_does(string family)
     {
         var config = JsonDocument.Parse(File.ReadAllText(PackageFile(family, "tokenizer_config.json"))).RootElement;
         var template = ChatTemplate.Parse(config.GetProperty("chat_template").GetString()!);
         var cases = JsonDocument.Parse(File.ReadAllText(Path.Combine(ToolsFolder(), "chat-template-cases.json"))).RootElement;
-        var rendered = References.Value.GetProperty(family).GetProperty("rendered");
+        var rendered = (await References.Value).GetProperty(family).GetProperty("rendered");
         var checkedCases = 0;
         foreach (var conversation in cases.EnumerateArray())
         {
@@ -71,10 +71,10 @@ public sealed class ChatTemplateTests
     [InlineData("qwen3")]
     [InlineData("llama3")]
     [InlineData("gemma3")] // SentencePiece-style: spaces as '▁', byte fallback
-    public void A_real_tokenizer_encodes_as_its_own_package_does(string family)
+    public async Task A_real_tokenizer_encodes_as_its_own_package_does(string family)
     {
         var tokenizer = TokenizerJson.Load(PackageFile(family, "tokenizer.json"));
-        foreach (var sample in References.Value.GetProperty(family).GetProperty("encoded").EnumerateArray())
+        foreach (var sample in (await References.Value).GetProperty(family).GetProperty("encoded").EnumerateArray())
         {
             var text = sample.GetProperty("text").GetString()!;
             var expected = sample.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray();
@@ -105,6 +105,14 @@ public sealed class ChatTemplateTests
     {
         var variables = new Dictionary<string, object?> { ["items"] = new List<object?> { "a", "b", "c" }, ["x"] = 1L };
         Assert.Equal(expected, ChatTemplate.Parse(template).Render(variables));
+    }
+
+    [Fact]
+    public void Strftime_now_reads_the_injected_clock()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2024, 7, 26, 9, 30, 0, TimeSpan.Zero));
+        time.SetLocalTimeZone(TimeZoneInfo.Utc);
+        Assert.Equal("26 Jul 2024 09:30", ChatTemplate.Parse("{{ strftime_now('%d %b %Y %H:%M') }}").Render(new Dictionary<string, object?>(), time));
     }
 
     [Theory]
@@ -142,15 +150,15 @@ public sealed class ChatTemplateTests
         throw new InvalidOperationException("the repository root (Turbine.slnx) is not above the test's folder");
     }
 
-    private static JsonElement RunReferenceScript()
+    private static async Task<JsonElement> RunReferenceScriptAsync()
     {
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(ToolsFolder(), "chat-templates.mjs"));
         using var node = Process.Start(start)!;
         var output = node.StandardOutput.ReadToEndAsync();
-        var errors = node.StandardError.ReadToEnd();
-        node.WaitForExit();
-        Assert.True(node.ExitCode == 0, errors);
-        return JsonDocument.Parse(output.Result).RootElement;
+        var errors = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync();
+        Assert.True(node.ExitCode == 0, await errors);
+        return JsonDocument.Parse(await output).RootElement;
     }
 }

@@ -76,8 +76,9 @@ public abstract class ChatPrompt
     /// <summary>The prompt format of a model: its template, or ChatML when it has none.</summary>
     /// <param name="template">The Jinja chat template, if the model has one.</param>
     /// <param name="specialTokens">The tokenizer's special tokens by name (<c>bos_token</c>, ...), which templates print.</param>
-    internal static ChatPrompt For(string? template, IReadOnlyDictionary<string, string> specialTokens) =>
-        template is null ? new ChatMl() : new Templated(template, specialTokens);
+    /// <param name="time">The clock templates read today's date from.</param>
+    internal static ChatPrompt For(string? template, IReadOnlyDictionary<string, string> specialTokens, TimeProvider time) =>
+        template is null ? new ChatMl() : new Templated(template, specialTokens, time);
 
     /// <summary>
     /// ChatML (<c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;</c>), the format of models whose tokenizer carries no template of
@@ -119,10 +120,12 @@ public abstract class ChatPrompt
         private readonly ChatTemplate? _template;
         private readonly string? _problem;
         private readonly IReadOnlyDictionary<string, string> _specialTokens;
+        private readonly TimeProvider _time;
 
-        public Templated(string template, IReadOnlyDictionary<string, string> specialTokens)
+        public Templated(string template, IReadOnlyDictionary<string, string> specialTokens, TimeProvider time)
         {
             _specialTokens = specialTokens;
+            _time = time;
             try
             {
                 _template = ChatTemplate.Parse(template);
@@ -160,7 +163,7 @@ public abstract class ChatPrompt
 
             try
             {
-                return _template.Render(variables);
+                return _template.Render(variables, _time);
             }
             catch (TemplateException e)
             {

@@ -119,7 +119,7 @@ public sealed class GenerativeModel : IDisposable
         }
 
         var template = settings.ChatTemplate ?? files.ChatTemplate;
-        var chat = ChatPrompt.For(template, files.SpecialTokens);
+        var chat = ChatPrompt.For(template, files.SpecialTokens, time);
         return new GenerativeModel(config.Name, version, decoder, engine, tokenizer, files.EndTokens, context, chat)
         {
             ToolCalls = Tools.ToolCallParser.For(settings.ToolCallParser, template),

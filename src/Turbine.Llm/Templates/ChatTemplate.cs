@@ -23,11 +23,14 @@ public sealed class ChatTemplate
     /// Renders the template with <paramref name="variables"/> (values: null, bool, numbers, strings, lists,
     /// string-keyed dictionaries, or parsed JSON).
     /// </summary>
+    /// <param name="variables">The template's variables.</param>
+    /// <param name="time">The clock <c>strftime_now</c> reads (the system's when null).</param>
     /// <exception cref="TemplateException">The template failed (an unsupported filter, <c>raise_exception</c>, a type error).</exception>
-    public string Render(IReadOnlyDictionary<string, object?> variables)
+    public string Render(IReadOnlyDictionary<string, object?> variables, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(variables);
         var globals = new Scope(null);
+        globals.Set("strftime_now", TemplateBuiltins.StrftimeNow(time ?? TimeProvider.System));
         foreach (var (name, value) in variables)
         {
             globals.Set(name, TemplateValues.From(value));

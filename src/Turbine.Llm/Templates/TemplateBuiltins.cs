@@ -33,7 +33,6 @@ internal static class TemplateBuiltins
         }),
         ["dict"] = (TemplateFunction)((_, keywords) => keywords.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)),
         ["raise_exception"] = (TemplateFunction)((arguments, _) => throw new TemplateException(arguments is [var message, ..] ? TemplateValues.ToText(message) : "the template raised an exception")),
-        ["strftime_now"] = (TemplateFunction)((arguments, _) => StrftimeNow(arguments is [string format, ..] ? format : "%Y-%m-%d")),
     };
 
     public static object? Global(string name) => Globals.GetValueOrDefault(name);
@@ -373,10 +372,13 @@ internal static class TemplateBuiltins
         return result;
     }
 
-    /// <summary>The current date in a strftime format (Llama 3.1's templates print today's date), for the common fields.</summary>
-    private static string StrftimeNow(string format)
+    /// <summary><c>strftime_now(format)</c> on <paramref name="time"/>'s clock: Llama 3.1's templates print today's date.</summary>
+    public static TemplateFunction StrftimeNow(TimeProvider time) =>
+        (arguments, _) => Strftime(time.GetLocalNow().DateTime, arguments is [string format, ..] ? format : "%Y-%m-%d");
+
+    /// <summary>A date in a strftime format, for the common fields.</summary>
+    private static string Strftime(DateTime now, string format)
     {
-        var now = DateTime.Now;
         var result = new StringBuilder();
         for (var i = 0; i < format.Length; i++)
         {

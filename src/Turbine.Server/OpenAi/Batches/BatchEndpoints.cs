@@ -93,8 +93,25 @@ internal static class BatchEndpoints
 
     private static async Task CreateAsync(HttpContext context) => await GuardedAsync(context, async (_, batches) =>
     {
-        using var document = await JsonDocument.ParseAsync(context.Request.Body, new JsonDocumentOptions { MaxDepth = 16 }, context.RequestAborted);
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, new JsonDocumentOptions { MaxDepth = 16 }, context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            await OpenAiError.Invalid("the request body is not valid JSON").WriteAsync(context);
+            return;
+        }
+
+        using var parsed = document;
         var body = document.RootElement;
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            await OpenAiError.Invalid("the request body must be a JSON object").WriteAsync(context);
+            return;
+        }
+
         var input = body.TryGetProperty("input_file_id", out var file) && file.ValueKind == JsonValueKind.String ? file.GetString()! : null;
         var endpoint = body.TryGetProperty("endpoint", out var url) && url.ValueKind == JsonValueKind.String ? url.GetString()! : null;
         var window = body.TryGetProperty("completion_window", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString()! : null;
@@ -149,14 +166,7 @@ internal static class BatchEndpoints
             return;
         }
 
-        try
-        {
-            await handle(services.GetRequiredService<OpenAiFiles>(), services.GetRequiredService<OpenAiBatches>());
-        }
-        catch (JsonException)
-        {
-            await OpenAiError.Invalid("the request body is not valid JSON").WriteAsync(context);
-        }
+        await handle(services.GetRequiredService<OpenAiFiles>(), services.GetRequiredService<OpenAiBatches>());
     }
 
     private static Task NotFound(HttpContext context, string kind, string id) =>

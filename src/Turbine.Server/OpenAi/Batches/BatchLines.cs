@@ -15,19 +15,13 @@ internal static class BatchLines
     /// <summary>A request line as a KServe v2 request line; null with the reason it cannot run.</summary>
     public static string? ToKServe(JsonElement line, string endpoint, GenerativeModel model, string modelName, out string? customId, out string? error)
     {
-        customId = line.ValueKind == JsonValueKind.Object && line.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-        error = customId is null ? "each line needs a string 'custom_id'"
-            : !line.TryGetProperty("method", out var method) || method.GetString() != "POST" ? "'method' must be POST"
-            : !line.TryGetProperty("url", out var url) || url.GetString() != endpoint ? $"'url' must be the batch's endpoint, {endpoint}"
-            : !line.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object ? "'body' must be the request object"
-            : null;
-        if (error is not null)
+        if (Envelope(line, endpoint, out customId, out error) is not { } body)
         {
             return null;
         }
 
         var chat = endpoint == "/v1/chat/completions";
-        var request = GenerationBodyReader.Read(Encoding.UTF8.GetBytes(line.GetProperty("body").GetRawText()), chat, out var problem);
+        var request = GenerationBodyReader.Read(Encoding.UTF8.GetBytes(body.GetRawText()), chat, out var problem);
         if (request is null)
         {
             error = problem!.Message;
@@ -115,18 +109,12 @@ internal static class BatchLines
     public static string? ToKServeEmbedding(JsonElement line, Turbine.Llm.Embeddings.EncoderModel encoder, ModelConfig config, string modelName, out string? customId, out EmbeddingOptions? options, out string? error)
     {
         options = null;
-        customId = line.ValueKind == JsonValueKind.Object && line.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-        error = customId is null ? "each line needs a string 'custom_id'"
-            : !line.TryGetProperty("method", out var method) || method.GetString() != "POST" ? "'method' must be POST"
-            : !line.TryGetProperty("url", out var url) || url.GetString() != "/v1/embeddings" ? "'url' must be the batch's endpoint, /v1/embeddings"
-            : !line.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object ? "'body' must be the request object"
-            : null;
-        if (error is not null)
+        if (Envelope(line, "/v1/embeddings", out customId, out error) is not { } body)
         {
             return null;
         }
 
-        var request = EmbeddingBody.Read(Encoding.UTF8.GetBytes(line.GetProperty("body").GetRawText()), out var problem);
+        var request = EmbeddingBody.Read(Encoding.UTF8.GetBytes(body.GetRawText()), out var problem);
         error = request is null ? problem!.Message
             : request.Model != modelName ? $"every line of a batch names one model ('{modelName}'), this one '{ClientText.Quote(request.Model)}'"
             : request.Inputs is not [var only] ? "one input per line in an embeddings batch"
@@ -197,6 +185,18 @@ internal static class BatchLines
             writer.WriteEndObject();
             writer.WriteNull("error");
         });
+    }
+
+    /// <summary>A request line's envelope (<c>custom_id</c>, <c>method</c>, <c>url</c>): its body, or null with why the line cannot run.</summary>
+    private static JsonElement? Envelope(JsonElement line, string endpoint, out string? customId, out string? error)
+    {
+        customId = line.ValueKind == JsonValueKind.Object && line.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+        error = customId is null ? "each line needs a string 'custom_id'"
+            : !line.TryGetProperty("method", out var method) || method.GetString() != "POST" ? "'method' must be POST"
+            : !line.TryGetProperty("url", out var url) || url.GetString() != endpoint ? $"'url' must be the batch's endpoint, {endpoint}"
+            : !line.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object ? "'body' must be the request object"
+            : null;
+        return error is null ? line.GetProperty("body") : null;
     }
 
     /// <summary>A KServe v2 answer line of the job as a Batch API output line with the completion object of the endpoint.</summary>

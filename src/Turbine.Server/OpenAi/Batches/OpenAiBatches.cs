@@ -165,7 +165,7 @@ internal sealed class OpenAiBatches(string jobsFolder, JobsProvider jobs, ModelM
     {
         var job = batch.HasJob ? await (await jobs.GetAsync(cancellationToken)).Store.GetAsync(batch.Id, cancellationToken) : null;
         var state = job?.State;
-        var status = batch.OutputFileId is not null || batch.ErrorFileId is not null || batch.CompletedAt is not null ? (state == JobState.Cancelled ? "cancelled" : state == JobState.Failed ? "failed" : "completed")
+        var status = batch.CompletedAt is not null ? (state == JobState.Cancelled ? "cancelled" : state == JobState.Failed ? "failed" : "completed")
             : state switch
             {
                 JobState.Queued or JobState.Validating => "validating",
