@@ -21,6 +21,12 @@ public sealed class InferenceResponse : IDisposable
     /// <summary>Response parameters.</summary>
     public Dictionary<string, object>? Parameters { get; set; }
 
+    /// <summary>
+    /// The model execution time this request accounts for: its rows' share of each batch it ran in (a pipeline's, its
+    /// steps' together); zero for an answer from the cache. Cost attribution splits the process's CPU time by it.
+    /// </summary>
+    public long ComputeNanoseconds { get; set; }
+
     /// <summary>Releases the output tensors.</summary>
     public void Dispose()
     {

@@ -26,6 +26,7 @@ public sealed partial class InferenceService
     private readonly Func<InferenceRequest, string, string?, ValueTask<InferenceResult>> _runWithoutRoutes;
     private readonly ModelCaller _callModel;
     private readonly InferenceTap _tap;
+    private readonly IUsageMeter? _usage;
 
     /// <summary>Creates the service over <paramref name="models"/>, the <paramref name="routes"/> and <paramref name="pipelines"/> in front of them and a response cache.</summary>
     /// <param name="models">The models.</param>
@@ -34,11 +35,16 @@ public sealed partial class InferenceService
     /// <param name="pipelines">The pipelines over them.</param>
     /// <param name="time">The clock that times routes and cache lookups (the system's by default).</param>
     /// <param name="tap">Where a sample of completed requests goes for the observers (none by default).</param>
-    public InferenceService(ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null, TimeProvider? time = null, InferenceTap? tap = null)
+    /// <param name="screen">What looks at each validated request before it runs (data-quality rules), if anything.</param>
+    /// <param name="usage">What sees every completed request for cost attribution, if anything.</param>
+    public InferenceService(
+        ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null, TimeProvider? time = null, InferenceTap? tap = null,
+        IRequestScreen? screen = null, IUsageMeter? usage = null)
     {
         _tap = tap ?? InferenceTap.None;
+        _usage = usage;
         _time = time ?? TimeProvider.System;
-        _executor = new ModelExecutor(models, cache, _time);
+        _executor = new ModelExecutor(models, cache, _time, screen);
         _routes = routes ?? new RouteTable(null);
         _pipelines = pipelines ?? new PipelineTable(null);
         _runWithoutRoutes = (request, model, version) => RunAsync(request, model, version, CancellationToken.None);
@@ -71,18 +77,25 @@ public sealed partial class InferenceService
     public ValueTask<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _tap.ShouldSample() ? ObservedAsync(request, cancellationToken) : InferUnobservedAsync(request, cancellationToken);
+        var observed = _tap.ShouldSample();
+        return observed || _usage is not null ? MonitoredAsync(request, observed, cancellationToken) : InferUnobservedAsync(request, cancellationToken);
     }
 
-    /// <summary>Runs a request the tap picked, then hands a copy of it and its answer to the observers.</summary>
-    private async ValueTask<InferenceResult> ObservedAsync(InferenceRequest request, CancellationToken cancellationToken)
+    /// <summary>Runs a request, then hands a copy of it and its answer to the observers (when the tap picked it) and its usage to the meter.</summary>
+    private async ValueTask<InferenceResult> MonitoredAsync(InferenceRequest request, bool observed, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var result = await InferUnobservedAsync(request, cancellationToken);
         var parameters = result.Response?.Parameters;
-        _tap.Offer(
-            request, result, parameters?.GetValueOrDefault(RouteParameter) as string, parameters?.GetValueOrDefault(VariantParameter) as string,
-            _time.GetElapsedTime(started));
+        var route = parameters?.GetValueOrDefault(RouteParameter) as string;
+        var variant = parameters?.GetValueOrDefault(VariantParameter) as string;
+        if (observed)
+        {
+            _tap.Offer(request, result, route, variant, _time.GetElapsedTime(started));
+        }
+
+        _usage?.Record(new InferenceUsage(
+            result.Response?.ModelName ?? request.ModelName, route, variant, result.Response?.ComputeNanoseconds ?? 0, result.Error is not null, UsageAccount.Current));
         return result;
     }
 

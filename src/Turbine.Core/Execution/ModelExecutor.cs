@@ -20,14 +20,17 @@ public sealed class ModelExecutor
     private readonly ModelManager _models;
     private readonly ResponseCache _cache;
     private readonly TimeProvider _time;
+    private readonly IRequestScreen? _screen;
 
     /// <summary>Creates the executor over <paramref name="models"/> with a response cache (none by default).</summary>
     /// <param name="models">The models.</param>
     /// <param name="cache">The response cache.</param>
     /// <param name="time">The clock that times cache lookups (the system's by default).</param>
-    public ModelExecutor(ModelManager models, ResponseCache? cache = null, TimeProvider? time = null)
+    /// <param name="screen">What looks at each validated request before it runs (data-quality rules), if anything.</param>
+    public ModelExecutor(ModelManager models, ResponseCache? cache = null, TimeProvider? time = null, IRequestScreen? screen = null)
     {
         _models = models;
+        _screen = screen;
         _cache = cache ?? new ResponseCache(0);
         _time = time ?? TimeProvider.System;
     }
@@ -86,7 +89,7 @@ public sealed class ModelExecutor
                 return ValueTask.FromResult(InferenceResult.Failed(error));
             }
 
-            error = InferenceRequestValidator.Validate(runner!.Config, request, out var validated);
+            error = InferenceRequestValidator.Validate(runner!.Config, request, out var validated) ?? _screen?.Screen(runner, request);
             if (error is not null)
             {
                 runner.Statistics.Fail.Record(0);

@@ -79,11 +79,15 @@ internal sealed partial class ModelVersionRunner
         var finished = _time.GetTimestamp();
         _latency?.Costs.Record(rows, finished - started);
         RecordCost(finished - started);
+        var compute = Nanoseconds(started, finished);
         Statistics.RecordExecution(rows, Nanoseconds(started, assembled), Nanoseconds(assembled, ran), Nanoseconds(ran, finished), _time.GetUtcNow().ToUnixTimeMilliseconds());
         for (var k = 0; k < batch.Count; k++)
         {
             var item = batch[k];
-            var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = item.Request.Id };
+            var response = new InferenceResponse
+            {
+                ModelName = Config.Name, ModelVersion = VersionText, Id = item.Request.Id, ComputeNanoseconds = compute * item.Validated.BatchSize / Math.Max(rows, 1),
+            };
             response.Outputs.AddRange(perRequest[k]);
             response.OutputBinary.AddRange(item.Validated.OutputBinary);
             Finish(item, new InferenceResult(response, null));

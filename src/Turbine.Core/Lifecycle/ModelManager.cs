@@ -15,6 +15,7 @@ public sealed partial class ModelManager : IAsyncDisposable
 {
     private readonly ModelRepository _repository;
     private readonly VersionLoader _loader;
+    private readonly IVersionWatcher? _watcher;
     private readonly VersionRoutingStore _routingStore;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
@@ -25,10 +26,12 @@ public sealed partial class ModelManager : IAsyncDisposable
     /// <param name="time">The clock of the schedulers.</param>
     /// <param name="logger">Where loads and failures are logged.</param>
     /// <param name="routingStore">Where default versions and labels are kept; null keeps them in memory.</param>
-    public ModelManager(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger<ModelManager> logger, VersionRoutingStore? routingStore = null)
+    /// <param name="watcher">Who is told about each version loaded and retired (monitoring), if anyone.</param>
+    public ModelManager(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger<ModelManager> logger, VersionRoutingStore? routingStore = null, IVersionWatcher? watcher = null)
     {
         _repository = repository;
-        _loader = new VersionLoader(repository, backends, time, logger);
+        _watcher = watcher;
+        _loader = new VersionLoader(repository, backends, time, logger, watcher);
         _routingStore = routingStore ?? new VersionRoutingStore(null);
         _logger = logger;
     }
@@ -238,11 +241,12 @@ public sealed partial class ModelManager : IAsyncDisposable
         }
     }
 
-    private static async Task DrainAsync(IReadOnlyList<IVersionRunner> runners)
+    private async Task DrainAsync(IReadOnlyList<IVersionRunner> runners)
     {
         foreach (var runner in runners)
         {
             await runner.DisposeAsync();
+            _watcher?.Retired(runner);
         }
 
         if (runners.Count > 0)

@@ -22,7 +22,7 @@ internal sealed record LoadOutcome(ModelSnapshot Next, IReadOnlyList<IVersionRun
 /// fails to load leaves its previous load serving, and a model none of whose versions load keeps every version it
 /// had (SECURITY.md F3).
 /// </summary>
-internal sealed partial class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger logger)
+internal sealed partial class VersionLoader(ModelRepository repository, BackendRegistry backends, TimeProvider time, ILogger logger, IVersionWatcher? watcher = null)
 {
     public LoadOutcome Load(string name, ModelSnapshot previous, string? configOverride)
     {
@@ -131,11 +131,17 @@ internal sealed partial class VersionLoader(ModelRepository repository, BackendR
             }
 
             var identity = LoadIdentity(configHash, path);
+            var context = new VersionLoadContext(config, version, path, identity, time, logger);
             runner = backend is IVersionRunnerFactory factory
-                ? factory.CreateRunner(new VersionLoadContext(config, version, path, identity, time, logger))
+                ? factory.CreateRunner(context)
                 : config.SequenceBatching is not null
                     ? new Execution.Sequences.SequenceBatchRunner(config, version, CreateInstances(backend, path, config), time, identity, logger)
                     : new ModelVersionRunner(config, version, CreateInstances(backend, path, config), time, identity, logger);
+            if (watcher is not null && Watch(watcher, context, runner) is { } refused)
+            {
+                reason = refused;
+                return null;
+            }
         }
         catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
         {
@@ -155,6 +161,21 @@ internal sealed partial class VersionLoader(ModelRepository repository, BackendR
 
         reason = string.Empty;
         return runner;
+    }
+
+    /// <summary>Tells the watcher about a new version; its refusal releases the runner and fails the load.</summary>
+    private static string? Watch(IVersionWatcher watcher, VersionLoadContext context, IVersionRunner runner)
+    {
+        try
+        {
+            watcher.Loaded(context, runner);
+            return null;
+        }
+        catch (InferenceException e)
+        {
+            runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return e.Message;
+        }
     }
 
     /// <summary>The instances of one version; the ones already created are released when a later one fails.</summary>

@@ -267,7 +267,10 @@ internal sealed partial class SequenceBatchRunner
         {
             if (rows[r] is { } taken)
             {
-                var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = taken.Work.Request.Id };
+                var response = new InferenceResponse
+                {
+                    ModelName = Config.Name, ModelVersion = VersionText, Id = taken.Work.Request.Id, ComputeNanoseconds = Nanoseconds(started, finished) / Math.Max(real, 1),
+                };
                 response.Outputs.AddRange(perRow[r]);
                 response.OutputBinary.AddRange(taken.Work.Validated.OutputBinary);
                 answers[r] = new InferenceResult(response, null);
