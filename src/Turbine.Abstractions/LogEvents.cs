@@ -122,4 +122,7 @@ public static class LogEvents
 
     /// <summary>A server's job worker failed (the job store or storage is down) and starts again.</summary>
     public const int JobWorkerFailed = 1605;
+
+    /// <summary>A request broke a data-quality rule whose policy logs.</summary>
+    public const int QualityRuleBroken = 1701;
 }
