@@ -16,4 +16,7 @@ root.Subcommands.Add(RegistryCommand.Create());
 root.Subcommands.Add(HealthCommand.Create());
 root.Subcommands.Add(DeployCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
+root.Subcommands.Add(ProfileCommand.Create());
+root.Subcommands.Add(MonitoringCommands.Drift());
+root.Subcommands.Add(MonitoringCommands.Cost());
 return await root.Parse(args).InvokeAsync();

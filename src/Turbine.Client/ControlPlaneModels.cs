@@ -214,5 +214,7 @@ public sealed record PipelineSummary(string Name, IReadOnlyList<string> Steps, s
 [JsonSerializable(typeof(BatchJob))]
 [JsonSerializable(typeof(BatchJobList))]
 [JsonSerializable(typeof(BatchJobResults))]
+[JsonSerializable(typeof(ModelDrift))]
+[JsonSerializable(typeof(CostView))]
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 internal sealed partial class ControlPlaneJson : JsonSerializerContext;

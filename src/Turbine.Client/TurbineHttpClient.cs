@@ -233,6 +233,21 @@ public sealed class TurbineHttpClient : ITurbineClient
         return await ReadAsync(message, ControlPlaneJson.Default.RouteReport, cancellationToken);
     }
 
+    /// <summary>A model's drift per monitored version (one version when <paramref name="version"/> is given).</summary>
+    public async Task<ModelDrift> GetDriftAsync(string model, string? version = null, CancellationToken cancellationToken = default)
+    {
+        var query = string.IsNullOrEmpty(version) ? string.Empty : $"?version={Uri.EscapeDataString(version)}";
+        using var message = new HttpRequestMessage(HttpMethod.Get, $"v2/models/{Uri.EscapeDataString(model)}/drift{query}");
+        return await ReadAsync(message, ControlPlaneJson.Default.ModelDrift, cancellationToken);
+    }
+
+    /// <summary>The cost attributed to model versions, route arms, batch jobs and API keys.</summary>
+    public async Task<CostView> GetCostAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = Management(HttpMethod.Get, "v2/cost");
+        return await ReadAsync(message, ControlPlaneJson.Default.CostView, cancellationToken);
+    }
+
     /// <summary>A route's canary rollout: state, canary share, the current step's figures and the last decisions.</summary>
     public async Task<CanaryStatus> GetCanaryAsync(string route, CancellationToken cancellationToken = default)
     {

@@ -23,6 +23,7 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
     private readonly ConditionalWeakTable<IVersionRunner, VersionMonitor> _byRunner = [];
     private readonly ConcurrentDictionary<(string Model, string Version), (IVersionRunner Runner, VersionMonitor Monitor)> _byVersion = new();
     private readonly ConcurrentDictionary<string, long> _lastLogged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Performance.BusinessOutcomes> _outcomes = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action<QualityRuleCheck, string> _logBreak;
@@ -67,9 +68,9 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
             throw new InferenceException(InferenceError.Invalid($"model '{context.Config.Name}' version {context.Version}: monitoring: {string.Join("; ", errors)}"));
         }
 
-        if (profile is null && settings.Probabilities is null && quality.IsEmpty)
+        if (profile is null && settings.Probabilities is null && quality.IsEmpty && settings.LatencyTarget == TimeSpan.Zero)
         {
-            return; // nothing to compare with, estimate or check
+            return; // nothing to compare with, estimate, check or alert on
         }
 
         var monitor = new VersionMonitor(context.Config.Name, runner.VersionText, layout, settings, profile, quality, _time);
@@ -95,9 +96,9 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
     /// <inheritdoc />
     public bool Wants(string model)
     {
-        foreach (var key in _byVersion.Keys)
+        foreach (var (key, entry) in _byVersion)
         {
-            if (key.Model == model)
+            if (key.Model == model && entry.Monitor.Observes)
             {
                 return true;
             }
@@ -114,6 +115,34 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
         {
             monitor.Observe(observation);
         }
+    }
+
+    /// <summary>Whether a version of <paramref name="model"/> is monitored.</summary>
+    public bool IsMonitored(string model) => _byVersion.Keys.Any(k => k.Model == model);
+
+    /// <summary>The reports of the monitored versions of <paramref name="model"/> (one version when <paramref name="version"/> is set).</summary>
+    public IReadOnlyList<DriftReport> Reports(string model, string? version) =>
+        [.. Monitors.Where(m => m.Model == model && (version is null || m.Version == version)).Select(m => m.Report())];
+
+    /// <summary>Records a conversion or value fed back for <paramref name="model"/>, reported beside its cost.</summary>
+    public void RecordOutcome(string model, bool? converted, double? value) =>
+        _outcomes.GetOrAdd(model, static _ => new Performance.BusinessOutcomes()).Add(converted, value);
+
+    /// <summary>The business outcomes fed back per model.</summary>
+    public IReadOnlyDictionary<string, Performance.BusinessOutcomes> Outcomes => _outcomes;
+
+    /// <summary>Scores a label fed back for a request of any monitored model (a route's feedback names the route, not the model).</summary>
+    public bool RecordLabel(string requestId, string label)
+    {
+        foreach (var (_, entry) in _byVersion)
+        {
+            if (entry.Monitor.RecordLabel(requestId, label))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

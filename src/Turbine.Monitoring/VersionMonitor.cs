@@ -60,6 +60,9 @@ public sealed class VersionMonitor
     /// <summary>The data-quality rules.</summary>
     public QualityRules Quality { get; }
 
+    /// <summary>Whether observations are of use: there is a profile to compare with or a classifier to estimate.</summary>
+    public bool Observes => Profile is not null || _predictedClass >= 0;
+
     /// <summary>Observations seen.</summary>
     public long Observations => Interlocked.Read(ref _observations);
 

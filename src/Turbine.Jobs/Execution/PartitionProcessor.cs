@@ -24,6 +24,7 @@ internal sealed class PartitionProcessor(IJobInference inference, IJobStorage st
     public async Task<PartitionResult> ProcessAsync(JobContext job, PartitionSpan span, string owner, Action<long>? progress, Func<CancellationToken, Task<bool>> mayPublish, CancellationToken cancellationToken)
     {
         var cpuBefore = Environment.CpuUsage.TotalTime;
+        Core.Observation.UsageAccount.Current = new Core.Observation.UsageAccount(null, job.JobId); // the rows' compute is the job's (cost attribution)
         var results = await ScoreAsync(job, span, progress, cancellationToken);
         var (sha256, bytes, errors) = await WriteAsync(job, span.Index, owner, results, mayPublish, cancellationToken);
         return new PartitionResult(results.Length - errors, errors, sha256, bytes, Environment.CpuUsage.TotalTime - cpuBefore);

@@ -3,6 +3,9 @@ namespace Turbine.Monitoring.Cost;
 /// <summary>Prices that turn attributed CPU and GPU time into money (the server's <c>Turbine:Cost</c> settings).</summary>
 public sealed class CostOptions
 {
+    /// <summary>Whether the server attributes cost (on by default: a usage record per request, a settlement every few seconds).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>The price of one CPU core for an hour.</summary>
     public double CoreHourPrice { get; set; }
 

@@ -94,16 +94,20 @@ public sealed class ProfileBuilder
 
         for (var r = 0; r < table.Rows && r < labels.Count; r++)
         {
-            if (labels[r] is not { } label)
+            if (labels[r] is { } label && table.Categories[predicted][r] is { } said)
             {
-                continue;
+                AddLabelled(table.Confidence[r], said, label);
             }
-
-            var bin = ConfidenceCalibration.BinOf(table.Confidence[r]);
-            _calibrationRows[bin]++;
-            _calibrationCorrect[bin] += table.Categories[predicted][r] == label ? 1 : 0;
-            _labelled++;
         }
+    }
+
+    /// <summary>Adds one labelled prediction to the classifier's calibration: its confidence, the class it predicted and the true class.</summary>
+    public void AddLabelled(double confidence, string predicted, string label)
+    {
+        var bin = ConfidenceCalibration.BinOf(confidence);
+        _calibrationRows[bin]++;
+        _calibrationCorrect[bin] += predicted == label ? 1 : 0;
+        _labelled++;
     }
 
     /// <summary>One feature's running figures.</summary>

@@ -156,6 +156,7 @@ public sealed class TurbineServer : IAsyncDisposable
         }
 
         services.AddSingleton(provider => new ResponseCache(options.ResponseCacheBytes, provider.GetService<ISharedResponseStore>()));
+        AddMonitoring(services, options);
         services.AddSingleton(provider =>
         {
             var models = ActivatorUtilities.CreateInstance<ModelManager>(provider);
@@ -213,6 +214,39 @@ public sealed class TurbineServer : IAsyncDisposable
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
+    }
+
+    /// <summary>
+    /// Monitoring (docs/MONITORING.md): the hub watches every version's load, screens requests against quality rules
+    /// and observes the tap; the cost ledger meters every request and settles on a timer.
+    /// </summary>
+    private static void AddMonitoring(IServiceCollection services, TurbineServerOptions options)
+    {
+        services.AddSingleton(provider => new Turbine.Monitoring.MonitoringHub(provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<Turbine.Monitoring.MonitoringHub>>()));
+        services.AddSingleton<Core.Lifecycle.IVersionWatcher>(provider => provider.GetRequiredService<Turbine.Monitoring.MonitoringHub>());
+        services.AddSingleton<Core.Execution.IRequestScreen>(provider => provider.GetRequiredService<Turbine.Monitoring.MonitoringHub>());
+        services.AddSingleton<IInferenceObserver>(provider => provider.GetRequiredService<Turbine.Monitoring.MonitoringHub>());
+        if (!options.Cost.Enabled)
+        {
+            return;
+        }
+
+        // The versions are read through the service provider at each settlement: the ledger is made before the models.
+        services.AddSingleton(provider => new Turbine.Monitoring.Cost.CostLedger(options.Cost, () => VersionCompute(provider)));
+        services.AddSingleton<Core.Observation.IUsageMeter>(provider => provider.GetRequiredService<Turbine.Monitoring.Cost.CostLedger>());
+        services.AddHostedService<CostSettler>();
+    }
+
+    private static IEnumerable<Turbine.Monitoring.Cost.VersionCompute> VersionCompute(IServiceProvider provider)
+    {
+        provider.GetRequiredService<InferenceService>().Executor.Statistics(null, null, out var versions);
+        foreach (var version in versions)
+        {
+            var statistics = version.Statistics;
+            yield return new(
+                version.Config.Name, version.Version, statistics.ComputeInput.Nanoseconds + statistics.ComputeInfer.Nanoseconds + statistics.ComputeOutput.Nanoseconds,
+                statistics.InferenceCount, version.Config.Settings.InstanceKind == "KIND_GPU");
+        }
     }
 
     /// <summary>OpenTelemetry's tracer over Turbine's activity source, exporting over OTLP; nothing is registered while tracing is off.</summary>

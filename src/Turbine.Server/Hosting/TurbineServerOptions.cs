@@ -76,6 +76,9 @@ public sealed class TurbineServerOptions
     /// <summary>The sample of completed requests handed to inference observers (drift monitoring, dashboards).</summary>
     public ObserverOptions Observer { get; set; } = new();
 
+    /// <summary>Cost attribution: prices per core-hour and GPU-hour (docs/MONITORING.md).</summary>
+    public Turbine.Monitoring.Cost.CostOptions Cost { get; set; } = new();
+
     /// <summary>Serving from a model registry: the models to follow by alias, and the keys their versions must be signed with.</summary>
     public RegistryOptions Registry { get; set; } = new();
 
@@ -148,6 +151,9 @@ public sealed class TurbineServerOptions
 /// <summary>One API key and the models it opens.</summary>
 public sealed class ApiKeyOptions
 {
+    /// <summary>The key's name in cost reports and metrics (never the key itself); <c>key-N</c> by its position when unset.</summary>
+    public string? Name { get; set; }
+
     /// <summary>The key itself; prefer <see cref="KeyFile"/>, which keeps it out of configuration files and environment listings.</summary>
     public string? Key { get; set; }
 

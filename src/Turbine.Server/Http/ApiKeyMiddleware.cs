@@ -24,10 +24,11 @@ internal static class ApiKeyMiddleware
         }
 
         var authorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
+        Core.Observation.UsageAccount? account;
         if (context.Request.Path.Value is { } grpcPath && grpcPath.StartsWith(GrpcModelCalls, StringComparison.Ordinal))
         {
-            var denied = access.Check(authorization, model: null);
-            return denied is { Code: StatusCode.Unauthenticated } ? Grpc.GrpcErrors.WriteTrailersOnlyAsync(context, denied) : next(context);
+            var denied = access.Check(authorization, model: null, out account);
+            return denied is { Code: StatusCode.Unauthenticated } ? Grpc.GrpcErrors.WriteTrailersOnlyAsync(context, denied) : BilledAsync(context, next, account);
         }
 
         if (context.Request.Path.Value is GrpcIndexCall)
@@ -46,7 +47,11 @@ internal static class ApiKeyMiddleware
             var path = rest.Value.AsSpan(1);
             var slash = path.IndexOf('/');
             var model = slash < 0 ? path.ToString() : path[..slash].ToString();
-            error = access.Check(authorization, model == "stats" && slash < 0 ? null : model);
+            error = access.Check(authorization, model == "stats" && slash < 0 ? null : model, out account);
+            if (error is null)
+            {
+                return BilledAsync(context, next, account);
+            }
         }
         else
         {
@@ -64,5 +69,12 @@ internal static class ApiKeyMiddleware
         }
 
         return HttpResults.WriteErrorAsync(context, error);
+    }
+
+    /// <summary>Runs the request with its key's account in the async flow, where the usage meter reads it (an async method, so the account ends with the request).</summary>
+    private static async Task BilledAsync(HttpContext context, RequestDelegate next, Core.Observation.UsageAccount? account)
+    {
+        Core.Observation.UsageAccount.Current = account;
+        await next(context);
     }
 }

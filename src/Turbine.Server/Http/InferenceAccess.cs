@@ -16,17 +16,22 @@ public sealed class InferenceAccess
     public InferenceAccess(IOptions<TurbineServerOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _keys = [.. options.Value.ApiKeys.Select(k => new KeyEntry(
+        _keys = [.. options.Value.ApiKeys.Select((k, i) => new KeyEntry(
             SecretDigest.Of(ReadKey(k)),
-            k.Models.Count == 0 ? null : new HashSet<string>(k.Models, StringComparer.Ordinal)))];
+            k.Models.Count == 0 ? null : new HashSet<string>(k.Models, StringComparer.Ordinal),
+            new Core.Observation.UsageAccount(k.Name is { Length: > 0 } name ? name : $"key-{i + 1}", null)))];
     }
 
     /// <summary>Whether any key is configured; without keys every model endpoint is open.</summary>
     public bool Enabled => _keys.Length > 0;
 
     /// <summary>Checks an <c>Authorization</c> header value for <paramref name="model"/> (null: every model).</summary>
-    public InferenceError? Check(string? authorization, string? model)
+    public InferenceError? Check(string? authorization, string? model) => Check(authorization, model, out _);
+
+    /// <summary>Checks an <c>Authorization</c> header value, and tells the account (the key's name) its requests are billed to.</summary>
+    public InferenceError? Check(string? authorization, string? model, out Core.Observation.UsageAccount? account)
     {
+        account = null;
         if (!Enabled)
         {
             return null;
@@ -52,6 +57,7 @@ public sealed class InferenceAccess
             return new InferenceError(StatusCode.Unauthenticated, "the API key is not valid");
         }
 
+        account = match.Account;
         return match.Models is null || (model is not null && match.Models.Contains(model))
             ? null
             : new InferenceError(StatusCode.PermissionDenied, model is null
@@ -67,5 +73,5 @@ public sealed class InferenceAccess
             : value;
     }
 
-    private sealed record KeyEntry(SecretDigest Digest, HashSet<string>? Models);
+    private sealed record KeyEntry(SecretDigest Digest, HashSet<string>? Models, Core.Observation.UsageAccount Account);
 }

@@ -35,12 +35,6 @@ internal static partial class RepositoryHttpEndpoints
                 return Task.FromResult(error is null ? Reply.Of(w => WriteRoute(w, route!)) : Reply.Of(error));
             }));
 
-        // Feedback comes from applications, not operators: it sits with the model endpoints (API keys apply), not the control plane.
-        app.MapPost("/v2/models/{name}/feedback", (HttpContext context, string name, RouteTable routes, IOptions<TurbineServerOptions> options) =>
-            GuardedAsync(context, MaxSmallBody, controlPlane: false, body => Task.FromResult(!routes.TryGet(name, out var route)
-                ? Reply.Of(InferenceError.NotFound($"route '{ClientText.Quote(name)}' is not found"))
-                : RouteReport.RecordFeedback(route, body.Span, options.Value.MaxJsonDepth) is { } error ? Reply.Of(error) : Reply.Of(EmptyObject))));
-
         app.MapGet("/v2/routes/{name}/report", (HttpContext context, string name, RouteTable routes) =>
             GuardedAsync(context, MaxSmallBody, _ => Task.FromResult(routes.TryGet(name, out var route)
                 ? Reply.Of(w =>

@@ -80,6 +80,7 @@ internal static partial class RepositoryHttpEndpoints
         MapPipelines(app);
         MapRegistry(app);
         MapJobs(app);
+        MapMonitoring(app);
     }
 
     /// <summary>

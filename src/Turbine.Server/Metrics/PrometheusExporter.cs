@@ -11,7 +11,8 @@ namespace Turbine.Server.Metrics;
 /// </summary>
 internal sealed class PrometheusExporter(
     InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Core.Observation.InferenceTap tap,
-    Transport.TransportBlockPoolFactory transportBuffers, Core.Lifecycle.ModelManager modelManager, Caching.RedisResponseStore? redis = null)
+    Transport.TransportBlockPoolFactory transportBuffers, Core.Lifecycle.ModelManager modelManager, Turbine.Monitoring.MonitoringHub monitoring,
+    Caching.RedisResponseStore? redis = null, Turbine.Monitoring.Cost.CostLedger? costs = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -35,6 +36,7 @@ internal sealed class PrometheusExporter(
             WriteRoutes(writer, inference.Routes);
             WritePipelines(writer, inference.Pipelines);
             WriteGeneration(writer, GenerationRunners(models));
+            MonitoringMetrics.Write(writer, models, monitoring, costs);
             if (redis is not null)
             {
                 writer.Family("turbine_cache_redis_errors_total", "counter", "Redis cache lookups and writes that failed or timed out (each lookup then counts as a miss).");
