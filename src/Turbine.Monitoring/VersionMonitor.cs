@@ -20,6 +20,7 @@ public sealed class VersionMonitor
     private readonly TimeProvider _time;
     private readonly int _predictedClass = -1;
     private DriftReport? _report;
+    private long _reportRows;
     private long _observations;
     private long _rows;
 
@@ -78,45 +79,46 @@ public sealed class VersionMonitor
             return;
         }
 
-        lock (_gate)
-        {
-            _window.Add(table, observation.Time.ToUnixTimeMilliseconds());
-        }
-
         if (_predictedClass >= 0 && observation.RequestId is { } id && table.Rows == 1 && table.Categories[_predictedClass][0] is { } predicted)
         {
             _labels.Remember(id, predicted);
         }
 
-        Interlocked.Increment(ref _observations);
-        Interlocked.Add(ref _rows, table.Rows);
+        lock (_gate)
+        {
+            _window.Add(table, observation.Time.ToUnixTimeMilliseconds());
+            Interlocked.Increment(ref _observations);
+            Interlocked.Add(ref _rows, table.Rows);
+        }
     }
 
     /// <summary>Scores a label fed back for a request; false when its prediction was not observed (or is long gone).</summary>
     public bool RecordLabel(string requestId, string label) => _predictedClass >= 0 && _labels.Record(requestId, label);
 
-    /// <summary>The drift over the current window (made at most once a second).</summary>
+    /// <summary>The drift over the current window (made again when rows arrived, or a second passed: scrapes of an idle server reuse it).</summary>
     public DriftReport Report()
     {
         var now = _time.GetUtcNow();
         lock (_gate)
         {
-            if (_report is { } recent && now - recent.Time < ReportLifetime)
+            if (_report is { } recent && now - recent.Time < ReportLifetime && _reportRows == Rows)
             {
                 return recent;
             }
         }
 
         WindowSnapshot snapshot;
+        long rows;
         lock (_gate)
         {
+            rows = Rows;
             snapshot = _window.Take(Settings.WindowTime > TimeSpan.Zero ? (now - Settings.WindowTime).ToUnixTimeMilliseconds() : long.MinValue);
         }
 
         var report = Evaluate(snapshot, now);
         lock (_gate)
         {
-            _report = report;
+            (_report, _reportRows) = (report, rows);
         }
 
         return report;

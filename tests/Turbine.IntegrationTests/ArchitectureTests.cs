@@ -10,10 +10,11 @@ public sealed class ArchitectureTests
         { "Turbine.Abstractions", ["Turbine.", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Google.Protobuf", "Onnx"] },
         { "Turbine.Core", ["Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Polly", "StackExchange.Redis", "Npgsql"] },
         // A capability: its database and storage drivers are wired by the host behind its interfaces.
-        { "Turbine.Registry", ["Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
-        { "Turbine.Llm", ["Turbine.Traffic", "Turbine.Registry", "Turbine.Jobs", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
-        { "Turbine.Jobs", ["Turbine.Traffic", "Turbine.Registry", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
-        { "Turbine.Traffic", ["Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql"] },
+        { "Turbine.Registry", ["Turbine.Monitoring", "Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
+        { "Turbine.Llm", ["Turbine.Monitoring", "Turbine.Traffic", "Turbine.Registry", "Turbine.Jobs", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
+        { "Turbine.Jobs", ["Turbine.Monitoring", "Turbine.Traffic", "Turbine.Registry", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
+        { "Turbine.Monitoring", ["Turbine.Traffic", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
+        { "Turbine.Traffic", ["Turbine.Monitoring", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql"] },
         { "Turbine.Onnx", ["Turbine.Core", "Turbine.Onnx.Tools", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.AspNetCore", "Grpc"] },
         { "Turbine.Onnx.Tools", ["Turbine.Core", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.AspNetCore", "Grpc"] },
         // Test and demo models are built by the toolkit, which the serving assembly never ships.
@@ -36,7 +37,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Only_Turbine_Onnx_references_onnx_runtime()
     {
-        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Registry", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
+        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
         {
             var references = Assembly.Load(name).GetReferencedAssemblies().Select(r => r.Name!);
             Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Turbine.Onnx.Tools;
+using Turbine.Tests;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// Monitoring on a real server: a profile made by <c>turbine profile</c> from a CSV, drift raised by shifted traffic
+/// and not by unshifted traffic, quality rules that reject and flag, labelled feedback, the metrics and the cost.
+/// </summary>
+public sealed class MonitoringApiTests : IAsyncDisposable
+{
+    private const string Config = """
+        {
+          "max_batch_size": 64,
+          "monitoring": {
+            "probabilities": "probabilities",
+            "window_rows": 300,
+            "min_rows": 100,
+            "latency_target_ms": 50,
+            "quality": { "rules": [
+              { "feature": "features[1]", "min": -10, "max": 10, "policy": "reject" },
+              { "feature": "features[2]", "min": -4, "max": 4, "policy": "flag" } ] }
+          }
+        }
+        """;
+
+    private readonly FolderServer _server = new();
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Shifted_traffic_raises_drift_that_unshifted_traffic_does_not()
+    {
+        await StartAsync();
+        var random = new Random(5);
+
+        await SendAsync(random, rows: 300, shift: 0);
+        var calm = (await _server.GetJsonAsync("v2/models/clf/drift")).GetProperty("versions")[0];
+        await SendAsync(random, rows: 300, shift: 2.5);
+        var shifted = (await _server.GetJsonAsync("v2/models/clf/drift")).GetProperty("versions")[0];
+
+        Assert.True(calm.GetProperty("judged").GetBoolean());
+        Assert.False(calm.GetProperty("dataset_drift").GetBoolean());
+        Assert.True(shifted.GetProperty("dataset_drift").GetBoolean());
+        Assert.Equal(1.0, shifted.GetProperty("drifted_share").GetDouble());
+        var feature = shifted.GetProperty("features").EnumerateArray().First(f => f.GetProperty("name").GetString() == "features[0]");
+        Assert.Equal("ks", feature.GetProperty("method").GetString()); // a reference of 800 rows
+        Assert.True(feature.GetProperty("drifted").GetBoolean());
+        Assert.True(shifted.GetProperty("performance").GetProperty("calibrated").GetBoolean());
+        var metrics = await MetricsAsync();
+        Assert.Contains("turbine_dataset_drift{model=\"clf\",version=\"1\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_drift_detected{model=\"clf\",version=\"1\",feature=\"features[0]\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_model_latency_target_seconds{model=\"clf\",version=\"1\"} 0.05", metrics, StringComparison.Ordinal);
+        Assert.Equal(0, (await MetricsTests.PromtoolCheckAsync(metrics)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Quality_rules_reject_with_the_rule_and_flag_with_a_count()
+    {
+        await StartAsync();
+
+        using var rejected = await InferAsync([[0, 50, 0]]);
+        using var flagged = await InferAsync([[0, 1, 9]]);
+
+        Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
+        Assert.Equal("""{"error":"input 'features' row 0: 50 is outside [-10, 10] (quality rule 'features[1]:range')"}""", await rejected.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, flagged.StatusCode);
+        var metrics = await MetricsAsync();
+        Assert.Contains("turbine_quality_violations_total{model=\"clf\",version=\"1\",rule=\"features[2]:range\",policy=\"flag\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_quality_violations_total{model=\"clf\",version=\"1\",rule=\"features[1]:range\",policy=\"reject\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Labels_fed_back_for_observed_requests_give_the_measured_accuracy()
+    {
+        await StartAsync();
+        using (var answered = await InferAsync([[0.5f, 0, 0]], id: "req-1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+
+        await WaitForObservationsAsync(1);
+        using var known = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", """{"id":"req-1","label":1,"converted":true}""");
+        using var unknown = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", """{"id":"never","label":1}""");
+        using var noId = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", """{"label":1}""");
+
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, noId.StatusCode);
+        var performance = (await _server.GetJsonAsync("v2/models/clf/drift")).GetProperty("versions")[0].GetProperty("performance");
+        Assert.Equal(1, performance.GetProperty("labelled").GetInt32());
+        Assert.InRange(performance.GetProperty("measured_accuracy").GetDouble(), 0, 1);
+        var cost = await _server.GetJsonAsync("v2/cost");
+        Assert.Equal(1, cost.GetProperty("models")[0].GetProperty("feedback").GetProperty("conversions").GetInt64());
+    }
+
+    [Fact]
+    public async Task Cost_attributes_the_process_cpu_time_to_the_versions_that_ran()
+    {
+        await StartAsync();
+        await SendAsync(new Random(1), rows: 200, shift: 0);
+
+        var cost = await _server.GetJsonAsync("v2/cost");
+
+        var cpu = cost.GetProperty("cpu_seconds").GetDouble();
+        var models = cost.GetProperty("models").EnumerateArray().ToList();
+        var clf = models.Single(m => m.GetProperty("model").GetString() == "clf");
+        Assert.True(cpu > 0);
+        Assert.True(clf.GetProperty("cpu_seconds").GetDouble() > 0);
+        Assert.True(clf.GetProperty("inferences").GetInt64() >= 200);
+        Assert.Equal(cpu, models.Sum(m => m.GetProperty("cpu_seconds").GetDouble()) + cost.GetProperty("idle_cpu_seconds").GetDouble(), 6);
+        Assert.Contains("turbine_cost_cpu_seconds_total{model=\"clf\",version=\"1\"}", await MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_monitoring_section_fails_the_load_with_its_errors()
+    {
+        _server.Folder.Add("bad", SampleModels.Mlp(3, 8, 2), """{"max_batch_size": 8, "monitoring": {"window_rows": 1, "quality": {"rules": [{"feature": "nope", "min": 0}]}}}""");
+        await StartAsync();
+
+        var index = await _server.SendAsync(HttpMethod.Post, "v2/repository/index", "{}");
+        var text = await index.Content.ReadAsStringAsync();
+
+        Assert.Contains("window_rows", text, StringComparison.Ordinal);
+        using var drift = await _server.SendAsync(HttpMethod.Get, "v2/models/bad/drift", null);
+        Assert.Equal(HttpStatusCode.NotFound, drift.StatusCode);
+    }
+
+    private async Task StartAsync()
+    {
+        _server.Folder.Add("clf", SampleModels.Mlp(3, 8, 2, seed: 3), Config);
+        await ProfileAsync();
+        _server.Configuration.Add("Turbine:Observer:SampleRate=1");
+        await _server.StartAsync();
+    }
+
+    /// <summary>800 reference rows as a CSV with labels, profiled by the command line.</summary>
+    private async Task ProfileAsync()
+    {
+        var csv = Path.Combine(_server.Folder.Root, "reference.csv");
+        var random = new Random(2);
+        var lines = new StringBuilder("f0,f1,f2,truth\n");
+        for (var r = 0; r < 800; r++)
+        {
+            lines.Append(CultureInfo.InvariantCulture, $"{Gaussian(random)},{Gaussian(random)},{Gaussian(random)},{random.Next(2)}\n");
+        }
+
+        await File.WriteAllTextAsync(csv, lines.ToString());
+        var output = await CliProcess.RunAsync("profile", csv, "--model", "clf", "-r", _server.Folder.Root, "--map", "features=f0,f1,f2", "--label", "truth", "--no-progress");
+        Assert.Contains("profiled 800 rows", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_server.Folder.Root, "clf", "1", "profile.json")));
+    }
+
+    private async Task SendAsync(Random random, int rows, double shift)
+    {
+        for (var sent = 0; sent < rows; sent += 10)
+        {
+            var batch = Enumerable.Range(0, 10).Select(_ => new[] { (float)(Gaussian(random) + shift), (float)(Gaussian(random) + shift), (float)(Gaussian(random) + shift) }).ToArray();
+            using var response = await InferAsync(batch);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await WaitForObservationsAsync(rows);
+    }
+
+    private long _expected;
+
+    /// <summary>The tap hands observations over on its own thread: wait (bounded) until the version's monitor has taken them all.</summary>
+    private async Task WaitForObservationsAsync(int rows)
+    {
+        _expected += rows;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Monitor().Rows < _expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the monitor saw {Monitor().Rows} of {_expected} rows");
+            await Task.Delay(10);
+        }
+    }
+
+    private Turbine.Monitoring.VersionMonitor Monitor() =>
+        ((Turbine.Monitoring.MonitoringHub)_server.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!).Find("clf", "1")!;
+
+    private Task<HttpResponseMessage> InferAsync(float[][] rows, string? id = null)
+    {
+        var data = string.Join(",", rows.SelectMany(r => r).Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+        var idPart = id is null ? string.Empty : $"\"id\":\"{id}\",";
+        var body = $$"""{{{idPart}}"inputs":[{"name":"features","datatype":"FP32","shape":[{{rows.Length}},3],"data":[{{data}}]}]}""";
+        return _server.Http.PostAsync("v2/models/clf/infer", new StringContent(body, Encoding.UTF8, "application/json"));
+    }
+
+    private async Task<string> MetricsAsync()
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
+        return await metrics.GetStringAsync("metrics");
+    }
+
+    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}
