@@ -134,7 +134,7 @@ public sealed class MonitoringApiTests : IAsyncDisposable
     {
         _server.Folder.Add("clf", SampleModels.Mlp(3, 8, 2, seed: 3), Config);
         await ProfileAsync();
-        _server.Configuration.Add("Turbine:Observer:SampleRate=1");
+        _server.Configuration.Add("--Turbine:Observer:SampleRate=1");
         await _server.StartAsync();
     }
 

@@ -229,6 +229,12 @@ internal sealed class PrometheusExporter(
             writer.Sample("turbine_inference_pending_requests", Labels(model), model.QueuedRequests);
         }
 
+        writer.Family("turbine_inference_queue_capacity", "gauge", "Requests the version's queue holds at most (max_queue_size); more are refused with 503.");
+        foreach (var model in models)
+        {
+            writer.Sample("turbine_inference_queue_capacity", Labels(model), model.Config.MaxQueueSize);
+        }
+
         writer.Family("turbine_inference_executing_requests", "gauge", "Requests inside a model execution now (in flight).");
         foreach (var model in models)
         {
