@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|generation|optimize]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|monitoring|generation|optimize]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--intra-op-threads N] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -14,6 +14,7 @@ using Turbine.Bench;
 // lane: online p99 alone and while background-lane clients saturate the model [--rounds 5 --background 32].
 // batch: a batch job's rows/s against ONNX Runtime at the same batch size, and online p99 while a job runs [--rows 20000 --batch 32 --rounds 5].
 // generation: the LLM engine at 1, 4, 16 and 64 streams against one at a time, the prefix cache, and batch-1 overhead against bare ONNX Runtime [--prompt 32 --tokens 64 --rounds 3].
+// monitoring: the same load with monitoring off, on at the default sample rate, and observing every request (issue 17's 5% budget) [--rounds 5].
 // optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
@@ -74,6 +75,10 @@ switch (scenario)
         await Report($"batch-{modelName}", await BatchScenario.RunAsync(
             model, scenarios, int.Parse(Arg("--rows", "20000"), CultureInfo.InvariantCulture), int.Parse(Arg("--batch", "32"), CultureInfo.InvariantCulture),
             concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
+        break;
+    case "monitoring":
+        await Report($"monitoring-{modelName}", await MonitoringScenario.RunAsync(
+            model, scenarios, concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "5"), CultureInfo.InvariantCulture)));
         break;
     case "cross-check":
         model.Configure(Settings());

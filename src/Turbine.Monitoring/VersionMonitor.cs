@@ -18,7 +18,7 @@ public sealed class VersionMonitor
     private readonly RowWindow _window;
     private readonly LabelFeedback _labels = new();
     private readonly TimeProvider _time;
-    private readonly int _predictedClass = -1;
+    private readonly int _predictedClass;
     private DriftReport? _report;
     private long _reportRows;
     private long _observations;
@@ -37,10 +37,7 @@ public sealed class VersionMonitor
         Quality = quality;
         _time = time;
         _window = new RowWindow(layout, settings.WindowRows);
-        for (var f = 0; f < layout.Features.Count; f++)
-        {
-            _predictedClass = layout.Features[f].IsPredictedClass ? f : _predictedClass;
-        }
+        _predictedClass = ProfileBuilder.IndexOfPredictedClass(layout);
     }
 
     /// <summary>The model.</summary>
@@ -79,7 +76,7 @@ public sealed class VersionMonitor
             return;
         }
 
-        if (_predictedClass >= 0 && observation.RequestId is { } id && table.Rows == 1 && table.Categories[_predictedClass][0] is { } predicted)
+        if (_predictedClass >= 0 && observation.RequestId is { } id && table.Rows == 1 && table.Category(_predictedClass, 0) is { } predicted)
         {
             _labels.Remember(id, predicted);
         }

@@ -14,6 +14,7 @@ internal sealed class RowWindow
     private readonly string?[][] _categories;
     private readonly double[] _confidence;
     private readonly long[] _times;
+    private readonly int _predictedClass;
     private int _next;
     private int _count;
 
@@ -24,6 +25,7 @@ internal sealed class RowWindow
         _categories = [.. layout.Features.Select(f => f.Kind == FeatureKind.Categorical ? new string?[capacity] : [])];
         _confidence = new double[capacity];
         _times = new long[capacity];
+        _predictedClass = ProfileBuilder.IndexOfPredictedClass(layout);
     }
 
     public int Capacity => _times.Length;
@@ -37,15 +39,15 @@ internal sealed class RowWindow
             {
                 if (_numbers[f].Length > 0)
                 {
-                    _numbers[f][_next] = table.Numbers[f][r];
+                    _numbers[f][_next] = table.Number(f, r);
                 }
                 else
                 {
-                    _categories[f][_next] = table.Categories[f][r];
+                    _categories[f][_next] = table.Category(f, r);
                 }
             }
 
-            _confidence[_next] = table.Confidence.Length > r ? table.Confidence[r] : double.NaN;
+            _confidence[_next] = _predictedClass >= 0 ? table.Confidence(_predictedClass, r) : double.NaN;
             _times[_next] = time;
             _next = (_next + 1) % Capacity;
             _count = Math.Min(_count + 1, Capacity);

@@ -3,30 +3,70 @@ using System.Globalization;
 namespace Turbine.Monitoring.Profiles;
 
 /// <summary>
-/// One observation's rows as feature columns: numbers (NaN when missing) for numeric features, text (null when
-/// missing) for categorical ones. Built off the request path (the tap's thread, or the profile command).
+/// One observation's rows, read feature by feature: numbers (NaN when missing) for numeric features, text (null when
+/// missing) for categorical ones. Each tensor is decoded once and the features index into it, so a table costs a
+/// few arrays whatever the number of features. Built off the request path (the tap's thread, or the profile command).
 /// </summary>
 public sealed class FeatureTable
 {
-    private FeatureTable(int rows, double[][] numbers, string?[][] categories, double[] confidence)
+    private readonly FeatureLayout _layout;
+    private readonly double[]?[] _numbers;
+    private readonly string[]?[] _texts;
+    private readonly bool[] _booleans;
+
+    private FeatureTable(FeatureLayout layout, int rows, double[]?[] numbers, string[]?[] texts, bool[] booleans)
     {
+        _layout = layout;
         Rows = rows;
-        Numbers = numbers;
-        Categories = categories;
-        Confidence = confidence;
+        _numbers = numbers;
+        _texts = texts;
+        _booleans = booleans;
     }
 
     /// <summary>Rows in the observation.</summary>
     public int Rows { get; }
 
-    /// <summary>Per feature of the layout, its value in each row when numeric (empty for categorical features).</summary>
-    public double[][] Numbers { get; }
+    /// <summary>Feature <paramref name="feature"/> of the layout in row <paramref name="row"/> as a number (NaN when missing or not numeric).</summary>
+    public double Number(int feature, int row)
+    {
+        var spec = _layout.Features[feature];
+        return _numbers[feature] is { } values ? values[(row * spec.Width) + spec.Index] : double.NaN;
+    }
 
-    /// <summary>Per feature of the layout, its value in each row when categorical (empty for numeric features).</summary>
-    public string?[][] Categories { get; }
+    /// <summary>Feature <paramref name="feature"/> of the layout in row <paramref name="row"/> as a category (null when missing).</summary>
+    public string? Category(int feature, int row)
+    {
+        var spec = _layout.Features[feature];
+        var at = (row * spec.Width) + spec.Index;
+        if (spec.IsPredictedClass)
+        {
+            return _numbers[feature] is { } probabilities ? ClassNames.Of(ArgMax(probabilities, row * spec.Width, spec.Width)) : null;
+        }
 
-    /// <summary>Per row, the largest class probability (the classifier's confidence); empty without a predicted-class feature.</summary>
-    public double[] Confidence { get; }
+        if (_texts[feature] is { } texts)
+        {
+            return texts[at].Length == 0 ? null : texts[at];
+        }
+
+        if (_numbers[feature] is { } numbers)
+        {
+            return _booleans[feature] ? (numbers[at] != 0 ? "true" : "false") : numbers[at].ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        return null;
+    }
+
+    /// <summary>The classifier's confidence in row <paramref name="row"/> (its largest probability) read through predicted-class feature <paramref name="feature"/>; NaN when missing.</summary>
+    public double Confidence(int feature, int row)
+    {
+        var spec = _layout.Features[feature];
+        if (_numbers[feature] is not { } probabilities)
+        {
+            return double.NaN;
+        }
+
+        return probabilities[(row * spec.Width) + ArgMax(probabilities, row * spec.Width, spec.Width)];
+    }
 
     /// <summary>Reads the features of one request and its answer; null when the request has no rows.</summary>
     public static FeatureTable? Read(FeatureLayout layout, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
@@ -38,30 +78,32 @@ public sealed class FeatureTable
             return null;
         }
 
-        var confidence = Array.Empty<double>();
-        var numbers = new double[layout.Features.Count][];
-        var categories = new string?[layout.Features.Count][];
-        var decoded = new Dictionary<Tensor, (double[]? Numbers, string[]? Texts)>(ReferenceEqualityComparer.Instance);
-        for (var f = 0; f < layout.Features.Count; f++)
+        var count = layout.Features.Count;
+        var numbers = new double[]?[count];
+        var texts = new string[]?[count];
+        var booleans = new bool[count];
+        Tensor? last = null;
+        (double[]? Numbers, string[]? Texts) values = default;
+        for (var f = 0; f < count; f++)
         {
             var spec = layout.Features[f];
             var tensor = Find(spec.Source == FeatureSource.Input ? inputs : outputs, spec.Tensor);
-            (double[]? Numbers, string[]? Texts) values = default;
-            if (tensor is not null && tensor.ElementCount == (long)rows * spec.Width && !decoded.TryGetValue(tensor, out values))
+            if (tensor is null || tensor.ElementCount != (long)rows * spec.Width)
             {
-                values = tensor.DataType == DataType.Bytes ? (null, tensor.ToStrings()) : (TensorValues.AsDoubles(tensor), null);
-                decoded[tensor] = values;
+                continue; // missing: an optional input left out, or a tensor of another shape
             }
 
-            numbers[f] = spec.Kind == FeatureKind.Numeric ? NumberColumn(spec, values.Numbers, rows) : [];
-            categories[f] = spec.Kind == FeatureKind.Categorical ? CategoryColumn(spec, tensor?.DataType, values, rows) : [];
-            if (spec.IsPredictedClass && values.Numbers is { } probabilities)
+            if (!ReferenceEquals(tensor, last))
             {
-                confidence = Confidences(probabilities, rows, spec.Width);
+                // A tensor's features sit together in the layout, so each tensor is decoded once.
+                values = tensor.DataType == DataType.Bytes ? (null, tensor.ToStrings()) : (TensorValues.AsDoubles(tensor), null);
+                last = tensor;
             }
+
+            (numbers[f], texts[f], booleans[f]) = (values.Numbers, values.Texts, tensor.DataType == DataType.Bool);
         }
 
-        return new FeatureTable(rows, numbers, categories, confidence);
+        return new FeatureTable(layout, rows, numbers, texts, booleans);
     }
 
     private static int RowCount(FeatureLayout layout, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
@@ -95,56 +137,8 @@ public sealed class FeatureTable
         return null;
     }
 
-    private static double[] NumberColumn(FeatureSpec spec, double[]? values, int rows)
+    private static int ArgMax(double[] values, int start, int width)
     {
-        var column = new double[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            column[r] = values is null ? double.NaN : values[(r * spec.Width) + spec.Index];
-        }
-
-        return column;
-    }
-
-    private static string?[] CategoryColumn(FeatureSpec spec, DataType? dataType, (double[]? Numbers, string[]? Texts) values, int rows)
-    {
-        var column = new string?[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            var at = (r * spec.Width) + spec.Index;
-            column[r] = spec.IsPredictedClass ? ArgMax(values.Numbers, r * spec.Width, spec.Width)
-                : values.Texts is { } texts ? (texts[at].Length == 0 ? null : texts[at])
-                : values.Numbers is { } numbers ? (dataType == DataType.Bool ? (numbers[at] != 0 ? "true" : "false") : numbers[at].ToString("R", CultureInfo.InvariantCulture))
-                : null;
-        }
-
-        return column;
-    }
-
-    private static double[] Confidences(double[] probabilities, int rows, int width)
-    {
-        var confidence = new double[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            var best = double.NegativeInfinity;
-            for (var k = 0; k < width; k++)
-            {
-                best = Math.Max(best, probabilities[(r * width) + k]);
-            }
-
-            confidence[r] = best;
-        }
-
-        return confidence;
-    }
-
-    private static string? ArgMax(double[]? values, int start, int width)
-    {
-        if (values is null)
-        {
-            return null;
-        }
-
         var best = 0;
         for (var k = 1; k < width; k++)
         {
@@ -154,7 +148,7 @@ public sealed class FeatureTable
             }
         }
 
-        return ClassNames.Of(best);
+        return best;
     }
 }
 

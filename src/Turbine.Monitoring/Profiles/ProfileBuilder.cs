@@ -23,6 +23,7 @@ public sealed class ProfileBuilder
     private readonly FeatureAccumulator[] _features;
     private readonly long[] _calibrationRows = new long[ConfidenceCalibration.Bins];
     private readonly long[] _calibrationCorrect = new long[ConfidenceCalibration.Bins];
+    private readonly int _predictedClass;
     private long _labelled;
     private long _rows;
 
@@ -40,6 +41,21 @@ public sealed class ProfileBuilder
         _sampleSize = sampleSize;
         _random = new Random(seed);
         _features = [.. layout.Features.Select(f => new FeatureAccumulator(f))];
+        _predictedClass = IndexOfPredictedClass(layout);
+    }
+
+    /// <summary>The position of the predicted-class feature in <paramref name="layout"/>, or -1.</summary>
+    internal static int IndexOfPredictedClass(FeatureLayout layout)
+    {
+        for (var f = 0; f < layout.Features.Count; f++)
+        {
+            if (layout.Features[f].IsPredictedClass)
+            {
+                return f;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Rows added so far.</summary>
@@ -56,16 +72,16 @@ public sealed class ProfileBuilder
             {
                 if (accumulator.Spec.Kind == FeatureKind.Numeric)
                 {
-                    accumulator.AddNumber(table.Numbers[f][r], _random);
+                    accumulator.AddNumber(table.Number(f, r), _random);
                 }
                 else
                 {
-                    accumulator.AddCategory(table.Categories[f][r]);
+                    accumulator.AddCategory(table.Category(f, r));
                 }
             }
         }
 
-        if (labels is not null && table.Confidence.Length == table.Rows)
+        if (labels is not null && _predictedClass >= 0)
         {
             AddLabels(table, labels);
         }
@@ -86,17 +102,11 @@ public sealed class ProfileBuilder
 
     private void AddLabels(FeatureTable table, IReadOnlyList<string?> labels)
     {
-        var predicted = -1;
-        for (var f = 0; f < _layout.Features.Count; f++)
-        {
-            predicted = _layout.Features[f].IsPredictedClass ? f : predicted;
-        }
-
         for (var r = 0; r < table.Rows && r < labels.Count; r++)
         {
-            if (labels[r] is { } label && table.Categories[predicted][r] is { } said)
+            if (labels[r] is { } label && table.Category(_predictedClass, r) is { } said)
             {
-                AddLabelled(table.Confidence[r], said, label);
+                AddLabelled(table.Confidence(_predictedClass, r), said, label);
             }
         }
     }
