@@ -99,6 +99,39 @@ public sealed class MonitoringApiTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Hostile_feedback_gets_a_clean_error_and_the_model_keeps_serving()
+    {
+        await StartAsync();
+        (string Body, HttpStatusCode Status)[] family =
+        [
+            ("not json", HttpStatusCode.BadRequest),
+            ("[1,2]", HttpStatusCode.BadRequest),
+            (new string('[', 10_000) + new string(']', 10_000), HttpStatusCode.BadRequest),
+            ("""{"id":"x","label":{"a":1}}""", HttpStatusCode.BadRequest),
+            ("""{"id":"x","label":-3}""", HttpStatusCode.BadRequest),
+            ("""{"id":"x","label":1.5}""", HttpStatusCode.BadRequest),
+            ("""{"id":7,"label":1}""", HttpStatusCode.BadRequest),
+            ("""{"id":"x"}""", HttpStatusCode.BadRequest),
+            ("{\"id\":\"\\u0000\\n../../etc\",\"label\":\"1\"}", HttpStatusCode.NotFound),
+            ("""{"id":"x","value":"NaN"}""", HttpStatusCode.BadRequest),
+        ];
+
+        foreach (var (body, status) in family)
+        {
+            using var response = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", body);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(status == response.StatusCode, $"{body[..Math.Min(body.Length, 40)]}: {response.StatusCode} {text}");
+            Assert.StartsWith("{\"error\":", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\n", text, StringComparison.Ordinal);
+        }
+
+        using var unknown = await _server.SendAsync(HttpMethod.Post, "v2/models/nothing/feedback", """{"id":"x","label":1}""");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var answered = await InferAsync([[0, 0, 0]]);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+    }
+
+    [Fact]
     public async Task Cost_attributes_the_process_cpu_time_to_the_versions_that_ran()
     {
         await StartAsync();
