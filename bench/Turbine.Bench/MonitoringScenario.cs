@@ -58,8 +58,10 @@ internal static class MonitoringScenario
         for (var round = 0; round < rounds; round++)
         {
             Console.Error.WriteLine($"  round {round + 1}/{rounds}");
-            for (var a = 0; a < arms.Length; a++)
+            // The order rotates each round, so no arm always runs first (after a pause) or last.
+            for (var k = 0; k < arms.Length; k++)
             {
+                var a = (round + k) % arms.Length;
                 windows[a].Add(await LoadGenerator.ClosedLoopAsync(concurrency, window, arms[a].Call));
             }
         }
@@ -67,7 +69,7 @@ internal static class MonitoringScenario
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{everything.HttpPort}/") };
         var drift = await new TurbineHttpClient(http).GetDriftAsync(monitored);
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"model `{model.Name}` over gRPC, {concurrency} clients, {width} input features; {rounds} alternating rounds of {window.TotalSeconds} s; medians; {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"model `{model.Name}` over gRPC, {concurrency} clients, {width} input features; {rounds} rounds of {window.TotalSeconds} s windows, the arms' order rotating; medians; {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
         text.AppendLine();
         text.AppendLine("| server | req/s | p50 ms | p99 ms | errors | vs off (median of per-round ratios) |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");

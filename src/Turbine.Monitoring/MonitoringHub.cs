@@ -27,7 +27,9 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action<QualityRuleCheck, string> _logBreak;
+    private readonly Lock _refreshGate = new();
     private volatile bool _anyRules;
+    private volatile System.Collections.Frozen.FrozenSet<string> _observed = System.Collections.Frozen.FrozenSet<string>.Empty;
 
     /// <summary>Creates the hub.</summary>
     public MonitoringHub(TimeProvider? time = null, ILogger<MonitoringHub>? logger = null)
@@ -77,6 +79,7 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
         _byRunner.AddOrUpdate(runner, monitor);
         _byVersion[(monitor.Model, monitor.Version)] = (runner, monitor);
         _anyRules |= !quality.IsEmpty;
+        RefreshObserved();
     }
 
     /// <inheritdoc />
@@ -86,6 +89,7 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
         if (_byRunner.TryGetValue(runner, out var monitor))
         {
             _byVersion.TryRemove(new KeyValuePair<(string, string), (IVersionRunner, VersionMonitor)>((monitor.Model, monitor.Version), (runner, monitor)));
+            RefreshObserved();
         }
     }
 
@@ -94,18 +98,7 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
         _anyRules && _byRunner.TryGetValue(runner, out var monitor) && !monitor.Quality.IsEmpty ? monitor.Quality.Screen(request, _logBreak) : null;
 
     /// <inheritdoc />
-    public bool Wants(string model)
-    {
-        foreach (var (key, entry) in _byVersion)
-        {
-            if (key.Model == model && entry.Monitor.Observes)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool Wants(string model) => _observed.Contains(model); // asked on the request path for every sampled request
 
     /// <inheritdoc />
     public void Observe(ObservedInference observation)
@@ -160,6 +153,15 @@ public sealed partial class MonitoringHub : IVersionWatcher, IRequestScreen, IIn
         }
 
         return false;
+    }
+
+    /// <summary>The models whose observations are of use, rebuilt when versions come and go (rare) so that <see cref="Wants"/> is one lookup.</summary>
+    private void RefreshObserved()
+    {
+        lock (_refreshGate)
+        {
+            _observed = System.Collections.Frozen.FrozenSet.ToFrozenSet(_byVersion.Where(v => v.Value.Monitor.Observes).Select(v => v.Key.Model), StringComparer.Ordinal);
+        }
     }
 
     private static ReferenceProfile? ReadProfile(string path, List<string> errors)

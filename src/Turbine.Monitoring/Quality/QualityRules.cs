@@ -9,16 +9,18 @@ namespace Turbine.Monitoring.Quality;
 /// </summary>
 public sealed class QualityRules
 {
-    private QualityRules(IReadOnlyList<QualityRuleCheck> checks) => Checks = checks;
+    private readonly QualityRuleCheck[] _checks;
+
+    private QualityRules(QualityRuleCheck[] checks) => _checks = checks;
 
     /// <summary>No checks.</summary>
     public static QualityRules None { get; } = new([]);
 
     /// <summary>The checks, explicit rules first.</summary>
-    public IReadOnlyList<QualityRuleCheck> Checks { get; }
+    public IReadOnlyList<QualityRuleCheck> Checks => _checks;
 
     /// <summary>Whether there is anything to check.</summary>
-    public bool IsEmpty => Checks.Count == 0;
+    public bool IsEmpty => _checks.Length == 0;
 
     /// <summary>Compiles the rules of <paramref name="settings"/> and those derived from <paramref name="profile"/>; problems go to <paramref name="errors"/>.</summary>
     public static QualityRules Compile(ModelConfig config, FeatureLayout layout, QualitySettings settings, ReferenceProfile? profile, List<string> errors)
@@ -45,7 +47,7 @@ public sealed class QualityRules
             }
         }
 
-        return checks.Count == 0 ? None : new QualityRules(checks);
+        return checks.Count == 0 ? None : new QualityRules([.. checks]);
     }
 
     /// <summary>
@@ -55,7 +57,7 @@ public sealed class QualityRules
     public InferenceError? Screen(InferenceRequest request, Action<QualityRuleCheck, string>? logBreak)
     {
         ArgumentNullException.ThrowIfNull(request);
-        foreach (var check in Checks)
+        foreach (var check in _checks) // an array: no enumerator allocated on the request path
         {
             var tensor = Find(request.Inputs, check.Tensor);
             if (tensor is null || check.Check(tensor) is not { } broken)
