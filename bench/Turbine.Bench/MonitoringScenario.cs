@@ -33,15 +33,7 @@ internal static class MonitoringScenario
         using var offClient = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{off.GrpcPort}/"));
         using var sampledClient = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{sampled.GrpcPort}/"));
         using var everythingClient = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{everything.GrpcPort}/"));
-        Func<int, Task> Caller(TurbineGrpcClient client, string name)
-        {
-            var request = new InferenceRequest { ModelName = name };
-            request.Inputs.Add(Tensor.FromArray(model.InputName, model.Shape, model.Input.AsSpan()));
-            return async _ =>
-            {
-                using var response = await client.InferAsync(request);
-            };
-        }
+        Func<int, Task> Caller(TurbineGrpcClient client, string name) => ArmRounds.GrpcCaller(client, model, name, model.InputName);
 
         var arms = new (string Label, Func<int, Task> Call)[]
         {
@@ -49,37 +41,14 @@ internal static class MonitoringScenario
             ("monitoring on: profile, quality rules, cost; 10% of requests observed (the default)", Caller(sampledClient, monitored)),
             ("monitoring on: profile, quality rules, cost; every request observed", Caller(everythingClient, monitored)),
         };
-        foreach (var arm in arms)
-        {
-            await LoadGenerator.ClosedLoopAsync(concurrency, TimeSpan.FromSeconds(2), arm.Call);
-        }
-
-        var windows = arms.Select(_ => new List<WindowResult>()).ToArray();
-        for (var round = 0; round < rounds; round++)
-        {
-            Console.Error.WriteLine($"  round {round + 1}/{rounds}");
-            // The order rotates each round, so no arm always runs first (after a pause) or last.
-            for (var k = 0; k < arms.Length; k++)
-            {
-                var a = (round + k) % arms.Length;
-                windows[a].Add(await LoadGenerator.ClosedLoopAsync(concurrency, window, arms[a].Call));
-            }
-        }
+        var windows = await ArmRounds.RunAsync([.. arms.Select(a => a.Call)], concurrency, window, rounds, rotate: true);
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{everything.HttpPort}/") };
         var drift = await new TurbineHttpClient(http).GetDriftAsync(monitored);
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"model `{model.Name}` over gRPC, {concurrency} clients, {width} input features; {rounds} rounds of {window.TotalSeconds} s windows, the arms' order rotating; medians; {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
         text.AppendLine();
-        text.AppendLine("| server | req/s | p50 ms | p99 ms | errors | vs off (median of per-round ratios) |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|");
-        for (var a = 0; a < arms.Length; a++)
-        {
-            var ratio = Medians.Of(windows[0].Zip(windows[a], (d, r) => r.Throughput / d.Throughput));
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {arms[a].Label} | {Medians.Of(windows[a].Select(w => w.Throughput)):F0} | {Medians.Of(windows[a].Select(w => w.P50Ms)):F2} | " +
-                $"{Medians.Of(windows[a].Select(w => w.P99Ms)):F2} | {windows[a].Sum(w => w.Errors)} | **{ratio:F3}x** ({(1 - ratio) * 100:F1}% lost) |");
-        }
+        ArmRounds.AppendTable(text, "server", "off", [.. arms.Select(a => a.Label)], windows);
 
         var version = drift.Versions[0];
         text.AppendLine();

@@ -32,15 +32,7 @@ internal static class RouteScenario
             {"steps":[{"name":"only","model":"{{{model.Name}}}","input_map":{"{{{model.InputName}}}":"x"},"output_map":{"{{{model.OutputName}}}":"y"}}]}
             """);
         using var client = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}/"));
-        Func<int, Task> Caller(string name, string input)
-        {
-            var request = new InferenceRequest { ModelName = name };
-            request.Inputs.Add(Tensor.FromArray(input, model.Shape, model.Input.AsSpan()));
-            return async _ =>
-            {
-                using var response = await client.InferAsync(request);
-            };
-        }
+        Func<int, Task> Caller(string name, string input) => ArmRounds.GrpcCaller(client, model, name, input);
 
         // The first arm is the reference; each round runs every arm once, in neighbouring windows.
         var arms = new (string Label, Func<int, Task> Call)[]
@@ -52,34 +44,12 @@ internal static class RouteScenario
             ("a route in a canary rollout at 50% (gates counting)", Caller("canaried", model.InputName)),
             ("a one-step pipeline", Caller("piped", "x")),
         };
-        foreach (var arm in arms)
-        {
-            await LoadGenerator.ClosedLoopAsync(concurrency, TimeSpan.FromSeconds(2), arm.Call);
-        }
-
-        var windows = arms.Select(_ => new List<WindowResult>()).ToArray();
-        for (var round = 0; round < rounds; round++)
-        {
-            Console.Error.WriteLine($"  round {round + 1}/{rounds}");
-            for (var a = 0; a < arms.Length; a++)
-            {
-                windows[a].Add(await LoadGenerator.ClosedLoopAsync(concurrency, window, arms[a].Call));
-            }
-        }
+        var windows = await ArmRounds.RunAsync([.. arms.Select(a => a.Call)], concurrency, window, rounds);
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"model `{model.Name}` over gRPC, {concurrency} clients; `{copy}` is a copy of it; {rounds} alternating rounds of {window.TotalSeconds} s; medians; {Environment.ProcessorCount} cores, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}");
         text.AppendLine();
-        text.AppendLine("| called | req/s | p50 ms | p99 ms | errors | vs direct (median of per-round ratios) |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|");
-        for (var a = 0; a < arms.Length; a++)
-        {
-            // Each round pairs neighbouring windows, so the median of the per-round ratios cancels most of the drift.
-            var ratio = Medians.Of(windows[0].Zip(windows[a], (d, r) => r.Throughput / d.Throughput));
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {arms[a].Label} | {Medians.Of(windows[a].Select(w => w.Throughput)):F0} | {Medians.Of(windows[a].Select(w => w.P50Ms)):F2} | " +
-                $"{Medians.Of(windows[a].Select(w => w.P99Ms)):F2} | {windows[a].Sum(w => w.Errors)} | **{ratio:F3}x** ({(1 - ratio) * 100:F1}% lost) |");
-        }
+        ArmRounds.AppendTable(text, "called", "direct", [.. arms.Select(a => a.Label)], windows);
 
         text.AppendLine();
         foreach (var name in new[] { "shadowed", "shadowed_always" })

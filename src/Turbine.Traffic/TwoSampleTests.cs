@@ -1,3 +1,5 @@
+using Turbine.Core.Statistics;
+
 namespace Turbine.Traffic;
 
 /// <summary>
@@ -76,7 +78,7 @@ public static class TwoSampleTests
     }
 
     /// <summary>Standard normal CDF, through the complementary error function.</summary>
-    public static double NormalCdf(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
+    public static double NormalCdf(double x) => 0.5 * Distributions.Erfc(-x / Math.Sqrt(2));
 
     /// <summary>Student's t CDF with <paramref name="df"/> degrees of freedom.</summary>
     public static double StudentTCdf(double t, double df)
@@ -118,7 +120,7 @@ public static class TwoSampleTests
             return 1;
         }
 
-        var front = Math.Exp(LogGamma(a + b) - LogGamma(a) - LogGamma(b) + (a * Math.Log(x)) + (b * Math.Log(1 - x)));
+        var front = Math.Exp(Distributions.LogGamma(a + b) - Distributions.LogGamma(a) - Distributions.LogGamma(b) + (a * Math.Log(x)) + (b * Math.Log(1 - x)));
         return x < (a + 1) / (a + b + 2)
             ? front * ContinuedFraction(a, b, x) / a
             : 1 - (front * ContinuedFraction(b, a, 1 - x) / b);
@@ -156,39 +158,5 @@ public static class TwoSampleTests
         }
 
         return result;
-    }
-
-    /// <summary>ln Γ(x) by Lanczos' approximation (g = 7, 9 terms), accurate to about 15 digits for x > 0.</summary>
-    private static double LogGamma(double x)
-    {
-        ReadOnlySpan<double> coefficients =
-        [
-            0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-            12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-        ];
-        if (x < 0.5)
-        {
-            return Math.Log(Math.PI / Math.Abs(Math.Sin(Math.PI * x))) - LogGamma(1 - x);
-        }
-
-        x -= 1;
-        var sum = coefficients[0];
-        for (var i = 1; i < coefficients.Length; i++)
-        {
-            sum += coefficients[i] / (x + i);
-        }
-
-        var t = x + 7.5;
-        return (0.5 * Math.Log(2 * Math.PI)) + ((x + 0.5) * Math.Log(t)) - t + Math.Log(sum);
-    }
-
-    /// <summary>erfc(x), from the Numerical Recipes Chebyshev fit (relative error below 1.2e-7).</summary>
-    private static double Erfc(double x)
-    {
-        var z = Math.Abs(x);
-        var t = 1 / (1 + (0.5 * z));
-        var r = t * Math.Exp(-(z * z) - 1.26551223 + (t * (1.00002368 + (t * (0.37409196 + (t * (0.09678418 +
-            (t * (-0.18628806 + (t * (0.27886807 + (t * (-1.13520398 + (t * (1.48851587 + (t * (-0.82215223 + (t * 0.17087277))))))))))))))))));
-        return x >= 0 ? r : 2 - r;
     }
 }

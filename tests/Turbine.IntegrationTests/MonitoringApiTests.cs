@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Turbine.Onnx.Tools;
-using Turbine.Tests;
 
 namespace Turbine.IntegrationTests;
 
@@ -83,7 +80,7 @@ public sealed class MonitoringApiTests : IAsyncDisposable
             Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
         }
 
-        await WaitForObservationsAsync(1);
+        await MonitoredClassifier.WaitForRowsAsync(_server, 1);
         using var known = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", """{"id":"req-1","label":1,"converted":true}""");
         using var unknown = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", """{"id":"never","label":1}""");
         using var noId = await _server.SendAsync(HttpMethod.Post, "v2/models/clf/feedback", """{"label":1}""");
@@ -165,71 +162,18 @@ public sealed class MonitoringApiTests : IAsyncDisposable
 
     private async Task StartAsync()
     {
-        _server.Folder.Add("clf", SampleModels.Mlp(3, 8, 2, seed: 3), Config);
-        await ProfileAsync();
+        await MonitoredClassifier.AddAsync(_server.Folder, Config, rows: 800);
         _server.Configuration.Add("--Turbine:Observer:SampleRate=1");
         await _server.StartAsync();
     }
 
-    /// <summary>800 reference rows as a CSV with labels, profiled by the command line.</summary>
-    private async Task ProfileAsync()
-    {
-        var csv = Path.Combine(_server.Folder.Root, "reference.csv");
-        var random = new Random(2);
-        var lines = new StringBuilder("f0,f1,f2,truth\n");
-        for (var r = 0; r < 800; r++)
-        {
-            lines.Append(CultureInfo.InvariantCulture, $"{Gaussian(random)},{Gaussian(random)},{Gaussian(random)},{random.Next(2)}\n");
-        }
+    private Task SendAsync(Random random, int rows, double shift) => MonitoredClassifier.SendAsync(_server, random, rows, shift);
 
-        await File.WriteAllTextAsync(csv, lines.ToString());
-        var output = await CliProcess.RunAsync("profile", csv, "--model", "clf", "-r", _server.Folder.Root, "--map", "features=f0,f1,f2", "--label", "truth", "--no-progress");
-        Assert.Contains("profiled 800 rows", output, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(_server.Folder.Root, "clf", "1", "profile.json")));
-    }
-
-    private async Task SendAsync(Random random, int rows, double shift)
-    {
-        for (var sent = 0; sent < rows; sent += 10)
-        {
-            var batch = Enumerable.Range(0, 10).Select(_ => new[] { (float)(Gaussian(random) + shift), (float)(Gaussian(random) + shift), (float)(Gaussian(random) + shift) }).ToArray();
-            using var response = await InferAsync(batch);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-
-        await WaitForObservationsAsync(rows);
-    }
-
-    private long _expected;
-
-    /// <summary>The tap hands observations over on its own thread: wait (bounded) until the version's monitor has taken them all.</summary>
-    private async Task WaitForObservationsAsync(int rows)
-    {
-        _expected += rows;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (Monitor().Rows < _expected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the monitor saw {Monitor().Rows} of {_expected} rows");
-            await Task.Delay(10);
-        }
-    }
-
-    private Turbine.Monitoring.VersionMonitor Monitor() =>
-        ((Turbine.Monitoring.MonitoringHub)_server.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!).Find("clf", "1")!;
-
-    private Task<HttpResponseMessage> InferAsync(float[][] rows, string? id = null)
-    {
-        var data = string.Join(",", rows.SelectMany(r => r).Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-        var idPart = id is null ? string.Empty : $"\"id\":\"{id}\",";
-        var body = $$"""{{{idPart}}"inputs":[{"name":"features","datatype":"FP32","shape":[{{rows.Length}},3],"data":[{{data}}]}]}""";
-        return _server.Http.PostAsync("v2/models/clf/infer", new StringContent(body, Encoding.UTF8, "application/json"));
-    }
+    private Task<HttpResponseMessage> InferAsync(float[][] rows, string? id = null) => _server.Http.PostAsync("v2/models/clf/infer", MonitoredClassifier.Request(rows, id));
 
     private async Task<string> MetricsAsync()
     {
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
         return await metrics.GetStringAsync("metrics");
     }
-
-    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

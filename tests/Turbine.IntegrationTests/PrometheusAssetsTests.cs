@@ -82,7 +82,7 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
     {
         await StartServerAsync();
         var api = await StartPrometheusAsync();
-        await SendAsync(shift: 2.5, rows: 300); // every input feature drifts
+        await MonitoredClassifier.SendAsync(_server, new Random(8), rows: 300, shift: 2.5); // every input feature drifts
 
         // The drift alert holds for 15 minutes before it fires: pending proves the rule matched the scraped series.
         var alert = await WaitForAsync(api, "api/v1/alerts", root => root.GetProperty("data").GetProperty("alerts").EnumerateArray()
@@ -113,45 +113,15 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
 
     private async Task StartServerAsync()
     {
-        _server.Folder.Add("clf", SampleModels.Mlp(3, 8, 2, seed: 3), """{"max_batch_size": 64, "monitoring": {"probabilities": "probabilities", "window_rows": 300, "latency_target_ms": 100, "quality": {"rules": [{"feature": "features[2]", "min": -20, "max": 20, "policy": "flag"}]}}}""");
+        await MonitoredClassifier.AddAsync(_server.Folder, """{"max_batch_size": 64, "monitoring": {"probabilities": "probabilities", "window_rows": 300, "latency_target_ms": 100, "quality": {"rules": [{"feature": "features[2]", "min": -20, "max": 20, "policy": "flag"}]}}}""", rows: 500);
         GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, "gpt", "1"), new DecoderShape(Layers: 1, Context: 64));
-        var csv = Path.Combine(_server.Folder.Root, "reference.csv");
-        var random = new Random(2);
-        var lines = new StringBuilder("f0,f1,f2,truth\n");
-        for (var r = 0; r < 500; r++)
-        {
-            lines.Append(CultureInfo.InvariantCulture, $"{Gaussian(random)},{Gaussian(random)},{Gaussian(random)},{random.Next(2)}\n");
-        }
-
-        await File.WriteAllTextAsync(csv, lines.ToString());
-        await CliProcess.RunAsync("profile", csv, "--model", "clf", "-r", _server.Folder.Root, "--map", "features=f0,f1,f2", "--label", "truth", "--no-progress");
         _server.Configuration.Add("--Turbine:Observer:SampleRate=1");
         await _server.StartAsync();
         using var route = await _server.SendAsync(HttpMethod.Put, "v2/routes/checkout", """{"variants":[{"model":"clf"}]}""");
         Assert.Equal(HttpStatusCode.OK, route.StatusCode);
-        await SendAsync(shift: 0, rows: 100);
-        using var routed = await _server.Http.PostAsync("v2/models/checkout/infer", Request([[0, 0, 0]]));
+        await MonitoredClassifier.SendAsync(_server, new Random(7), rows: 100, shift: 0);
+        using var routed = await _server.Http.PostAsync("v2/models/checkout/infer", MonitoredClassifier.Request([[0, 0, 0]]));
         Assert.Equal(HttpStatusCode.OK, routed.StatusCode);
-    }
-
-    private async Task SendAsync(double shift, int rows)
-    {
-        var random = new Random(7);
-        var monitor = ((Turbine.Monitoring.MonitoringHub)_server.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!).Find("clf", "1")!;
-        var target = monitor.Rows + rows;
-        for (var sent = 0; sent < rows; sent += 10)
-        {
-            var batch = Enumerable.Range(0, 10).Select(_ => new[] { (float)(Gaussian(random) + shift), (float)(Gaussian(random) + shift), (float)(Gaussian(random) + shift) }).ToArray();
-            using var response = await _server.Http.PostAsync("v2/models/clf/infer", Request(batch));
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (monitor.Rows < target)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the monitor did not take the observations");
-            await Task.Delay(10);
-        }
     }
 
     private async Task<HttpClient> StartPrometheusAsync()
@@ -314,18 +284,10 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
         return (process.ExitCode, await output + await error);
     }
 
-    private static StringContent Request(float[][] rows)
-    {
-        var data = string.Join(",", rows.SelectMany(r => r).Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-        return new StringContent($$"""{"inputs":[{"name":"features","datatype":"FP32","shape":[{{rows.Length}},3],"data":[{{data}}]}]}""", Encoding.UTF8, "application/json");
-    }
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

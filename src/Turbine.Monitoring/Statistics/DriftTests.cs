@@ -1,3 +1,5 @@
+using Turbine.Core.Statistics;
+
 namespace Turbine.Monitoring.Statistics;
 
 /// <summary>

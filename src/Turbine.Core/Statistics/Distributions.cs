@@ -1,8 +1,8 @@
-namespace Turbine.Monitoring.Statistics;
+namespace Turbine.Core.Statistics;
 
 /// <summary>
-/// The tail probabilities the drift tests turn their statistics into: the standard normal, the chi-square and the
-/// Kolmogorov distribution. The normal and chi-square tails come from one regularized incomplete gamma function
+/// The tail probabilities statistical tests turn their statistics into (the drift tests of Monitoring, the A/B report
+/// of Traffic): the standard normal, the chi-square and the Kolmogorov distribution. The normal and chi-square tails come from one regularized incomplete gamma function
 /// (erfc(x) = Q(1/2, x²), the chi-square survival is Q(df/2, x/2)), evaluated by its series below a + 1 and by its
 /// continued fraction above, as Numerical Recipes does, to about 1e-12.
 /// </summary>

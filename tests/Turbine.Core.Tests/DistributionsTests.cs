@@ -1,6 +1,6 @@
-using Turbine.Monitoring.Statistics;
+using Turbine.Core.Statistics;
 
-namespace Turbine.Monitoring.Tests.Statistics;
+namespace Turbine.Core.Tests;
 
 /// <summary>The tail probabilities against printed tables and closed forms.</summary>
 public sealed class DistributionsTests
