@@ -147,6 +147,29 @@ public sealed class MonitoringApiTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_route_arm_to_a_pipeline_is_billed_its_steps_execution_time()
+    {
+        await StartAsync();
+        using (var pipeline = await _server.SendAsync(HttpMethod.Put, "v2/pipelines/piped", """{"steps":[{"name":"only","model":"clf","input_map":{"features":"x"},"output_map":{"probabilities":"y"}}]}"""))
+        using (var route = await _server.SendAsync(HttpMethod.Put, "v2/routes/scored", """{"variants":[{"model":"piped"}]}"""))
+        {
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (pipeline.StatusCode, route.StatusCode));
+        }
+
+        for (var i = 0; i < 40; i++)
+        {
+            using var piped = await _server.SendAsync(HttpMethod.Post, "v2/models/scored/infer", """{"inputs":[{"name":"x","datatype":"FP32","shape":[1,3],"data":[0.1,0.2,0.3]}]}""");
+            Assert.Equal(HttpStatusCode.OK, piped.StatusCode);
+        }
+
+        var cost = await _server.GetJsonAsync("v2/cost");
+
+        var arm = cost.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("variant").GetString() == "piped");
+        Assert.Equal(40, arm.GetProperty("requests").GetInt64());
+        Assert.True(arm.GetProperty("cpu_seconds").GetDouble() > 0, arm.ToString());
+    }
+
+    [Fact]
     public async Task A_bad_monitoring_section_fails_the_load_with_its_errors()
     {
         _server.Folder.Add("bad", SampleModels.Mlp(3, 8, 2), """{"max_batch_size": 8, "monitoring": {"window_rows": 1, "quality": {"rules": [{"feature": "nope", "min": 0}]}}}""");

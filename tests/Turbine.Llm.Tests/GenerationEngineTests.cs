@@ -36,6 +36,19 @@ public sealed class GenerationEngineTests : IDisposable
         return await ReadAllAsync(engine.Submit(request, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task The_engine_counts_the_time_its_decoder_runs_for_cost_attribution()
+    {
+        using var engine = new GenerationEngine(_decoder, new EngineOptions(BlockTokens: 4, MaxContext: 256));
+        var before = engine.Statistics.BusyNanoseconds;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await ReadAllAsync(engine.Submit(Request([5, 17, 42], 8, SamplingParameters.Greedy), CancellationToken.None));
+
+        Assert.Equal(0, before);
+        Assert.InRange(engine.Statistics.BusyNanoseconds, 1, clock.Elapsed.Ticks * 100);
+    }
+
     public static TheoryData<string> Samplings() => ["greedy", "seeded"];
 
     [Theory]

@@ -13,6 +13,7 @@ public sealed class EngineStatistics
     private long _finishedLength;
     private long _aborted;
     private int _running;
+    private long _busyNanoseconds;
     private int _waiting;
 
     /// <summary>From submission to the first generated token.</summary>
@@ -51,6 +52,11 @@ public sealed class EngineStatistics
     internal void Admitted(int promptTokens) => Interlocked.Add(ref _promptTokens, promptTokens);
 
     internal void Generated() => Interlocked.Increment(ref _generationTokens);
+
+    /// <summary>Time the decoder spent running steps (prefill and decode), however many sequences each held: what the engine's compute cost.</summary>
+    public long BusyNanoseconds => Interlocked.Read(ref _busyNanoseconds);
+
+    internal void Busy(long nanoseconds) => Interlocked.Add(ref _busyNanoseconds, nanoseconds);
 
     internal void Finished(FinishReason? reason)
     {

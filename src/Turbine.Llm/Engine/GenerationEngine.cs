@@ -215,7 +215,9 @@ public sealed class GenerationEngine : IDisposable
         }
 
         var step = new DecoderStep { Batch = rows.Length, Sequence = length, Past = past, InputIds = ids, AttentionMask = mask, PositionIds = positions, PastKeyValues = pastValues, PastFrom = continued };
+        var running = _time.GetTimestamp();
         var error = _decoder.Run(step, out var output);
+        Statistics.Busy(Nanoseconds(running, _time.GetTimestamp()));
         ReleaseContinuation(); // the step has read it
         Steps++;
         ContinuedSteps += continued is null ? 0 : 1;

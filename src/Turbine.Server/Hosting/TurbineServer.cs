@@ -237,15 +237,21 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddHostedService<CostSettler>();
     }
 
+    /// <summary>
+    /// Each served version's execution time so far: its statistics' compute time, or for a generative version the
+    /// engine's busy time (its statistics time whole requests, which overlap in a continuous batch).
+    /// </summary>
     private static IEnumerable<Turbine.Monitoring.Cost.VersionCompute> VersionCompute(IServiceProvider provider)
     {
-        provider.GetRequiredService<InferenceService>().Executor.Statistics(null, null, out var versions);
+        var inference = provider.GetRequiredService<InferenceService>();
+        inference.Executor.Statistics(null, null, out var versions);
         foreach (var version in versions)
         {
             var statistics = version.Statistics;
-            yield return new(
-                version.Config.Name, version.Version, statistics.ComputeInput.Nanoseconds + statistics.ComputeInfer.Nanoseconds + statistics.ComputeOutput.Nanoseconds,
-                statistics.InferenceCount, version.Config.Settings.InstanceKind == "KIND_GPU");
+            var compute = inference.Models.Resolve(version.Config.Name, version.Version, out var runner) is null && runner is Turbine.Llm.Serving.GenerationRunner generation
+                ? generation.Model.Engine.Statistics.BusyNanoseconds
+                : statistics.ComputeInput.Nanoseconds + statistics.ComputeInfer.Nanoseconds + statistics.ComputeOutput.Nanoseconds;
+            yield return new(version.Config.Name, version.Version, compute, statistics.InferenceCount, version.Config.Settings.InstanceKind == "KIND_GPU");
         }
     }
 

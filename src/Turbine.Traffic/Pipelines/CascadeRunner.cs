@@ -58,7 +58,7 @@ internal static class CascadeRunner
             if (RowSlicing.TryScatter(escalated.Outputs, outcome.Outputs, unsure))
             {
                 statistics.Answered(stage, confidences.Length - unsure.Count);
-                return outcome;
+                return outcome with { ComputeNanoseconds = outcome.ComputeNanoseconds + escalated.ComputeNanoseconds };
             }
 
             outcome.Dispose();
@@ -66,6 +66,7 @@ internal static class CascadeRunner
         }
 
         outcome.Dispose(); // not sure enough, and the rows cannot be split: the next stage answers the whole request
-        return await FromStageAsync(cascade, stage + 1, request, call, statistics, cancellationToken);
+        var next = await FromStageAsync(cascade, stage + 1, request, call, statistics, cancellationToken);
+        return next with { ComputeNanoseconds = next.ComputeNanoseconds + outcome.ComputeNanoseconds };
     }
 }

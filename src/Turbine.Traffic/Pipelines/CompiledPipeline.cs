@@ -43,8 +43,13 @@ public sealed class CompiledPipeline
         var owned = new List<Tensor>();
         try
         {
-            var error = TakeInputs(request, tensors) ?? await RunStepsAsync(request, tensors, owned, call, cancellationToken);
+            var (error, compute) = TakeInputs(request, tensors) is { } refused ? (refused, 0) : await RunStepsAsync(request, tensors, owned, call, cancellationToken);
             var result = error is null ? Answer(request, tensors, owned) : InferenceResult.Failed(error);
+            if (result.Response is { } response)
+            {
+                response.ComputeNanoseconds = compute;
+            }
+
             (result.Error is null ? Statistics.Success : Statistics.Fail).Record(ElapsedNanoseconds(started));
             return result;
         }
@@ -76,9 +81,10 @@ public sealed class CompiledPipeline
     /// Starts every step whose inputs exist, then, as each finishes, adds its outputs and starts the steps they complete.
     /// Only this loop touches <paramref name="tensors"/>: a step reads its inputs before its first await, on this thread.
     /// </summary>
-    private async Task<InferenceError?> RunStepsAsync(
+    private async Task<(InferenceError? Error, long ComputeNanoseconds)> RunStepsAsync(
         InferenceRequest request, Dictionary<string, Tensor> tensors, List<Tensor> owned, ModelCaller call, CancellationToken cancellationToken)
     {
+        long compute = 0;
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var waiting = new List<PipelineStep>(Definition.Steps);
         var running = new List<Task<StepOutcome>>();
@@ -103,6 +109,7 @@ public sealed class CompiledPipeline
             running.Remove(done);
             var outcome = await done;
             owned.AddRange(outcome.Outputs);
+            compute += outcome.ComputeNanoseconds;
             if (outcome.Error is not null)
             {
                 if (failure is null)
@@ -120,7 +127,7 @@ public sealed class CompiledPipeline
             }
         }
 
-        return failure;
+        return (failure, compute);
     }
 
     private async Task<StepOutcome> RunStepAsync(PipelineStep step, InferenceRequest request, Dictionary<string, Tensor> tensors, ModelCaller call, CancellationToken cancellationToken)
@@ -252,7 +259,7 @@ public sealed class CompiledPipeline
                 outputs.Add(new Tensor(pipelineTensor, output.DataType, output.Shape, output.Data));
             }
 
-            return new StepOutcome(outputs, null);
+            return new StepOutcome(outputs, null, response.ComputeNanoseconds);
         }
     }
 
