@@ -21,6 +21,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
         using var progress = new StringWriter();
         DemoRepository.Ensure(_demo.Folder.Root, progress);
         _progress = progress.ToString();
+        _demo.Configuration.Add("--Turbine:Observer:SampleRate=1"); // every request reaches the drift window, so the monitoring test is deterministic
         await _demo.StartAsync();
     }
 
@@ -96,6 +97,37 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
         var tokens = minilm.GetProperty("outputs")[0];
         Assert.Equal([1L, 4, 384], tokens.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
         Assert.Equal("hello", File.ReadLines(Path.Combine(_demo.Folder.Root, "minilm", "vocab.txt")).Skip(7592).First());
+    }
+
+    [Fact]
+    public async Task The_demo_mlp_is_monitored_and_turbine_drift_and_cost_report_it()
+    {
+        var url = $"http://127.0.0.1:{_demo.Server.HttpPort}";
+        var random = new Random(11);
+        float[][] species = [[5.0f, 3.4f, 1.5f, 0.25f], [5.9f, 2.8f, 4.3f, 1.3f], [6.6f, 3.0f, 5.6f, 2.0f]];
+        for (var request = 0; request < 10; request++)
+        {
+            var rows = Enumerable.Range(0, 20).SelectMany(r => species[r % 3].Select(v => v + (float)((random.NextDouble() - 0.5) * 0.4)));
+            var body = $$"""{"inputs":[{"name":"features","shape":[20,4],"datatype":"FP32","data":[{{string.Join(",", rows.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}}]}]}""";
+            using var response = await Http.PostAsync("v2/models/mlp/infer", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var hub = (Turbine.Monitoring.MonitoringHub)_demo.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (hub.Find("mlp", "1")!.Rows < 200)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the demo's drift window did not fill");
+            await Task.Delay(10);
+        }
+
+        var drift = await RunCliAsync("drift", "mlp", "--url", url);
+        var cost = await RunCliAsync("cost", "--url", url);
+
+        Assert.Contains("mlp version 1: window 200/500 rows", drift, StringComparison.Ordinal);
+        Assert.Contains("features[0]", drift, StringComparison.Ordinal);
+        Assert.Contains("accuracy: estimated", drift, StringComparison.Ordinal);
+        Assert.Matches(@"mlp 1\s+\d+", cost);
     }
 
     [Fact]

@@ -39,8 +39,9 @@ internal static class MonitoringCommands
             Table("JOB", cost.Jobs, l => l.Job ?? string.Empty, l => l.Requests);
             Table("API KEY", cost.ApiKeys, l => l.ApiKey ?? string.Empty, l => l.Requests);
 
-            void Table(string title, IReadOnlyList<CostLineView> lines, Func<CostLineView, string> name, Func<CostLineView, long> count)
+            void Table(string title, IReadOnlyList<CostLineView> all, Func<CostLineView, string> name, Func<CostLineView, long> count)
             {
+                var lines = all.Where(l => count(l) > 0 || l.CpuSeconds > 0).ToList(); // loaded but never used: nothing to say
                 if (lines.Count == 0)
                 {
                     return;

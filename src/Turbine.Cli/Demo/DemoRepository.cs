@@ -11,7 +11,7 @@ namespace Turbine.Cli.Demo;
 internal static class DemoRepository
 {
     /// <summary>Bumped whenever the generated content changes, so old copies are regenerated.</summary>
-    private const string ContentVersion = "4";
+    private const string ContentVersion = "5";
     private const string MarkerFile = ".turbine-demo";
 
     /// <summary>The folder <c>turbine serve</c> uses without <c>--model-repository</c>: samples/models of the checkout.</summary>
@@ -47,7 +47,7 @@ internal static class DemoRepository
         Directory.CreateDirectory(root);
         var steps = new List<(string Name, Action Write)>
         {
-            ("mlp", () => WriteModel(root, "mlp", SampleModels.Mlp(), MlpConfig)),
+            ("mlp", () => WriteMonitoredMlp(root)),
             ("simple", () => WriteModel(root, "simple", SampleModels.AddSub(DataType.Int32, 16), SimpleConfig)),
             ("string_upper", () => WriteModel(root, "string_upper", StringUpper(), null)),
             // Stateful examples, for Triton's sequence example clients (simple_*_sequence_*_client.py, with and without -d).
@@ -119,6 +119,41 @@ internal static class DemoRepository
         File.WriteAllText(Path.Combine(root, "minilm", "config.json"), MiniLmConfig);
     }
 
+    /// <summary>
+    /// The tabular classifier, monitored: its configuration names the probabilities output and flags requests outside
+    /// the reference, and its version holds a profile of iris-like reference rows (inputs only: outputs need the model
+    /// run, which `turbine profile` does), so `turbine drift mlp` and the drift metrics answer on the demo.
+    /// </summary>
+    private static void WriteMonitoredMlp(string root)
+    {
+        WriteModel(root, "mlp", SampleModels.Mlp(), MlpConfig);
+        var inputs = new ModelConfig { Name = "mlp", MaxBatchSize = 64, Inputs = [new TensorConfig("features", DataType.Fp32, [4])] };
+        var layout = Turbine.Monitoring.Profiles.FeatureLayout.For(inputs, null);
+        var builder = new Turbine.Monitoring.Profiles.ProfileBuilder("mlp", layout);
+        (float[] Mean, float[] Spread)[] species =
+        [
+            ([5.0f, 3.4f, 1.5f, 0.25f], [0.35f, 0.38f, 0.17f, 0.1f]),
+            ([5.9f, 2.8f, 4.3f, 1.3f], [0.5f, 0.3f, 0.47f, 0.2f]),
+            ([6.6f, 3.0f, 5.6f, 2.0f], [0.63f, 0.32f, 0.55f, 0.27f]),
+        ];
+        var random = new Random(7);
+        var rows = new float[600 * 4];
+        for (var r = 0; r < 600; r++)
+        {
+            var (mean, spread) = species[r % species.Length];
+            for (var k = 0; k < 4; k++)
+            {
+                var normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                rows[(r * 4) + k] = (float)Math.Max(0.1, mean[k] + (spread[k] * normal));
+            }
+        }
+
+        using var features = Tensor.FromArray<float>("features", [600, 4], rows);
+        builder.Add(Turbine.Monitoring.Profiles.FeatureTable.Read(layout, [features], [])!);
+        Turbine.Monitoring.Profiles.ProfileJson.Save(
+            Path.Combine(root, "mlp", "1", Turbine.Monitoring.Profiles.ReferenceProfile.FileName), builder.Build(DateTimeOffset.UnixEpoch));
+    }
+
     private static void WriteModel(string root, string name, byte[] onnx, string? config, string configFile = "config.json")
     {
         var folder = Path.Combine(root, name, "1");
@@ -142,7 +177,8 @@ internal static class DemoRepository
             { "name": "probabilities", "data_type": "TYPE_FP32", "dims": [ 3 ] },
             { "name": "label", "data_type": "TYPE_INT64", "dims": [] }
           ],
-          "instance_group": [ { "count": 1, "kind": "KIND_CPU" } ]
+          "instance_group": [ { "count": 1, "kind": "KIND_CPU" } ],
+          "monitoring": { "probabilities": "probabilities", "window_rows": 500, "quality": { "from_profile": "flag", "tolerance": 0.5 } }
         }
         """;
 
