@@ -153,6 +153,17 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Empty(definition.Unsupported!);
     }
 
+    [Fact]
+    public void The_monitoring_section_is_not_named_as_ignored()
+    {
+        _files.Add("simple", SampleModels.AddSub(DataType.Int32, 16), """{ "monitoring": { "window_rows": 500 }, "nonsense": 1 }""");
+
+        var definition = new ModelRepository(_files.Root).Read("simple", _backend);
+
+        Assert.Empty(definition.Errors);
+        Assert.Equal(["nonsense"], definition.Unsupported!);
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("[1, 2]")]

@@ -9,7 +9,8 @@ namespace Turbine.Core.Repository;
 internal static class UnsupportedFields
 {
     private static readonly HashSet<string> TopLevel =
-        ["name", "platform", "backend", "max_batch_size", "input", "output", "instance_group", "version_policy", "max_queue_size", "background_lane", "dynamic_batching", "model_warmup", "response_cache", "default_model_filename"];
+        ["name", "platform", "backend", "max_batch_size", "input", "output", "instance_group", "version_policy", "max_queue_size", "background_lane", "dynamic_batching", "model_warmup", "response_cache", "default_model_filename",
+         "monitoring"]; // monitoring: read by the monitoring hub when the version loads (docs/MONITORING.md)
 
     private static readonly HashSet<string> Tensor = ["name", "data_type", "dims", "reshape", "label_filename", "optional"];
 
