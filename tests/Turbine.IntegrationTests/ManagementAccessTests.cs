@@ -72,6 +72,23 @@ public sealed class ManagementAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_token_can_come_from_a_file_as_a_mounted_secret_does()
+    {
+        var file = Path.Combine(_repository.Root, "token");
+        await File.WriteAllTextAsync(file, "from-a-mounted-secret\n");
+        await using var server = await ServerFixture.StartAsync(_repository.Root, options => options.Management.TokenFile = file);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
+
+        using var refused = new HttpRequestMessage(HttpMethod.Post, "v2/repository/models/simple/load");
+        using var accepted = new HttpRequestMessage(HttpMethod.Post, "v2/repository/models/simple/load");
+        refused.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "from-a-mounted-secret\n".TrimEnd() + "x");
+        accepted.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "from-a-mounted-secret");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(refused)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(accepted)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_in_the_query_string_is_not_accepted()
     {
         using var response = await _http.PostAsync($"v2/repository/models/simple/load?token={Token}&access_token={Token}", null);

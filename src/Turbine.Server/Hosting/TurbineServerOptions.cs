@@ -240,6 +240,12 @@ public sealed class ManagementOptions
     /// loopback interface may call the repository API.
     /// </summary>
     public string? Token { get; set; }
+
+    /// <summary>A file holding the token (trailing whitespace ignored), e.g. a mounted Kubernetes secret; used when <see cref="Token"/> is unset.</summary>
+    public string? TokenFile { get; set; }
+
+    /// <summary>The token: <see cref="Token"/>, else the content of <see cref="TokenFile"/>, else none.</summary>
+    public string? EffectiveToken() => !string.IsNullOrEmpty(Token) ? Token : TokenFile is { Length: > 0 } file ? File.ReadAllText(file).TrimEnd() : null;
 }
 
 /// <summary>

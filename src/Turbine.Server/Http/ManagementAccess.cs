@@ -12,7 +12,7 @@ namespace Turbine.Server.Http;
 internal sealed class ManagementAccess(IOptions<TurbineServerOptions> options)
 {
     private readonly ManagementOptions _options = options.Value.Management;
-    private readonly SecretDigest? _token = string.IsNullOrEmpty(options.Value.Management.Token) ? null : SecretDigest.Of(options.Value.Management.Token);
+    private readonly SecretDigest? _token = options.Value.Management.EffectiveToken() is { Length: > 0 } token ? SecretDigest.Of(token) : null;
 
     public InferenceError? Check(HttpContext context)
     {

@@ -1,0 +1,78 @@
+// Validates rendered Kubernetes manifests (multi-document YAML on stdin) against the published schemas: Kubernetes'
+// own (kubernetes-models), KEDA's, the Prometheus operator's and the Gateway API's. Every object must be of a known
+// kind: an unknown one is an error, not a pass. With --rules FILE, each PrometheusRule's groups must equal the
+// groups of that Prometheus rule file; with --json FILE, the objects are written there as a JSON array for the
+// tests' own checks. Prints one line per object; exits 1 on any failure.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { parseAllDocuments, parse } from 'yaml';
+
+const modules = {
+  'v1': 'kubernetes-models/v1',
+  'apps/v1': 'kubernetes-models/apps/v1',
+  'batch/v1': 'kubernetes-models/batch/v1',
+  'policy/v1': 'kubernetes-models/policy/v1',
+  'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
+  'networking.k8s.io/v1': 'kubernetes-models/networking.k8s.io/v1',
+  'node.k8s.io/v1': 'kubernetes-models/node.k8s.io/v1',
+  'rbac.authorization.k8s.io/v1': 'kubernetes-models/rbac.authorization.k8s.io/v1',
+  'apiextensions.k8s.io/v1': 'kubernetes-models/apiextensions.k8s.io/v1',
+  'keda.sh/v1alpha1': '@kubernetes-models/keda/keda.sh/v1alpha1',
+  'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+  'gateway.networking.k8s.io/v1beta1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1',
+};
+
+const args = process.argv.slice(2);
+const rulesFile = args.includes('--rules') ? args[args.indexOf('--rules') + 1] : null;
+const expectedGroups = rulesFile ? parse(readFileSync(rulesFile, 'utf8')).groups : null;
+const jsonFile = args.includes('--json') ? args[args.indexOf('--json') + 1] : null;
+const documents = parseAllDocuments(readFileSync(0, 'utf8'));
+const objects = [];
+let failures = 0;
+for (const document of documents) {
+  if (document.errors.length > 0) {
+    console.log(`error yaml: ${document.errors[0].message}`);
+    failures++;
+    continue;
+  }
+
+  const object = document.toJSON();
+  if (object === null) {
+    continue;
+  }
+
+  objects.push(object);
+  const name = `${object.kind} ${object.metadata?.name}`;
+  const module = modules[object.apiVersion];
+  if (!module) {
+    console.log(`error ${name}: no schema for apiVersion ${object.apiVersion}`);
+    failures++;
+    continue;
+  }
+
+  const models = await import(module);
+  const Model = models[object.kind];
+  if (!Model) {
+    console.log(`error ${name}: no schema for kind ${object.kind} in ${object.apiVersion}`);
+    failures++;
+    continue;
+  }
+
+  try {
+    new Model(object).validate();
+    if (object.kind === 'PrometheusRule' && expectedGroups && !isDeepStrictEqual(object.spec.groups, expectedGroups)) {
+      throw new Error(`its groups differ from ${rulesFile}`);
+    }
+
+    console.log(`ok ${name}`);
+  } catch (error) {
+    console.log(`error ${name}: ${error.message.split('\n').slice(0, 3).join(' ')}`);
+    failures++;
+  }
+}
+
+if (jsonFile) {
+  writeFileSync(jsonFile, JSON.stringify(objects));
+}
+
+process.exit(failures === 0 && objects.length > 0 ? 0 : 1);
