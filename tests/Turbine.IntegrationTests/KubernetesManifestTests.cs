@@ -13,7 +13,7 @@ public sealed class KubernetesManifestTests
     private static readonly string Kubernetes = Path.Combine(CliProcess.RepositoryRoot(), "deploy", "kubernetes");
 
     public static TheoryData<string> Kustomizations() =>
-        ["base", "overlays/cpu", "overlays/gpu", "overlays/llm", "overlays/keda", "overlays/shared", "overlays/ingress", "overlays/region-eu", "overlays/region-us", "batch"];
+        ["base", "overlays/cpu", "overlays/gpu", "overlays/llm", "overlays/keda", "overlays/shared", "overlays/ingress", "overlays/mesh", "overlays/region-eu", "overlays/region-us", "batch"];
 
     [Theory]
     [MemberData(nameof(Kustomizations))]
@@ -132,6 +132,19 @@ public sealed class KubernetesManifestTests
             Assert.Equal($"turbine-registry-{aws}", Value(env, "TURBINE__REGISTRY__S3BUCKET"));
             Assert.True(env.ContainsKey("TURBINE__STATEPOSTGRES")); // the shared parts, per region
         }
+    }
+
+    [Fact]
+    public async Task The_mesh_overlay_delegates_mutual_tls_and_retries_to_the_sidecar()
+    {
+        var objects = await RenderAsync("overlays/mesh");
+
+        Assert.Equal("STRICT", Find(objects, "PeerAuthentication")!.Value.GetProperty("spec").GetProperty("mtls").GetProperty("mode").GetString());
+        Assert.Equal(2, Find(objects, "VirtualService")!.Value.GetProperty("spec").GetProperty("http")[0].GetProperty("retries").GetProperty("attempts").GetInt32());
+        var pod = Find(objects, "Deployment")!.Value.GetProperty("spec").GetProperty("template");
+        Assert.Equal("true", pod.GetProperty("metadata").GetProperty("annotations").GetProperty("sidecar.istio.io/inject").GetString());
+        var env = pod.GetProperty("spec").GetProperty("containers")[0].GetProperty("env").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.DoesNotContain(env, name => name!.StartsWith("TURBINE__TLS__", StringComparison.Ordinal)); // the mesh's mTLS, not Turbine's
     }
 
     private static JsonElement? Find(List<JsonElement> objects, string kind) =>

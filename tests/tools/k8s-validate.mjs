@@ -1,5 +1,5 @@
 // Validates rendered Kubernetes manifests (multi-document YAML on stdin) against the published schemas: Kubernetes'
-// own (kubernetes-models), KEDA's, the Prometheus operator's and the Gateway API's. Every object must be of a known
+// own (kubernetes-models), KEDA's, the Prometheus operator's, the Gateway API's and Istio's. Every object must be of a known
 // kind: an unknown one is an error, not a pass. With --rules FILE, each PrometheusRule's groups must equal the
 // groups of that Prometheus rule file; with --json FILE, the objects are written there as a JSON array for the
 // tests' own checks. Prints one line per object; exits 1 on any failure.
@@ -20,6 +20,8 @@ const modules = {
   'keda.sh/v1alpha1': '@kubernetes-models/keda/keda.sh/v1alpha1',
   'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
   'gateway.networking.k8s.io/v1beta1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1',
+  'networking.istio.io/v1beta1': '@kubernetes-models/istio/networking.istio.io/v1beta1',
+  'security.istio.io/v1beta1': '@kubernetes-models/istio/security.istio.io/v1beta1',
 };
 
 const args = process.argv.slice(2);
