@@ -17,7 +17,8 @@ public sealed record KpaSettings(
 /// Knative's KPA: desired = ceil(average concurrency over the window / (target × utilization)). Stable mode averages
 /// the stable window; when the short panic window wants at least the panic threshold times the current replicas, it
 /// panics: it scales on the panic window and never down until a stable window has passed without panic. Scale-down
-/// is bounded by the maximum scale-down rate. Meant to be run with a short sync period (Knative ticks every 2 s).
+/// is bounded by the maximum scale-down rate; a revision with traffic never stays at zero (the activator wakes it).
+/// Meant to be run with a short sync period (Knative ticks every 2 s).
 /// </summary>
 public sealed class KpaPolicy(KpaSettings settings) : IScalingPolicy
 {
@@ -43,6 +44,11 @@ public sealed class KpaPolicy(KpaSettings settings) : IScalingPolicy
         }
 
         var desired = observation.Time < _panicUntil ? Math.Max(panic, observation.Replicas) : stable;
+        if (observation.ArrivalRate > 0)
+        {
+            desired = Math.Max(desired, 1); // Knative's activator holds requests for a revision at zero and wakes it
+        }
+
         if (desired < observation.Replicas)
         {
             desired = Math.Max(desired, (int)Math.Floor(observation.Replicas / settings.MaxScaleDownRate));

@@ -19,4 +19,5 @@ root.Subcommands.Add(BatchCommand.Create());
 root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(MonitoringCommands.Drift());
 root.Subcommands.Add(MonitoringCommands.Cost());
+root.Subcommands.Add(AutoscaleCommand.Create());
 return await root.Parse(args).InvokeAsync();
