@@ -73,6 +73,9 @@ internal sealed class FleetState
 
     public void RecordReplicas(double now) => _timeline.Add((now, Replicas.Count(r => !r.IsRemoved)));
 
+    private static double Percentile(double[] sorted, double share) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(share * sorted.Length) - 1, 0, sorted.Length - 1)];
+
     public SimulationResult Result(string policy)
     {
         var sorted = _latencies.ToArray();
@@ -81,7 +84,7 @@ internal sealed class FleetState
         var met = sorted.Count(l => l <= Settings.SloSeconds);
         return new SimulationResult(
             policy, requests, _refused, requests == 0 ? 1 : (double)met / requests, sorted.Length == 0 ? 0 : sorted.Average(),
-            sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.99 * sorted.Length) - 1)],
+            Percentile(sorted, 0.5), Percentile(sorted, 0.99),
             _replicaSeconds, _replicaSeconds / 3600 * Settings.ReplicaHourPrice, _maxReplicas, _timeline);
     }
 }
@@ -92,11 +95,12 @@ internal sealed class FleetState
 /// <param name="Refused">Requests refused (no ready replica, or a full queue).</param>
 /// <param name="SloAttainment">The share of requests answered within the objective (refused ones count as missed).</param>
 /// <param name="MeanLatency">Mean latency of answered requests, seconds.</param>
+/// <param name="P50Latency">Their median.</param>
 /// <param name="P99Latency">Their 99th percentile.</param>
 /// <param name="ReplicaSeconds">Replica-time paid for (starting, serving and draining replicas).</param>
 /// <param name="Cost">That time at the replica-hour price.</param>
 /// <param name="MaxReplicas">The most replicas at once.</param>
 /// <param name="Timeline">The replicas wanted after each sync.</param>
 public sealed record SimulationResult(
-    string Policy, long Requests, long Refused, double SloAttainment, double MeanLatency, double P99Latency, double ReplicaSeconds, double Cost, int MaxReplicas,
+    string Policy, long Requests, long Refused, double SloAttainment, double MeanLatency, double P50Latency, double P99Latency, double ReplicaSeconds, double Cost, int MaxReplicas,
     IReadOnlyList<(double Time, int Replicas)> Timeline);
