@@ -31,7 +31,7 @@ public static class FleetSimulator
 
         for (var r = 0; r < settings.InitialReplicas; r++)
         {
-            state.Replicas.Add(new Replica(0) { ReadyAt = 0, IsReady = true });
+            state.Replicas.Add(new Replica(state.Replicas.Count, 0) { ReadyAt = 0, IsReady = true });
         }
 
         if (trace.Arrivals.Count > 0)
@@ -83,7 +83,7 @@ public static class FleetSimulator
         if (replica.Busy < service)
         {
             replica.Busy++;
-            schedule(now + state.ServiceTime(index), EventKind.Completion, state.Replicas.IndexOf(replica), now);
+            schedule(now + state.ServiceTime(index), EventKind.Completion, replica.Index, now);
         }
         else if (replica.Queue.Count < state.Service.QueueLimit)
         {
@@ -100,7 +100,7 @@ public static class FleetSimulator
         state.Answer(now - arrivedAt);
         if (replica.Queue.TryDequeue(out var waiting))
         {
-            schedule(now + state.ServiceTime(waiting.Index), EventKind.Completion, state.Replicas.IndexOf(replica), waiting.ArrivedAt);
+            schedule(now + state.ServiceTime(waiting.Index), EventKind.Completion, replica.Index, waiting.ArrivedAt);
         }
         else
         {
@@ -117,9 +117,9 @@ public static class FleetSimulator
         var desired = Math.Max(0, policy.Desired(observation));
         for (var k = live.Count; k < desired; k++)
         {
-            var replica = new Replica(now) { ReadyAt = now + state.Settings.ColdStartSeconds + state.Settings.ReadinessSeconds };
+            var replica = new Replica(state.Replicas.Count, now) { ReadyAt = now + state.Settings.ColdStartSeconds + state.Settings.ReadinessSeconds };
             state.Replicas.Add(replica);
-            schedule(replica.ReadyAt, EventKind.Ready, state.Replicas.Count - 1, 0);
+            schedule(replica.ReadyAt, EventKind.Ready, replica.Index, 0);
         }
 
         // Removed first: replicas still starting, then the least loaded; a removed replica takes no new requests and
@@ -134,9 +134,11 @@ public static class FleetSimulator
     }
 }
 
-/// <summary>One replica's state in the simulation.</summary>
-internal sealed class Replica(double createdAt)
+/// <summary>One replica's state in the simulation; <see cref="Index"/> is its place in the fleet's list, which events name it by.</summary>
+internal sealed class Replica(int index, double createdAt)
 {
+    public int Index { get; } = index;
+
     public double CreatedAt { get; } = createdAt;
 
     public double ReadyAt { get; set; }

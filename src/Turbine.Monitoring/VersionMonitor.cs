@@ -96,19 +96,16 @@ public sealed class VersionMonitor
     public DriftReport Report()
     {
         var now = _time.GetUtcNow();
-        lock (_gate)
-        {
-            if (_report is { } recent && now - recent.Time < ReportLifetime && _reportRows == Rows)
-            {
-                return recent;
-            }
-        }
-
         WindowSnapshot snapshot;
         long rows;
         lock (_gate)
         {
             rows = Rows;
+            if (_report is { } recent && now - recent.Time < ReportLifetime && _reportRows == rows)
+            {
+                return recent;
+            }
+
             snapshot = _window.Take(Settings.WindowTime > TimeSpan.Zero ? (now - Settings.WindowTime).ToUnixTimeMilliseconds() : long.MinValue);
         }
 

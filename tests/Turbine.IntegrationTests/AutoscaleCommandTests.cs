@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Turbine.IntegrationTests;
 
 /// <summary><c>turbine autoscale simulate</c> from the shell: a bench's capacity, a trace file, the report, the chart and the emitted manifest.</summary>
@@ -33,8 +31,8 @@ public sealed class AutoscaleCommandTests : IDisposable
         Assert.Contains("<polyline", await File.ReadAllTextAsync(chart), StringComparison.Ordinal);
         var yaml = await File.ReadAllTextAsync(manifest);
         Assert.Contains("kind: HorizontalPodAutoscaler", yaml, StringComparison.Ordinal);
-        var validation = await ValidateAsync(yaml);
-        Assert.True(validation.ExitCode == 0, validation.Output);
+        var validation = await ChildProcess.ValidateKubernetesAsync(yaml);
+        Assert.True(validation.ExitCode == 0, validation.Output + validation.Errors);
     }
 
     [Fact]
@@ -47,19 +45,5 @@ public sealed class AutoscaleCommandTests : IDisposable
         var four = lines.Single(l => l.StartsWith("| fixed 4 ", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
         Assert.True(long.Parse(one[4], System.Globalization.CultureInfo.InvariantCulture) > 0); // 500 requests/s on one replica of 200
         Assert.Equal("0", four[4]);
-    }
-
-    private static async Task<(int ExitCode, string Output)> ValidateAsync(string yaml)
-    {
-        var tools = Path.Combine(CliProcess.RepositoryRoot(), "tests", "tools");
-        using var node = Process.Start(new ProcessStartInfo("node", [Path.Combine(tools, "k8s-validate.mjs")])
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = tools,
-        })!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        await node.StandardInput.WriteAsync(yaml);
-        node.StandardInput.Close();
-        await node.WaitForExitAsync();
-        return (node.ExitCode, await output + await node.StandardError.ReadToEndAsync());
     }
 }

@@ -113,13 +113,7 @@ public sealed class DemoRepositoryTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var hub = (Turbine.Monitoring.MonitoringHub)_demo.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (hub.Find("mlp", "1")!.Rows < 200)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the demo's drift window did not fill");
-            await Task.Delay(10);
-        }
+        await MonitoredClassifier.WaitForRowsAsync(_demo, 200, model: "mlp");
 
         var drift = await RunCliAsync("drift", "mlp", "--url", url);
         var cost = await RunCliAsync("cost", "--url", url);

@@ -48,6 +48,13 @@ internal sealed class FolderServer : IAsyncDisposable
         return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>The server's /metrics text, from its metrics port.</summary>
+    public async Task<string> MetricsAsync()
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.MetricsPort}/") };
+        return await metrics.GetStringAsync("metrics");
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Turbine.IntegrationTests;
@@ -155,14 +154,13 @@ public sealed class KubernetesManifestTests
     /// <summary>Renders a kustomization with kubectl and validates it; the objects as JSON.</summary>
     private static async Task<List<JsonElement>> RenderAsync(string folder)
     {
-        var (rendered, kustomizeErrors, kustomizeExit) = await RunAsync("kubectl", ["kustomize", Path.Combine(Kubernetes, folder)], null);
+        var (kustomizeExit, rendered, kustomizeErrors) = await ChildProcess.RunAsync("kubectl", ["kustomize", Path.Combine(Kubernetes, folder)]);
         Assert.True(kustomizeExit == 0, $"kubectl kustomize {folder}: {kustomizeErrors}");
         var json = Path.GetTempFileName();
         try
         {
-            var tools = Path.Combine(CliProcess.RepositoryRoot(), "tests", "tools");
-            var (report, errors, exit) = await RunAsync(
-                "node", [Path.Combine(tools, "k8s-validate.mjs"), "--rules", Path.Combine(CliProcess.RepositoryRoot(), "deploy", "prometheus", "turbine-alerts.yml"), "--json", json], rendered);
+            var rules = Path.Combine(CliProcess.RepositoryRoot(), "deploy", "prometheus", "turbine-alerts.yml");
+            var (exit, report, errors) = await ChildProcess.ValidateKubernetesAsync(rendered, "--rules", rules, "--json", json);
             Assert.True(exit == 0, $"{folder}: {report} {errors}");
             using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             return [.. document.RootElement.EnumerateArray().Select(o => o.Clone())];
@@ -170,35 +168,6 @@ public sealed class KubernetesManifestTests
         finally
         {
             File.Delete(json);
-        }
-    }
-
-    private static async Task<(string Output, string Errors, int ExitCode)> RunAsync(string program, string[] args, string? input)
-    {
-        var start = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
-        start.WorkingDirectory = Path.Combine(CliProcess.RepositoryRoot(), "tests", "tools");
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{program} is missing: .ci/run installs it (kubectl from the Debian package kubernetes-client, node)", e);
-        }
-
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            if (input is not null)
-            {
-                await process.StandardInput.WriteAsync(input);
-                process.StandardInput.Close();
-            }
-
-            await process.WaitForExitAsync();
-            return (await output, await errors, process.ExitCode);
         }
     }
 }

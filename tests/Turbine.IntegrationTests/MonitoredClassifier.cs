@@ -45,19 +45,22 @@ internal static class MonitoredClassifier
         await WaitForRowsAsync(server, target);
     }
 
-    /// <summary>The tap hands observations over on its own thread: waits (bounded) until the version's monitor has taken <paramref name="rows"/> rows in all.</summary>
-    public static async Task WaitForRowsAsync(FolderServer server, long rows)
+    /// <summary>
+    /// The tap hands observations over on its own thread, and tells no one: waits (bounded, polling) until version 1
+    /// of <paramref name="model"/> has taken <paramref name="rows"/> rows in all.
+    /// </summary>
+    public static async Task WaitForRowsAsync(FolderServer server, long rows, string model = Name)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (Monitor(server).Rows < rows)
+        while (Monitor(server, model).Rows < rows)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the monitor saw {Monitor(server).Rows} of {rows} rows");
+            Assert.True(DateTime.UtcNow < deadline, $"the monitor of '{model}' saw {Monitor(server, model).Rows} of {rows} rows");
             await Task.Delay(10);
         }
     }
 
-    public static Turbine.Monitoring.VersionMonitor Monitor(FolderServer server) =>
-        ((Turbine.Monitoring.MonitoringHub)server.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!).Find(Name, "1")!;
+    public static Turbine.Monitoring.VersionMonitor Monitor(FolderServer server, string model = Name) =>
+        ((Turbine.Monitoring.MonitoringHub)server.Server.Services.GetService(typeof(Turbine.Monitoring.MonitoringHub))!).Find(model, "1")!;
 
     /// <summary>A KServe v2 request for <paramref name="rows"/>, with an id when given.</summary>
     public static StringContent Request(float[][] rows, string? id = null)

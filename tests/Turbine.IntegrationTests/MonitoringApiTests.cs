@@ -48,7 +48,7 @@ public sealed class MonitoringApiTests : IAsyncDisposable
         Assert.Equal("ks", feature.GetProperty("method").GetString()); // a reference of 800 rows
         Assert.True(feature.GetProperty("drifted").GetBoolean());
         Assert.True(shifted.GetProperty("performance").GetProperty("calibrated").GetBoolean());
-        var metrics = await MetricsAsync();
+        var metrics = await _server.MetricsAsync();
         Assert.Contains("turbine_dataset_drift{model=\"clf\",version=\"1\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("turbine_drift_detected{model=\"clf\",version=\"1\",feature=\"features[0]\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("turbine_model_latency_target_seconds{model=\"clf\",version=\"1\"} 0.05", metrics, StringComparison.Ordinal);
@@ -66,7 +66,7 @@ public sealed class MonitoringApiTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
         Assert.Equal("""{"error":"input 'features' row 0: 50 is outside [-10, 10] (quality rule 'features[1]:range')"}""", await rejected.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, flagged.StatusCode);
-        var metrics = await MetricsAsync();
+        var metrics = await _server.MetricsAsync();
         Assert.Contains("turbine_quality_violations_total{model=\"clf\",version=\"1\",rule=\"features[2]:range\",policy=\"flag\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("turbine_quality_violations_total{model=\"clf\",version=\"1\",rule=\"features[1]:range\",policy=\"reject\"} 1", metrics, StringComparison.Ordinal);
     }
@@ -143,7 +143,7 @@ public sealed class MonitoringApiTests : IAsyncDisposable
         Assert.True(clf.GetProperty("cpu_seconds").GetDouble() > 0);
         Assert.True(clf.GetProperty("inferences").GetInt64() >= 200);
         Assert.Equal(cpu, models.Sum(m => m.GetProperty("cpu_seconds").GetDouble()) + cost.GetProperty("idle_cpu_seconds").GetDouble(), 6);
-        Assert.Contains("turbine_cost_cpu_seconds_total{model=\"clf\",version=\"1\"}", await MetricsAsync(), StringComparison.Ordinal);
+        Assert.Contains("turbine_cost_cpu_seconds_total{model=\"clf\",version=\"1\"}", await _server.MetricsAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -193,10 +193,4 @@ public sealed class MonitoringApiTests : IAsyncDisposable
     private Task SendAsync(Random random, int rows, double shift) => MonitoredClassifier.SendAsync(_server, random, rows, shift);
 
     private Task<HttpResponseMessage> InferAsync(float[][] rows, string? id = null) => _server.Http.PostAsync("v2/models/clf/infer", MonitoredClassifier.Request(rows, id));
-
-    private async Task<string> MetricsAsync()
-    {
-        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
-        return await metrics.GetStringAsync("metrics");
-    }
 }

@@ -43,12 +43,12 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
     [Fact]
     public async Task Alert_rules_pass_promtool_check_and_their_unit_tests()
     {
-        var check = await PromtoolAsync("check", "rules", Rules);
-        var test = await PromtoolAsync("test", "rules", Path.Combine(Deploy, "prometheus", "turbine-alerts.test.yml"));
+        var check = await ChildProcess.RunAsync("promtool", ["check", "rules", Rules]);
+        var test = await ChildProcess.RunAsync("promtool", ["test", "rules", Path.Combine(Deploy, "prometheus", "turbine-alerts.test.yml")]);
 
-        Assert.True(check.ExitCode == 0, check.Output);
-        Assert.Contains("SUCCESS: 12 rules found", check.Output, StringComparison.Ordinal);
-        Assert.True(test.ExitCode == 0, test.Output);
+        Assert.True(check.ExitCode == 0, check.Output + check.Errors);
+        Assert.Contains("SUCCESS: 12 rules found", check.Output + check.Errors, StringComparison.Ordinal);
+        Assert.True(test.ExitCode == 0, test.Output + test.Errors);
     }
 
     [Theory]
@@ -56,7 +56,7 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
     public async Task Every_dashboard_query_names_series_turbine_exports(string file)
     {
         await StartServerAsync();
-        var exported = ExportedSeries(await MetricsAsync());
+        var exported = ExportedSeries(await _server.MetricsAsync());
 
         var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Deploy, "grafana", file))).RootElement;
         var queries = Queries(dashboard).ToList();
@@ -70,7 +70,7 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
     public async Task Every_alert_rule_names_series_turbine_exports()
     {
         await StartServerAsync();
-        var exported = ExportedSeries(await MetricsAsync());
+        var exported = ExportedSeries(await _server.MetricsAsync());
         var expressions = RuleExpressions(await File.ReadAllTextAsync(Rules)).ToList();
 
         Assert.Equal(12, expressions.Count);
@@ -267,21 +267,6 @@ public sealed partial class PrometheusAssetsTests : IAsyncDisposable
         }
 
         return names;
-    }
-
-    private async Task<string> MetricsAsync()
-    {
-        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Server.MetricsPort}/") };
-        return await metrics.GetStringAsync("metrics");
-    }
-
-    private static async Task<(int ExitCode, string Output)> PromtoolAsync(params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo("promtool", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
     }
 
     private static int FreePort()
