@@ -61,7 +61,7 @@ public static class FleetSimulator
             }
         }
 
-        return state.Result(policy.Name);
+        return state.Summary(policy.Name);
     }
 
     private static void Arrive(FleetState state, ArrivalTrace trace, int index, double now, Action<double, EventKind, int, double> schedule)

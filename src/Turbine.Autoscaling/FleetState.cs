@@ -76,7 +76,7 @@ internal sealed class FleetState
     private static double Percentile(double[] sorted, double share) =>
         sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(share * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-    public SimulationResult Result(string policy)
+    public SimulationResult Summary(string policy)
     {
         var sorted = _latencies.ToArray();
         Array.Sort(sorted);

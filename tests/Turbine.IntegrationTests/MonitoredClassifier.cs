@@ -51,10 +51,10 @@ internal static class MonitoredClassifier
     /// </summary>
     public static async Task WaitForRowsAsync(FolderServer server, long rows, string model = Name)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         while (Monitor(server, model).Rows < rows)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the monitor of '{model}' saw {Monitor(server, model).Rows} of {rows} rows");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the monitor of '{model}' saw {Monitor(server, model).Rows} of {rows} rows");
             await Task.Delay(10);
         }
     }

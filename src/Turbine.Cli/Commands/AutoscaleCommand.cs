@@ -64,7 +64,7 @@ internal static class AutoscaleCommand
             }
 
             var fleet = new FleetSettings(service, parse.GetValue(coldStart), parse.GetValue(readiness), 15, 1, parse.GetValue(slo) / 1000, parse.GetValue(price));
-            var results = new List<(PolicySpec Spec, SimulationResult Result)>();
+            var results = new List<(PolicySpec Spec, SimulationResult Outcome)>();
             foreach (var spec in specs)
             {
                 Console.Error.WriteLine($"simulating {spec!.Kind} over {arrivals.Arrivals.Count} requests ...");
@@ -77,14 +77,14 @@ internal static class AutoscaleCommand
             Console.WriteLine(Report(arrivals, service, fleet, results, winner, parse.GetValue(target)));
             if (parse.GetValue(chart) is { } svg)
             {
-                File.WriteAllText(svg.FullName, AutoscaleChart.Render($"Replicas over time ({arrivals.Arrivals.Count} requests)", arrivals, service, [.. results.Select(r => r.Result)]));
+                File.WriteAllText(svg.FullName, AutoscaleChart.Render($"Replicas over time ({arrivals.Arrivals.Count} requests)", arrivals, service, [.. results.Select(r => r.Outcome)]));
             }
 
             if (parse.GetValue(emit) is { } file)
             {
                 if (winner.Spec.Manifest() is not { } manifest)
                 {
-                    Console.Error.WriteLine($"error: the winner ({winner.Result.Policy}) has no Kubernetes manifest; compare hpa or keda policies to emit one");
+                    Console.Error.WriteLine($"error: the winner ({winner.Outcome.Policy}) has no Kubernetes manifest; compare hpa or keda policies to emit one");
                     return 3;
                 }
 
@@ -121,12 +121,12 @@ internal static class AutoscaleCommand
     }
 
     /// <summary>The cheapest policy that reaches the attainment target; else the one that comes closest.</summary>
-    private static (PolicySpec Spec, SimulationResult Result) Winner(List<(PolicySpec Spec, SimulationResult Result)> results, double target) =>
-        results.Where(r => r.Result.SloAttainment >= target).OrderBy(r => r.Result.Cost).FirstOrDefault() is { Spec: not null } cheapest
+    private static (PolicySpec Spec, SimulationResult Outcome) Winner(List<(PolicySpec Spec, SimulationResult Outcome)> results, double target) =>
+        results.Where(r => r.Outcome.SloAttainment >= target).OrderBy(r => r.Outcome.Cost).FirstOrDefault() is { Spec: not null } cheapest
             ? cheapest
-            : results.OrderByDescending(r => r.Result.SloAttainment).ThenBy(r => r.Result.Cost).First();
+            : results.OrderByDescending(r => r.Outcome.SloAttainment).ThenBy(r => r.Outcome.Cost).First();
 
-    private static string Report(ArrivalTrace trace, ServiceModel service, FleetSettings fleet, List<(PolicySpec Spec, SimulationResult Result)> results, (PolicySpec Spec, SimulationResult Result) winner, double target)
+    private static string Report(ArrivalTrace trace, ServiceModel service, FleetSettings fleet, List<(PolicySpec Spec, SimulationResult Outcome)> results, (PolicySpec Spec, SimulationResult Outcome) winner, double target)
     {
         var culture = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -137,11 +137,11 @@ internal static class AutoscaleCommand
         foreach (var (_, result) in results)
         {
             text.AppendLine(culture,
-                $"| {result.Policy}{(result == winner.Result ? " **(chosen)**" : string.Empty)} | {result.SloAttainment:P2} | {result.P99Latency * 1000:F1} | {result.Refused} | {result.ReplicaSeconds / 60:F0} | {result.MaxReplicas} | {result.Cost:F3} |");
+                $"| {result.Policy}{(result == winner.Outcome ? " **(chosen)**" : string.Empty)} | {result.SloAttainment:P2} | {result.P99Latency * 1000:F1} | {result.Refused} | {result.ReplicaSeconds / 60:F0} | {result.MaxReplicas} | {result.Cost:F3} |");
         }
 
         text.AppendLine();
-        text.Append(culture, $"chosen: the cheapest policy at {target:P1} attainment or more, else the closest: {winner.Result.Policy}");
+        text.Append(culture, $"chosen: the cheapest policy at {target:P1} attainment or more, else the closest: {winner.Outcome.Policy}");
         return text.ToString();
     }
 }
