@@ -20,4 +20,5 @@ root.Subcommands.Add(ProfileCommand.Create());
 root.Subcommands.Add(MonitoringCommands.Drift());
 root.Subcommands.Add(MonitoringCommands.Cost());
 root.Subcommands.Add(AutoscaleCommand.Create());
+root.Subcommands.Add(OperatorCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -104,6 +104,6 @@ public static partial class TurbineModelValidator
         }
     }
 
-    [GeneratedRegex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.None, matchTimeoutMilliseconds: 100)]
     private static partial Regex DnsLabel();
 }
