@@ -128,7 +128,8 @@ internal sealed class FakeCluster : IClusterApi
         }
     }
 
-    public async IAsyncEnumerable<ClusterEvent> WatchAsync(ResourceKind kind, string? ns, IReadOnlyDictionary<string, string>? labels, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Registers the watch at the call (not at the first read), so that no change after the call is missed.</summary>
+    public IAsyncEnumerable<ClusterEvent> WatchAsync(ResourceKind kind, string? ns, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
     {
         var events = Channel.CreateUnbounded<ClusterEvent>();
         lock (_lock)
@@ -136,6 +137,11 @@ internal sealed class FakeCluster : IClusterApi
             _watchers.Add((kind, events));
         }
 
+        return ReadAsync(events, ns, labels, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<ClusterEvent> ReadAsync(Channel<ClusterEvent> events, string? ns, IReadOnlyDictionary<string, string>? labels, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         try
         {
             await foreach (var change in events.Reader.ReadAllAsync(cancellationToken))

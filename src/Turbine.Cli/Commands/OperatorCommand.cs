@@ -14,6 +14,8 @@ namespace Turbine.Cli.Commands;
 /// </summary>
 internal static class OperatorCommand
 {
+    private const int MaxManifestBytes = 1 << 20;
+
     public static Command Create()
     {
         var command = new Command("operator", "The Kubernetes operator for TurbineModel resources");
@@ -60,12 +62,17 @@ internal static class OperatorCommand
             TurbineModel model;
             try
             {
+                if (path.Exists && path.Length > MaxManifestBytes)
+                {
+                    throw new FormatException($"a manifest is {MaxManifestBytes} bytes at most");
+                }
+
                 var item = ManifestYaml.Read(File.ReadAllText(path.FullName)).SingleOrDefault(i => ResourceKind.Find((string?)i["apiVersion"], (string?)i["kind"]) == ResourceKind.TurbineModel)
                     ?? throw new FormatException($"no {ResourceKind.TurbineModel} in the file");
                 KubeObject.Metadata(item)["namespace"] ??= "default";
                 model = TurbineModel.From(item) with { Uid = "00000000-0000-0000-0000-000000000000" };
             }
-            catch (Exception e) when (e is IOException or FormatException or JsonException or YamlDotNet.Core.YamlException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or JsonException or YamlDotNet.Core.YamlException or InvalidOperationException or ArgumentException)
             {
                 Console.Error.WriteLine($"error: {path.Name}: {e.Message}");
                 return 1;

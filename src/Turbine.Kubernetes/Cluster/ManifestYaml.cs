@@ -13,15 +13,22 @@ namespace Turbine.Kubernetes.Cluster;
 /// </summary>
 public static class ManifestYaml
 {
+    /// <summary>Values in one text at most: aliases may repeat a node, and a few lines of them could expand past memory.</summary>
+    public const int MaxValues = 100_000;
+
+    /// <summary>Nesting at most; real manifests stay far below.</summary>
+    public const int MaxDepth = 64;
+
     /// <summary>Every non-empty document of a multi-document YAML text; <see cref="YamlException"/> or <see cref="FormatException"/> when it is not manifests.</summary>
     public static IReadOnlyList<JsonObject> Read(string text)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
         var documents = new List<JsonObject>();
+        var budget = new ValueBudget();
         foreach (var document in stream.Documents)
         {
-            switch (Convert(document.RootNode))
+            switch (Convert(document.RootNode, budget, depth: 0))
             {
                 case JsonObject item:
                     documents.Add(item);
@@ -60,13 +67,28 @@ public static class ManifestYaml
         _ => null,
     };
 
-    private static JsonNode? Convert(YamlNode node) => node switch
+    private static JsonNode? Convert(YamlNode node, ValueBudget budget, int depth)
     {
-        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? string.Empty, Convert(c.Value)))),
-        YamlSequenceNode sequence => new JsonArray([.. sequence.Children.Select(Convert)]),
-        YamlScalarNode scalar => Scalar(scalar),
-        _ => throw new FormatException($"unsupported YAML node at line {node.Start.Line}"),
-    };
+        if (++budget.Values > MaxValues || depth > MaxDepth)
+        {
+            throw new FormatException($"the YAML holds more than {MaxValues} values or nests deeper than {MaxDepth} (line {node.Start.Line})");
+        }
+
+        return node switch
+        {
+            YamlMappingNode mapping => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(
+                (c.Key as YamlScalarNode)?.Value ?? throw new FormatException($"a mapping key must be a scalar (line {c.Key.Start.Line})"),
+                Convert(c.Value, budget, depth + 1)))),
+            YamlSequenceNode sequence => new JsonArray([.. sequence.Children.Select(c => Convert(c, budget, depth + 1))]),
+            YamlScalarNode scalar => Scalar(scalar),
+            _ => throw new FormatException($"unsupported YAML node at line {node.Start.Line}"),
+        };
+    }
+
+    private sealed class ValueBudget
+    {
+        public int Values;
+    }
 
     private static JsonValue? Scalar(YamlScalarNode scalar)
     {
