@@ -192,6 +192,18 @@ internal sealed class FakeCluster : IClusterApi
         }
     }
 
+    /// <summary>Watches open now: over HTTP a watch attaches some time after it is asked for.</summary>
+    public int Watchers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _watchers.Count;
+            }
+        }
+    }
+
     public bool Exists(ResourceKind kind, string ns, string name)
     {
         lock (_lock)
