@@ -7,67 +7,54 @@ using Turbine.Client;
 namespace Turbine.Bench;
 
 /// <summary>
-/// The autoscaling simulator against real servers (issue 18): one server's service is measured (a lone request's
-/// p50; the throughput of 16 callers), then Poisson traffic at several rates is sent to a fleet of real servers
-/// behind a least-in-flight balancer in the load generator, and the measured p50/p99 are set beside what the
-/// simulator predicts for the same fleet, service model and rate.
+/// The autoscaling simulator against real servers (issue 18): `turbine serve` processes, each pinned to a core of its
+/// own, behind a least-in-flight balancer in the load generator. One replica's service is measured alone (a lone
+/// request's p50 and p99, the throughput of 4 callers); then Poisson traffic at several loads goes to fleets of 1 and of
+/// <c>servers</c> replicas, and the measured p50/p99 are set beside what the simulator predicts for the same fleet,
+/// service model (log-normal through the measured quantiles) and rate. With a model whose requests cost far more than
+/// the generator's own work per request (ResNet18), pinned replicas behave as machines of their own would.
 /// </summary>
 internal static class AutoscaleCheckScenario
 {
-    public static async Task<string> RunAsync(BenchModel model, Scenarios scenarios, int servers, TimeSpan window)
+    public static async Task<string> RunAsync(BenchModel model, int servers, TimeSpan window)
     {
-        var fleet = new List<Turbine.Server.Hosting.TurbineServer>();
+        var fleet = new List<ServerProcess>();
         var clients = new List<TurbineGrpcClient>();
         try
         {
             for (var k = 0; k < servers; k++)
             {
-                fleet.Add(await scenarios.StartTurbineAsync());
+                fleet.Add(await ServerProcess.StartAsync(model.Repository, core: k % Environment.ProcessorCount));
                 clients.Add(new TurbineGrpcClient(new Uri($"http://127.0.0.1:{fleet[^1].GrpcPort}/")));
             }
 
-            var single = ArmRounds.GrpcCaller(clients[0], model, model.Name, model.InputName);
-            await LoadGenerator.ClosedLoopAsync(16, TimeSpan.FromSeconds(2), single);
-            var alone = await LoadGenerator.ClosedLoopAsync(1, window, single);
-            var busy = await LoadGenerator.ClosedLoopAsync(16, window, single);
-            var service = new ServiceModel(Math.Max(1, (int)Math.Round(busy.Throughput * alone.P50Ms / 1000)), alone.P50Ms / 1000);
-            var inFlight = new int[servers];
             var callers = clients.Select(c => ArmRounds.GrpcCaller(c, model, model.Name, model.InputName)).ToArray();
-            async Task Balanced(int _)
-            {
-                var target = 0;
-                for (var k = 1; k < servers; k++)
-                {
-                    target = Volatile.Read(ref inFlight[k]) < Volatile.Read(ref inFlight[target]) ? k : target;
-                }
-
-                Interlocked.Increment(ref inFlight[target]);
-                try
-                {
-                    await callers[target](0);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref inFlight[target]);
-                }
-            }
+            await LoadGenerator.ClosedLoopAsync(4, TimeSpan.FromSeconds(3), callers[0]);
+            var alone = await LoadGenerator.ClosedLoopAsync(1, window, callers[0]);
+            var busy = await LoadGenerator.ClosedLoopAsync(4, window, callers[0]);
+            var slots = Math.Max(1, (int)Math.Round(busy.Throughput * alone.P50Ms / 1000));
+            var service = ServiceModel.Measured(slots, alone.P50Ms / 1000, alone.P99Ms / 1000) with { QueueLimit = int.MaxValue };
 
             var text = new StringBuilder();
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"model `{model.Name}`, {servers} in-process servers on {Environment.ProcessorCount} cores; one server measured: lone p50 {alone.P50Ms:F2} ms, {busy.Throughput:F0} requests/s with 16 callers → {service.Slots} at once, {service.MeanServiceSeconds * 1000:F2} ms each; Poisson windows of {window.TotalSeconds} s");
+                $"model `{model.Name}`; replicas: `turbine serve` processes pinned to one core each of {Environment.ProcessorCount}; one replica measured alone: lone p50 {alone.P50Ms:F2} ms, p99 {alone.P99Ms:F2} ms, {busy.Throughput:F1} requests/s with 4 callers → {service.Slots} at once, {service.MeanServiceSeconds * 1000:F2} ms each, {service.Describe()}; Poisson windows of {window.TotalSeconds} s");
             text.AppendLine();
-            text.AppendLine("| rate (req/s) | load on the fleet | measured p50 ms | simulated p50 ms | measured p99 ms | simulated p99 ms | p99 measured / simulated |");
-            text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (var share in new[] { 0.3, 0.5, 0.7 })
+            text.AppendLine("| replicas | rate (req/s) | load | measured p50 ms | simulated p50 ms | measured p99 ms | simulated p99 ms | p99 measured / simulated |");
+            text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var size in servers > 1 ? new[] { 1, servers } : [1])
             {
-                var rate = share * service.Capacity * servers;
-                var measured = await LoadGenerator.OpenLoopAsync(rate, Arrivals.Poisson, window, Balanced, new Random(7));
-                var simulated = FleetSimulator.Run(
-                    ArrivalTrace.Poisson(rate, window.TotalSeconds * 10, seed: 7),
-                    new FleetSettings(service with { QueueLimit = int.MaxValue }, SyncPeriodSeconds: 1e9, InitialReplicas: servers, SloSeconds: 1e9),
-                    new FixedPolicy(servers));
-                text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {rate:F0} | {share:P0} | {measured.P50Ms:F2} | {simulated.P50Latency * 1000:F2} | {measured.P99Ms:F2} | {simulated.P99Latency * 1000:F2} | **{measured.P99Ms / (simulated.P99Latency * 1000):F2}x** |");
+                var balanced = Balancer(callers[..size]);
+                foreach (var share in new[] { 0.3, 0.5, 0.7 })
+                {
+                    var rate = share * service.Capacity * size;
+                    var measured = await LoadGenerator.OpenLoopAsync(rate, Arrivals.Poisson, window, balanced, new Random(7));
+                    var simulated = FleetSimulator.Run(
+                        ArrivalTrace.Poisson(rate, Math.Max(600, window.TotalSeconds * 20), seed: 7),
+                        new FleetSettings(service, SyncPeriodSeconds: 1e9, InitialReplicas: size, SloSeconds: 1e9),
+                        new FixedPolicy(size));
+                    text.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {size} | {rate:F1} | {share:P0} | {measured.P50Ms:F2} | {simulated.P50Latency * 1000:F2} | {measured.P99Ms:F2} | {simulated.P99Latency * 1000:F2} | **{measured.P99Ms / (simulated.P99Latency * 1000):F2}x** |");
+                }
             }
 
             return text.ToString();
@@ -84,5 +71,29 @@ internal static class AutoscaleCheckScenario
                 await server.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Each request to the replica with the fewest in flight (the simulator's join-shortest-queue).</summary>
+    private static Func<int, Task> Balancer(Func<int, Task>[] callers)
+    {
+        var inFlight = new int[callers.Length];
+        return async _ =>
+        {
+            var target = 0;
+            for (var k = 1; k < callers.Length; k++)
+            {
+                target = Volatile.Read(ref inFlight[k]) < Volatile.Read(ref inFlight[target]) ? k : target;
+            }
+
+            Interlocked.Increment(ref inFlight[target]);
+            try
+            {
+                await callers[target](0);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight[target]);
+            }
+        };
     }
 }

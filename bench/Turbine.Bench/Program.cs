@@ -15,7 +15,7 @@ using Turbine.Bench;
 // batch: a batch job's rows/s against ONNX Runtime at the same batch size, and online p99 while a job runs [--rows 20000 --batch 32 --rounds 5].
 // generation: the LLM engine at 1, 4, 16 and 64 streams against one at a time, the prefix cache, and batch-1 overhead against bare ONNX Runtime [--prompt 32 --tokens 64 --rounds 3].
 // monitoring: the same load with monitoring off, on at the default sample rate, and observing every request (issue 17's 5% budget) [--rounds 5].
-// autoscale-check: the autoscaling simulator's p50/p99 against real servers behind a balancer at 30/50/70% load [--servers 2].
+// autoscale-check: the autoscaling simulator's p50/p99 against `turbine serve` processes, one core each, behind a balancer at 30/50/70% load, 1 and N replicas [--servers 2; --model resnet18].
 // optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
@@ -84,7 +84,7 @@ switch (scenario)
     case "autoscale-check":
         model.Configure(Settings());
         await Report($"autoscale-check-{modelName}", await AutoscaleCheckScenario.RunAsync(
-            model, scenarios, int.Parse(Arg("--servers", "2"), CultureInfo.InvariantCulture), Scenarios.Window));
+            model, int.Parse(Arg("--servers", "2"), CultureInfo.InvariantCulture), Scenarios.Window));
         break;
     case "cross-check":
         model.Configure(Settings());

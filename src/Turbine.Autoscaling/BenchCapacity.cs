@@ -5,7 +5,7 @@ namespace Turbine.Autoscaling;
 /// <summary>
 /// A replica's service model from `turbine bench --json` output: the lightest closed-loop step's p50 is the service
 /// time of one request, the highest throughput the replica's capacity, and their product (Little's law) the requests
-/// it serves at once.
+/// it serves at once; that step's p99 gives the times their spread (<see cref="ServiceModel.Measured"/>).
 /// </summary>
 public static class BenchCapacity
 {
@@ -13,7 +13,7 @@ public static class BenchCapacity
     public static ServiceModel? Read(string json, List<string> errors, int queueLimit = 1024)
     {
         ArgumentNullException.ThrowIfNull(errors);
-        var steps = new List<(double Load, double Throughput, double P50Ms)>();
+        var steps = new List<(double Load, double Throughput, double P50Ms, double P99Ms)>();
         try
         {
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
@@ -23,7 +23,8 @@ public static class BenchCapacity
                     && step.TryGetProperty("p50_ms", out var p50) && p50.ValueKind == JsonValueKind.Number
                     && step.TryGetProperty("load", out var load) && load.ValueKind == JsonValueKind.Number)
                 {
-                    steps.Add((load.GetDouble(), throughput.GetDouble(), p50.GetDouble()));
+                    var p99 = step.TryGetProperty("p99_ms", out var tail) && tail.ValueKind == JsonValueKind.Number ? tail.GetDouble() : 0;
+                    steps.Add((load.GetDouble(), throughput.GetDouble(), p50.GetDouble(), p99));
                 }
             }
         }
@@ -40,8 +41,9 @@ public static class BenchCapacity
             return null;
         }
 
-        var service = usable.MinBy(s => s.Load).P50Ms / 1000;
+        var lightest = usable.MinBy(s => s.Load);
+        var service = lightest.P50Ms / 1000;
         var capacity = usable.Max(s => s.Throughput);
-        return new ServiceModel(Math.Max(1, (int)Math.Round(capacity * service)), service, QueueLimit: queueLimit);
+        return ServiceModel.Measured(Math.Max(1, (int)Math.Round(capacity * service)), service, lightest.P99Ms / 1000, queueLimit);
     }
 }

@@ -18,7 +18,7 @@ internal sealed class FleetState
         _serviceTimes = new double[requests];
         for (var k = 0; k < requests; k++)
         {
-            _serviceTimes[k] = settings.Service.Exponential ? -settings.Service.MeanServiceSeconds * Math.Log(1 - random.NextDouble()) : settings.Service.MeanServiceSeconds;
+            _serviceTimes[k] = settings.Service.Draw(random);
         }
     }
 

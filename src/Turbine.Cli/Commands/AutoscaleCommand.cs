@@ -29,7 +29,8 @@ internal static class AutoscaleCommand
         var duration = new Option<double>("--duration") { Description = "The synthetic trace's length (s)", DefaultValueFactory = _ => 3600 };
         var capacity = new Option<FileInfo?>("--capacity") { Description = "turbine bench --json output: a replica's service time and capacity" };
         var slots = new Option<int>("--slots") { Description = "Without --capacity: requests a replica serves at once", DefaultValueFactory = _ => 4 };
-        var serviceMs = new Option<double>("--service-ms") { Description = "Without --capacity: a request's mean service time (ms)", DefaultValueFactory = _ => 20 };
+        var serviceMs = new Option<double>("--service-ms") { Description = "Without --capacity: a request's service time (ms): the mean, or with --service-p99-ms the median", DefaultValueFactory = _ => 20 };
+        var serviceP99 = new Option<double?>("--service-p99-ms") { Description = "Without --capacity: a lone request's p99 (ms); service times are then log-normal through it and the median (default: exponential)" };
         var policies = new Option<string[]>("--policy") { Description = "hpa[:target], keda[:threshold], kpa[:target], predictive[:utilization], fixed:N (repeatable; default: hpa, keda, kpa, predictive)", AllowMultipleArgumentsPerToken = true };
         var slo = new Option<double>("--slo-ms") { Description = "A request answered within this meets the objective", DefaultValueFactory = _ => 100 };
         var target = new Option<double>("--slo-target") { Description = "The attainment a policy must reach to win on cost", DefaultValueFactory = _ => 0.99 };
@@ -42,14 +43,16 @@ internal static class AutoscaleCommand
         var emit = new Option<FileInfo?>("--emit") { Description = "Write the winning policy's HPA or ScaledObject here (YAML)" };
         var command = new Command("simulate", "Replay a trace through HPA v2, KEDA, Knative's KPA and a predictive policy; SLO attainment, p99, refusals, replica-minutes and cost side by side")
         {
-            trace, synthetic, rate, peak, duration, capacity, slots, serviceMs, policies, slo, target, coldStart, readiness, price, maxReplicas, seed, chart, emit,
+            trace, synthetic, rate, peak, duration, capacity, slots, serviceMs, serviceP99, policies, slo, target, coldStart, readiness, price, maxReplicas, seed, chart, emit,
         };
         command.SetAction(parse =>
         {
             var errors = new List<string>();
             var service = parse.GetValue(capacity) is { } bench
                 ? BenchCapacity.Read(File.ReadAllText(bench.FullName), errors)
-                : new ServiceModel(Math.Max(1, parse.GetValue(slots)), parse.GetValue(serviceMs) / 1000);
+                : parse.GetValue(serviceP99) is { } p99
+                    ? ServiceModel.Measured(Math.Max(1, parse.GetValue(slots)), parse.GetValue(serviceMs) / 1000, p99 / 1000)
+                    : new ServiceModel(Math.Max(1, parse.GetValue(slots)), parse.GetValue(serviceMs) / 1000);
             var arrivals = Trace(parse.GetValue(trace), parse.GetValue(synthetic), parse.GetValue(rate), parse.GetValue(peak), parse.GetValue(duration), parse.GetValue(seed), errors);
             var specs = service is null ? [] : (parse.GetValue(policies) is { Length: > 0 } named ? named : ["hpa", "keda", "kpa", "predictive"])
                 .Select(p => PolicySpec.Parse(p, parse.GetValue(maxReplicas), service, errors)).ToList();
@@ -130,7 +133,7 @@ internal static class AutoscaleCommand
     {
         var culture = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine(culture, $"{trace.Arrivals.Count} requests over {trace.Duration:F0} s; a replica: {service.Slots} at once, {service.MeanServiceSeconds * 1000:F1} ms each ({service.Capacity:F0} requests/s); cold start {fleet.ColdStartSeconds} s + readiness {fleet.ReadinessSeconds} s; SLO {fleet.SloSeconds * 1000:F0} ms");
+        text.AppendLine(culture, $"{trace.Arrivals.Count} requests over {trace.Duration:F0} s; a replica: {service.Slots} at once, {service.MeanServiceSeconds * 1000:F1} ms each, {service.Describe()} ({service.Capacity:F0} requests/s); cold start {fleet.ColdStartSeconds} s + readiness {fleet.ReadinessSeconds} s; SLO {fleet.SloSeconds * 1000:F0} ms");
         text.AppendLine();
         text.AppendLine("| policy | SLO attainment | p99 ms | refused | replica-minutes | max replicas | cost |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");

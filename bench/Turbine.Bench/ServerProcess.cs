@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Turbine.Bench;
+
+/// <summary>
+/// `turbine serve` as a child process, optionally pinned to one core (taskset, and .NET and ONNX Runtime told of one
+/// processor), as a replica with a core of its own: the autoscaling check's fleet.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, int httpPort, int grpcPort)
+    {
+        _process = process;
+        HttpPort = httpPort;
+        GrpcPort = grpcPort;
+    }
+
+    public int HttpPort { get; }
+
+    public int GrpcPort { get; }
+
+    public static async Task<ServerProcess> StartAsync(string repository, int? core)
+    {
+        var (http, grpc) = (FreePort(), FreePort());
+        var start = new ProcessStartInfo(core is null ? "dotnet" : "taskset") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (core is { } pinned)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(pinned.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            start.ArgumentList.Add("dotnet");
+            start.Environment["DOTNET_PROCESSOR_COUNT"] = "1";
+        }
+
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "turbine.dll"), "serve", "-m", repository, "--host", "127.0.0.1", "--http-port", $"{http}", "--grpc-port", $"{grpc}", "--metrics-port", "-1", "--log-level", "Warning" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, http, grpc);
+        await server.WaitReadyAsync();
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"turbine serve exited with {_process.ExitCode} before it was ready");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/v2/health/ready"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("turbine serve was not ready within 120 s");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
