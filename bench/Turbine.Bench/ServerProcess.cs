@@ -11,6 +11,7 @@ namespace Turbine.Bench;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     private ServerProcess(Process process, int httpPort, int grpcPort)
     {
@@ -35,17 +36,17 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.Environment["DOTNET_PROCESSOR_COUNT"] = "1";
         }
 
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "turbine.dll"), "serve", "-m", repository, "--host", "127.0.0.1", "--http-port", $"{http}", "--grpc-port", $"{grpc}", "--metrics-port", "-1", "--log-level", "Warning" })
+        foreach (var argument in new[] { CliPath(), "serve", "-m", repository, "--host", "127.0.0.1", "--http-port", $"{http}", "--grpc-port", $"{grpc}", "--metrics-port", "-1", "--log-level", "Warning" })
         {
             start.ArgumentList.Add(argument);
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var server = new ServerProcess(process, http, grpc);
+        process.OutputDataReceived += (_, line) => server.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, http, grpc);
         await server.WaitReadyAsync();
         return server;
     }
@@ -69,7 +70,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"turbine serve exited with {_process.ExitCode} before it was ready");
+                throw new InvalidOperationException($"turbine serve exited with {_process.ExitCode} before it was ready: {string.Join('\n', _output.TakeLast(10))}");
             }
 
             try
@@ -91,6 +92,22 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         throw new TimeoutException("turbine serve was not ready within 120 s");
+    }
+
+    /// <summary>The CLI as its own project built it (beside its own runtimeconfig and deps), of the bench's configuration.</summary>
+    private static string CliPath() =>
+        Path.Combine(AppContext.BaseDirectory.Replace(Path.Combine("bench", "Turbine.Bench"), Path.Combine("src", "Turbine.Cli"), StringComparison.Ordinal), "turbine.dll");
+
+    // The last lines only: a replica that fails says why in its last words.
+    private void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+            while (_output.Count > 50 && _output.TryDequeue(out _))
+            {
+            }
+        }
     }
 
     private static int FreePort()
