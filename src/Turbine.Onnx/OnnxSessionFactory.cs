@@ -21,6 +21,20 @@ internal static class OnnxSessionFactory
         }
     }
 
+    /// <summary>A session over a model made in memory (a tree ensemble's graph): no file, so no path to hide.</summary>
+    public static InferenceSession Create(byte[] model, OnnxRuntimeSettings config)
+    {
+        using var options = CreateOptions(config);
+        try
+        {
+            return new InferenceSession(model, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InferenceException($"ONNX Runtime could not load the model: {e.Message}");
+        }
+    }
+
     /// <summary>ONNX Runtime's graph optimization level by its name in the config (and in <c>turbine optimize</c>).</summary>
     /// <exception cref="InferenceException">An unknown name.</exception>
     public static GraphOptimizationLevel OptimizationLevel(string name) => name.ToLowerInvariant() switch

@@ -28,7 +28,7 @@ internal sealed class InProcessModels : IAsyncDisposable
             return (null, $"the model repository '{repository}' does not exist");
         }
 
-        var models = new ModelManager(new ModelRepository(repository), BackendRegistry.Of(new OnnxBackend()), TimeProvider.System, logging.CreateLogger<ModelManager>());
+        var models = new ModelManager(new ModelRepository(repository), new BackendRegistry([new OnnxBackend(), new Turbine.Onnx.Trees.TreeBackend()]), TimeProvider.System, logging.CreateLogger<ModelManager>());
         if (await models.LoadAsync(model, cancellationToken) is { } error)
         {
             await models.DisposeAsync();
