@@ -135,11 +135,7 @@ public sealed class ResponseCache
             entry = node.Value;
         }
 
-        foreach (var output in entry.Outputs)
-        {
-            outputs.Add(new Tensor(output.Name, output.DataType, [.. output.Shape], TensorBuffer.CopyOf(output.Data)));
-        }
-
+        outputs = StoredOutput.Copies(entry.Outputs);
         return true;
     }
 
@@ -147,7 +143,7 @@ public sealed class ResponseCache
     public void Put(string key, IReadOnlyList<Tensor> outputs)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        var stored = outputs.Select(o => new StoredOutput(o.Name, o.DataType, [.. o.Shape], o.Data.Span.ToArray())).ToArray();
+        var stored = StoredOutput.Keep(outputs);
         var size = stored.Sum(o => (long)o.Data.Length + 64) + 128; // data plus a rough count of the bookkeeping
         if (size > BudgetBytes)
         {
@@ -172,8 +168,6 @@ public sealed class ResponseCache
             _bytes += size;
         }
     }
-
-    private sealed record StoredOutput(string Name, DataType DataType, long[] Shape, byte[] Data);
 
     private sealed record Entry(string Key, StoredOutput[] Outputs, long Size);
 }

@@ -21,6 +21,7 @@ public sealed class ModelExecutor
     private readonly ResponseCache _cache;
     private readonly TimeProvider _time;
     private readonly IRequestScreen? _screen;
+    private readonly RequestCoalescer _coalescer = new();
 
     /// <summary>Creates the executor over <paramref name="models"/> with a response cache (none by default).</summary>
     /// <param name="models">The models.</param>
@@ -96,27 +97,24 @@ public sealed class ModelExecutor
                 return ValueTask.FromResult(InferenceResult.Failed(error));
             }
 
-            string? cacheKey = null;
-            if (runner.Config.ResponseCache && _cache.IsEnabled)
+            if (runner.Config.ResponseCache)
             {
+                // A model whose answers may be cached is deterministic: a cached answer, or an identical request's run.
                 var lookup = _time.GetTimestamp();
-                if (TryAnswerFromCache(runner, request, validated!, lookup, out cacheKey, out var cached))
+                var key = ResponseCache.KeyOf(runner, request, validated!);
+                if (_cache.IsEnabled && _cache.TryGet(key, out var outputs))
                 {
-                    return ValueTask.FromResult(cached);
+                    return ValueTask.FromResult(SharedAnswer(runner, request, validated!, outputs, lookup, fromCache: true));
                 }
 
-                if (_cache.Shared is { } shared)
-                {
-                    return AnswerFromSharedOrRunAsync(shared, runner, request, validated!, cacheKey, lookup, cancellationToken);
-                }
-
-                runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(lookup));
+                var flight = _coalescer.Join(key, out var lead);
+                return lead ? LeadAsync(flight, runner, request, validated!, key, lookup, cancellationToken) : FollowAsync(flight, runner, request, validated!, key, lookup, cancellationToken);
             }
 
             var pending = runner.EnqueueAsync(request, validated!, cancellationToken);
             if (!pending.IsCompleted)
             {
-                return cacheKey is null ? pending : RememberAsync(pending, cacheKey);
+                return pending;
             }
 
             // A reload swaps the snapshot before it drains the versions it replaces, so a runner found retired here
@@ -127,7 +125,7 @@ public sealed class ModelExecutor
                 continue;
             }
 
-            return ValueTask.FromResult(cacheKey is null ? result : Remember(result, cacheKey));
+            return ValueTask.FromResult(result);
         }
     }
 
@@ -205,18 +203,64 @@ public sealed class ModelExecutor
         return new ModelVersionInfo(runner.Config, runner.VersionText, versions, runner.Statistics, runner.QueuedRequests, runner.ExecutingRequests);
     }
 
-    /// <summary>Looks the request up in the in-memory cache; on a hit, answers with copies of the cached outputs. A miss is recorded by the caller.</summary>
-    private bool TryAnswerFromCache(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, long started, out string key, out InferenceResult result)
+    /// <summary>
+    /// Runs the request for itself and for any identical one that arrives meanwhile (<see cref="RequestCoalescer"/>): through
+    /// the shared store when there is one, else the model; its answer is cached when caching is on.
+    /// </summary>
+    private async ValueTask<InferenceResult> LeadAsync(RequestCoalescer.Flight flight, IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, string key, long started, CancellationToken cancellationToken)
     {
-        key = ResponseCache.KeyOf(runner, request, validated);
-        if (!_cache.TryGet(key, out var outputs))
+        InferenceResult result = default;
+        try
         {
-            result = default;
-            return false;
+            if (_cache.Shared is { } shared)
+            {
+                result = await AnswerFromSharedOrRunAsync(shared, runner, request, validated, key, started, cancellationToken);
+                return result;
+            }
+
+            if (_cache.IsEnabled)
+            {
+                runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(started));
+            }
+
+            result = await RunUncachedAsync(runner, request, validated, cancellationToken);
+            return _cache.IsEnabled ? Remember(result, key) : result;
+        }
+        finally
+        {
+            _coalescer.Land(flight, result.Response?.Outputs);
+        }
+    }
+
+    /// <summary>Waits for an identical request's run and answers with copies of its outputs; runs on its own if that run failed.</summary>
+    private async ValueTask<InferenceResult> FollowAsync(RequestCoalescer.Flight flight, IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, string key, long started, CancellationToken cancellationToken)
+    {
+        List<Tensor>? outputs;
+        try
+        {
+            outputs = await _coalescer.FollowAsync(flight, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled while an identical one ran");
         }
 
-        result = CachedAnswer(runner, request, validated, outputs, started);
-        return true;
+        if (outputs is not null)
+        {
+            return SharedAnswer(runner, request, validated, outputs, started, fromCache: false);
+        }
+
+        var result = await RunUncachedAsync(runner, request, validated, cancellationToken);
+        return _cache.IsEnabled ? Remember(result, key) : result;
+    }
+
+    /// <summary>Runs the model; a runner replaced by a reload meanwhile sends the request to its successor (SECURITY.md F9).</summary>
+    private async ValueTask<InferenceResult> RunUncachedAsync(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
+    {
+        var result = await runner.EnqueueAsync(request, validated, cancellationToken);
+        return result.Error is not null && runner.IsRetired
+            ? await RunAsync(request, runner.Config.Name, runner.VersionText, cancellationToken)
+            : result;
     }
 
     /// <summary>
@@ -229,28 +273,28 @@ public sealed class ModelExecutor
         if (await shared.GetAsync(key, cancellationToken) is { } bytes && CachedOutputsCodec.TryDecode(bytes, out var outputs))
         {
             _cache.Put(key, outputs);
-            return CachedAnswer(runner, request, validated, outputs, started);
+            return SharedAnswer(runner, request, validated, outputs, started, fromCache: true);
         }
 
         runner.Statistics.CacheMiss.Record(ElapsedNanoseconds(started));
-        var result = await runner.EnqueueAsync(request, validated, cancellationToken);
-        return result.Error is not null && runner.IsRetired
-            ? await RunAsync(request, runner.Config.Name, runner.VersionText, cancellationToken) // replaced by a reload meanwhile (SECURITY.md F9)
-            : Remember(result, key);
+        return Remember(await RunUncachedAsync(runner, request, validated, cancellationToken), key);
     }
 
-    private InferenceResult CachedAnswer(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started)
+    /// <summary>An answer from outputs another run computed: the cache's (a hit) or an identical request's.</summary>
+    private InferenceResult SharedAnswer(IVersionRunner runner, InferenceRequest request, ValidatedRequest validated, List<Tensor> outputs, long started, bool fromCache)
     {
         var response = new InferenceResponse { ModelName = runner.Config.Name, ModelVersion = runner.VersionText, Id = request.Id };
         response.Outputs.AddRange(outputs);
         response.OutputBinary.AddRange(validated.OutputBinary);
         var elapsed = ElapsedNanoseconds(started);
-        runner.Statistics.CacheHit.Record(elapsed);
+        if (fromCache)
+        {
+            runner.Statistics.CacheHit.Record(elapsed);
+        }
+
         runner.Statistics.Success.Record(elapsed);
         return new InferenceResult(response, null);
     }
-
-    private async ValueTask<InferenceResult> RememberAsync(ValueTask<InferenceResult> pending, string key) => Remember(await pending, key);
 
     private InferenceResult Remember(InferenceResult result, string key)
     {
