@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Turbine;
 
 /// <summary>
-/// Settings that belong to one backend, read and validated by that backend (<see cref="IModelBackend.ReadSettings"/>)
+/// Settings that belong to one backend, read and validated by that backend (<see cref="IModelBackend.ReadSettings(System.Text.Json.JsonElement?, List{string})"/>)
 /// from the configuration section named after it (<c>"onnxruntime": {...}</c>), so that the shared contract knows
 /// nothing of any one runtime. Each backend derives its own record.
 /// </summary>

@@ -42,6 +42,15 @@ public interface IModelBackend
         return BackendSettings.None;
     }
 
+    /// <summary>
+    /// Reads this backend's settings with the whole configuration at hand, for a backend that also honours fields of
+    /// Triton's outside its own section (<see cref="HonouredFields"/>); by default the section alone.
+    /// </summary>
+    BackendSettings ReadSettings(JsonElement root, JsonElement? section, List<string> errors) => ReadSettings(section, errors);
+
+    /// <summary>Fields outside its own section that this backend reads, as dotted paths (<c>optimization.execution_accelerators</c>).</summary>
+    IReadOnlyList<string> HonouredFields => [];
+
     /// <summary>Reads the model file's declared inputs and outputs and checks it is safe to load.</summary>
     /// <exception cref="InferenceException">The file is unreadable, corrupt or unsafe.</exception>
     ModelSignature Inspect(string modelPath);
@@ -49,6 +58,12 @@ public interface IModelBackend
     /// <summary>Creates one instance of the model (e.g. one session). Expensive: called at load, never per request.</summary>
     /// <exception cref="InferenceException">The model cannot be loaded with this configuration.</exception>
     IModelInstance CreateInstance(string modelPath, ModelConfig config);
+
+    /// <summary>
+    /// Creates instance <paramref name="instance"/> of the model: a backend that places instances (on the GPU that
+    /// <see cref="ModelConfig.InstanceDevices"/> names for it) overrides this; the others create every instance alike.
+    /// </summary>
+    IModelInstance CreateInstance(string modelPath, ModelConfig config, int instance) => CreateInstance(modelPath, config);
 }
 
 /// <summary>One loaded copy of a model. Not thread-safe: one worker loop drives it.</summary>

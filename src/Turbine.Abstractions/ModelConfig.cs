@@ -99,6 +99,13 @@ public sealed record ModelConfig
     /// <summary>How many instances (sessions) run side by side.</summary>
     public int InstanceCount { get; init; } = 1;
 
+    /// <summary>
+    /// The GPU of each instance, by instance index, from the <c>KIND_GPU</c> instance groups (<c>count</c> instances on
+    /// each device of <c>gpus</c>, device 0 when it is absent); -1 for an instance of a CPU or AUTO group; empty when no
+    /// group asks for a GPU.
+    /// </summary>
+    public IReadOnlyList<int> InstanceDevices { get; init; } = [];
+
     /// <summary>The backend's own settings, read by the backend from the section named after it (<c>onnxruntime</c>).</summary>
     public BackendSettings Settings { get; init; } = BackendSettings.None;
 

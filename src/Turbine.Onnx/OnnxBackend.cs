@@ -38,19 +38,44 @@ public sealed class OnnxBackend(ModelScanPolicy? scanPolicy = null) : IModelBack
     public BackendSettings ReadSettings(JsonElement? section, List<string> errors) => OnnxRuntimeSettings.Read(section, errors);
 
     /// <inheritdoc />
+    /// <remarks>Triton's <c>optimization.execution_accelerators</c> choose and tune the GPU providers.</remarks>
+    public BackendSettings ReadSettings(JsonElement root, JsonElement? section, List<string> errors) => OnnxRuntimeSettings.Read(root, section, errors);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> HonouredFields { get; } = ["optimization.execution_accelerators.gpu_execution_accelerator"];
+
+    /// <inheritdoc />
     public ModelSignature Inspect(string modelPath) => OnnxModelInspector.Inspect(modelPath, _scanPolicy);
 
     /// <inheritdoc />
-    public IModelInstance CreateInstance(string modelPath, ModelConfig config)
+    public IModelInstance CreateInstance(string modelPath, ModelConfig config) => CreateInstance(modelPath, config, 0);
+
+    /// <inheritdoc />
+    /// <remarks>An instance of a <c>KIND_GPU</c> group runs on its group's device, with CUDA when no GPU provider was named.</remarks>
+    public IModelInstance CreateInstance(string modelPath, ModelConfig config, int instance)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var settings = InstanceSettings(config, instance, out var device);
+        return new OnnxModelInstance(OnnxSessionFactory.Create(modelPath, settings, device), config);
+    }
+
+    /// <summary>The settings and device of one instance: its group's GPU (CUDA unless a GPU provider is named), or none.</summary>
+    public static OnnxRuntimeSettings InstanceSettings(ModelConfig config, int instance, out int device)
     {
         ArgumentNullException.ThrowIfNull(config);
         var settings = OnnxRuntimeSettings.Of(config);
+        device = instance >= 0 && instance < config.InstanceDevices.Count ? config.InstanceDevices[instance] : -1;
+        if (device >= 0 && !settings.UsesGpu)
+        {
+            settings = settings with { ExecutionProviders = ["cuda", .. settings.ExecutionProviders] };
+        }
+
         if (!OnnxThreadBudget.Covers(settings))
         {
             settings = settings with { IntraOpThreads = IntraOpThreads(config, Environment.ProcessorCount) };
         }
 
-        return new OnnxModelInstance(OnnxSessionFactory.Create(modelPath, settings), config);
+        return settings;
     }
 
     /// <inheritdoc />

@@ -37,6 +37,15 @@ public sealed record OnnxRuntimeSettings : BackendSettings
     /// <summary>Execution providers in priority order: cpu, cuda, tensorrt. CPU is always appended last.</summary>
     public IReadOnlyList<string> ExecutionProviders { get; init; } = ["cpu"];
 
+    /// <summary>Options of the CUDA provider, by ONNX Runtime's names (<c>onnxruntime.cuda</c>).</summary>
+    public IReadOnlyDictionary<string, string> CudaOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Options of the TensorRT provider, by ONNX Runtime's names (<c>onnxruntime.tensorrt</c>).</summary>
+    public IReadOnlyDictionary<string, string> TensorRtOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether any provider runs on a GPU.</summary>
+    public bool UsesGpu => ExecutionProviders.Any(p => p is "cuda" or "tensorrt");
+
     /// <inheritdoc />
     public override string InstanceKind => ExecutionProviders.Any(p => p is "cuda" or "tensorrt") ? "KIND_GPU" : "KIND_CPU";
 
@@ -71,9 +80,113 @@ public sealed record OnnxRuntimeSettings : BackendSettings
             EnableCpuMemArena = ConfigJson.Bool(value, "enable_cpu_mem_arena", errors, Section) ?? true,
             EnableMemPattern = ConfigJson.Bool(value, "enable_mem_pattern", errors, Section) ?? true,
             ExecutionProviders = ReadProviders(value, errors),
+            CudaOptions = value.TryGetProperty("cuda", out var cuda) ? ExecutionProviderOptions.ReadSection(cuda, "cuda", errors) : new Dictionary<string, string>(),
+            TensorRtOptions = value.TryGetProperty("tensorrt", out var tensorrt) ? ExecutionProviderOptions.ReadSection(tensorrt, "tensorrt", errors) : new Dictionary<string, string>(),
         };
         settings.Validate(errors);
         return settings;
+    }
+
+    /// <summary>
+    /// The section's settings with Triton's <c>optimization.execution_accelerators</c> on top: each GPU accelerator
+    /// (<c>tensorrt</c>, <c>cuda</c>) goes first among the providers, in its order, with its parameters as options.
+    /// </summary>
+    public static OnnxRuntimeSettings Read(JsonElement root, JsonElement? section, List<string> errors)
+    {
+        var settings = Read(section, errors);
+        if (!root.TryGetProperty("optimization", out var optimization) || optimization.ValueKind != JsonValueKind.Object
+            || !optimization.TryGetProperty("execution_accelerators", out var accelerators))
+        {
+            return settings;
+        }
+
+        // config.pbtxt's reader gives this single message as a one-element list.
+        if (accelerators.ValueKind == JsonValueKind.Array && accelerators.GetArrayLength() == 1)
+        {
+            accelerators = accelerators[0];
+        }
+
+        if (accelerators.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'optimization.execution_accelerators' must be an object");
+            return settings;
+        }
+
+        // A CPU accelerator (OpenVINO) is not part of this build: the model runs on the CPU provider and the field is
+        // named among the ignored ones.
+        if (!accelerators.TryGetProperty("gpu_execution_accelerator", out var gpu) || gpu.ValueKind != JsonValueKind.Array)
+        {
+            return settings;
+        }
+
+        var providers = new List<string>();
+        var cudaOptions = new Dictionary<string, string>(settings.CudaOptions, StringComparer.Ordinal);
+        var tensorRtOptions = new Dictionary<string, string>(settings.TensorRtOptions, StringComparer.Ordinal);
+        var index = 0;
+        foreach (var accelerator in gpu.EnumerateArray())
+        {
+            var where = $"optimization.execution_accelerators.gpu_execution_accelerator[{index++}]";
+            var name = accelerator.ValueKind == JsonValueKind.Object ? ConfigJson.String(accelerator, "name", errors, where) : null;
+            var parameters = Parameters(accelerator, where, errors);
+            switch (name)
+            {
+                case "tensorrt":
+                    providers.Add("tensorrt");
+                    foreach (var (key, value) in ExecutionProviderOptions.FromTritonTensorRt(parameters, where, errors))
+                    {
+                        tensorRtOptions[key] = value;
+                    }
+
+                    break;
+                case "cuda":
+                    providers.Add("cuda");
+                    foreach (var (key, value) in ExecutionProviderOptions.FromTritonCuda(parameters, where, errors))
+                    {
+                        cudaOptions[key] = value;
+                    }
+
+                    break;
+                default:
+                    errors.Add($"'{where}.name' '{name}' is not one of tensorrt, cuda");
+                    break;
+            }
+        }
+
+        // TensorRT hands the nodes it cannot run to CUDA, as Triton's backend does.
+        if (providers.Contains("tensorrt") && !providers.Contains("cuda"))
+        {
+            providers.Add("cuda");
+        }
+
+        return settings with
+        {
+            ExecutionProviders = [.. providers, .. settings.ExecutionProviders.Where(p => !providers.Contains(p))],
+            CudaOptions = cudaOptions,
+            TensorRtOptions = tensorRtOptions,
+        };
+    }
+
+    /// <summary>An accelerator's <c>parameters</c>: a map of string values (numbers and booleans read as text).</summary>
+    private static Dictionary<string, string> Parameters(JsonElement accelerator, string where, List<string> errors)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (accelerator.ValueKind != JsonValueKind.Object || !accelerator.TryGetProperty("parameters", out var map))
+        {
+            return parameters;
+        }
+
+        if (map.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"'{where}.parameters' must be a map of names to values");
+            return parameters;
+        }
+
+        foreach (var parameter in map.EnumerateObject())
+        {
+            parameters[parameter.Name] = parameter.Value.ValueKind == JsonValueKind.String ? parameter.Value.GetString()! : parameter.Value.GetRawText();
+        }
+
+        return parameters;
     }
 
     /// <inheritdoc />
@@ -85,6 +198,8 @@ public sealed record OnnxRuntimeSettings : BackendSettings
         new("execution_providers", string.Join(",", ExecutionProviders)),
         new("enable_mem_arena", EnableCpuMemArena ? "1" : "0"),
         new("enable_mem_pattern", EnableMemPattern ? "1" : "0"),
+        .. CudaOptions.Select(o => KeyValuePair.Create("cuda." + o.Key, o.Value)),
+        .. TensorRtOptions.Select(o => KeyValuePair.Create("tensorrt." + o.Key, o.Value)),
     ];
 
     /// <inheritdoc />
@@ -104,6 +219,24 @@ public sealed record OnnxRuntimeSettings : BackendSettings
         }
 
         writer.WriteEndArray();
+        WriteOptions(writer, "cuda", CudaOptions);
+        WriteOptions(writer, "tensorrt", TensorRtOptions);
+    }
+
+    private static void WriteOptions(Utf8JsonWriter writer, string name, IReadOnlyDictionary<string, string> options)
+    {
+        if (options.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartObject(name);
+        foreach (var (key, value) in options)
+        {
+            writer.WriteString(key, value);
+        }
+
+        writer.WriteEndObject();
     }
 
     private static List<string> ReadProviders(JsonElement section, List<string> errors)

@@ -8,9 +8,9 @@ internal static class OnnxSessionFactory
     private static readonly Lazy<HashSet<string>> AvailableProviders =
         new(() => new HashSet<string>(OrtEnv.Instance().GetAvailableProviders(), StringComparer.Ordinal));
 
-    public static InferenceSession Create(string modelPath, OnnxRuntimeSettings config)
+    public static InferenceSession Create(string modelPath, OnnxRuntimeSettings config, int device = 0)
     {
-        using var options = CreateOptions(config);
+        using var options = CreateOptions(config, device);
         try
         {
             return new InferenceSession(modelPath, options);
@@ -47,7 +47,7 @@ internal static class OnnxSessionFactory
         _ => throw new InferenceException($"unknown graph optimization level '{name}'; expected disabled, basic, extended, layout or all"),
     };
 
-    public static SessionOptions CreateOptions(OnnxRuntimeSettings config)
+    public static SessionOptions CreateOptions(OnnxRuntimeSettings config, int device = 0)
     {
         OnnxThreadBudget.EnsureEnvironment(); // the environment's global pools must exist before any session does
         var options = new SessionOptions();
@@ -80,7 +80,7 @@ internal static class OnnxSessionFactory
             }
             foreach (var provider in config.ExecutionProviders)
             {
-                AppendProvider(options, provider);
+                AppendProvider(options, provider, config, device);
             }
 
             return options;
@@ -92,7 +92,7 @@ internal static class OnnxSessionFactory
         }
     }
 
-    private static void AppendProvider(SessionOptions options, string provider)
+    private static void AppendProvider(SessionOptions options, string provider, OnnxRuntimeSettings config, int device)
     {
         switch (provider.ToLowerInvariant())
         {
@@ -100,11 +100,21 @@ internal static class OnnxSessionFactory
                 return; // ONNX Runtime always falls back to the CPU provider last.
             case "cuda":
                 Require("CUDAExecutionProvider", provider);
-                options.AppendExecutionProvider_CUDA(0);
+                using (var cuda = new OrtCUDAProviderOptions())
+                {
+                    cuda.UpdateOptions(ExecutionProviderOptions.Cuda(config, device));
+                    options.AppendExecutionProvider_CUDA(cuda);
+                }
+
                 return;
             case "tensorrt":
                 Require("TensorrtExecutionProvider", provider);
-                options.AppendExecutionProvider_Tensorrt(0);
+                using (var tensorRt = new OrtTensorRTProviderOptions())
+                {
+                    tensorRt.UpdateOptions(ExecutionProviderOptions.TensorRt(config, device));
+                    options.AppendExecutionProvider_Tensorrt(tensorRt);
+                }
+
                 return;
             default:
                 throw new InferenceException($"unknown execution provider '{provider}'; expected cpu, cuda or tensorrt");

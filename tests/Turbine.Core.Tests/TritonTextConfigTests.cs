@@ -71,7 +71,7 @@ public sealed class TritonTextConfigTests : IDisposable
         Assert.Equal(100, config.DynamicBatching.MaxQueueDelayMicroseconds);
         Assert.Equal(2, config.DynamicBatching.PriorityLevels);
         Assert.Equal(new QueuePolicyConfig(RejectOnTimeout: false, MaxQueueSize: 16), config.DynamicBatching.PriorityQueuePolicies[1]);
-        Assert.Equal(["optimization", "parameters", "input[0].format"], definition.Unsupported);
+        Assert.Equal(["parameters", "optimization.execution_accelerators.cpu_execution_accelerator", "input[0].format"], definition.Unsupported);
         var warmup = Assert.Single(config.Warmup);
         Assert.Equal(("zeros", 2, 3), (warmup.Name, warmup.BatchSize, warmup.Count));
         Assert.Equal(

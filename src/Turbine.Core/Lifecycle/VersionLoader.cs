@@ -186,7 +186,7 @@ internal sealed partial class VersionLoader(ModelRepository repository, BackendR
         {
             for (var i = 0; i < config.InstanceCount; i++)
             {
-                instances.Add(backend.CreateInstance(path, config));
+                instances.Add(backend.CreateInstance(path, config, i));
             }
 
             return [.. instances];

@@ -26,6 +26,7 @@ internal static class ModelConfigCompleter
             Inputs = Tensors(draft.Inputs, signature.Inputs, batching, hidden),
             Outputs = Tensors(draft.Outputs, signature.Outputs, batching, hidden),
             InstanceCount = draft.InstanceCount ?? 1,
+            InstanceDevices = draft.InstanceDevices,
             Settings = settings,
             VersionPolicy = draft.VersionPolicy ?? VersionPolicy.Default,
             MaxQueueSize = draft.MaxQueueSize ?? 1024,

@@ -20,6 +20,9 @@ internal sealed record ModelConfigDraft
 
     public int? InstanceCount { get; init; }
 
+    /// <summary>The GPU of each instance (<see cref="ModelConfig.InstanceDevices"/>).</summary>
+    public IReadOnlyList<int> InstanceDevices { get; init; } = [];
+
     /// <summary>The first instance group that asks for a GPU, by its place (<c>instance_group[0]</c>); null when none does.</summary>
     public string? GpuGroup { get; init; }
 

@@ -6,7 +6,7 @@ namespace Turbine.Core.Repository;
 /// <summary>
 /// Reads <c>config.json</c> in Triton's JSON form (<c>max_batch_size</c>, <c>input</c>/<c>output</c> with
 /// <c>data_type</c> and <c>dims</c>, <c>instance_group</c>, <c>version_policy</c>) plus Turbine's
-/// backend's own section (read by the backend, <see cref="IModelBackend.ReadSettings"/>). Every problem found is added to the error list; reading goes on.
+/// backend's own section (read by the backend, <see cref="IModelBackend.ReadSettings(System.Text.Json.JsonElement?, List{string})"/>). Every problem found is added to the error list; reading goes on.
 /// </summary>
 internal static class ModelConfigReader
 {
@@ -43,7 +43,8 @@ internal static class ModelConfigReader
                 MaxBatchSize = Int(root, "max_batch_size", errors),
                 Inputs = Tensors(root, "input", errors),
                 Outputs = Tensors(root, "output", errors),
-                InstanceCount = InstanceCount(root, errors),
+                InstanceCount = InstanceCount(root, errors, out var devices),
+                InstanceDevices = devices,
                 GpuGroup = GpuGroup(root),
                 VersionPolicy = Policy(root, errors),
                 MaxQueueSize = Int(root, "max_queue_size", errors),
@@ -123,8 +124,13 @@ internal static class ModelConfigReader
         return result;
     }
 
-    private static int? InstanceCount(JsonElement root, List<string> errors)
+    /// <summary>
+    /// The instances of every group: <c>count</c> each, or with <c>KIND_GPU</c> and <c>gpus</c> (Triton's placement)
+    /// <c>count</c> on each listed device; <paramref name="devices"/> names each instance's GPU when any group wants one.
+    /// </summary>
+    private static int? InstanceCount(JsonElement root, List<string> errors, out IReadOnlyList<int> devices)
     {
+        devices = [];
         if (!root.TryGetProperty("instance_group", out var groups))
         {
             return null;
@@ -136,20 +142,40 @@ internal static class ModelConfigReader
             return null;
         }
 
-        var total = 0;
+        var placed = new List<int>();
+        var total = 0L;
+        var anyGpu = false;
         var index = 0;
         foreach (var group in groups.EnumerateArray())
         {
             var where = $"instance_group[{index++}]";
-            total += group.ValueKind == JsonValueKind.Object ? Int(group, "count", errors, where) ?? 1 : 1;
+            var count = group.ValueKind == JsonValueKind.Object ? Int(group, "count", errors, where) ?? 1 : 1;
             var kind = group.ValueKind == JsonValueKind.Object ? String(group, "kind", errors, where) : null;
             if (kind is not null and not "KIND_CPU" and not "KIND_GPU" and not "KIND_AUTO")
             {
                 errors.Add($"'{where}.kind' '{kind}' is not one of KIND_AUTO, KIND_CPU, KIND_GPU");
             }
+
+            var gpus = group.ValueKind == JsonValueKind.Object && group.TryGetProperty("gpus", out _) ? Longs(group, "gpus", errors, where) : null;
+            if (gpus is { } listed && (kind != "KIND_GPU" || listed.Length == 0 || listed.Any(g => g is < 0 or > 63)))
+            {
+                errors.Add($"'{where}.gpus' must list device numbers from 0 to 63, in a KIND_GPU group");
+                gpus = null;
+            }
+
+            anyGpu |= kind == "KIND_GPU";
+            foreach (var device in kind == "KIND_GPU" ? gpus ?? [0] : [-1L])
+            {
+                total += count;
+                if (count > 0 && total <= 64)
+                {
+                    placed.AddRange(Enumerable.Repeat((int)device, count)); // beyond 64 the validator refuses the count
+                }
+            }
         }
 
-        return total;
+        devices = anyGpu ? placed : [];
+        return (int)Math.Clamp(total, int.MinValue, int.MaxValue);
     }
 
     /// <summary><c>default_model_filename</c>: a plain file name (SECURITY.md A2), since it is joined to a version folder.</summary>

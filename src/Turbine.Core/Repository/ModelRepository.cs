@@ -126,7 +126,7 @@ public sealed class ModelRepository
         var folder = ModelPath(name);
         var (draft, configText) = configOverride is null ? ReadConfig(folder, errors) : (ModelConfigReader.Read(configOverride, errors), configOverride);
         var backend = backends.Resolve(draft.Backend, draft.Platform, out var unknown, folder);
-        var unsupported = draft.Root is { } root ? UnsupportedFields.Find(root, backend?.Name) : [];
+        var unsupported = draft.Root is { } root ? UnsupportedFields.Find(root, backend?.Name, backend?.HonouredFields ?? []) : [];
         if (draft.Root is { } written)
         {
             UnhonouredFields.Check(written, errors);
@@ -166,7 +166,7 @@ public sealed class ModelRepository
         }
 
         System.Text.Json.JsonElement? section = draft.Root is { } config && config.TryGetProperty(backend.Name, out var own) ? own : null;
-        var settings = backend.ReadSettings(section, errors);
+        var settings = draft.Root is { } whole ? backend.ReadSettings(whole, section, errors) : backend.ReadSettings(section, errors);
         var completed = ModelConfigCompleter.Complete(name, draft, backend, settings, signature ?? new ModelSignature([], []));
         completed = completed with
         {
