@@ -13,11 +13,22 @@ public sealed class TurbineGrpcClient : ITurbineClient
 
     /// <summary>Creates a client for <paramref name="address"/>, e.g. <c>http://localhost:8001</c>.</summary>
     public TurbineGrpcClient(Uri address, string? managementToken = null)
+        : this(address, handler: null, managementToken)
+    {
+    }
+
+    /// <summary>
+    /// Creates a client whose channel sends through <paramref name="handler"/> (keep-alive pings, several HTTP/2
+    /// connections, a proxy); the client owns it.
+    /// </summary>
+    public TurbineGrpcClient(Uri address, HttpMessageHandler? handler, string? managementToken = null)
     {
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 64 * 1024 * 1024,
             MaxSendMessageSize = 64 * 1024 * 1024,
+            HttpHandler = handler,
+            DisposeHttpClient = true,
         });
         _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
         ManagementToken = managementToken;

@@ -17,6 +17,8 @@ public sealed class ArchitectureTests
         { "Turbine.Autoscaling", ["Turbine.", "Microsoft.AspNetCore", "Grpc", "k8s", "KubernetesClient"] },
         // A backend: the contracts and ML.NET, nothing of the server.
         { "Turbine.MLNet", ["Turbine.Core", "Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc"] },
+        // Remote models speak to other servers through the SDK, and know nothing of the host or of local runtimes.
+        { "Turbine.Remote", ["Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.MLNet", "Turbine.Server", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore"] },
         // The operator speaks to the Kubernetes API and knows nothing of serving but model names.
         { "Turbine.Kubernetes", ["Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Npgsql", "AWSSDK"] },
         { "Turbine.Monitoring", ["Turbine.Traffic", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
@@ -43,7 +45,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Only_Turbine_Onnx_references_onnx_runtime()
     {
-        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Kubernetes", "Turbine.MLNet", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
+        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Kubernetes", "Turbine.MLNet", "Turbine.Remote", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
         {
             var references = Assembly.Load(name).GetReferencedAssemblies().Select(r => r.Name!);
             Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));

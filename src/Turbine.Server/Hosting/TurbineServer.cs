@@ -133,6 +133,7 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Llm.Serving.LlmBackend>(_ => new Turbine.Llm.Serving.LlmBackend(onnx)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Onnx.Trees.TreeBackend>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.MLNet.MlNetBackend>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Remote.RemoteBackend>());
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         services.AddSingleton<OpenAi.EmbeddingEndpoint>();
         // The Batch API keeps its files and batches under the jobs folder; without one its endpoints say so.

@@ -1,0 +1,215 @@
+using System.Globalization;
+using Grpc.Core;
+using Turbine.Client;
+using Turbine.Core.Execution;
+
+namespace Turbine.Remote;
+
+/// <summary>
+/// Serves one version of a remote model: each validated request is sent to the remote server (at most
+/// <see cref="RemoteTarget.MaxConcurrency"/> at once; the rest wait here, counted as queued) under the target's
+/// deadline and the caller's cancellation, and its answer comes back under the local name and version. A breaker
+/// and a periodic readiness check make a remote that went away answer 503 at once instead of after each timeout.
+/// </summary>
+public sealed class RemoteRunner : IVersionRunner
+{
+    private readonly RemoteTarget _target;
+    private readonly VersionLoadContext _context;
+    private readonly ITurbineClient _client;
+    private readonly RemoteBreaker _breaker;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _health;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
+    private int _waiting;
+    private int _executing;
+    private int _retired;
+
+    internal RemoteRunner(RemoteTarget target, VersionLoadContext context, ITurbineClient client)
+    {
+        _target = target;
+        _context = context;
+        _client = client;
+        _breaker = new RemoteBreaker(target.BreakerFailures, TimeSpan.FromMilliseconds(target.BreakerOpenMs), context.Time);
+        _slots = new SemaphoreSlim(target.MaxConcurrency, target.MaxConcurrency);
+        _health = WatchHealthAsync(_stopping.Token);
+    }
+
+    public ModelConfig Config => _context.Config;
+
+    public long Version => _context.Version;
+
+    public string VersionText => _context.Version.ToString(CultureInfo.InvariantCulture);
+
+    public string LoadIdentity => _context.LoadIdentity;
+
+    public ModelStatistics Statistics { get; } = new();
+
+    public bool IsRetired => Volatile.Read(ref _retired) != 0;
+
+    public int QueuedRequests => Volatile.Read(ref _waiting);
+
+    public int ExecutingRequests => Volatile.Read(ref _executing);
+
+    public int WarmupConcurrency => 1;
+
+    /// <summary>Whether the breaker refuses requests now.</summary>
+    public bool IsBroken => _breaker.IsOpen;
+
+    public async ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            return IsRetired
+                ? InferenceResult.Failed(StatusCode.Unavailable, "the version is being unloaded")
+                : await ForwardAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _inFlight) == 0 && IsRetired)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private async ValueTask<InferenceResult> ForwardAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        if (!_breaker.TryEnter())
+        {
+            Statistics.Fail.Record(0);
+            return InferenceResult.Failed(StatusCode.Unavailable, $"the remote model '{_target.Model}' at {_target.Url} is failing; its breaker is open");
+        }
+
+        var started = _context.Time.GetTimestamp();
+        Interlocked.Increment(ref _waiting);
+        var entered = false;
+        try
+        {
+            entered = await _slots.WaitAsync(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return InferenceResult.Failed(StatusCode.Cancelled, "the request was cancelled while waiting for the remote");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+            if (!entered)
+            {
+                _breaker.Succeeded(); // gave up before trying: the remote is not to blame
+            }
+        }
+
+        Interlocked.Increment(ref _executing);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        deadline.CancelAfter(_target.TimeoutMs);
+        try
+        {
+            var forwarded = Forwarded(request);
+            var answer = await _client.InferAsync(forwarded, deadline.Token).ConfigureAwait(false);
+            _breaker.Succeeded();
+            var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = request.Id };
+            response.Outputs.AddRange(answer.Outputs);
+            var nanoseconds = (long)_context.Time.GetElapsedTime(started).TotalNanoseconds;
+            Statistics.Success.Record(nanoseconds);
+            Statistics.RecordExecution(BatchRows(request), 0, nanoseconds, 0, _context.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            return new InferenceResult(response, null);
+        }
+        catch (Exception e) when (e is TurbineClientException or RpcException or HttpRequestException or OperationCanceledException)
+        {
+            var error = Error(e, cancellationToken);
+            if (error.Code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal)
+            {
+                _breaker.Failed(); // the remote's fault, not the request's
+            }
+
+            Statistics.Fail.Record((long)_context.Time.GetElapsedTime(started).TotalNanoseconds);
+            return InferenceResult.Failed(error);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _executing);
+            _slots.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Interlocked.Exchange(ref _retired, 1);
+        // Drain: the requests in flight finish (or meet their deadline) before the connection goes.
+        if (Volatile.Read(ref _inFlight) > 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _health.ConfigureAwait(false);
+        _stopping.Dispose();
+        _slots.Dispose();
+        (_client as IDisposable)?.Dispose();
+    }
+
+    /// <summary>The request as the remote knows it: its model name and version, the same inputs, outputs and parameters.</summary>
+    private InferenceRequest Forwarded(InferenceRequest request)
+    {
+        var forwarded = new InferenceRequest { ModelName = _target.Model, ModelVersion = _target.Version, Id = request.Id, Parameters = request.Parameters };
+        forwarded.Inputs.AddRange(request.Inputs);
+        forwarded.Outputs.AddRange(request.Outputs);
+        return forwarded;
+    }
+
+    private static long BatchRows(InferenceRequest request) =>
+        request.Inputs.Count > 0 && request.Inputs[0].Shape.Length > 0 ? Math.Max(1, request.Inputs[0].Shape[0]) : 1;
+
+    private InferenceError Error(Exception e, CancellationToken caller)
+    {
+        var where = $"the remote model '{_target.Model}' at {_target.Url}";
+        return e switch
+        {
+            OperationCanceledException when caller.IsCancellationRequested => new(StatusCode.Cancelled, "the request was cancelled"),
+            OperationCanceledException => new(StatusCode.DeadlineExceeded, $"{where} did not answer within {_target.TimeoutMs} ms"),
+            TurbineClientException client => new(client.Code, $"{where}: {client.Message}"),
+            RpcException { StatusCode: Grpc.Core.StatusCode.DeadlineExceeded } => new(StatusCode.DeadlineExceeded, $"{where} did not answer within {_target.TimeoutMs} ms"),
+            _ => new(StatusCode.Unavailable, $"{where} cannot be reached: {e.Message}"),
+        };
+    }
+
+    /// <summary>Asks the remote whether the model is ready, every interval: a no trips the breaker, a yes closes it.</summary>
+    private async Task WatchHealthAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_target.HealthIntervalMs), _context.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                bool ready;
+                try
+                {
+                    using var check = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                    check.CancelAfter(TimeSpan.FromSeconds(2));
+                    ready = await _client.IsModelReadyAsync(_target.Model, _target.Version, check.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TurbineClientException or RpcException or HttpRequestException or OperationCanceledException && !stopping.IsCancellationRequested)
+                {
+                    ready = false;
+                }
+
+                if (ready)
+                {
+                    _breaker.Succeeded();
+                }
+                else
+                {
+                    _breaker.Trip();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+}
