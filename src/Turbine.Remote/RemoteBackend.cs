@@ -47,6 +47,6 @@ public sealed class RemoteBackend : IModelBackend, IVersionRunnerFactory
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = RemoteTarget.Read(context.ModelPath);
-        return new RemoteRunner(target, context, RemoteConnection.Open(target));
+        return new RemoteRunner(target, context, RemoteConnection.Open(target), target.Hedge is { } hedge ? RemoteConnection.Open(hedge) : null);
     }
 }

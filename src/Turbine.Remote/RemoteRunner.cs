@@ -16,6 +16,10 @@ public sealed class RemoteRunner : IVersionRunner
     private readonly RemoteTarget _target;
     private readonly VersionLoadContext _context;
     private readonly ITurbineClient _client;
+    private readonly ITurbineClient? _hedge;
+    private readonly RoundTrips _roundTrips;
+    private long _hedges;
+    private long _hedgeWins;
     private readonly RemoteBreaker _breaker;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stopping = new();
@@ -26,11 +30,13 @@ public sealed class RemoteRunner : IVersionRunner
     private int _executing;
     private int _retired;
 
-    internal RemoteRunner(RemoteTarget target, VersionLoadContext context, ITurbineClient client)
+    internal RemoteRunner(RemoteTarget target, VersionLoadContext context, ITurbineClient client, ITurbineClient? hedge)
     {
         _target = target;
         _context = context;
         _client = client;
+        _hedge = hedge;
+        _roundTrips = new RoundTrips(target.HedgeAfterPercentile);
         _breaker = new RemoteBreaker(target.BreakerFailures, TimeSpan.FromMilliseconds(target.BreakerOpenMs), context.Time);
         _slots = new SemaphoreSlim(target.MaxConcurrency, target.MaxConcurrency);
         _health = WatchHealthAsync(_stopping.Token);
@@ -56,6 +62,12 @@ public sealed class RemoteRunner : IVersionRunner
 
     /// <summary>Whether the breaker refuses requests now.</summary>
     public bool IsBroken => _breaker.IsOpen;
+
+    /// <summary>Hedged requests sent so far (the first target was slower than the percentile).</summary>
+    public long Hedges => Interlocked.Read(ref _hedges);
+
+    /// <summary>Hedged requests the hedge won; the first target's call was cancelled. The others' hedge was cancelled.</summary>
+    public long HedgeWins => Interlocked.Read(ref _hedgeWins);
 
     public async ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
@@ -110,8 +122,9 @@ public sealed class RemoteRunner : IVersionRunner
         try
         {
             var forwarded = Forwarded(request);
-            var answer = await _client.InferAsync(forwarded, deadline.Token).ConfigureAwait(false);
+            var answer = await SendAsync(forwarded, deadline.Token).ConfigureAwait(false);
             _breaker.Succeeded();
+            _roundTrips.Add(_context.Time.GetElapsedTime(started));
             var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = request.Id };
             response.Outputs.AddRange(answer.Outputs);
             var nanoseconds = (long)_context.Time.GetElapsedTime(started).TotalNanoseconds;
@@ -151,6 +164,53 @@ public sealed class RemoteRunner : IVersionRunner
         _stopping.Dispose();
         _slots.Dispose();
         (_client as IDisposable)?.Dispose();
+        (_hedge as IDisposable)?.Dispose();
+    }
+
+    /// <summary>
+    /// Sends to the first target; with a hedge target, also sends there once the first has taken longer than the recent
+    /// round trips' percentile (speculative execution), takes whichever answers first and cancels the other. A failure
+    /// of one waits for the other.
+    /// </summary>
+    private async Task<InferenceResponse> SendAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        if (_hedge is null)
+        {
+            return await _client.InferAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var primary = _client.InferAsync(request, first.Token);
+        var percentile = _roundTrips.PercentileMs;
+        var delay = TimeSpan.FromMilliseconds(double.IsNaN(percentile) ? _target.HedgeMinMs : Math.Max(_target.HedgeMinMs, percentile));
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            if (await Task.WhenAny(primary, Task.Delay(delay, _context.Time, wait.Token)).ConfigureAwait(false) == primary)
+            {
+                await wait.CancelAsync().ConfigureAwait(false);
+                return await primary.ConfigureAwait(false);
+            }
+        }
+
+        Interlocked.Increment(ref _hedges);
+        using var second = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var hedged = _hedge.InferAsync(request, second.Token);
+        var winner = await Task.WhenAny(primary, hedged).ConfigureAwait(false);
+        if (!winner.IsCompletedSuccessfully)
+        {
+            winner = winner == primary ? hedged : primary; // one failed: the other may still answer
+            await Task.WhenAny(winner).ConfigureAwait(false);
+        }
+
+        var loser = winner == primary ? hedged : primary;
+        await (winner == primary ? second : first).CancelAsync().ConfigureAwait(false);
+        _ = loser.ContinueWith(static t => { if (t.IsCompletedSuccessfully) { t.Result.Dispose(); } }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (winner == hedged && hedged.IsCompletedSuccessfully)
+        {
+            Interlocked.Increment(ref _hedgeWins);
+        }
+
+        return await winner.ConfigureAwait(false);
     }
 
     /// <summary>The request as the remote knows it: its model name and version, the same inputs, outputs and parameters.</summary>

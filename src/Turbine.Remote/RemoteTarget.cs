@@ -37,6 +37,21 @@ public sealed record RemoteTarget
     /// <summary>How often the remote's readiness is asked while idle or broken.</summary>
     public int HealthIntervalMs { get; init; } = 5_000;
 
+    /// <summary>A second server with the same model, asked too when the first is slow (a hedged request); none when null.</summary>
+    public Uri? HedgeUrl { get; init; }
+
+    /// <summary>The hedge's protocol; the first's when null.</summary>
+    public string? HedgeProtocol { get; init; }
+
+    /// <summary>The percentile of recent round trips after which the hedge is sent.</summary>
+    public double HedgeAfterPercentile { get; init; } = 95;
+
+    /// <summary>The hedge waits at least this long (and this long until enough round trips are known).</summary>
+    public int HedgeMinMs { get; init; } = 10;
+
+    /// <summary>The hedge target: the same model and settings at <see cref="HedgeUrl"/>.</summary>
+    internal RemoteTarget? Hedge => HedgeUrl is null ? null : this with { Url = HedgeUrl, Protocol = HedgeProtocol ?? Protocol, HedgeUrl = null };
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Reads and checks <c>remote.json</c>; every problem is reported at once.</summary>
@@ -56,6 +71,16 @@ public sealed record RemoteTarget
         if (!target.Url.IsAbsoluteUri || target.Url.Scheme is not ("http" or "https"))
         {
             errors.Add($"url '{target.Url}' must be an absolute http or https address");
+        }
+
+        if (target.HedgeUrl is { } hedge && (!hedge.IsAbsoluteUri || hedge.Scheme is not ("http" or "https")))
+        {
+            errors.Add($"hedge_url '{hedge}' must be an absolute http or https address");
+        }
+
+        if (target.HedgeProtocol is not (null or "grpc" or "rest") || target.HedgeAfterPercentile is < 50 or > 99.9 || target.HedgeMinMs < 1)
+        {
+            errors.Add("hedge_protocol must be grpc or rest, hedge_after_percentile within 50 to 99.9, hedge_min_ms 1 or more");
         }
 
         if (target.Protocol is not ("grpc" or "rest"))
