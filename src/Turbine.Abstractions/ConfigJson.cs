@@ -9,6 +9,28 @@ namespace Turbine;
 /// </summary>
 public static class ConfigJson
 {
+    /// <summary>
+    /// A backend's section: true with the object to read; false when there is none (the defaults apply) or when it is
+    /// not an object (an error, and the defaults apply).
+    /// </summary>
+    public static bool TrySection(JsonElement? section, string name, List<string> errors, out JsonElement value)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        value = section ?? default;
+        if (section is null)
+        {
+            return false;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"'{name}' must be an object");
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>A string property, null when absent or JSON null; anything else is an error.</summary>
     public static string? String(JsonElement obj, string property, List<string> errors, string? where = null)
     {

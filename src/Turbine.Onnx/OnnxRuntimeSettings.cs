@@ -59,15 +59,8 @@ public sealed record OnnxRuntimeSettings : BackendSettings
     /// <summary>Reads and validates the <c>onnxruntime</c> section; every problem goes to <paramref name="errors"/>.</summary>
     public static OnnxRuntimeSettings Read(JsonElement? section, List<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(errors);
-        if (section is not { } value)
+        if (!ConfigJson.TrySection(section, Section, errors, out var value))
         {
-            return Default;
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("'onnxruntime' must be an object");
             return Default;
         }
 

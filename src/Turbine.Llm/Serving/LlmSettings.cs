@@ -45,15 +45,8 @@ public sealed record LlmSettings : BackendSettings
     /// <summary>Reads and validates the <c>llm</c> section; every problem goes to <paramref name="errors"/>.</summary>
     public static LlmSettings Read(JsonElement? section, List<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(errors);
-        if (section is not { } value)
+        if (!ConfigJson.TrySection(section, "llm", errors, out var value))
         {
-            return Default;
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("'llm' must be an object");
             return Default;
         }
 

@@ -27,15 +27,8 @@ public sealed record TreeSettings : BackendSettings
 
     public static TreeSettings Read(JsonElement? section, List<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(errors);
-        if (section is not { } value)
+        if (!ConfigJson.TrySection(section, "fil", errors, out var value))
         {
-            return Default;
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("fil: expected an object");
             return Default;
         }
 
