@@ -95,9 +95,10 @@ public sealed class AllocationBudgetTests : IAsyncLifetime
         }
 
         // The counter is the process's, so the server's background work (pollers, timers) adds to a round, the more
-        // the slower a loaded machine runs it; the smallest of three rounds is the path's own figure.
+        // the slower a loaded machine runs it; the smallest of five rounds is the path's own figure (three let a busy
+        // machine through once: 3,334 bytes against 2,840 measured alone on 2026-12-07).
         var smallest = long.MaxValue;
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < 5; round++)
         {
             var before = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < Requests; i++)
