@@ -57,5 +57,9 @@ public sealed class HedgedRemoteModelTests : IAsyncLifetime
         Assert.Equal(1, remote.Hedges);
         Assert.Equal(1, remote.HedgeWins);
         Assert.True(await _slowBackend.Entered.WaitAsync(TimeSpan.FromSeconds(10)), "the first target did get the request");
+        var metrics = await _front.MetricsAsync();
+        Assert.Contains("turbine_remote_hedges_total{model=\"hedged\",version=\"1\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_remote_hedge_wins_total{model=\"hedged\",version=\"1\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("turbine_remote_breaker_open{model=\"hedged\",version=\"1\"} 0", metrics, StringComparison.Ordinal);
     }
 }

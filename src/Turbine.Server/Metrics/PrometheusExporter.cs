@@ -35,7 +35,8 @@ internal sealed class PrometheusExporter(
             WriteBatchSizes(writer, models);
             WriteRoutes(writer, inference.Routes);
             WritePipelines(writer, inference.Pipelines);
-            WriteGeneration(writer, GenerationRunners(models));
+            WriteGeneration(writer, RunnersOf<Llm.Serving.GenerationRunner>(models));
+            WriteRemote(writer, RunnersOf<Remote.RemoteRunner>(models));
             MonitoringMetrics.Write(writer, models, monitoring, costs);
             if (redis is not null)
             {
@@ -336,19 +337,47 @@ internal sealed class PrometheusExporter(
         }
     }
 
-    /// <summary>The generation engines of the versions being served.</summary>
-    private List<Llm.Serving.GenerationRunner> GenerationRunners(IReadOnlyList<ModelVersionInfo> models)
+    /// <summary>The runners of one kind (generation engines, remote models) among the versions being served.</summary>
+    private List<T> RunnersOf<T>(IReadOnlyList<ModelVersionInfo> models)
+        where T : class, IVersionRunner
     {
-        var runners = new List<Llm.Serving.GenerationRunner>();
+        var runners = new List<T>();
         foreach (var model in models)
         {
-            if (modelManager.Resolve(model.Config.Name, model.Version, out var runner) is null && runner is Llm.Serving.GenerationRunner generation)
+            if (modelManager.Resolve(model.Config.Name, model.Version, out var runner) is null && runner is T found)
             {
-                runners.Add(generation);
+                runners.Add(found);
             }
         }
 
         return runners;
+    }
+
+    /// <summary>Remote models: their breakers and their hedged requests (docs/BACKENDS.md).</summary>
+    private static void WriteRemote(PrometheusTextWriter writer, List<Remote.RemoteRunner> runners)
+    {
+        if (runners.Count == 0)
+        {
+            return;
+        }
+
+        writer.Family("turbine_remote_breaker_open", "gauge", "1 while a remote model's breaker refuses requests at once.");
+        foreach (var runner in runners)
+        {
+            writer.Sample("turbine_remote_breaker_open", Labels(runner), runner.IsBroken ? 1 : 0);
+        }
+
+        writer.Family("turbine_remote_hedges_total", "counter", "Requests also sent to a remote model's hedge target because the first was slower than the percentile.");
+        foreach (var runner in runners)
+        {
+            writer.Sample("turbine_remote_hedges_total", Labels(runner), runner.Hedges);
+        }
+
+        writer.Family("turbine_remote_hedge_wins_total", "counter", "Hedged requests the hedge target answered first (the first target's call was cancelled; in the others the hedge's was).");
+        foreach (var runner in runners)
+        {
+            writer.Sample("turbine_remote_hedge_wins_total", Labels(runner), runner.HedgeWins);
+        }
     }
 
     /// <summary>
@@ -409,7 +438,7 @@ internal sealed class PrometheusExporter(
         }
     }
 
-    private static (string, string)[] Labels(Llm.Serving.GenerationRunner runner) => [("model", runner.Config.Name), ("version", runner.VersionText)];
+    private static (string, string)[] Labels(IVersionRunner runner) => [("model", runner.Config.Name), ("version", runner.VersionText)];
 
     private static (string, string)[] Labels(ModelVersionInfo model) => [("model", model.Config.Name), ("version", model.Version)];
 
