@@ -112,7 +112,14 @@ public sealed class Tensor : IDisposable
 
     /// <summary>The data type that a .NET element type stands for by default.</summary>
     public static DataType DataTypeOf<T>()
-        where T : unmanaged => typeof(T) switch
+        where T : unmanaged => TryGetDataType(typeof(T), out var type)
+            ? type
+            : throw new ArgumentException($"no default data type for {typeof(T).Name}; pass one explicitly");
+
+    /// <summary>The data type that a .NET element type stands for by default, if any.</summary>
+    public static bool TryGetDataType(Type elementType, out DataType dataType)
+    {
+        dataType = elementType switch
         {
             var t when t == typeof(bool) => DataType.Bool,
             var t when t == typeof(byte) => DataType.UInt8,
@@ -126,8 +133,10 @@ public sealed class Tensor : IDisposable
             var t when t == typeof(Half) => DataType.Fp16,
             var t when t == typeof(float) => DataType.Fp32,
             var t when t == typeof(double) => DataType.Fp64,
-            _ => throw new ArgumentException($"no default data type for {typeof(T).Name}; pass one explicitly"),
+            _ => DataType.Invalid,
         };
+        return dataType != DataType.Invalid;
+    }
 
     /// <summary>Releases the data buffer.</summary>
     public void Dispose() => Data.Dispose();

@@ -33,22 +33,10 @@ internal sealed record ColumnKind(DataType DataType, int Width, Type ItemType, b
             return item.RawType == typeof(uint) ? new ColumnKind(DataType.UInt32, 1, typeof(uint), false) : Refuse(column, out reason);
         }
 
-        var dataType = item.RawType switch
-        {
-            var t when t == typeof(float) => DataType.Fp32,
-            var t when t == typeof(double) => DataType.Fp64,
-            var t when t == typeof(int) => DataType.Int32,
-            var t when t == typeof(long) => DataType.Int64,
-            var t when t == typeof(uint) => DataType.UInt32,
-            var t when t == typeof(ulong) => DataType.UInt64,
-            var t when t == typeof(short) => DataType.Int16,
-            var t when t == typeof(ushort) => DataType.UInt16,
-            var t when t == typeof(sbyte) => DataType.Int8,
-            var t when t == typeof(byte) => DataType.UInt8,
-            var t when t == typeof(bool) => DataType.Bool,
-            var t when t == typeof(ReadOnlyMemory<char>) => DataType.Bytes,
-            _ => DataType.Invalid,
-        };
+        // Text is BYTES; Half has no ML.NET column type, so Tensor's own mapping serves every other element type.
+        var dataType = item.RawType == typeof(ReadOnlyMemory<char>) ? DataType.Bytes
+            : item.RawType != typeof(Half) && Tensor.TryGetDataType(item.RawType, out var mapped) ? mapped
+            : DataType.Invalid;
         return dataType == DataType.Invalid || item is KeyDataViewType ? Refuse(column, out reason) : new ColumnKind(dataType, width, item.RawType, vector is not null);
     }
 

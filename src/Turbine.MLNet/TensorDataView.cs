@@ -69,22 +69,11 @@ internal abstract class ColumnValues
     public static ColumnValues Empty(ColumnKind kind, int rows)
     {
         var count = rows * Math.Max(1, kind.Width);
-        return kind.DataType switch
-        {
-            DataType.Bytes => new Values<ReadOnlyMemory<char>>(new ReadOnlyMemory<char>[count], kind, rows),
-            DataType.Fp32 => new Values<float>(new float[count], kind, rows),
-            DataType.Fp64 => new Values<double>(new double[count], kind, rows),
-            DataType.Int32 => new Values<int>(new int[count], kind, rows),
-            DataType.Int64 => new Values<long>(new long[count], kind, rows),
-            DataType.UInt32 => new Values<uint>(new uint[count], kind, rows),
-            DataType.UInt64 => new Values<ulong>(new ulong[count], kind, rows),
-            DataType.Int16 => new Values<short>(new short[count], kind, rows),
-            DataType.UInt16 => new Values<ushort>(new ushort[count], kind, rows),
-            DataType.Int8 => new Values<sbyte>(new sbyte[count], kind, rows),
-            DataType.UInt8 => new Values<byte>(new byte[count], kind, rows),
-            DataType.Bool => new Values<bool>(new bool[count], kind, rows),
-            _ => throw new InvalidOperationException($"no values for {kind.DataType}"),
-        };
+        long[] shape = [rows, Math.Max(1, kind.Width)];
+        using var zeros = kind.DataType == DataType.Bytes
+            ? Tensor.FromStrings("empty", shape, [.. Enumerable.Repeat(string.Empty, count)])
+            : new Tensor("empty", kind.DataType, shape, TensorBuffer.CopyOf(new byte[count * kind.DataType.ElementSize()]));
+        return From(zeros, kind, rows);
     }
 
     private static Values<T> Of<T>(Tensor tensor, ColumnKind kind, int rows)

@@ -35,14 +35,14 @@ public static class ExecutionProviderOptions
     public static Dictionary<string, string> Cuda(OnnxRuntimeSettings settings, int device)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new Dictionary<string, string>(settings.CudaOptions, StringComparer.Ordinal) { ["device_id"] = Device(device) };
+        return OnDevice(settings.CudaOptions, device);
     }
 
     /// <summary>The TensorRT provider's options for an instance on <paramref name="device"/>.</summary>
     public static Dictionary<string, string> TensorRt(OnnxRuntimeSettings settings, int device)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new Dictionary<string, string>(settings.TensorRtOptions, StringComparer.Ordinal) { ["device_id"] = Device(device) };
+        return OnDevice(settings.TensorRtOptions, device);
     }
 
     /// <summary>A section of ONNX Runtime's option names (<c>onnxruntime.cuda</c>, <c>onnxruntime.tensorrt</c>), checked.</summary>
@@ -158,5 +158,6 @@ public static class ExecutionProviderOptions
         _ => null,
     };
 
-    private static string Device(int device) => Math.Max(0, device).ToString(CultureInfo.InvariantCulture);
+    private static Dictionary<string, string> OnDevice(IReadOnlyDictionary<string, string> options, int device) =>
+        new(options, StringComparer.Ordinal) { ["device_id"] = Math.Max(0, device).ToString(CultureInfo.InvariantCulture) };
 }

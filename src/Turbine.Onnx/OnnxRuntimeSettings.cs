@@ -47,7 +47,7 @@ public sealed record OnnxRuntimeSettings : BackendSettings
     public bool UsesGpu => ExecutionProviders.Any(p => p is "cuda" or "tensorrt");
 
     /// <inheritdoc />
-    public override string InstanceKind => ExecutionProviders.Any(p => p is "cuda" or "tensorrt") ? "KIND_GPU" : "KIND_CPU";
+    public override string InstanceKind => UsesGpu ? "KIND_GPU" : "KIND_CPU";
 
     /// <summary>The settings of a model configuration (the defaults when it was read by another backend).</summary>
     public static OnnxRuntimeSettings Of(ModelConfig config)

@@ -23,11 +23,12 @@ public sealed class RemoteBackend : IModelBackend, IVersionRunnerFactory
     public ModelSignature Inspect(string modelPath)
     {
         var target = RemoteTarget.Read(modelPath);
-        using var client = RemoteConnection.Open(target) as IDisposable;
+        using var client = RemoteConnection.Open(target);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            var metadata = ((Client.ITurbineClient)client!).GetModelMetadataAsync(target.Model, target.Version, timeout.Token).GetAwaiter().GetResult();
+            // Inspection is synchronous (the loader's thread, at load, never on a request): the wait is bounded above.
+            var metadata = client.GetModelMetadataAsync(target.Model, target.Version, timeout.Token).GetAwaiter().GetResult();
             return new ModelSignature(
                 [.. metadata.Inputs.Select(i => new TensorSignature(i.Name, i.DataType, i.Shape))],
                 [.. metadata.Outputs.Select(o => new TensorSignature(o.Name, o.DataType, o.Shape))]);

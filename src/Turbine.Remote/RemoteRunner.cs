@@ -163,8 +163,8 @@ public sealed class RemoteRunner : IVersionRunner
         await _health.ConfigureAwait(false);
         _stopping.Dispose();
         _slots.Dispose();
-        (_client as IDisposable)?.Dispose();
-        (_hedge as IDisposable)?.Dispose();
+        _client.Dispose();
+        _hedge?.Dispose();
     }
 
     /// <summary>

@@ -126,16 +126,9 @@ public sealed partial class ModelReconciler(IClusterApi api, TimeProvider time, 
             return;
         }
 
-        // In the order of ResourceKind.Owned: routes first, so that clients lose the route before the pods go.
-        foreach (var kind in ResourceKind.Owned)
-        {
-            foreach (var owned in await OwnedAsync(model, kind, cancellationToken).ConfigureAwait(false))
-            {
-                var name = KubeObject.Name(owned);
-                LogDeleted(logger, kind.Kind, model.Namespace, name);
-                await api.DeleteAsync(kind, model.Namespace, name, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        // Everything it controls, in the order of ResourceKind.Owned: routes first, so that clients lose the route
+        // before the pods go.
+        await PruneAsync(model, [], cancellationToken).ConfigureAwait(false);
 
         KubeObject.SetFinalizers(item, KubeObject.Finalizers(item).Where(f => f != TurbineModel.Finalizer));
         await api.ReplaceAsync(ResourceKind.TurbineModel, item, cancellationToken).ConfigureAwait(false);
