@@ -65,6 +65,15 @@ internal sealed class RemoteBreaker(int failures, TimeSpan openFor, TimeProvider
         }
     }
 
+    /// <summary>A call let in that never reached the remote (its caller gave up first): it proves nothing either way.</summary>
+    public void Abandoned()
+    {
+        lock (_gate)
+        {
+            _probing = false;
+        }
+    }
+
     /// <summary>Opens the breaker now (a failed health check).</summary>
     public void Trip()
     {

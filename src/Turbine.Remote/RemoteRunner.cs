@@ -112,7 +112,7 @@ public sealed class RemoteRunner : IVersionRunner
             Interlocked.Decrement(ref _waiting);
             if (!entered)
             {
-                _breaker.Succeeded(); // gave up before trying: the remote is not to blame
+                _breaker.Abandoned(); // gave up before trying: neither a success nor the remote's failure
             }
         }
 
