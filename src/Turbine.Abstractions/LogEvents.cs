@@ -45,6 +45,12 @@ public static class LogEvents
     /// <summary>Inspection of a version's files found something worth a warning (a model scan finding that does not block).</summary>
     public const int InspectionWarning = 1011;
 
+    /// <summary>A model was unloaded to make room for another within the paging budget.</summary>
+    public const int ModelPagedOut = 1012;
+
+    /// <summary>A model was not loaded on demand: its budget is held by busy models, or it is bigger than the budget.</summary>
+    public const int ModelPageRefused = 1013;
+
     // 1100-1199: execution.
 
     /// <summary>A model execution failed (the runtime's own words, never tensor contents).</summary>

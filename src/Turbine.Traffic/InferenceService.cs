@@ -37,14 +37,15 @@ public sealed partial class InferenceService
     /// <param name="tap">Where a sample of completed requests goes for the observers (none by default).</param>
     /// <param name="screen">What looks at each validated request before it runs (data-quality rules), if anything.</param>
     /// <param name="usage">What sees every completed request for cost attribution, if anything.</param>
+    /// <param name="pager">What loads a model absent from memory on its request, if models are paged.</param>
     public InferenceService(
         ModelManager models, RouteTable? routes = null, ResponseCache? cache = null, PipelineTable? pipelines = null, TimeProvider? time = null, InferenceTap? tap = null,
-        IRequestScreen? screen = null, IUsageMeter? usage = null)
+        IRequestScreen? screen = null, IUsageMeter? usage = null, ModelPager? pager = null)
     {
         _tap = tap ?? InferenceTap.None;
         _usage = usage;
         _time = time ?? TimeProvider.System;
-        _executor = new ModelExecutor(models, cache, _time, screen);
+        _executor = new ModelExecutor(models, cache, _time, screen, pager);
         _routes = routes ?? new RouteTable(null);
         _pipelines = pipelines ?? new PipelineTable(null);
         _runWithoutRoutes = (request, model, version) => RunAsync(request, model, version, CancellationToken.None);

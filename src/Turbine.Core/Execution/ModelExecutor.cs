@@ -21,6 +21,7 @@ public sealed class ModelExecutor
     private readonly ResponseCache _cache;
     private readonly TimeProvider _time;
     private readonly IRequestScreen? _screen;
+    private readonly ModelPager? _pager;
     private readonly RequestCoalescer _coalescer = new();
 
     /// <summary>Creates the executor over <paramref name="models"/> with a response cache (none by default).</summary>
@@ -28,10 +29,12 @@ public sealed class ModelExecutor
     /// <param name="cache">The response cache.</param>
     /// <param name="time">The clock that times cache lookups (the system's by default).</param>
     /// <param name="screen">What looks at each validated request before it runs (data-quality rules), if anything.</param>
-    public ModelExecutor(ModelManager models, ResponseCache? cache = null, TimeProvider? time = null, IRequestScreen? screen = null)
+    /// <param name="pager">What loads a model absent from memory on its request, if models are paged (docs/BACKENDS.md).</param>
+    public ModelExecutor(ModelManager models, ResponseCache? cache = null, TimeProvider? time = null, IRequestScreen? screen = null, ModelPager? pager = null)
     {
         _models = models;
         _screen = screen;
+        _pager = pager;
         _cache = cache ?? new ResponseCache(0);
         _time = time ?? TimeProvider.System;
     }
@@ -80,15 +83,19 @@ public sealed class ModelExecutor
         return result;
     }
 
-    private ValueTask<InferenceResult> RunCoreAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    private ValueTask<InferenceResult> RunCoreAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken, bool mayPageIn = true)
     {
         for (var attempt = 1; ; attempt++)
         {
             var error = _models.Resolve(model, version, out var runner);
             if (error is not null)
             {
-                return ValueTask.FromResult(InferenceResult.Failed(error));
+                return mayPageIn && _pager is not null && _pager.Pages(model)
+                    ? PageInThenRunAsync(request, model, version, cancellationToken)
+                    : ValueTask.FromResult(InferenceResult.Failed(error));
             }
+
+            _pager?.Touch(model);
 
             error = InferenceRequestValidator.Validate(runner!.Config, request, out var validated) ?? _screen?.Screen(runner, request);
             if (error is not null)
@@ -127,6 +134,15 @@ public sealed class ModelExecutor
 
             return ValueTask.FromResult(result);
         }
+    }
+
+    /// <summary>Loads a paged-out model for the request (waiting, bounded), then runs it; once: a model paged out again meanwhile is refused.</summary>
+    private async ValueTask<InferenceResult> PageInThenRunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
+    {
+        var error = await _pager!.PageInAsync(model, cancellationToken);
+        return error is null
+            ? await RunCoreAsync(request, model, version, cancellationToken, mayPageIn: false)
+            : InferenceResult.Failed(error);
     }
 
     /// <summary>Finds a ready model version (the default one when <paramref name="version"/> is empty) and describes it.</summary>

@@ -15,10 +15,13 @@ public sealed partial class ModelManager : IAsyncDisposable
 {
     private readonly ModelRepository _repository;
     private readonly VersionLoader _loader;
+    private readonly BackendRegistry _backends;
+    private readonly TimeProvider _time;
     private readonly IVersionWatcher? _watcher;
     private readonly VersionRoutingStore _routingStore;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ModelEntry> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DurationCounter> _loadTimes = new(StringComparer.Ordinal);
 
     /// <summary>Creates a manager over <paramref name="repository"/> that runs each model with the backend its configuration selects.</summary>
     /// <param name="repository">The model repository.</param>
@@ -31,6 +34,8 @@ public sealed partial class ModelManager : IAsyncDisposable
     {
         _repository = repository;
         _watcher = watcher;
+        _backends = backends;
+        _time = time;
         _loader = new VersionLoader(repository, backends, time, logger, watcher);
         _routingStore = routingStore ?? new VersionRoutingStore(null);
         _logger = logger;
@@ -44,6 +49,9 @@ public sealed partial class ModelManager : IAsyncDisposable
     /// decides what loads), Core does not.
     /// </summary>
     public string NotLoadedReason { get; set; } = "not loaded";
+
+    /// <summary>How long each model's loads took (reloads and failed loads included), by model name.</summary>
+    public IReadOnlyDictionary<string, DurationCounter> LoadTimes => _loadTimes;
 
     /// <summary>Loads every model in the repository, in parallel. Failures are recorded per model, never thrown.</summary>
     public Task LoadAllAsync(CancellationToken cancellationToken) => LoadAsync(_repository.ListModels(), cancellationToken);
@@ -115,13 +123,16 @@ public sealed partial class ModelManager : IAsyncDisposable
         {
             var servedFrom = _repository.UseStaged(name, staged);
             var previous = entry.Snapshot;
+            var started = _time.GetTimestamp();
             var outcome = await LoaderThread.RunAsync(() => _loader.Load(name, previous, staged is null ? configOverride : null));
+            _loadTimes.GetOrAdd(name, static _ => new DurationCounter()).Record((long)_time.GetElapsedTime(started).TotalNanoseconds);
             if (outcome.Unsupported is { Count: > 0 } unsupported)
             {
                 LogUnsupported(_logger, name, string.Join(", ", unsupported));
             }
 
             entry.Snapshot = outcome.Next;
+            entry.Unloaded = false;
             await DrainAsync(outcome.Retired);
             if (outcome.Failure is not null)
             {
@@ -142,7 +153,10 @@ public sealed partial class ModelManager : IAsyncDisposable
     }
 
     /// <summary>Unloads a model: it stops taking requests, queued ones finish, then its instances are released.</summary>
-    public async Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken)
+    public Task<InferenceError?> UnloadAsync(string name, CancellationToken cancellationToken) => UnloadAsync(name, "unloaded", cancellationToken);
+
+    /// <summary>Unloads a model, saying why in the repository index (<paramref name="reason"/>).</summary>
+    public async Task<InferenceError?> UnloadAsync(string name, string reason, CancellationToken cancellationToken)
     {
         if (!ModelNames.IsValid(name))
         {
@@ -163,8 +177,9 @@ public sealed partial class ModelManager : IAsyncDisposable
                 return null; // not loaded: a success that changes nothing (the reason a failed load gave stays), as in Triton
             }
 
-            var versions = previous.Versions.Select(v => v with { State = ModelState.Unavailable, Reason = "unloaded" }).ToList();
-            entry.Snapshot = ModelSnapshot.Unavailable(name, "unloaded", versions);
+            var versions = previous.Versions.Select(v => v with { State = ModelState.Unavailable, Reason = reason }).ToList();
+            entry.Snapshot = ModelSnapshot.Unavailable(name, reason, versions);
+            entry.Unloaded = true;
             await DrainAsync(previous.Runners);
             LogUnloaded(_logger, name);
             return null;
@@ -209,13 +224,45 @@ public sealed partial class ModelManager : IAsyncDisposable
     {
         foreach (var entry in _models.Values)
         {
-            if (entry.Snapshot.Reason is not "unloaded" && entry.Snapshot.Runners.Count == 0)
+            if (!entry.Unloaded && entry.Snapshot.Runners.Count == 0)
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>Whether some version of the model serves.</summary>
+    public bool IsLoaded(string name) => _models.TryGetValue(name, out var entry) && entry.Snapshot.Runners.Count > 0;
+
+    /// <summary>
+    /// What loading a model would cost, estimated from its folder: the bytes of the versions its policy selects, and
+    /// whether its instances run on a GPU. A model whose configuration cannot be read costs nothing: its load fails
+    /// with the reason.
+    /// </summary>
+    public ModelFootprint Footprint(string name)
+    {
+        try
+        {
+            var definition = _repository.Read(name, _backends);
+            if (definition.Config is not { } config)
+            {
+                return default;
+            }
+
+            long bytes = 0;
+            foreach (var version in definition.Versions)
+            {
+                bytes += _repository.VersionBytes(name, version);
+            }
+
+            return new ModelFootprint(bytes, config.Settings.InstanceKind == "KIND_GPU");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return default; // the load meets the same problem and says so
+        }
     }
 
     /// <summary>The snapshot of a model, if it was ever loaded.</summary>
@@ -276,6 +323,9 @@ public sealed partial class ModelManager : IAsyncDisposable
 
         /// <summary>Serializes loads, unloads and routing changes of this model.</summary>
         public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>Whether an unload, not a failure, left the model without versions: readiness does not wait for it.</summary>
+        public bool Unloaded { get; set; }
 
         public ModelSnapshot Snapshot
         {

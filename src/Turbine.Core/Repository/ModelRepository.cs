@@ -307,6 +307,25 @@ public sealed class ModelRepository
         return Contained(Path.Combine(ModelPath(name), version.ToString(System.Globalization.CultureInfo.InvariantCulture), modelFile));
     }
 
+    /// <summary>The bytes of every file in a version's folder (links not followed): what loading it reads, at least.</summary>
+    public long VersionBytes(string name, long version)
+    {
+        var folder = new DirectoryInfo(Contained(Path.Combine(ModelPath(name), version.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        if (!folder.Exists)
+        {
+            return 0;
+        }
+
+        long bytes = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+        foreach (var file in folder.EnumerateFiles("*", options))
+        {
+            bytes += file.Length;
+        }
+
+        return bytes;
+    }
+
     private string ModelPath(string name)
     {
         if (!ModelNames.IsValid(name))

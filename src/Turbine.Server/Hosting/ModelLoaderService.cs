@@ -16,14 +16,20 @@ namespace Turbine.Server.Hosting;
 /// </summary>
 internal sealed partial class ModelLoaderService(
     ModelManager models, EnsembleCatalog ensembles, PipelineTable pipelines, RouteTable routes, TrafficValidator validator, IConfiguration configuration,
-    ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger, RepositoryPoller? poller = null) : IHostedService
+    ServerReadiness readiness, IOptions<TurbineServerOptions> options, ILogger<ModelLoaderService> logger, RepositoryPoller? poller = null, ModelPager? pager = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         LogLoading(logger, models.Repository.Root, settings.ModelControlMode);
         ensembles.DeclareAll();
-        if (settings.ModelControlMode != ModelControlMode.Explicit)
+        if (pager is not null)
+        {
+            // Paged: the pinned models load now, the rest on their first request (and explicit mode's listed ones too).
+            await pager.LoadPinnedAsync(cancellationToken);
+            await models.LoadAsync(settings.ModelControlMode == ModelControlMode.Explicit ? settings.LoadModels.Where(name => name != "*") : [], cancellationToken);
+        }
+        else if (settings.ModelControlMode != ModelControlMode.Explicit)
         {
             var baseline = RepositoryScan.Take(models.Repository); // taken first: a change during the load is seen by the first poll
             await models.LoadAllAsync(cancellationToken);

@@ -163,9 +163,17 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton(provider =>
         {
             var models = ActivatorUtilities.CreateInstance<ModelManager>(provider);
-            models.NotLoadedReason = NotLoadedReason(options.ModelControlMode);
+            models.NotLoadedReason = options.ModelPaging.Enabled
+                ? "not loaded: models are paged (ModelPaging) and no request asked for it yet; the first request loads it"
+                : NotLoadedReason(options.ModelControlMode);
             return models;
         });
+        if (options.ModelPaging.Enabled)
+        {
+            services.AddSingleton(provider => new ModelPager(
+                provider.GetRequiredService<ModelManager>(), options.ModelPaging.ToSettings(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<ModelPager>>()));
+        }
+
         services.AddSingleton<ModelControl>();
         services.AddSingleton<EnsembleCatalog>();
         services.AddSingleton(provider => new InferenceTap(

@@ -116,6 +116,9 @@ public sealed class TurbineServerOptions
     /// <summary>With <see cref="ModelControlMode.Explicit"/>: the models loaded at startup; <c>*</c> loads them all.</summary>
     public List<string> LoadModels { get; set; } = [];
 
+    /// <summary>Models loaded on their first request within a memory budget, idle ones unloaded to make room; off unless a budget is set.</summary>
+    public ModelPagingOptions ModelPaging { get; set; } = new();
+
     /// <summary>
     /// Where the server keeps what it must remember across restarts (default versions and labels); the default is
     /// <c>.turbine</c> inside the model repository, a name no model can have.
@@ -217,6 +220,38 @@ public sealed class SharedMemoryOptions
 
     /// <summary>Where POSIX shared-memory objects live (<c>/dev/shm</c> on Linux); keys name files in it.</summary>
     public string Folder { get; set; } = "/dev/shm";
+}
+
+/// <summary>Memory-aware model paging (docs/BACKENDS.md): on when <see cref="BudgetBytes"/> is positive.</summary>
+public sealed class ModelPagingOptions
+{
+    /// <summary>Bytes of host memory the loaded models may take, counted by their files' size; 0 turns paging off.</summary>
+    public long BudgetBytes { get; set; }
+
+    /// <summary>Bytes of GPU memory for models whose instances run on a GPU; 0 counts them against <see cref="BudgetBytes"/>.</summary>
+    public long GpuBudgetBytes { get; set; }
+
+    /// <summary>Models loaded at startup that are never paged out.</summary>
+    public List<string> Pinned { get; set; } = [];
+
+    /// <summary>How long a request waits for its model to load before it gets 503 with Retry-After (the load goes on).</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Which idle model leaves first: <c>lru</c> (least recently used) or <c>lfu</c> (least often used).</summary>
+    public Turbine.Core.Lifecycle.PagingPolicy Policy { get; set; } = Turbine.Core.Lifecycle.PagingPolicy.Lru;
+
+    /// <summary>Whether paging is on.</summary>
+    public bool Enabled => BudgetBytes > 0;
+
+    /// <summary>The pager's settings.</summary>
+    public Turbine.Core.Lifecycle.ModelPagingSettings ToSettings() => new()
+    {
+        BudgetBytes = BudgetBytes,
+        GpuBudgetBytes = GpuBudgetBytes,
+        Pinned = new HashSet<string>(Pinned, StringComparer.Ordinal),
+        MaxWait = MaxWait,
+        Policy = Policy,
+    };
 }
 
 /// <summary>How many completed requests the inference observers see.</summary>

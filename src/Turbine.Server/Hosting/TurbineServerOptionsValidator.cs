@@ -133,6 +133,7 @@ internal static class TurbineServerOptionsValidator
             errors.Add("RepositoryPollInterval must be at least 10 ms");
         }
 
+        ValidatePaging(options, errors);
         var tls = options.Tls;
         if (tls.CertificateFile is { Length: > 0 } || tls.KeyFile is { Length: > 0 } || tls.ClientCertificateAuthorityFile is { Length: > 0 })
         {
@@ -183,6 +184,33 @@ internal static class TurbineServerOptionsValidator
         if (errors.Count > 0)
         {
             throw new OptionsValidationException(TurbineServerOptions.Section, typeof(TurbineServerOptions), errors);
+        }
+    }
+
+    private static void ValidatePaging(TurbineServerOptions options, List<string> errors)
+    {
+        var paging = options.ModelPaging;
+        if (paging.BudgetBytes < 0 || paging.GpuBudgetBytes < 0 || paging.MaxWait < TimeSpan.Zero)
+        {
+            errors.Add("ModelPaging:BudgetBytes and GpuBudgetBytes must be 0 (off) or positive, and MaxWait 0 or more");
+        }
+
+        if (!paging.Enabled)
+        {
+            return;
+        }
+
+        if (options.ModelControlMode == ModelControlMode.Poll)
+        {
+            errors.Add("ModelPaging loads models on demand; the poll model control mode loads every model the repository holds: use none or explicit");
+        }
+
+        foreach (var name in paging.Pinned)
+        {
+            if (!Core.Repository.ModelNames.IsValid(name))
+            {
+                errors.Add($"ModelPaging:Pinned '{name}' is not a valid model name");
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ namespace Turbine.Server.Metrics;
 internal sealed class PrometheusExporter(
     InferenceService inference, Core.State.StateStoreHealth stateStore, Core.State.IStateStore store, Core.Observation.InferenceTap tap,
     Transport.TransportBlockPoolFactory transportBuffers, Core.Lifecycle.ModelManager modelManager, Turbine.Monitoring.MonitoringHub monitoring,
-    Caching.RedisResponseStore? redis = null, Turbine.Monitoring.Cost.CostLedger? costs = null)
+    Caching.RedisResponseStore? redis = null, Turbine.Monitoring.Cost.CostLedger? costs = null, Core.Lifecycle.ModelPager? pager = null)
 {
     private const double NanosecondsPerSecond = 1e9;
 
@@ -44,6 +44,7 @@ internal sealed class PrometheusExporter(
                 writer.Sample("turbine_cache_redis_errors_total", [], redis.Errors);
             }
             WriteStateStore(writer, inference.Routes);
+            WriteModelLoads(writer);
             writer.Family("turbine_observer_observations_total", "counter", "Completed requests copied for the inference observers.");
             writer.Sample("turbine_observer_observations_total", [], tap.Sampled);
             writer.Family("turbine_observer_dropped_total", "counter", "Observations dropped because the inference observers were behind.");
@@ -300,6 +301,38 @@ internal sealed class PrometheusExporter(
         }
 
         writer.Histogram(name, labels, DurationBounds, counts, counter.Nanoseconds / NanosecondsPerSecond);
+    }
+
+    /// <summary>How long model loads took, by model; with paging, the budget, what holds it, and loads, evictions and refusals.</summary>
+    private void WriteModelLoads(PrometheusTextWriter writer)
+    {
+        const string Loads = "turbine_model_load_duration_seconds";
+        writer.Family(Loads, "histogram", "Time each model load took (reloads, on-demand loads and failed loads included).");
+        foreach (var (model, counter) in modelManager.LoadTimes.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            DurationHistogram(writer, Loads, [("model", model)], counter);
+        }
+
+        if (pager is null)
+        {
+            return;
+        }
+
+        var (host, gpu) = pager.ResidentBytes();
+        writer.Family("turbine_model_paging_budget_bytes", "gauge", "Bytes the paged models may take, by memory (host, gpu).");
+        writer.Sample("turbine_model_paging_budget_bytes", [("memory", "host")], pager.Settings.BudgetBytes);
+        writer.Sample("turbine_model_paging_budget_bytes", [("memory", "gpu")], pager.Settings.GpuBudgetBytes);
+        writer.Family("turbine_model_paging_resident_bytes", "gauge", "Footprint of the loaded and loading models, by memory (host, gpu).");
+        writer.Sample("turbine_model_paging_resident_bytes", [("memory", "host")], host);
+        writer.Sample("turbine_model_paging_resident_bytes", [("memory", "gpu")], gpu);
+        writer.Family("turbine_model_paging_waiting_requests", "gauge", "Requests waiting now for their model to load.");
+        writer.Sample("turbine_model_paging_waiting_requests", [], pager.Waiting);
+        writer.Family("turbine_model_paging_loads_total", "counter", "Models loaded on a request's demand.");
+        writer.Sample("turbine_model_paging_loads_total", [], pager.Loads);
+        writer.Family("turbine_model_paging_evictions_total", "counter", "Idle models unloaded to make room for another.");
+        writer.Sample("turbine_model_paging_evictions_total", [], pager.Evictions);
+        writer.Family("turbine_model_paging_refusals_total", "counter", "On-demand loads refused: the budget was held by busy or pinned models, or the model is bigger than it.");
+        writer.Sample("turbine_model_paging_refusals_total", [], pager.Refusals);
     }
 
     /// <summary>Pipelines: requests by outcome, each step's time (successful executions), and which cascade stage answered.</summary>
