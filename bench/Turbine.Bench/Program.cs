@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|monitoring|generation|optimize]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|monitoring|generation|optimize|paging]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--intra-op-threads N] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -16,6 +16,7 @@ using Turbine.Bench;
 // generation: the LLM engine at 1, 4, 16 and 64 streams against one at a time, the prefix cache, and batch-1 overhead against bare ONNX Runtime [--prompt 32 --tokens 64 --rounds 3].
 // monitoring: the same load with monitoring off, on at the default sample rate, and observing every request (issue 17's 5% budget) [--rounds 5].
 // autoscale-check: the autoscaling simulator's p50/p99 against `turbine serve` processes, one core each, behind a balancer at 30/50/70% load, 1 and N replicas [--servers 2; --model resnet18].
+// paging: 200 small models with a budget for 20, Zipf traffic; LRU and LFU against all loaded [--models 200 --resident 20 --zipf 1.0 --warm-up 5 --window 20 --concurrency 16].
 // optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
@@ -31,6 +32,14 @@ if (scenario == "generation")
 {
     await Report("generation", await GenerationScenario.RunAsync(
         int.Parse(Arg("--prompt", "32"), CultureInfo.InvariantCulture), int.Parse(Arg("--tokens", "64"), CultureInfo.InvariantCulture), int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture)));
+    return;
+}
+
+if (scenario == "paging")
+{
+    await Report("paging", await PagingScenario.RunAsync(
+        int.Parse(Arg("--models", "200"), CultureInfo.InvariantCulture), int.Parse(Arg("--resident", "20"), CultureInfo.InvariantCulture), concurrency,
+        double.Parse(Arg("--zipf", "1.0"), CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(Arg("--warm-up", "5"), CultureInfo.InvariantCulture)), Scenarios.Window));
     return;
 }
 

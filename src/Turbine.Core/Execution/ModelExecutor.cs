@@ -136,13 +136,25 @@ public sealed class ModelExecutor
         }
     }
 
-    /// <summary>Loads a paged-out model for the request (waiting, bounded), then runs it; once: a model paged out again meanwhile is refused.</summary>
+    /// <summary>
+    /// Loads a paged-out model for the request (waiting, bounded), then queues the request on it; the pager's hold
+    /// keeps the model in until the request is queued, and the queue after that.
+    /// </summary>
     private async ValueTask<InferenceResult> PageInThenRunAsync(InferenceRequest request, string model, string? version, CancellationToken cancellationToken)
     {
-        var error = await _pager!.PageInAsync(model, cancellationToken);
-        return error is null
-            ? await RunCoreAsync(request, model, version, cancellationToken, mayPageIn: false)
-            : InferenceResult.Failed(error);
+        var (hold, error) = await _pager!.PageInAsync(model, cancellationToken);
+        if (error is not null)
+        {
+            return InferenceResult.Failed(error);
+        }
+
+        ValueTask<InferenceResult> run;
+        using (hold)
+        {
+            run = RunCoreAsync(request, model, version, cancellationToken, mayPageIn: false);
+        }
+
+        return await run;
     }
 
     /// <summary>Finds a ready model version (the default one when <paramref name="version"/> is empty) and describes it.</summary>

@@ -116,15 +116,9 @@ public sealed partial class ModelPager : IDisposable
     public Task LoadPinnedAsync(CancellationToken cancellationToken) => _models.LoadAsync(_settings.Pinned, cancellationToken);
 
     /// <summary>Notes a request to a resident model: what the eviction policy orders by. Two atomic increments.</summary>
-    public void Touch(string name)
-    {
-        if (!_uses.TryGetValue(name, out var use))
-        {
-            use = _uses.GetOrAdd(name, static _ => new ModelUse());
-        }
+    public void Touch(string name) => UseOf(name).Record(Interlocked.Increment(ref _clock));
 
-        use.Record(Interlocked.Increment(ref _clock));
-    }
+    private ModelUse UseOf(string name) => _uses.TryGetValue(name, out var use) ? use : _uses.GetOrAdd(name, static _ => new ModelUse());
 
     /// <summary>Whether a request to <paramref name="name"/>, which resolved to no ready version, should load it: it is in the repository and not loaded.</summary>
     public bool Pages(string name) => !_models.IsLoaded(name) && _models.Repository.Contains(name);
@@ -134,34 +128,47 @@ public sealed partial class ModelPager : IDisposable
     /// waits for it at most <see cref="ModelPagingSettings.MaxWait"/>.
     /// </summary>
     /// <returns>null once the model serves; else why the request cannot be served (unavailable: retry later).</returns>
-    public async ValueTask<InferenceError?> PageInAsync(string name, CancellationToken cancellationToken)
+    /// <returns>
+    /// A hold that keeps the model from being paged out until the caller disposes it (once its request is queued, the
+    /// queue protects it); or why the request cannot be served (unavailable: retry later).
+    /// </returns>
+    public async ValueTask<(PageHold Hold, InferenceError? Error)> PageInAsync(string name, CancellationToken cancellationToken)
     {
         if (_failures.TryGetValue(name, out var failed))
         {
             if (_time.GetElapsedTime(failed.At) < _settings.FailureHoldoff)
             {
-                return failed.Error;
+                return (default, failed.Error);
             }
 
             _failures.TryRemove(KeyValuePair.Create(name, failed));
         }
 
+        var use = UseOf(name);
+        use.Hold(); // held from before the load: a model loaded for waiting requests is not the next one out
         var flight = _loading.GetOrAdd(name, static (model, pager) => new Lazy<Task<InferenceError?>>(() => pager.LoadAsync(model)), this);
         var wait = flight.Value.WaitAsync(_settings.MaxWait, _time, cancellationToken);
         Interlocked.Increment(ref _waiting);
+        InferenceError? error = null;
         try
         {
-            return await wait;
+            error = await wait;
         }
         catch (TimeoutException)
         {
-            return InferenceError.Unavailable(
+            error = InferenceError.Unavailable(
                 $"model '{name}' is loading on demand and did not finish within {_settings.MaxWait.TotalSeconds:0.###} s; the load goes on: retry shortly");
         }
         finally
         {
             Interlocked.Decrement(ref _waiting);
+            if (error is not null)
+            {
+                use.Release();
+            }
         }
+
+        return error is null ? (new PageHold(use), null) : (default, error);
     }
 
     /// <summary>One load, shared by every request that waits for it: makes room, reserves it, loads.</summary>
@@ -268,13 +275,13 @@ public sealed partial class ModelPager : IDisposable
         foreach (var snapshot in _models.Snapshots())
         {
             var name = snapshot.Name;
+            var use = _uses.TryGetValue(name, out var known) ? known : null;
             if (snapshot.Runners.Count == 0 || name == incoming || _settings.Pinned.Contains(name) || _reserved.ContainsKey(name) ||
-                CountsOnGpu(FootprintOf(name)) != CountsOnGpu(footprint) || IsBusy(snapshot))
+                use?.Holds > 0 || CountsOnGpu(FootprintOf(name)) != CountsOnGpu(footprint) || IsBusy(snapshot))
             {
                 continue;
             }
 
-            var use = _uses.TryGetValue(name, out var known) ? known : null;
             var order = (_settings.Policy == PagingPolicy.Lfu ? use?.Count ?? 0 : 0, use?.Last ?? 0);
             if (order.CompareTo(victimOrder) < 0)
             {
@@ -331,15 +338,36 @@ public sealed partial class ModelPager : IDisposable
     [LoggerMessage(EventId = LogEvents.ModelPageRefused, Level = LogLevel.Warning, Message = "Model '{Model}' was not paged in: {Reason}")]
     private static partial void LogRefused(ILogger logger, string model, string reason);
 
-    /// <summary>How recently and how often a model was asked for: a logical clock's last tick and a count, kept across evictions.</summary>
-    private sealed class ModelUse
+    /// <summary>Keeps a model just paged in from leaving until its request is queued; dispose it once the request is.</summary>
+    public readonly struct PageHold : IDisposable
+    {
+        private readonly ModelUse? _use;
+
+        internal PageHold(ModelUse use) => _use = use;
+
+        /// <inheritdoc />
+        public void Dispose() => _use?.Release();
+    }
+
+    /// <summary>
+    /// How recently and how often a model was asked for (a logical clock's last tick and a count, kept across
+    /// evictions), and how many paged-in requests hold it.
+    /// </summary>
+    internal sealed class ModelUse
     {
         private long _last;
         private long _count;
+        private int _holds;
 
         public long Last => Volatile.Read(ref _last);
 
         public long Count => Volatile.Read(ref _count);
+
+        public int Holds => Volatile.Read(ref _holds);
+
+        public void Hold() => Interlocked.Increment(ref _holds);
+
+        public void Release() => Interlocked.Decrement(ref _holds);
 
         public void Record(long tick)
         {
