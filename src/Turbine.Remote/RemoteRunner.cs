@@ -24,11 +24,9 @@ public sealed class RemoteRunner : IVersionRunner
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _health;
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
+    private readonly InFlightRequests _inFlight = new();
     private int _waiting;
     private int _executing;
-    private int _retired;
 
     internal RemoteRunner(RemoteTarget target, VersionLoadContext context, ITurbineClient client, ITurbineClient? hedge)
     {
@@ -52,7 +50,7 @@ public sealed class RemoteRunner : IVersionRunner
 
     public ModelStatistics Statistics { get; } = new();
 
-    public bool IsRetired => Volatile.Read(ref _retired) != 0;
+    public bool IsRetired => _inFlight.IsRetired;
 
     public int QueuedRequests => Volatile.Read(ref _waiting);
 
@@ -72,19 +70,18 @@ public sealed class RemoteRunner : IVersionRunner
     public async ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Interlocked.Increment(ref _inFlight);
+        if (!_inFlight.TryEnter())
+        {
+            return InferenceResult.Failed(StatusCode.Unavailable, "the version is being unloaded");
+        }
+
         try
         {
-            return IsRetired
-                ? InferenceResult.Failed(StatusCode.Unavailable, "the version is being unloaded")
-                : await ForwardAsync(request, cancellationToken).ConfigureAwait(false);
+            return await ForwardAsync(request, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (Interlocked.Decrement(ref _inFlight) == 0 && IsRetired)
-            {
-                _drained.TrySetResult();
-            }
+            _inFlight.Exit();
         }
     }
 
@@ -152,12 +149,8 @@ public sealed class RemoteRunner : IVersionRunner
 
     public async ValueTask DisposeAsync()
     {
-        Interlocked.Exchange(ref _retired, 1);
         // Drain: the requests in flight finish (or meet their deadline) before the connection goes.
-        if (Volatile.Read(ref _inFlight) > 0)
-        {
-            await _drained.Task.ConfigureAwait(false);
-        }
+        await _inFlight.RetireAsync().ConfigureAwait(false);
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _health.ConfigureAwait(false);

@@ -19,6 +19,8 @@ public sealed class ArchitectureTests
         { "Turbine.MLNet", ["Turbine.Core", "Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc"] },
         // Remote models speak to other servers through the SDK, and know nothing of the host or of local runtimes.
         { "Turbine.Remote", ["Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.MLNet", "Turbine.Server", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore"] },
+        // Custom models run through the contracts and Core's runner seam; they reach other models only through IModelClient.
+        { "Turbine.Custom", ["Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.MLNet", "Turbine.Remote", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc"] },
         // The operator speaks to the Kubernetes API and knows nothing of serving but model names.
         { "Turbine.Kubernetes", ["Turbine.Traffic", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "Npgsql", "AWSSDK"] },
         { "Turbine.Monitoring", ["Turbine.Traffic", "Turbine.Registry", "Turbine.Jobs", "Turbine.Llm", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
@@ -45,7 +47,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Only_Turbine_Onnx_references_onnx_runtime()
     {
-        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Kubernetes", "Turbine.MLNet", "Turbine.Remote", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
+        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Kubernetes", "Turbine.MLNet", "Turbine.Remote", "Turbine.Custom", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
         {
             var references = Assembly.Load(name).GetReferencedAssemblies().Select(r => r.Name!);
             Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));

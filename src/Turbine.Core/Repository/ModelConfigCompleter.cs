@@ -42,6 +42,11 @@ internal static class ModelConfigCompleter
 
     private static bool SupportsBatching(ModelSignature signature)
     {
+        if (!signature.Declared)
+        {
+            return false; // nothing says the model batches: only the configuration's max_batch_size can
+        }
+
         foreach (var tensor in signature.Inputs.Concat(signature.Outputs))
         {
             if (tensor.Shape.Length == 0 || tensor.Shape[0] != -1)

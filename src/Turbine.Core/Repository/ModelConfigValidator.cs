@@ -53,6 +53,19 @@ internal static class ModelConfigValidator
         }
 
         // A stateful model's control and state tensors are the model's too: checked against its file like the rest.
+        if (signature is { Declared: false })
+        {
+            foreach (var (kind, tensors) in new[] { ("input", config.ModelInputs), ("output", config.ModelOutputs) })
+            {
+                if (tensors.Count == 0)
+                {
+                    errors.Add($"the '{config.Backend}' backend's model files do not declare their {kind}s: the configuration must list every {kind} with its data_type and dims");
+                }
+            }
+
+            signature = null; // the configuration is all there is to check against
+        }
+
         ValidateTensors("input", config.ModelInputs, signature?.Inputs, config.MaxBatchSize > 0, errors);
         ValidateTensors("output", config.ModelOutputs, signature?.Outputs, config.MaxBatchSize > 0, errors);
         ValidateBatching(config, errors);

@@ -134,6 +134,8 @@ public sealed class TurbineServer : IAsyncDisposable
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Onnx.Trees.TreeBackend>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.MLNet.MlNetBackend>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Remote.RemoteBackend>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelBackend, Turbine.Custom.CustomBackend>(provider =>
+            new Turbine.Custom.CustomBackend(options.CustomModels.Enabled, () => new ServerModelClient(provider.GetRequiredService<InferenceService>()))));
         services.AddSingleton(provider => new BackendRegistry(provider.GetServices<IModelBackend>()));
         services.AddSingleton<OpenAi.EmbeddingEndpoint>();
         // The Batch API keeps its files and batches under the jobs folder; without one its endpoints say so.

@@ -116,6 +116,9 @@ public sealed class TurbineServerOptions
     /// <summary>With <see cref="ModelControlMode.Explicit"/>: the models loaded at startup; <c>*</c> loads them all.</summary>
     public List<string> LoadModels { get; set; } = [];
 
+    /// <summary>Custom C# models (the <c>dotnet</c> backend), which run repository code in the server; off unless enabled.</summary>
+    public CustomModelOptions CustomModels { get; set; } = new();
+
     /// <summary>Models loaded on their first request within a memory budget, idle ones unloaded to make room; off unless a budget is set.</summary>
     public ModelPagingOptions ModelPaging { get; set; } = new();
 
@@ -220,6 +223,16 @@ public sealed class SharedMemoryOptions
 
     /// <summary>Where POSIX shared-memory objects live (<c>/dev/shm</c> on Linux); keys name files in it.</summary>
     public string Folder { get; set; } = "/dev/shm";
+}
+
+/// <summary>Custom C# models (docs/BACKENDS.md, SECURITY.md A35).</summary>
+public sealed class CustomModelOptions
+{
+    /// <summary>
+    /// Whether model folders with <c>"backend": "dotnet"</c> may load: their assembly or source runs inside the server
+    /// with its rights, so enable it only where whoever can write the repository is trusted as much as the server.
+    /// </summary>
+    public bool Enabled { get; set; }
 }
 
 /// <summary>Memory-aware model paging (docs/BACKENDS.md): on when <see cref="BudgetBytes"/> is positive.</summary>
