@@ -49,8 +49,8 @@ internal static class PagingScenario
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"The best any policy can do with this budget is to keep the {resident} most popular models: a hit ratio of {zipf.Head(resident):P1} (the ideal LFU).");
             text.AppendLine();
-            text.AppendLine("| policy | req/s | hit ratio | hits p50 ms | hits p99 ms | misses p50 ms | misses p99 ms | loads | evictions | refusals | errors |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            text.AppendLine("| policy | req/s | hit ratio | hits p50 ms | hits p99 ms | misses p50 ms | misses p99 ms | loads | evictions | refusals | mean load ms | errors |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.ForEach(row => text.AppendLine(row));
             return text.ToString();
         }
@@ -85,8 +85,11 @@ internal static class PagingScenario
 
         await RunAsync(client, manager, requests, zipf, clients, warmUp);
         var (loads, evictions, refusals) = (pager?.Loads ?? 0, pager?.Evictions ?? 0, pager?.Refusals ?? 0);
+        var (loadCount, loadNanoseconds) = LoadTotals(manager);
         var measured = await RunAsync(client, manager, requests, zipf, clients, window);
         loads = (pager?.Loads ?? 0) - loads;
+        var (laterCount, laterNanoseconds) = LoadTotals(manager);
+        var meanLoad = laterCount > loadCount ? $"{(laterNanoseconds - loadNanoseconds) / 1e6 / (laterCount - loadCount):F2}" : "-";
         foreach (var request in requests)
         {
             request.Dispose();
@@ -97,7 +100,7 @@ internal static class PagingScenario
         var misses = measured.Misses.Count == 0 ? "-" : $"{Percentile(measured.Misses, 0.50):F2}";
         var missesP99 = measured.Misses.Count == 0 ? "-" : $"{Percentile(measured.Misses, 0.99):F2}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {(policy is null ? "all loaded (no paging)" : policy.ToString()!.ToUpperInvariant())} | {total / window.TotalSeconds:F0} | {hitRatio:P1} | {Percentile(measured.Hits, 0.50):F2} | {Percentile(measured.Hits, 0.99):F2} | {misses} | {missesP99} | {loads} | {(pager?.Evictions ?? 0) - evictions} | {(pager?.Refusals ?? 0) - refusals} | {measured.Errors} |");
+            $"| {(policy is null ? "all loaded (no paging)" : policy.ToString()!.ToUpperInvariant())} | {total / window.TotalSeconds:F0} | {hitRatio:P1} | {Percentile(measured.Hits, 0.50):F2} | {Percentile(measured.Hits, 0.99):F2} | {misses} | {missesP99} | {loads} | {(pager?.Evictions ?? 0) - evictions} | {(pager?.Refusals ?? 0) - refusals} | {meanLoad} | {measured.Errors} |");
     }
 
     /// <summary>Latencies (ms) of requests whose model was loaded as they left, of those whose model was not, and the failures.</summary>
@@ -130,6 +133,10 @@ internal static class PagingScenario
         })));
         return new Outcome([.. outcomes.SelectMany(o => o.Hits)], [.. outcomes.SelectMany(o => o.Misses)], outcomes.Sum(o => o.Errors));
     }
+
+    /// <summary>Loads so far and the time they took, over every model.</summary>
+    private static (long Count, long Nanoseconds) LoadTotals(ModelManager manager) =>
+        (manager.LoadTimes.Values.Sum(t => t.Count), manager.LoadTimes.Values.Sum(t => t.Nanoseconds));
 
     private static double Percentile(List<double> values, double quantile)
     {
