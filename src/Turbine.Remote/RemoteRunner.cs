@@ -17,7 +17,7 @@ public sealed class RemoteRunner : IVersionRunner
     private readonly VersionLoadContext _context;
     private readonly ITurbineClient _client;
     private readonly ITurbineClient? _hedge;
-    private readonly RoundTrips _roundTrips;
+    private readonly RecentLatencies _roundTrips;
     private long _hedges;
     private long _hedgeWins;
     private readonly RemoteBreaker _breaker;
@@ -34,7 +34,7 @@ public sealed class RemoteRunner : IVersionRunner
         _context = context;
         _client = client;
         _hedge = hedge;
-        _roundTrips = new RoundTrips(target.HedgeAfterPercentile);
+        _roundTrips = new RecentLatencies(target.HedgeAfterPercentile);
         _breaker = new RemoteBreaker(target.BreakerFailures, TimeSpan.FromMilliseconds(target.BreakerOpenMs), context.Time);
         _slots = new SemaphoreSlim(target.MaxConcurrency, target.MaxConcurrency);
         _health = WatchHealthAsync(_stopping.Token);
@@ -162,8 +162,8 @@ public sealed class RemoteRunner : IVersionRunner
 
     /// <summary>
     /// Sends to the first target; with a hedge target, also sends there once the first has taken longer than the recent
-    /// round trips' percentile (speculative execution), takes whichever answers first and cancels the other. A failure
-    /// of one waits for the other.
+    /// round trips' percentile (speculative execution, <see cref="Hedging"/>), takes whichever answers first and cancels
+    /// the other.
     /// </summary>
     private async Task<InferenceResponse> SendAsync(InferenceRequest request, CancellationToken cancellationToken)
     {
@@ -172,38 +172,20 @@ public sealed class RemoteRunner : IVersionRunner
             return await _client.InferAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        using var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var primary = _client.InferAsync(request, first.Token);
-        var percentile = _roundTrips.PercentileMs;
-        var delay = TimeSpan.FromMilliseconds(double.IsNaN(percentile) ? _target.HedgeMinMs : Math.Max(_target.HedgeMinMs, percentile));
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        var outcome = await Hedging.RunAsync(
+            token => _client.InferAsync(request, token), token => _hedge.InferAsync(request, token), _roundTrips.HedgeDelay(TimeSpan.FromMilliseconds(_target.HedgeMinMs)),
+            _context.Time, static _ => true, static response => response.Dispose(), cancellationToken).ConfigureAwait(false);
+        if (outcome.Hedged)
         {
-            if (await Task.WhenAny(primary, Task.Delay(delay, _context.Time, wait.Token)).ConfigureAwait(false) == primary)
-            {
-                await wait.CancelAsync().ConfigureAwait(false);
-                return await primary.ConfigureAwait(false);
-            }
+            Interlocked.Increment(ref _hedges);
         }
 
-        Interlocked.Increment(ref _hedges);
-        using var second = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var hedged = _hedge.InferAsync(request, second.Token);
-        var winner = await Task.WhenAny(primary, hedged).ConfigureAwait(false);
-        if (!winner.IsCompletedSuccessfully)
-        {
-            winner = winner == primary ? hedged : primary; // one failed: the other may still answer
-            await Task.WhenAny(winner).ConfigureAwait(false);
-        }
-
-        var loser = winner == primary ? hedged : primary;
-        await (winner == primary ? second : first).CancelAsync().ConfigureAwait(false);
-        _ = loser.ContinueWith(static t => { if (t.IsCompletedSuccessfully) { t.Result.Dispose(); } }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        if (winner == hedged && hedged.IsCompletedSuccessfully)
+        if (outcome.HedgeWon)
         {
             Interlocked.Increment(ref _hedgeWins);
         }
 
-        return await winner.ConfigureAwait(false);
+        return outcome.Result;
     }
 
     /// <summary>The request as the remote knows it: its model name and version, the same inputs, outputs and parameters.</summary>

@@ -42,6 +42,7 @@ public sealed class CompiledRoute
         {
             _circuits = resilience.CircuitBreaker is null ? null : [.. definition.Variants.Select(_ => new Polly.CircuitBreaker.CircuitBreakerStateProvider())];
             _pipelines = [.. definition.Variants.Select((_, i) => VariantResilience.Build(resilience, time, _circuits?[i]))];
+            Hedging = resilience.Hedge is { } hedge ? new RouteHedging(hedge) : null;
         }
 
         _cumulative = Cumulative([.. definition.Variants.Select(v => v.Weight)]);
@@ -211,6 +212,9 @@ public sealed class CompiledRoute
 
     /// <summary>Variant <paramref name="index"/>'s resilience pipeline, or null when the route has none.</summary>
     internal Polly.ResiliencePipeline<Core.Execution.InferenceResult>? Pipeline(int index) => _pipelines?[index];
+
+    /// <summary>The route's hedged requests, when its resilience has a hedge.</summary>
+    public RouteHedging? Hedging { get; }
 
     /// <summary>The state of variant <paramref name="index"/>'s circuit breaker, or null when the route has none.</summary>
     public Polly.CircuitBreaker.CircuitState? Circuit(int index) => _circuits?[index].CircuitState;

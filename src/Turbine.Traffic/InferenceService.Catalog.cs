@@ -48,14 +48,14 @@ public sealed partial class InferenceService
     }
 
     /// <summary>
-    /// Why a route's variants (and fallbacks) cannot stand for one public model: two of those that are ready now
+    /// Why a route's variants (and fallbacks and hedge) cannot stand for one public model: two of those that are ready now
     /// differ in their inputs' or outputs' names or datatypes. Null when they agree; variants not ready are not judged.
     /// </summary>
     public string? SignatureMismatch(RouteDefinition route)
     {
         ArgumentNullException.ThrowIfNull(route);
         (string Name, string Signature)? first = null;
-        foreach (var target in route.Variants.Concat(route.Resilience?.Fallbacks ?? []))
+        foreach (var target in route.Variants.Concat(route.Resilience?.OtherTargets ?? []))
         {
             if (TryGetModel(target.Model, target.Version, out var info) is not null)
             {

@@ -7,29 +7,41 @@ namespace Turbine.Traffic;
 public sealed partial class InferenceService
 {
     /// <summary>
-    /// Runs a routed request through its variant's resilience pipeline; when the variant cannot answer (failure, deadline,
-    /// open circuit, full bulkhead), tries the route's fallbacks in order. A fallback's answer names it as
-    /// <c>fallback:model</c> in <see cref="VariantParameter"/>.
+    /// Runs a routed request through its variant's resilience pipeline, hedged to the route's hedge target when the
+    /// variant is slow; when neither can answer (failure, deadline, open circuit, full bulkhead), tries the route's
+    /// fallbacks in order. A fallback's answer names it as <c>fallback:model</c> in <see cref="VariantParameter"/>, the
+    /// hedge's as <c>hedge:model</c>.
     /// </summary>
     private async ValueTask<InferenceResult> ResilientAsync(
         InferenceRequest request, CompiledRoute route, RouteVariant variant, Polly.ResiliencePipeline<InferenceResult> pipeline, RoutedCall routed, CancellationToken cancellationToken)
     {
         InferenceResult result;
-        try
+        if (route.Hedging is { } hedging)
         {
-            result = await pipeline.ExecuteAsync(token => RunAsync(request, variant.Model, variant.Version, token), cancellationToken);
-        }
-        catch (Exception e) when (e is Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException or Polly.RateLimiting.RateLimiterRejectedException)
-        {
-            var reason = e switch
+            var hedge = hedging.Settings.Target;
+            InferenceRequest? copy = null;
+            var outcome = await hedging.RunAsync(
+                token => VariantAsync(request, route, variant, pipeline, token).AsTask(),
+                token =>
+                {
+                    copy = ShadowMirror.Copy(request, hedge.Model); // the hedge may outlive the answer: it runs on tensors of its own
+                    return RunAsync(copy, hedge.Model, hedge.Version, token).AsTask();
+                },
+                _time, cancellationToken);
+            result = outcome.Result;
+            if (copy is not null)
             {
-                Polly.CircuitBreaker.BrokenCircuitException => "its circuit is open",
-                Polly.Timeout.TimeoutRejectedException => "it did not answer in time",
-                _ => "it has as many requests in flight as it may",
-            };
-            result = InferenceResult.Failed(e is Polly.Timeout.TimeoutRejectedException
-                ? new InferenceError(StatusCode.DeadlineExceeded, $"variant '{variant.Name}' of route '{route.Definition.Name}' failed: {reason}")
-                : InferenceError.Unavailable($"variant '{variant.Name}' of route '{route.Definition.Name}' is unavailable: {reason}"));
+                RetireHedgeCopy(request, copy, outcome.HedgeWon, outcome.Loser!);
+            }
+
+            if (outcome.HedgeWon)
+            {
+                return Complete(result, routed with { Variant = "hedge:" + hedge.Name });
+            }
+        }
+        else
+        {
+            result = await VariantAsync(request, route, variant, pipeline, cancellationToken);
         }
 
         if (!VariantResilience.IsFailure(result) || cancellationToken.IsCancellationRequested)
@@ -59,6 +71,48 @@ public sealed partial class InferenceService
         }
 
         return Complete(result, routed);
+    }
+
+    /// <summary>
+    /// Frees the hedge's copy of the inputs once the losing call has ended, whichever it was: the caller disposes the
+    /// request as soon as it is answered, and a losing model run cannot be stopped midway. When the hedge won, the
+    /// variant's call may still be reading the request's own tensors, so they trade places: the request takes the copy's
+    /// (the hedge is done with them) and the copy keeps the originals until the variant's call ends.
+    /// </summary>
+    private static void RetireHedgeCopy(InferenceRequest request, InferenceRequest copy, bool hedgeWon, Task loser)
+    {
+        if (hedgeWon)
+        {
+            Tensor[] originals = [.. request.Inputs];
+            request.Inputs.Clear();
+            request.Inputs.AddRange(copy.Inputs);
+            copy.Inputs.Clear();
+            copy.Inputs.AddRange(originals);
+        }
+
+        _ = loser.ContinueWith(static (_, state) => ((InferenceRequest)state!).Dispose(), copy, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Runs the request on the variant through its resilience pipeline; what Polly refuses becomes the variant's failure.</summary>
+    private async ValueTask<InferenceResult> VariantAsync(
+        InferenceRequest request, CompiledRoute route, RouteVariant variant, Polly.ResiliencePipeline<InferenceResult> pipeline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await pipeline.ExecuteAsync(token => RunAsync(request, variant.Model, variant.Version, token), cancellationToken);
+        }
+        catch (Exception e) when (e is Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException or Polly.RateLimiting.RateLimiterRejectedException)
+        {
+            var reason = e switch
+            {
+                Polly.CircuitBreaker.BrokenCircuitException => "its circuit is open",
+                Polly.Timeout.TimeoutRejectedException => "it did not answer in time",
+                _ => "it has as many requests in flight as it may",
+            };
+            return InferenceResult.Failed(e is Polly.Timeout.TimeoutRejectedException
+                ? new InferenceError(StatusCode.DeadlineExceeded, $"variant '{variant.Name}' of route '{route.Definition.Name}' failed: {reason}")
+                : InferenceError.Unavailable($"variant '{variant.Name}' of route '{route.Definition.Name}' is unavailable: {reason}"));
+        }
     }
 
     /// <summary>A request a route is serving: which route and variant, the copy for its shadow, when it started.</summary>

@@ -37,9 +37,24 @@ public sealed record RouteDefinition(
 /// <param name="CircuitBreaker">When to stop calling a failing variant for a while; null for no breaker.</param>
 /// <param name="Fallbacks">Models (and versions) tried in order when the chosen variant cannot answer.</param>
 /// <param name="DefaultResponse">The fixed outputs answered when the fallbacks cannot answer either; null for none.</param>
+/// <param name="Hedge">A second target the request also goes to when the variant is slow (speculative execution); null for none.</param>
 public sealed record RouteResilience(
     double TimeoutMilliseconds, int Retries, int MaxConcurrency, CircuitBreakerSettings? CircuitBreaker, IReadOnlyList<RouteVariant> Fallbacks,
-    IReadOnlyList<FixedTensor>? DefaultResponse = null);
+    IReadOnlyList<FixedTensor>? DefaultResponse = null, RouteHedge? Hedge = null)
+{
+    /// <summary>Every target besides the variants that may answer for the route: the fallbacks and the hedge.</summary>
+    public IEnumerable<RouteVariant> OtherTargets => Hedge is { } hedge ? Fallbacks.Append(hedge.Target) : Fallbacks;
+}
+
+/// <summary>
+/// A hedged request: when the chosen variant has not answered after the <see cref="AfterPercentile"/> of the route's
+/// latest answers (never before <see cref="MinMilliseconds"/>), the request also goes to <see cref="Target"/>; the first
+/// good answer wins and the other call is cancelled.
+/// </summary>
+/// <param name="Target">The model (and version) hedged to.</param>
+/// <param name="AfterPercentile">The percentile of the route's latest 512 answers to wait for, from 50 to 99.9.</param>
+/// <param name="MinMilliseconds">The least wait, also the wait until 32 answers are known.</param>
+public sealed record RouteHedge(RouteVariant Target, double AfterPercentile = 95, double MinMilliseconds = 10);
 
 /// <summary>A circuit breaker's settings (Polly's): failure ratio over a sampling window, and how long it stays open.</summary>
 /// <param name="FailureRatio">The share of failed calls in the window that opens the circuit, in (0, 1].</param>

@@ -263,7 +263,27 @@ public static class RouteJson
             return defaultError;
         }
 
-        resilience = new RouteResilience(timeout, (int)retries, (int)concurrency, breaker, fallbacks, defaultResponse);
+        RouteHedge? hedge = null;
+        if (element.TryGetProperty("hedge", out var hedgeElement) && hedgeElement.ValueKind != JsonValueKind.Null && ReadHedge(hedgeElement, out hedge) is { } hedgeError)
+        {
+            return hedgeError;
+        }
+
+        resilience = new RouteResilience(timeout, (int)retries, (int)concurrency, breaker, fallbacks, defaultResponse, hedge);
+        return null;
+    }
+
+    private static InferenceError? ReadHedge(JsonElement element, out RouteHedge? hedge)
+    {
+        hedge = null;
+        var percentile = element.ValueKind == JsonValueKind.Object ? Number(element, "after_percentile", 95) : double.NaN;
+        var minimum = element.ValueKind == JsonValueKind.Object ? Number(element, "min_ms", 10) : double.NaN;
+        if (element.ValueKind != JsonValueKind.Object || ReadVariant(element, 0, out var target) is not null || percentile is not (>= 50 and <= 99.9) || minimum is not (>= 1 and <= 60_000))
+        {
+            return InferenceError.Invalid("'resilience.hedge' needs a valid 'model' (and an optional 'version'), after_percentile from 50 to 99.9 and min_ms from 1 to 60000");
+        }
+
+        hedge = new RouteHedge(target! with { Weight = 0 }, percentile, minimum);
         return null;
     }
 
@@ -369,6 +389,15 @@ public static class RouteJson
         if (resilience.DefaultResponse is { } defaultResponse)
         {
             FixedResponse.Write(writer, defaultResponse);
+        }
+
+        if (resilience.Hedge is { } hedge)
+        {
+            writer.WriteStartObject("hedge");
+            WriteTarget(writer, hedge.Target.Model, hedge.Target.Version);
+            writer.WriteNumber("after_percentile", hedge.AfterPercentile);
+            writer.WriteNumber("min_ms", hedge.MinMilliseconds);
+            writer.WriteEndObject();
         }
 
         writer.WriteEndObject();

@@ -20,7 +20,7 @@ public sealed class TrafficMetricsTests : IAsyncDisposable
         await PutAsync("v2/routes/scored", """
             {"variants":[{"model":"mlp_a"},{"model":"mlp_b"}],
              "shadow":{"model":"mlp_b","share":1,"max_cpu":1},
-             "resilience":{"circuit_breaker":{"failure_ratio":0.5,"minimum_throughput":10}},
+             "resilience":{"circuit_breaker":{"failure_ratio":0.5,"minimum_throughput":10},"hedge":{"model":"mlp_b","min_ms":60000}},
              "canary":{"steps":[50,100],"min_step_duration_s":3600,"min_step_requests":100000}}
             """);
         await PutAsync("v2/pipelines/cheap_first", """
@@ -42,7 +42,7 @@ public sealed class TrafficMetricsTests : IAsyncDisposable
         foreach (var series in new[]
         {
             "turbine_route_requests_total{", "turbine_shadow_requests_total{", "turbine_shadow_abs_diff{", "turbine_route_circuit_state{",
-            "turbine_canary_state{", "turbine_canary_step_p99_seconds{", "turbine_pipeline_step_duration_seconds_bucket{", "turbine_cascade_answers_total{",
+            "turbine_canary_state{", "turbine_canary_step_p99_seconds{", "turbine_route_hedges_total{route=\"scored\"} 0", "turbine_pipeline_step_duration_seconds_bucket{", "turbine_cascade_answers_total{",
         })
         {
             Assert.Contains(series, text, StringComparison.Ordinal);

@@ -136,6 +136,73 @@ public sealed class RouteResilienceTests : IAsyncDisposable
         Assert.Equal(3, _backend.RunsByModel["flaky"]); // the first attempt and two retries
     }
 
+    [Fact]
+    public async Task A_slow_variant_is_hedged_to_the_hedge_target_which_answers_while_the_variants_run_goes_on_with_the_inputs_it_had()
+    {
+        _backend.Gate.Reset();
+        await _models.LoadAllAsync(CancellationToken.None);
+        _routes.Set(Route("slow", new RouteResilience(0, 0, 0, null, [], Hedge: new RouteHedge(new RouteVariant("steady", null, 0), 95, 50))));
+        using var request = AddSubRequests.Create("r");
+        var originals = request.Inputs.ToArray();
+
+        var result = await _inference.InferAsync(request, CancellationToken.None); // the variant is held at the gate: only the hedge can answer
+
+        using (var response = result.Response!)
+        {
+            Assert.Equal("hedge:steady", response.Parameters![InferenceService.VariantParameter]);
+            Assert.Equal([2, 3, 4, 5], response.Outputs.Single(o => o.Name == "OUTPUT0").ToArray<int>());
+        }
+
+        _routes.TryGet("r", out var route);
+        Assert.Equal((1L, 1L), (route.Hedging!.Hedges, route.Hedging.Wins));
+        Assert.DoesNotContain(request.Inputs, originals.Contains); // the held run keeps the tensors it reads; the request has the hedge's
+        Assert.Equal([1, 2, 3, 4], request.Inputs[0].ToArray<int>());
+        _backend.Gate.Set();
+        Assert.True(await _backend.Exited.WaitAsync(TimeSpan.FromSeconds(30))); // the hedge's run
+        Assert.True(await _backend.Exited.WaitAsync(TimeSpan.FromSeconds(30))); // the variant's, released: it ends on the tensors it had
+    }
+
+    [Fact]
+    public async Task A_variant_that_answers_within_the_wait_is_not_hedged()
+    {
+        await _models.LoadAllAsync(CancellationToken.None);
+        _routes.Set(Route("steady", new RouteResilience(0, 0, 0, null, [], Hedge: new RouteHedge(new RouteVariant("slow", null, 0), 99, 60_000))));
+
+        Assert.Equal("steady", await ServedByAsync());
+
+        _routes.TryGet("r", out var route);
+        Assert.Equal((0L, 0L), (route.Hedging!.Hedges, route.Hedging.Wins));
+        Assert.False(_backend.RunsByModel.ContainsKey("slow"));
+    }
+
+    [Theory]
+    [InlineData("""{"model":"steady","after_percentile":99,"min_ms":25}""", null)]
+    [InlineData("""{"model":"steady","after_percentile":10}""", "'resilience.hedge' needs")]
+    [InlineData("""{"model":"steady","min_ms":0}""", "'resilience.hedge' needs")]
+    [InlineData("""{"after_percentile":95}""", "'resilience.hedge' needs")]
+    public void A_hedge_reads_back_as_written_and_one_out_of_range_is_refused(string hedge, string? error)
+    {
+        var json = $$$"""{"variants":[{"model":"slow"}],"resilience":{"hedge":{{{hedge}}}}}""";
+
+        var refused = RouteJson.Read(System.Text.Encoding.UTF8.GetBytes(json), "r", 16, out var definition);
+
+        if (error is not null)
+        {
+            Assert.Contains(error, refused!.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.Null(refused);
+        Assert.Equal(new RouteHedge(new RouteVariant("steady", null, 0), 99, 25), definition!.Resilience!.Hedge);
+        using var written = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(written))
+        {
+            RouteJson.Write(writer, definition);
+        }
+
+        Assert.Contains("\"hedge\":{\"model\":\"steady\",\"after_percentile\":99,\"min_ms\":25}", System.Text.Encoding.UTF8.GetString(written.ToArray()), StringComparison.Ordinal);
+    }
+
     private static RouteDefinition Route(string model, RouteResilience resilience) =>
         new("r", [new RouteVariant(model, null, 1)], Resilience: resilience);
 

@@ -12,7 +12,7 @@ namespace Turbine.Server.Http;
 /// </summary>
 internal sealed class TrafficValidator(ModelManager models, RouteTable routes, PipelineTable pipelines, InferenceService inference)
 {
-    /// <summary>A route sends to models or pipelines; its ready variants and fallbacks must share their tensors.</summary>
+    /// <summary>A route sends to models or pipelines; its ready variants, fallbacks and hedge must share their tensors.</summary>
     public InferenceError? Check(RouteDefinition route)
     {
         ArgumentNullException.ThrowIfNull(route);
@@ -23,6 +23,7 @@ internal sealed class TrafficValidator(ModelManager models, RouteTable routes, P
 
         var targets = route.Variants.Select(v => (Role: "variant", v.Model))
             .Concat(route.Resilience?.Fallbacks.Select(f => (Role: "fallback", f.Model)) ?? [])
+            .Concat(route.Resilience?.Hedge is { } hedge ? [(Role: "hedge", hedge.Target.Model)] : [])
             .Concat(route.Shadow is { } shadow ? [(Role: "shadow", shadow.Model)] : []);
         foreach (var (role, model) in targets)
         {

@@ -86,6 +86,23 @@ internal sealed class PrometheusExporter(
     }
 
     /// <summary>Requests each route sent to each of its variants; labels come from the route table only.</summary>
+    /// <summary>Hedged routes: requests also sent to the hedge target, and those it answered first.</summary>
+    private static void WriteHedges(PrometheusTextWriter writer, Traffic.RouteTable routes)
+    {
+        var hedged = routes.All.Select(d => routes.TryGet(d.Name, out var route) && route.Hedging is { } hedging ? (d.Name, Hedging: hedging) : default).Where(r => r.Hedging is not null).ToList();
+        writer.Family("turbine_route_hedges_total", "counter", "Requests a route also sent to its hedge target because the variant was slower than the percentile.");
+        foreach (var (route, hedging) in hedged)
+        {
+            writer.Sample("turbine_route_hedges_total", [("route", route)], hedging.Hedges);
+        }
+
+        writer.Family("turbine_route_hedge_wins_total", "counter", "Hedged requests the hedge target answered first (the variant's call was cancelled).");
+        foreach (var (route, hedging) in hedged)
+        {
+            writer.Sample("turbine_route_hedge_wins_total", [("route", route)], hedging.Wins);
+        }
+    }
+
     private static void WriteRoutes(PrometheusTextWriter writer, Traffic.RouteTable routes)
     {
         writer.Family("turbine_route_requests_total", "counter", "Requests a route sent to each of its variants since the route was last set.");
@@ -103,6 +120,7 @@ internal sealed class PrometheusExporter(
         }
 
         WriteShadows(writer, routes);
+        WriteHedges(writer, routes);
 
         writer.Family("turbine_route_circuit_state", "gauge", "Each variant's circuit breaker: 0 closed, 1 open, 2 half-open (probing), 3 isolated.");
         foreach (var definition in routes.All.Where(r => r.Resilience?.CircuitBreaker is not null))
