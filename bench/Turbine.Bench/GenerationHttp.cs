@@ -19,15 +19,7 @@ internal static class GenerationHttp
         {
             GenerativeModelFolder.Write(Path.Combine(repository, "gpt", "1"), shape);
             File.WriteAllText(Path.Combine(repository, "gpt", "config.json"), """{"backend":"llm","llm":{"kv_cache_bytes":268435456,"max_sequences":64}}""");
-            await using var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
-            {
-                options.ModelRepository = repository;
-                options.Host = "127.0.0.1";
-                options.HttpPort = 0;
-                options.GrpcPort = 0;
-                options.MetricsPort = -1;
-            });
-            await server.StartAsync();
+            await using var server = await Scenarios.StartTurbineAsync(repository);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
             await StreamAsync(http, 0, promptTokens, 4); // warm: the model's first pass, the JIT of the path
             var ttft = new List<double>();

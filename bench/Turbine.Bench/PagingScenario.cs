@@ -6,7 +6,6 @@ using Turbine.Cli.Bench;
 using Turbine.Client;
 using Turbine.Core.Lifecycle;
 using Turbine.Onnx.Tools;
-using Turbine.Server.Hosting;
 
 namespace Turbine.Bench;
 
@@ -62,17 +61,11 @@ internal static class PagingScenario
 
     private static async Task<string> MeasureAsync(string repository, int models, PagingPolicy? policy, long budget, Zipf zipf, int clients, TimeSpan warmUp, TimeSpan window)
     {
-        await using var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
+        await using var server = await Scenarios.StartTurbineAsync(repository, configure: options =>
         {
-            options.ModelRepository = repository;
-            options.Host = "127.0.0.1";
-            options.HttpPort = 0;
-            options.GrpcPort = 0;
-            options.MetricsPort = -1;
             options.ModelPaging.BudgetBytes = policy is null ? 0 : budget;
             options.ModelPaging.Policy = policy ?? PagingPolicy.Lru;
         });
-        await server.StartAsync();
         var manager = server.Services.GetRequiredService<ModelManager>();
         var pager = server.Services.GetService<ModelPager>();
         using var client = new TurbineGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}/"));

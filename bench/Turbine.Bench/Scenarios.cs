@@ -154,11 +154,15 @@ internal sealed class Scenarios(BenchModel benchModel, int concurrency)
 
     public static TimeSpan Window { get; set; } = TimeSpan.FromSeconds(3);
 
-    public async Task<TurbineServer> StartTurbineAsync(bool metrics = false, Action<TurbineServerOptions>? configure = null)
+    public Task<TurbineServer> StartTurbineAsync(bool metrics = false, Action<TurbineServerOptions>? configure = null) =>
+        StartTurbineAsync(repository, metrics, configure);
+
+    /// <summary>A server over <paramref name="folder"/> on loopback ports the system picks, logging warnings only.</summary>
+    public static async Task<TurbineServer> StartTurbineAsync(string folder, bool metrics = false, Action<TurbineServerOptions>? configure = null)
     {
         var server = TurbineServer.Create(["--Logging:LogLevel:Default=Warning"], options =>
         {
-            options.ModelRepository = repository;
+            options.ModelRepository = folder;
             options.Host = "127.0.0.1";
             options.HttpPort = 0;
             options.GrpcPort = 0;

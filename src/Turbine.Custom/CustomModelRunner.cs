@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Turbine.Core.Execution;
 
@@ -10,22 +9,18 @@ namespace Turbine.Custom;
 /// before they are answered. Unloading drains the requests in flight, disposes the instances and unloads the load
 /// context, so that once nothing references the model's types its assemblies are collected.
 /// </summary>
-internal sealed class CustomModelRunner : IVersionRunner
+internal sealed class CustomModelRunner : VersionRunnerBase
 {
     /// <summary>The custom model runs the current call is nested in, innermost first.</summary>
     private static readonly AsyncLocal<Caller?> Callers = new();
 
-    private readonly VersionLoadContext _context;
     private readonly IReadOnlyList<ICustomModel> _instances;
     private readonly Channel<ICustomModel> _idle;
-    private readonly InFlightRequests _inFlight = new();
     private CustomModelLoadContext? _loadContext;
-    private int _waiting;
-    private int _executing;
 
     public CustomModelRunner(VersionLoadContext context, CustomModelLoadContext loadContext, IReadOnlyList<ICustomModel> instances)
+        : base(context)
     {
-        _context = context;
         _loadContext = loadContext;
         LoadContextReference = new WeakReference(loadContext);
         _instances = instances;
@@ -36,49 +31,14 @@ internal sealed class CustomModelRunner : IVersionRunner
         }
     }
 
-    public ModelConfig Config => _context.Config;
-
-    public long Version => _context.Version;
-
-    public string VersionText => _context.Version.ToString(CultureInfo.InvariantCulture);
-
-    public string LoadIdentity => _context.LoadIdentity;
-
-    public ModelStatistics Statistics { get; } = new();
-
-    public bool IsRetired => _inFlight.IsRetired;
-
-    public int QueuedRequests => Volatile.Read(ref _waiting);
-
-    public int ExecutingRequests => Volatile.Read(ref _executing);
-
-    public int WarmupConcurrency => _instances.Count;
+    public override int WarmupConcurrency => _instances.Count;
 
     /// <summary>The load context the model's assemblies live in, weakly (what a test watches to see them collected).</summary>
     internal WeakReference LoadContextReference { get; }
 
-    public async ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
+    protected override async ValueTask<InferenceResult> RunAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(validated);
-        if (!_inFlight.TryEnter())
-        {
-            return InferenceResult.Failed(StatusCode.Unavailable, "the version is being unloaded");
-        }
-
-        try
-        {
-            return await RunAsync(request, validated, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _inFlight.Exit();
-        }
-    }
-
-    private async ValueTask<InferenceResult> RunAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
-    {
-        var started = _context.Time.GetTimestamp();
+        var started = Context.Time.GetTimestamp();
         for (var caller = Callers.Value; caller is not null; caller = caller.Outer)
         {
             if (caller.Runner == this)
@@ -90,7 +50,7 @@ internal sealed class CustomModelRunner : IVersionRunner
 
         Callers.Value = new Caller(this, Callers.Value); // flows into the model's calls, and ends with this method
         ICustomModel instance;
-        Interlocked.Increment(ref _waiting);
+        StartWaiting();
         try
         {
             instance = await _idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -101,11 +61,11 @@ internal sealed class CustomModelRunner : IVersionRunner
         }
         finally
         {
-            Interlocked.Decrement(ref _waiting);
+            StopWaiting();
         }
 
-        var queued = _context.Time.GetTimestamp();
-        Interlocked.Increment(ref _executing);
+        var queued = Context.Time.GetTimestamp();
+        StartExecuting();
         try
         {
             var outputs = await instance.ExecuteAsync(Describe(request, validated), cancellationToken).ConfigureAwait(false);
@@ -118,10 +78,10 @@ internal sealed class CustomModelRunner : IVersionRunner
             var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = request.Id };
             response.Outputs.AddRange(answered!);
             response.OutputBinary.AddRange(validated.OutputBinary);
-            var finished = _context.Time.GetTimestamp();
+            var finished = Context.Time.GetTimestamp();
             Statistics.Queue.Record(Nanoseconds(started, queued));
             Statistics.Success.Record(Nanoseconds(started, finished));
-            Statistics.RecordExecution(validated.BatchSize, 0, Nanoseconds(queued, finished), 0, _context.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            Statistics.RecordExecution(validated.BatchSize, 0, Nanoseconds(queued, finished), 0, Context.Time.GetUtcNow().ToUnixTimeMilliseconds());
             return new InferenceResult(response, null);
         }
         catch (InferenceException e)
@@ -140,14 +100,13 @@ internal sealed class CustomModelRunner : IVersionRunner
         }
         finally
         {
-            Interlocked.Decrement(ref _executing);
+            StopExecuting();
             _idle.Writer.TryWrite(instance);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask ReleaseAsync()
     {
-        await _inFlight.RetireAsync().ConfigureAwait(false);
         _idle.Writer.TryComplete();
         foreach (var instance in _instances)
         {
@@ -203,11 +162,11 @@ internal sealed class CustomModelRunner : IVersionRunner
 
     private InferenceResult Failed(InferenceError error, long started)
     {
-        Statistics.Fail.Record(Nanoseconds(started, _context.Time.GetTimestamp()));
+        Statistics.Fail.Record(Nanoseconds(started, Context.Time.GetTimestamp()));
         return InferenceResult.Failed(error);
     }
 
     private sealed record Caller(CustomModelRunner Runner, Caller? Outer);
 
-    private long Nanoseconds(long from, long to) => (long)_context.Time.GetElapsedTime(from, to).TotalNanoseconds;
+    private long Nanoseconds(long from, long to) => (long)Context.Time.GetElapsedTime(from, to).TotalNanoseconds;
 }

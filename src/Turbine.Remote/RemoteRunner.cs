@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Turbine.Client;
 using Turbine.Core.Execution;
@@ -11,10 +10,9 @@ namespace Turbine.Remote;
 /// deadline and the caller's cancellation, and its answer comes back under the local name and version. A breaker
 /// and a periodic readiness check make a remote that went away answer 503 at once instead of after each timeout.
 /// </summary>
-public sealed class RemoteRunner : IVersionRunner
+public sealed class RemoteRunner : VersionRunnerBase
 {
     private readonly RemoteTarget _target;
-    private readonly VersionLoadContext _context;
     private readonly ITurbineClient _client;
     private readonly ITurbineClient? _hedge;
     private readonly RecentLatencies _roundTrips;
@@ -24,14 +22,11 @@ public sealed class RemoteRunner : IVersionRunner
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _health;
-    private readonly InFlightRequests _inFlight = new();
-    private int _waiting;
-    private int _executing;
 
     internal RemoteRunner(RemoteTarget target, VersionLoadContext context, ITurbineClient client, ITurbineClient? hedge)
+        : base(context)
     {
         _target = target;
-        _context = context;
         _client = client;
         _hedge = hedge;
         _roundTrips = new RecentLatencies(target.HedgeAfterPercentile);
@@ -39,24 +34,6 @@ public sealed class RemoteRunner : IVersionRunner
         _slots = new SemaphoreSlim(target.MaxConcurrency, target.MaxConcurrency);
         _health = WatchHealthAsync(_stopping.Token);
     }
-
-    public ModelConfig Config => _context.Config;
-
-    public long Version => _context.Version;
-
-    public string VersionText => _context.Version.ToString(CultureInfo.InvariantCulture);
-
-    public string LoadIdentity => _context.LoadIdentity;
-
-    public ModelStatistics Statistics { get; } = new();
-
-    public bool IsRetired => _inFlight.IsRetired;
-
-    public int QueuedRequests => Volatile.Read(ref _waiting);
-
-    public int ExecutingRequests => Volatile.Read(ref _executing);
-
-    public int WarmupConcurrency => 1;
 
     /// <summary>Whether the breaker refuses requests now.</summary>
     public bool IsBroken => _breaker.IsOpen;
@@ -67,25 +44,7 @@ public sealed class RemoteRunner : IVersionRunner
     /// <summary>Hedged requests the hedge won; the first target's call was cancelled. The others' hedge was cancelled.</summary>
     public long HedgeWins => Interlocked.Read(ref _hedgeWins);
 
-    public async ValueTask<InferenceResult> EnqueueAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!_inFlight.TryEnter())
-        {
-            return InferenceResult.Failed(StatusCode.Unavailable, "the version is being unloaded");
-        }
-
-        try
-        {
-            return await ForwardAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _inFlight.Exit();
-        }
-    }
-
-    private async ValueTask<InferenceResult> ForwardAsync(InferenceRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<InferenceResult> RunAsync(InferenceRequest request, ValidatedRequest validated, CancellationToken cancellationToken)
     {
         if (!_breaker.TryEnter())
         {
@@ -93,8 +52,8 @@ public sealed class RemoteRunner : IVersionRunner
             return InferenceResult.Failed(StatusCode.Unavailable, $"the remote model '{_target.Model}' at {_target.Url} is failing; its breaker is open");
         }
 
-        var started = _context.Time.GetTimestamp();
-        Interlocked.Increment(ref _waiting);
+        var started = Context.Time.GetTimestamp();
+        StartWaiting();
         var entered = false;
         try
         {
@@ -106,14 +65,14 @@ public sealed class RemoteRunner : IVersionRunner
         }
         finally
         {
-            Interlocked.Decrement(ref _waiting);
+            StopWaiting();
             if (!entered)
             {
                 _breaker.Abandoned(); // gave up before trying: neither a success nor the remote's failure
             }
         }
 
-        Interlocked.Increment(ref _executing);
+        StartExecuting();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         deadline.CancelAfter(_target.TimeoutMs);
         try
@@ -121,12 +80,12 @@ public sealed class RemoteRunner : IVersionRunner
             var forwarded = Forwarded(request);
             var answer = await SendAsync(forwarded, deadline.Token).ConfigureAwait(false);
             _breaker.Succeeded();
-            _roundTrips.Add(_context.Time.GetElapsedTime(started));
+            _roundTrips.Add(Context.Time.GetElapsedTime(started));
             var response = new InferenceResponse { ModelName = Config.Name, ModelVersion = VersionText, Id = request.Id };
             response.Outputs.AddRange(answer.Outputs);
-            var nanoseconds = (long)_context.Time.GetElapsedTime(started).TotalNanoseconds;
+            var nanoseconds = (long)Context.Time.GetElapsedTime(started).TotalNanoseconds;
             Statistics.Success.Record(nanoseconds);
-            Statistics.RecordExecution(BatchRows(request), 0, nanoseconds, 0, _context.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            Statistics.RecordExecution(BatchRows(request), 0, nanoseconds, 0, Context.Time.GetUtcNow().ToUnixTimeMilliseconds());
             return new InferenceResult(response, null);
         }
         catch (Exception e) when (e is TurbineClientException or RpcException or HttpRequestException or OperationCanceledException)
@@ -137,21 +96,19 @@ public sealed class RemoteRunner : IVersionRunner
                 _breaker.Failed(); // the remote's fault, not the request's
             }
 
-            Statistics.Fail.Record((long)_context.Time.GetElapsedTime(started).TotalNanoseconds);
+            Statistics.Fail.Record((long)Context.Time.GetElapsedTime(started).TotalNanoseconds);
             return InferenceResult.Failed(error);
         }
         finally
         {
-            Interlocked.Decrement(ref _executing);
+            StopExecuting();
             _slots.Release();
         }
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask ReleaseAsync()
     {
-        // Drain: the requests in flight finish (or meet their deadline) before the connection goes.
-        await _inFlight.RetireAsync().ConfigureAwait(false);
-
+        // Drained: the requests in flight finished (or met their deadline) before the connection goes.
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _health.ConfigureAwait(false);
         _stopping.Dispose();
@@ -174,7 +131,7 @@ public sealed class RemoteRunner : IVersionRunner
 
         var outcome = await Hedging.RunAsync(
             token => _client.InferAsync(request, token), token => _hedge.InferAsync(request, token), _roundTrips.HedgeDelay(TimeSpan.FromMilliseconds(_target.HedgeMinMs)),
-            _context.Time, static _ => true, static response => response.Dispose(), cancellationToken).ConfigureAwait(false);
+            Context.Time, static _ => true, static response => response.Dispose(), cancellationToken).ConfigureAwait(false);
         if (outcome.Hedged)
         {
             Interlocked.Increment(ref _hedges);
@@ -216,7 +173,7 @@ public sealed class RemoteRunner : IVersionRunner
     /// <summary>Asks the remote whether the model is ready, every interval: a no trips the breaker, a yes closes it.</summary>
     private async Task WatchHealthAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_target.HealthIntervalMs), _context.Time);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_target.HealthIntervalMs), Context.Time);
         try
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))

@@ -4,7 +4,7 @@ namespace Turbine.Core.Execution;
 /// Counts the requests a runner of its own kind has in flight, so that retiring it waits for them (the drain every
 /// <see cref="IVersionRunner"/> owes a reload or an unload) and a request that arrives after the retirement is refused.
 /// </summary>
-public sealed class InFlightRequests
+internal sealed class InFlightRequests
 {
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _count;
