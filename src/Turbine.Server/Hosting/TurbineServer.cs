@@ -91,6 +91,7 @@ public sealed class TurbineServer : IAsyncDisposable
         OpenAi.OpenAiEndpoints.MapOpenAi(app);
         OpenAi.Batches.BatchEndpoints.MapOpenAiBatches(app);
         app.MapObservability();
+        Dashboard.DashboardEndpoints.MapDashboard(app);
         app.MapSharedMemory();
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();
@@ -197,6 +198,12 @@ public sealed class TurbineServer : IAsyncDisposable
         services.AddSingleton<LoggingSettings>();
         services.AddSingleton(new TraceSettings(options.Tracing.Enabled));
         services.AddSingleton<PrometheusExporter>();
+        if (options.Management.Enabled && options.Dashboard.Enabled)
+        {
+            services.AddSingleton(new Dashboard.SnapshotHistory(options.Dashboard.Capacity));
+            services.AddSingleton<Dashboard.SnapshotTaker>();
+            services.AddHostedService<Dashboard.DashboardSampler>();
+        }
         services.AddHostedService<ModelLoaderService>();
         services.AddSingleton<Registry.RegistryProvider>();
         services.AddSingleton<Jobs.JobsProvider>();

@@ -116,6 +116,9 @@ public sealed class TurbineServerOptions
     /// <summary>With <see cref="ModelControlMode.Explicit"/>: the models loaded at startup; <c>*</c> loads them all.</summary>
     public List<string> LoadModels { get; set; } = [];
 
+    /// <summary>The web dashboard at <c>/dashboard/</c>, behind the management rules (docs/DASHBOARD.md).</summary>
+    public DashboardOptions Dashboard { get; set; } = new();
+
     /// <summary>Custom C# models (the <c>dotnet</c> backend), which run repository code in the server; off unless enabled.</summary>
     public CustomModelOptions CustomModels { get; set; } = new();
 
@@ -223,6 +226,22 @@ public sealed class SharedMemoryOptions
 
     /// <summary>Where POSIX shared-memory objects live (<c>/dev/shm</c> on Linux); keys name files in it.</summary>
     public string Folder { get; set; } = "/dev/shm";
+}
+
+/// <summary>The web dashboard (docs/DASHBOARD.md): served when the management API is, unless turned off here.</summary>
+public sealed class DashboardOptions
+{
+    /// <summary>Whether the dashboard is served (it never is while the management API is off).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often a snapshot of the figures is taken and streamed.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How much history the server keeps in memory for charts opened late.</summary>
+    public TimeSpan History { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Snapshots the history holds.</summary>
+    public int Capacity => (int)Math.Clamp(History / Interval, 1, 100_000);
 }
 
 /// <summary>Custom C# models (docs/BACKENDS.md, SECURITY.md A35).</summary>

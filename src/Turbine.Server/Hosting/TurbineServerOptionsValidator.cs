@@ -134,6 +134,11 @@ internal static class TurbineServerOptionsValidator
         }
 
         ValidatePaging(options, errors);
+        if (options.Dashboard.Interval < TimeSpan.FromMilliseconds(100) || options.Dashboard.History < options.Dashboard.Interval || options.Dashboard.History / options.Dashboard.Interval > 100_000)
+        {
+            errors.Add("Dashboard:Interval must be at least 100 ms, and Dashboard:History hold between 1 and 100000 intervals");
+        }
+
         var tls = options.Tls;
         if (tls.CertificateFile is { Length: > 0 } || tls.KeyFile is { Length: > 0 } || tls.ClientCertificateAuthorityFile is { Length: > 0 })
         {

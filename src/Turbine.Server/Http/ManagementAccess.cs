@@ -14,6 +14,13 @@ internal sealed class ManagementAccess(IOptions<TurbineServerOptions> options)
     private readonly ManagementOptions _options = options.Value.Management;
     private readonly SecretDigest? _token = options.Value.Management.EffectiveToken() is { Length: > 0 } token ? SecretDigest.Of(token) : null;
 
+    /// <summary>
+    /// Whether the dashboard's page itself may be served: management on, and either a token configured (the page holds
+    /// no data; every call it makes needs the token) or a loopback client.
+    /// </summary>
+    public InferenceError? CheckPage(HttpContext context) =>
+        Check(context) is { Code: StatusCode.Unauthenticated or StatusCode.PermissionDenied } refused && !(_options.Enabled && _token is not null) ? refused : null;
+
     public InferenceError? Check(HttpContext context)
     {
         if (!_options.Enabled)

@@ -1,0 +1,171 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Turbine.Client;
+using Turbine.Onnx.Tools;
+using Turbine.Tests;
+
+namespace Turbine.IntegrationTests;
+
+/// <summary>
+/// The web dashboard in a real headless Chromium (Debian's, driven by Playwright) against a real server with real
+/// traffic: the pages load, charts receive live points, actions from the page change the server's state, the figures
+/// refuse a caller without the token, and each page's screenshot is kept (TestResults/dashboard).
+/// </summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private const string Token = "dashboard-test-token-0123456789";
+    private const string Chromium = "/usr/bin/chromium";
+
+    private readonly FolderServer _server = new();
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private SteadyTraffic _traffic = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""")
+            .Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8, "version_policy": { "all": {} } }""", version: 2)
+            .Add("mlp", SampleModels.Mlp());
+        await _server.StartAsync(options =>
+        {
+            options.Management.Token = Token;
+            options.Dashboard.Interval = TimeSpan.FromMilliseconds(250);
+        });
+        _http = new HttpClient { BaseAddress = _server.Http.BaseAddress };
+        _http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
+        using (var route = await _http.PutAsync("v2/routes/checkout", new StringContent(
+            """{"variants":[{"model":"simple","version":"1","weight":1},{"model":"simple","version":"2","weight":1}]}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.True(route.IsSuccessStatusCode, await route.Content.ReadAsStringAsync());
+        }
+
+        _traffic = new SteadyTraffic(new TurbineHttpClient(_server.Http), "checkout", clients: 2);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _traffic.StopAsync();
+        _traffic.Dispose();
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_pages_load_charts_go_live_and_actions_change_the_server()
+    {
+        var page = await SignedInPageAsync(1280, 900);
+
+        // Overview: the figures and charts fill in from the stream while the route takes traffic.
+        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("3");
+        var requests = page.Locator("section.chart").First.Locator("polyline").First;
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('section.chart polyline')?.dataset.points) >= 3");
+        var before = int.Parse((await requests.GetAttributeAsync("data-points"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await page.WaitForFunctionAsync($"() => Number(document.querySelector('section.chart polyline').dataset.points) > {before}");
+        await page.WaitForFunctionAsync("() => !document.querySelector('[data-card=\"Requests\"]').textContent.startsWith('0')");
+        await ScreenshotAsync(page, "overview");
+
+        // Models: searched and opened; a label set from the page lands on the server.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Models", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Search models" }).FillAsync("simp");
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(2);
+        await ScreenshotAsync(page, "models");
+        await page.Locator("tbody tr").First.GetByRole(AriaRole.Link).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-field='versions']")).ToHaveTextAsync("1, 2");
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Label" }).FillAsync("stable");
+        await page.GetByRole(AriaRole.Combobox, new() { Name = "Version" }).SelectOptionAsync("1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set label" }).ClickAsync();
+        await page.Locator("#confirm-ok").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-field='labels']")).ToHaveTextAsync("stable → 1");
+        Assert.Equal("1", (await GetJsonAsync("v2/repository/models/simple/versions")).GetProperty("labels").GetProperty("stable").GetString());
+        await ScreenshotAsync(page, "model");
+
+        // Routes: a weight moved on the page moves the route's traffic.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Routes", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Spinbutton, new() { Name = "Weight of simple:2" }).FillAsync("0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save weights" }).ClickAsync();
+        await page.Locator("#confirm-ok").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Done." })).ToBeVisibleAsync();
+        var variants = (await GetJsonAsync("v2/routes/checkout")).GetProperty("variants");
+        Assert.Equal(0, variants[1].GetProperty("weight").GetDouble());
+        await ScreenshotAsync(page, "routes");
+    }
+
+    [Fact]
+    public async Task A_phone_sized_viewport_keeps_the_overview_readable()
+    {
+        var page = await SignedInPageAsync(390, 844);
+
+        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("3");
+        var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");
+        Assert.False(overflow, "the overview scrolls sideways on a phone-sized viewport");
+        await ScreenshotAsync(page, "overview-phone");
+    }
+
+    [Fact]
+    public async Task The_figures_refuse_a_caller_without_the_token_and_the_dashboard_is_off_with_the_management_api()
+    {
+        using (var anonymous = await _server.Http.GetAsync("dashboard/api/snapshot"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        using (var wrong = new HttpRequestMessage(HttpMethod.Get, "dashboard/api/stream"))
+        {
+            wrong.Headers.Authorization = new("Bearer", "not-the-token-at-all-00000000");
+            using var refused = await _server.Http.SendAsync(wrong);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        using (var history = await _http.GetAsync("dashboard/api/history?seconds=60"))
+        {
+            Assert.Equal(HttpStatusCode.OK, history.StatusCode);
+            var snapshots = JsonDocument.Parse(await history.Content.ReadAsStringAsync()).RootElement;
+            Assert.True(snapshots.GetArrayLength() > 0);
+            Assert.Contains(snapshots[snapshots.GetArrayLength() - 1].GetProperty("models").EnumerateArray(), m => m.GetProperty("name").GetString() == "mlp");
+        }
+
+        await using var closed = new FolderServer();
+        closed.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
+        await closed.StartAsync(options => options.Management.Enabled = false);
+        using var off = await closed.Http.GetAsync("dashboard/");
+        Assert.Equal(HttpStatusCode.NotFound, off.StatusCode);
+    }
+
+    /// <summary>A page on the dashboard, signed in with the token through the page's own dialog.</summary>
+    private async Task<IPage> SignedInPageAsync(int width, int height)
+    {
+        var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync($"{_server.Http.BaseAddress}dashboard/");
+        await page.Locator("#login-token").FillAsync(Token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#live")).ToContainTextAsync("live");
+        Assert.Empty(errors);
+        return page;
+    }
+
+    private async Task<JsonElement> GetJsonAsync(string path)
+    {
+        using var response = await _http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Keeps a screenshot of the page as a test artifact: TestResults/dashboard/NAME.png beside the test project's output.</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard");
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+    }
+}
