@@ -23,25 +23,33 @@ public sealed class DashboardTests : IAsyncLifetime
     private IBrowser _browser = null!;
     private SteadyTraffic _traffic = null!;
     private HttpClient _http = null!;
+    private string _jobs = null!;
 
     public async Task InitializeAsync()
     {
         _server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""")
             .Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8, "version_policy": { "all": {} } }""", version: 2)
             .Add("mlp", SampleModels.Mlp());
+        _jobs = Directory.CreateTempSubdirectory("turbine-dashboard-jobs-").FullName;
         await _server.StartAsync(options =>
         {
             options.Management.Token = Token;
             options.Dashboard.Interval = TimeSpan.FromMilliseconds(250);
+            options.Jobs.Folder = _jobs;
+            options.Jobs.Workers = 0; // the API only: the page lists what the store holds
         });
         _http = new HttpClient { BaseAddress = _server.Http.BaseAddress };
         _http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
-        using (var route = await _http.PutAsync("v2/routes/checkout", new StringContent(
-            """{"variants":[{"model":"simple","version":"1","weight":1},{"model":"simple","version":"2","weight":1}]}""", Encoding.UTF8, "application/json")))
-        {
-            Assert.True(route.IsSuccessStatusCode, await route.Content.ReadAsStringAsync());
-        }
+        await PutAsync("v2/routes/checkout", """{"variants":[{"model":"simple","version":"1","weight":1},{"model":"simple","version":"2","weight":1}],"shadow":{"model":"simple","share":0.5,"max_cpu":1}}""");
+        await PutAsync("v2/routes/rollout", """
+            {"variants":[{"model":"simple","version":"1"},{"model":"simple","version":"2"}],
+             "canary":{"steps":[50,100],"min_step_duration_s":3600,"min_step_requests":100000,"max_error_rate":0.01,"max_p99_ms":250}}
+            """);
 
+        await PutAsync("v2/pipelines/twice", """
+            {"steps":[{"name":"first","model":"simple","input_map":{"INPUT0":"a","INPUT1":"b"},"output_map":{"OUTPUT0":"sum"}},
+                      {"name":"second","model":"simple","input_map":{"INPUT0":"sum","INPUT1":"b"},"output_map":{"OUTPUT0":"total"}}]}
+            """);
         _traffic = new SteadyTraffic(new TurbineHttpClient(_server.Http), "checkout", clients: 2);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
@@ -55,6 +63,7 @@ public sealed class DashboardTests : IAsyncLifetime
         _traffic.Dispose();
         _http.Dispose();
         await _server.DisposeAsync();
+        Directory.Delete(_jobs, recursive: true);
     }
 
     [Fact]
@@ -86,15 +95,62 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal("1", (await GetJsonAsync("v2/repository/models/simple/versions")).GetProperty("labels").GetProperty("stable").GetString());
         await ScreenshotAsync(page, "model");
 
-        // Routes: a weight moved on the page moves the route's traffic.
+        // Routes: a weight moved on the page moves the route's traffic; the shadow's agreement shows.
         await page.GetByRole(AriaRole.Link, new() { Name = "Routes", Exact = true }).ClickAsync();
+        await ScreenshotAsync(page, "routes");
+        await page.GetByRole(AriaRole.Link, new() { Name = "checkout", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-field='exact']")).ToHaveTextAsync("100%");
         await page.GetByRole(AriaRole.Spinbutton, new() { Name = "Weight of simple:2" }).FillAsync("0");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save weights" }).ClickAsync();
         await page.Locator("#confirm-ok").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Done." })).ToBeVisibleAsync();
         var variants = (await GetJsonAsync("v2/routes/checkout")).GetProperty("variants");
         Assert.Equal(0, variants[1].GetProperty("weight").GetDouble());
-        await ScreenshotAsync(page, "routes");
+        await ScreenshotAsync(page, "route");
+
+        // A canary: its gates against their limits and its audit log; paused from the page.
+        await page.GotoAsync($"{_server.Http.BaseAddress}dashboard/#/routes/rollout");
+        await Assertions.Expect(page.Locator("[data-field='canary-state']")).ToHaveTextAsync("running");
+        await Assertions.Expect(page.Locator("[data-field='audit'] tr")).ToHaveCountAsync(1);
+        await page.GetByRole(AriaRole.Button, new() { Name = "pause" }).ClickAsync();
+        await page.Locator("#confirm-ok").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-field='canary-state']")).ToHaveTextAsync("paused");
+        Assert.Equal("paused", (await GetJsonAsync("v2/routes/rollout/canary")).GetProperty("state").GetString());
+        await ScreenshotAsync(page, "canary");
+
+        // Pipelines: the graph drawn from what each step reads, with its steps' figures.
+        using (var piped = await _http.PostAsync("v2/models/twice/infer", new StringContent(
+            """{"inputs":[{"name":"a","shape":[1,4],"datatype":"INT32","data":[1,2,3,4]},{"name":"b","shape":[1,4],"datatype":"INT32","data":[1,1,1,1]}]}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, piped.StatusCode);
+        }
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Pipelines", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("svg.graph g[data-step]")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("svg.graph line")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("[data-step-row='second'] td").Nth(2)).ToHaveTextAsync("1");
+        await ScreenshotAsync(page, "pipelines");
+
+        // Jobs and monitoring answer from their own APIs, and say so when there is nothing to show.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No jobs yet")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Monitoring", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No model is monitored")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-cost='simple']").First).ToBeVisibleAsync(); // cost attribution is on by default
+        await ScreenshotAsync(page, "monitoring");
+    }
+
+    [Fact]
+    public async Task The_dark_theme_follows_the_browser()
+    {
+        var page = await SignedInPageAsync(1280, 900, ColorScheme.Dark);
+
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).backgroundColor");
+        Assert.Equal("rgb(15, 18, 22)", background);
+        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("3");
+        await page.GotoAsync($"{_server.Http.BaseAddress}dashboard/#/models/simple");
+        await Assertions.Expect(page.Locator("[data-section='batches'] meter").First).ToBeVisibleAsync();
+        await ScreenshotAsync(page, "model-dark");
     }
 
     [Fact]
@@ -139,9 +195,9 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     /// <summary>A page on the dashboard, signed in with the token through the page's own dialog.</summary>
-    private async Task<IPage> SignedInPageAsync(int width, int height)
+    private async Task<IPage> SignedInPageAsync(int width, int height, ColorScheme scheme = ColorScheme.Light)
     {
-        var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, ColorScheme = scheme });
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
@@ -151,6 +207,12 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#live")).ToContainTextAsync("live");
         Assert.Empty(errors);
         return page;
+    }
+
+    private async Task PutAsync(string path, string json)
+    {
+        using var response = await _http.PutAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<JsonElement> GetJsonAsync(string path)

@@ -78,13 +78,19 @@ internal sealed class SnapshotTaker(InferenceService inference, ModelManager mod
             }
 
             var arms = new List<ArmFigures>(definition.Variants.Count);
+            var total = 0.0;
+            for (var i = 0; i < definition.Variants.Count; i++)
+            {
+                total += route.Weight(i);
+            }
+
             for (var i = 0; i < definition.Variants.Count; i++)
             {
                 var key = definition.Name + "/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var served = route.Served(i);
                 var delta = _previousServed.TryGetValue(key, out var before) && before <= served ? served - before : 0;
                 _previousServed[key] = served;
-                arms.Add(new ArmFigures(definition.Variants[i].Name, route.Weight(i), Rate(delta, seconds), Circuit(route.Circuit(i))));
+                arms.Add(new ArmFigures(definition.Variants[i].Name, total > 0 ? route.Weight(i) / total : 0, Rate(delta, seconds), Circuit(route.Circuit(i))));
             }
 
             result.Add(new RouteFigures(definition.Name, arms));

@@ -4,6 +4,11 @@ import { overview } from './pages/overview.js';
 import { models } from './pages/models.js';
 import { model } from './pages/model.js';
 import { routes } from './pages/routes.js';
+import { route } from './pages/route.js';
+import { pipelines } from './pages/pipelines.js';
+import { jobs } from './pages/jobs.js';
+import { monitoring } from './pages/monitoring.js';
+import { registry } from './pages/registry.js';
 
 const HISTORY_MS = 3600 * 1000;
 
@@ -90,6 +95,11 @@ const pages = [
   [/^#\/models$/, () => models],
   [/^#\/models\/([^/]+)$/, match => container => model(container, decodeURIComponent(match[1]))],
   [/^#\/routes$/, () => routes],
+  [/^#\/routes\/([^/]+)$/, match => container => route(container, decodeURIComponent(match[1]))],
+  [/^#\/pipelines$/, () => pipelines],
+  [/^#\/jobs$/, () => jobs],
+  [/^#\/monitoring$/, () => monitoring],
+  [/^#\/registry$/, () => registry],
 ];
 
 let leave = () => {};

@@ -13,6 +13,9 @@ export function model(main, name) {
   main.append(h('div', { class: 'grid' }, serving, config), grid);
   const traffic = lineChart(grid, 'Requests per second', [{ label: 'requests' }, { label: 'errors', color: '--series-2' }], '/s');
   const latency = lineChart(grid, 'Latency', [{ label: 'p50' }, { label: 'p99', color: '--series-3' }], 'ms');
+  const queue = lineChart(grid, 'Queue', [{ label: 'queued' }, { label: 'running', color: '--series-3' }]);
+  const batches = h('section', { class: 'panel', 'data-section': 'batches' }, h('h2', {}, 'Batch sizes'));
+  grid.append(batches);
   const details = h('div');
   serving.append(details, message);
 
@@ -54,7 +57,32 @@ export function model(main, name) {
       h('p', {},
         h('button', { onclick: () => act(`Pin version ${version.value} of ${name} as its default?`, 'PUT', `${path}/default`, { version: Number(version.value) }) }, 'Make default'),
         ' ',
-        h('button', { class: 'danger', onclick: () => act(`Roll ${name} back to its previous version?`, 'POST', `${path}/rollback`, {}) }, 'Roll back')));
+        h('button', { class: 'danger', onclick: () => act(`Roll ${name} back to its previous version?`, 'POST', `${path}/rollback`, {}) }, 'Roll back'),
+        ' ',
+        h('button', { onclick: () => act(`Load ${name} again from the repository? Changed versions are loaded and warmed before they serve.`, 'POST', `${path}/load`, {}) }, 'Reload'),
+        ' ',
+        h('button', { class: 'danger', onclick: () => act(`Unload ${name}? It stops serving; requests in flight finish.`, 'POST', `${path}/unload`, {}) }, 'Unload')));
+  }
+
+  /** Executions per batch size, from the statistics extension (every version together). */
+  async function loadBatches() {
+    try {
+      const response = await fetch(`/v2/models/${encodeURIComponent(name)}/stats`);
+      const stats = await response.json();
+      const counts = new Map();
+      for (const version of stats.model_stats ?? []) {
+        for (const batch of version.batch_stats ?? []) counts.set(batch.batch_size, (counts.get(batch.batch_size) ?? 0) + batch.compute_infer.count);
+      }
+      const rows = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+      const top = Math.max(1, ...rows.map(r => r[1]));
+      batches.replaceChildren(h('h2', {}, 'Batch sizes'), rows.length ? h('table', {},
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rows'), h('th', { scope: 'col', class: 'num' }, 'Executions'), h('th', { scope: 'col' }, ''))),
+        h('tbody', {}, rows.map(([size, count]) => h('tr', {}, h('td', {}, size), h('td', { class: 'num' }, count),
+          h('td', {}, h('meter', { min: 0, max: top, value: count, 'aria-label': `${count} executions of ${size} rows` }))))))
+        : h('p', { class: 'muted' }, 'No executions yet.'));
+    } catch (error) {
+      batches.append(h('p', { class: 'error' }, error.message));
+    }
   }
 
   async function loadConfig() {
@@ -73,11 +101,17 @@ export function model(main, name) {
     const max = (snapshot, field) => Math.max(...of(snapshot).map(m => m[field] ?? 0), 0);
     traffic.update([series(history, x => sum(x, 'requests_per_second')), series(history, x => sum(x, 'errors_per_second'))]);
     latency.update([series(history, x => max(x, 'p50_ms')), series(history, x => max(x, 'p99_ms'))]);
+    queue.update([series(history, x => sum(x, 'queued')), series(history, x => sum(x, 'executing'))]);
   }
 
   load();
   loadConfig();
+  loadBatches();
   update();
   live.listeners.add(update);
-  return () => live.listeners.delete(update);
+  const timer = setInterval(loadBatches, 5000);
+  return () => {
+    live.listeners.delete(update);
+    clearInterval(timer);
+  };
 }
