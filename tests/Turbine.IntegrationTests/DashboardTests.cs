@@ -141,6 +141,39 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_hundred_models_page_and_search_and_the_keyboard_reaches_every_section()
+    {
+        await using var many = new FolderServer();
+        var model = SampleModels.Identity(DataType.Fp32, -1);
+        for (var i = 0; i < 200; i++)
+        {
+            many.Folder.Add($"m{i:D3}", model);
+        }
+
+        await many.StartAsync(options => options.Dashboard.Interval = TimeSpan.FromMilliseconds(250));
+        var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{many.Http.BaseAddress}dashboard/"); // loopback without a token: no sign-in
+        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("200");
+
+        await page.Keyboard.PressAsync("Tab"); // skip link
+        await page.Keyboard.PressAsync("Tab"); // brand
+        await page.Keyboard.PressAsync("Tab"); // Overview
+        await page.Keyboard.PressAsync("Tab"); // Models
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("#/models$"));
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(25);
+        await Assertions.Expect(page.GetByText("page 1 of 8")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Assertions.Expect(page.Locator("tbody tr").First).ToHaveAttributeAsync("data-model", "m025");
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Search models" }).FillAsync("m19");
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(10);
+        var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");
+        Assert.False(overflow);
+        await ScreenshotAsync(page, "models-200");
+    }
+
+    [Fact]
     public async Task The_dark_theme_follows_the_browser()
     {
         var page = await SignedInPageAsync(1280, 900, ColorScheme.Dark);
