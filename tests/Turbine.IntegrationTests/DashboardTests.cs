@@ -72,7 +72,7 @@ public sealed class DashboardTests : IAsyncLifetime
         var page = await SignedInPageAsync(1280, 900);
 
         // Overview: the figures and charts fill in from the stream while the route takes traffic.
-        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("3");
         var requests = page.Locator("section.chart").First.Locator("polyline").First;
         await page.WaitForFunctionAsync("() => Number(document.querySelector('section.chart polyline')?.dataset.points) >= 3");
         var before = int.Parse((await requests.GetAttributeAsync("data-points"))!, System.Globalization.CultureInfo.InvariantCulture);
@@ -154,7 +154,7 @@ public sealed class DashboardTests : IAsyncLifetime
         var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync($"{many.Http.BaseAddress}dashboard/"); // loopback without a token: no sign-in
-        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("200");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("200");
 
         await page.Keyboard.PressAsync("Tab"); // skip link
         await page.Keyboard.PressAsync("Tab"); // brand
@@ -180,7 +180,7 @@ public sealed class DashboardTests : IAsyncLifetime
 
         var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).backgroundColor");
         Assert.Equal("rgb(15, 18, 22)", background);
-        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("3");
         await page.GotoAsync($"{_server.Http.BaseAddress}dashboard/#/models/simple");
         await Assertions.Expect(page.Locator("[data-section='batches'] meter").First).ToBeVisibleAsync();
         await ScreenshotAsync(page, "model-dark");
@@ -191,7 +191,7 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         var page = await SignedInPageAsync(390, 844);
 
-        await Assertions.Expect(page.Locator("[data-card='Models ready']")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("3");
         var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");
         Assert.False(overflow, "the overview scrolls sideways on a phone-sized viewport");
         await ScreenshotAsync(page, "overview-phone");

@@ -233,6 +233,23 @@ public sealed partial class ModelManager : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Versions serving and models known but not serving (their load failed, or they were unloaded), from memory alone:
+    /// what a dashboard polls every second without reading the repository's folders.
+    /// </summary>
+    public (int ReadyVersions, int NotServing) Census()
+    {
+        int ready = 0, notServing = 0;
+        foreach (var entry in _models.Values)
+        {
+            var runners = entry.Snapshot.Runners.Count;
+            ready += runners;
+            notServing += runners == 0 ? 1 : 0;
+        }
+
+        return (ready, notServing);
+    }
+
     /// <summary>Whether some version of the model serves.</summary>
     public bool IsLoaded(string name) => _models.TryGetValue(name, out var entry) && entry.Snapshot.Runners.Count > 0;
 

@@ -7,7 +7,8 @@ namespace Turbine.Server.Dashboard;
 /// <param name="Server">The process and its totals.</param>
 /// <param name="Models">Each loaded model version.</param>
 /// <param name="Routes">Each route and its arms.</param>
-internal sealed record DashboardSnapshot(long Time, ServerFigures Server, IReadOnlyList<ModelFigures> Models, IReadOnlyList<RouteFigures> Routes);
+/// <param name="Quality">Each data-quality rule: requests checked and broken since its version loaded.</param>
+internal sealed record DashboardSnapshot(long Time, ServerFigures Server, IReadOnlyList<ModelFigures> Models, IReadOnlyList<RouteFigures> Routes, IReadOnlyList<QualityFigures> Quality);
 
 /// <summary>The server as a whole over the last interval.</summary>
 /// <param name="Ready">Whether it reports ready.</param>
@@ -20,11 +21,21 @@ internal sealed record DashboardSnapshot(long Time, ServerFigures Server, IReadO
 /// <param name="ErrorsPerSecond">Failed requests per second.</param>
 /// <param name="P50Ms">The median of the successful requests' latency; null without requests.</param>
 /// <param name="P99Ms">Their 99th percentile; null without requests.</param>
-/// <param name="ModelsReady">Model versions ready.</param>
-/// <param name="ModelsUnavailable">Models or versions the repository holds that do not serve, with a reason.</param>
+/// <param name="VersionsReady">Model versions serving.</param>
+/// <param name="ModelsNotServing">Models the server knows that serve no version: their load failed, or they were unloaded.</param>
+/// <param name="Parts">The optional parts this server runs (<c>jobs</c>, <c>registry</c>), so the page shows only theirs.</param>
 internal sealed record ServerFigures(
     bool Ready, double UptimeSeconds, double CpuCores, int Cores, long ResidentBytes, long HeapBytes,
-    double RequestsPerSecond, double ErrorsPerSecond, double? P50Ms, double? P99Ms, int ModelsReady, int ModelsUnavailable);
+    double RequestsPerSecond, double ErrorsPerSecond, double? P50Ms, double? P99Ms, int VersionsReady, int ModelsNotServing, IReadOnlyList<string> Parts);
+
+/// <summary>One data-quality rule of a monitored version (docs/MONITORING.md).</summary>
+/// <param name="Model">The model.</param>
+/// <param name="Version">The version.</param>
+/// <param name="Rule">The rule's name (<c>features[1]:range</c>).</param>
+/// <param name="Policy">What a broken rule does: reject, flag or log.</param>
+/// <param name="Checked">Requests checked.</param>
+/// <param name="Broken">Requests that broke it.</param>
+internal sealed record QualityFigures(string Model, string Version, string Rule, string Policy, long Checked, long Broken);
 
 /// <summary>One model version over the last interval.</summary>
 /// <param name="Name">The model.</param>

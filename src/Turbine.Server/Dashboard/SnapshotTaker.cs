@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Turbine.Core.Execution;
+using Microsoft.Extensions.Options;
 using Turbine.Core.Lifecycle;
 using Turbine.Server.Hosting;
 using Turbine.Traffic;
@@ -11,10 +12,13 @@ namespace Turbine.Server.Dashboard;
 /// the interval since the previous snapshot, and each version's latency histogram becomes the interval's p50 and p99
 /// (interpolated inside the bucket, as Prometheus' <c>histogram_quantile</c> does). Called by one timer at a time.
 /// </summary>
-internal sealed class SnapshotTaker(InferenceService inference, ModelManager models, ServerReadiness readiness, TimeProvider time)
+internal sealed class SnapshotTaker(
+    InferenceService inference, ModelManager models, ServerReadiness readiness, Turbine.Monitoring.MonitoringHub monitoring, IOptions<TurbineServerOptions> options, TimeProvider time)
 {
     private static readonly long[] Bounds = DurationCounter.BucketBounds.ToArray();
+    private static readonly DateTimeOffset ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
+    private readonly List<string> _parts = Parts(options.Value);
     private readonly Dictionary<string, Totals> _previous = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _previousServed = new(StringComparer.Ordinal);
     private long _previousTimestamp;
@@ -55,16 +59,16 @@ internal sealed class SnapshotTaker(InferenceService inference, ModelManager mod
             _previous.Remove(gone); // unloaded: a version loaded again later starts from nothing
         }
 
-        var index = models.Index(readyOnly: false);
-        using var process = Process.GetCurrentProcess();
-        var cpu = process.TotalProcessorTime;
+        // Read from memory only: this runs every second, and a repository of hundreds of folders is not re-read for it.
+        var (ready, notServing) = models.Census();
+        var cpu = Environment.CpuUsage.TotalTime;
         var cpuCores = seconds > 0 ? (cpu - _previousCpu).TotalSeconds / seconds : 0;
         _previousCpu = cpu;
         var server = new ServerFigures(
-            readiness.IsReady, (time.GetUtcNow() - process.StartTime.ToUniversalTime()).TotalSeconds, Math.Max(0, cpuCores), Environment.ProcessorCount,
-            process.WorkingSet64, GC.GetTotalMemory(forceFullCollection: false), Rate((long)requests, seconds), Rate((long)errors, seconds),
-            Quantile(all, 0.50), Quantile(all, 0.99), index.Count(e => e.State == ModelState.Ready), index.Count(e => e.State != ModelState.Ready));
-        return new DashboardSnapshot(time.GetUtcNow().ToUnixTimeMilliseconds(), server, figures, Routes(seconds));
+            readiness.IsReady, (time.GetUtcNow() - ProcessStart).TotalSeconds, Math.Max(0, cpuCores), Environment.ProcessorCount,
+            Environment.WorkingSet, GC.GetTotalMemory(forceFullCollection: false), Rate((long)requests, seconds), Rate((long)errors, seconds),
+            Quantile(all, 0.50), Quantile(all, 0.99), ready, notServing, _parts);
+        return new DashboardSnapshot(time.GetUtcNow().ToUnixTimeMilliseconds(), server, figures, Routes(seconds), Quality());
     }
 
     private List<RouteFigures> Routes(double seconds)
@@ -94,6 +98,36 @@ internal sealed class SnapshotTaker(InferenceService inference, ModelManager mod
             }
 
             result.Add(new RouteFigures(definition.Name, arms));
+        }
+
+        return result;
+    }
+
+    private static List<string> Parts(TurbineServerOptions settings)
+    {
+        var parts = new List<string>(2);
+        if (settings.Jobs.Folder is not null)
+        {
+            parts.Add("jobs");
+        }
+
+        if (settings.Registry.Folder is not null)
+        {
+            parts.Add("registry");
+        }
+
+        return parts;
+    }
+
+    private List<QualityFigures> Quality()
+    {
+        var result = new List<QualityFigures>();
+        foreach (var monitor in monitoring.Monitors)
+        {
+            foreach (var check in monitor.Quality.Checks)
+            {
+                result.Add(new QualityFigures(monitor.Model, monitor.Version, check.Name, check.Policy.ToString().ToLowerInvariant(), check.Checked, check.Broken));
+            }
         }
 
         return result;

@@ -18,6 +18,7 @@ export const live = {
   listeners: new Set(),
   get latest() { return this.history[this.history.length - 1]; },
   add(snapshot) {
+    showParts(snapshot.server.parts);
     this.history.push(snapshot);
     const cutoff = snapshot.time - HISTORY_MS;
     while (this.history.length && this.history[0].time < cutoff) this.history.shift();
@@ -26,6 +27,11 @@ export const live = {
 };
 
 const status = document.getElementById('live');
+
+/** Shows the sections of the optional parts this server runs (batch jobs, the registry), and only those. */
+function showParts(parts) {
+  for (const link of document.querySelectorAll('nav a[data-part]')) link.hidden = !parts.includes(link.dataset.part);
+}
 
 function setStatus(text, on) {
   status.textContent = text;

@@ -6,8 +6,21 @@ import { format } from '../chart.js';
 export function monitoring(main) {
   main.append(h('h1', {}, 'Monitoring'));
   const drift = h('section', { class: 'panel' }, h('h2', {}, 'Drift'));
+  const quality = h('section', { class: 'panel', 'data-section': 'quality' }, h('h2', {}, 'Data quality'));
   const cost = h('section', { class: 'panel' }, h('h2', {}, 'Cost'));
-  main.append(drift, cost);
+  main.append(drift, quality, cost);
+
+  /** The quality rules' counts, live from the stream. */
+  function update() {
+    const rules = live.latest?.quality ?? [];
+    quality.replaceChildren(h('h2', {}, 'Data quality'), rules.length
+      ? h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Model', 'Rule', 'Policy', 'Checked', 'Broken'].map(t => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rules.map(r => h('tr', { 'data-rule': r.rule },
+          h('td', {}, `${r.model} v${r.version}`), h('td', {}, r.rule), h('td', {}, r.policy), h('td', { class: 'num' }, r.checked),
+          h('td', { class: r.broken ? 'num state-bad' : 'num' }, r.broken))))))
+      : h('p', { class: 'muted' }, 'No data-quality rules (a version\'s monitoring.quality.rules; docs/MONITORING.md).'));
+  }
 
   async function load() {
     const names = [...new Set((live.latest?.models ?? []).map(m => m.name))];
@@ -35,6 +48,11 @@ export function monitoring(main) {
   }
 
   load();
+  update();
+  live.listeners.add(update);
   const timer = setInterval(load, 5000);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    live.listeners.delete(update);
+  };
 }

@@ -5,7 +5,7 @@ import { cards, series, h, ms, perSecond, bytes } from './common.js';
 
 export function overview(main) {
   main.append(h('h1', {}, 'Overview'));
-  const set = cards(main, ['Status', 'Models ready', 'Unavailable', 'Requests', 'Errors', 'p50', 'p99', 'CPU', 'Memory']);
+  const set = cards(main, ['Status', 'Versions ready', 'Not serving', 'Requests', 'Errors', 'p50', 'p99', 'CPU', 'Memory']);
   const grid = h('div', { class: 'grid' });
   main.append(grid);
   const traffic = lineChart(grid, 'Requests per second', [{ label: 'requests' }, { label: 'errors', color: '--series-2' }], '/s');
@@ -18,8 +18,8 @@ export function overview(main) {
     if (!latest) return;
     const s = latest.server;
     set('Status', s.ready ? 'ready' : 'not ready');
-    set('Models ready', s.models_ready);
-    set('Unavailable', s.models_unavailable);
+    set('Versions ready', s.versions_ready);
+    set('Not serving', s.models_not_serving);
     set('Requests', perSecond(s.requests_per_second));
     set('Errors', perSecond(s.errors_per_second));
     set('p50', ms(s.p50_ms));
