@@ -30,7 +30,14 @@ public sealed class DashboardTests : IAsyncLifetime
         _server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""")
             .Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8, "version_policy": { "all": {} } }""", version: 2)
             .Add("mlp", SampleModels.Mlp());
+        await MonitoredClassifier.AddAsync(_server.Folder, """
+            { "max_batch_size": 64, "monitoring": { "probabilities": "probabilities", "window_rows": 200, "min_rows": 100,
+              "quality": { "rules": [ { "feature": "features[2]", "min": -4, "max": 4, "policy": "flag" } ] } } }
+            """, rows: 400);
+        _server.Configuration.Add("--Turbine:Observer:SampleRate=1");
         _jobs = Directory.CreateTempSubdirectory("turbine-dashboard-jobs-").FullName;
+        Directory.CreateDirectory(Path.Combine(_jobs, "data"));
+        await File.WriteAllTextAsync(Path.Combine(_jobs, "data", "in.csv"), "id,a,b,c,d\n1,0.5,1,2,3\n");
         await _server.StartAsync(options =>
         {
             options.Management.Token = Token;
@@ -72,7 +79,7 @@ public sealed class DashboardTests : IAsyncLifetime
         var page = await SignedInPageAsync(1280, 900);
 
         // Overview: the figures and charts fill in from the stream while the route takes traffic.
-        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("4");
         var requests = page.Locator("section.chart").First.Locator("polyline").First;
         await page.WaitForFunctionAsync("() => Number(document.querySelector('section.chart polyline')?.dataset.points) >= 3");
         var before = int.Parse((await requests.GetAttributeAsync("data-points"))!, System.Globalization.CultureInfo.InvariantCulture);
@@ -131,11 +138,29 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("[data-step-row='second'] td").Nth(2)).ToHaveTextAsync("1");
         await ScreenshotAsync(page, "pipelines");
 
-        // Jobs and monitoring answer from their own APIs, and say so when there is nothing to show.
+        // Jobs: a queued job (this server runs no workers) is cancelled from the page.
+        await PostAsync("v2/jobs", """{"id": "nightly", "model": "mlp", "input": "data/in.csv", "output": "out/nightly", "inputs": {"features": ["a", "b", "c", "d"]}, "keys": ["id"]}""");
         await page.GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true }).ClickAsync();
-        await Assertions.Expect(page.GetByText("No jobs yet")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-job='nightly']")).ToContainTextAsync("queued");
+        await page.Locator("[data-job='nightly']").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await page.Locator("#confirm-ok").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-job='nightly']")).ToContainTextAsync("cancelled");
+        Assert.Equal("cancelled", (await GetJsonAsync("v2/jobs/nightly")).GetProperty("state").GetString());
+        await ScreenshotAsync(page, "jobs");
+
+        // Monitoring: shifted traffic drifts every feature of the monitored classifier; a flagged row counts against its rule.
+        var random = new Random(5);
+        await MonitoredClassifier.SendAsync(_server, random, rows: 200, shift: 2.5);
+        using (var flagged = await _server.Http.PostAsync("v2/models/clf/infer", MonitoredClassifier.Request([[0, 1, 9]])))
+        {
+            Assert.Equal(HttpStatusCode.OK, flagged.StatusCode);
+        }
+
         await page.GetByRole(AriaRole.Link, new() { Name = "Monitoring", Exact = true }).ClickAsync();
-        await Assertions.Expect(page.GetByText("No model is monitored")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-drift='clf'] td", new() { HasText = "yes" }).First).ToBeVisibleAsync();
+        var broken = MonitoredClassifier.Monitor(_server).Quality.Checks.Single().Broken; // the shifted rows past 4, and the one sent
+        Assert.True(broken >= 1);
+        await Assertions.Expect(page.Locator("[data-rule='features[2]:range'] td").Last).ToHaveTextAsync(broken.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(page.Locator("[data-cost='simple']").First).ToBeVisibleAsync(); // cost attribution is on by default
         await ScreenshotAsync(page, "monitoring");
     }
@@ -180,7 +205,7 @@ public sealed class DashboardTests : IAsyncLifetime
 
         var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).backgroundColor");
         Assert.Equal("rgb(15, 18, 22)", background);
-        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("4");
         await page.GotoAsync($"{_server.Http.BaseAddress}dashboard/#/models/simple");
         await Assertions.Expect(page.Locator("[data-section='batches'] meter").First).ToBeVisibleAsync();
         await ScreenshotAsync(page, "model-dark");
@@ -191,7 +216,7 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         var page = await SignedInPageAsync(390, 844);
 
-        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("[data-card='Versions ready']")).ToHaveTextAsync("4");
         var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");
         Assert.False(overflow, "the overview scrolls sideways on a phone-sized viewport");
         await ScreenshotAsync(page, "overview-phone");
@@ -240,6 +265,12 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#live")).ToContainTextAsync("live");
         Assert.Empty(errors);
         return page;
+    }
+
+    private async Task PostAsync(string path, string json)
+    {
+        using var response = await _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task PutAsync(string path, string json)
