@@ -199,6 +199,49 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_registry_page_shows_aliases_and_their_history_where_the_server_has_a_registry()
+    {
+        var folder = Directory.CreateTempSubdirectory("turbine-dashboard-registry-").FullName;
+        try
+        {
+            await using var server = new FolderServer();
+            server.Folder.Add("simple", SampleModels.AddSub(DataType.Int32, 4));
+            await server.StartAsync(options => options.Registry.Folder = folder);
+            foreach (var version in new[] { 1, 2 })
+            {
+                using var archive = new MemoryStream();
+                using (var zip = new System.IO.Compression.ZipArchive(archive, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    using var entry = zip.CreateEntry($"{version}/model.onnx").Open();
+                    entry.Write(SampleModels.AddSub(DataType.Int32, 4));
+                }
+
+                using var push = new ByteArrayContent(archive.ToArray());
+                push.Headers.ContentType = new("application/zip");
+                using var pushed = await server.Http.PostAsync("v2/registry/models/fraud/versions", push);
+                Assert.True(pushed.IsSuccessStatusCode, await pushed.Content.ReadAsStringAsync());
+            }
+
+            foreach (var version in new[] { 1, 2 })
+            {
+                using var alias = await server.Http.PutAsync("v2/registry/models/fraud/aliases/production", new StringContent($$"""{"version": {{version}}}""", Encoding.UTF8, "application/json"));
+                Assert.True(alias.IsSuccessStatusCode, await alias.Content.ReadAsStringAsync());
+            }
+
+            var page = await (await _browser.NewContextAsync()).NewPageAsync();
+            await page.GotoAsync($"{server.Http.BaseAddress}dashboard/"); // loopback without a token: no sign-in
+            await page.GetByRole(AriaRole.Link, new() { Name = "Registry", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.Locator("[data-registry='fraud'] [data-field='aliases']")).ToHaveTextAsync("production → 2");
+            await Assertions.Expect(page.Locator("[data-registry='fraud'] tbody tr").First).ToContainTextAsync("production");
+            await ScreenshotAsync(page, "registry");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_dark_theme_follows_the_browser()
     {
         var page = await SignedInPageAsync(1280, 900, ColorScheme.Dark);
