@@ -63,6 +63,23 @@ export function confirmAction(text) {
   });
 }
 
+/**
+ * An action from a page: asks to confirm `text`, makes the management call, says how it went in `status` (a live
+ * region), then runs `after` (reload what the action changed).
+ */
+export async function act(status, text, method, path, body, after) {
+  if (!await confirmAction(text)) return;
+  try {
+    await manage(method, path, body);
+    status.textContent = 'Done.';
+    status.className = 'muted';
+    await after?.();
+  } catch (error) {
+    status.textContent = error.message;
+    status.className = 'error';
+  }
+}
+
 /** A management call that signs in and tries again once when the server asks for the token. */
 export async function manage(method, path, body) {
   try {

@@ -1,5 +1,5 @@
 // Batch jobs: progress, speed and time left, errors, and cancel.
-import { manage, confirmAction } from '../app.js';
+import { manage, act } from '../app.js';
 import { h } from './common.js';
 import { format } from '../chart.js';
 
@@ -16,17 +16,7 @@ export function jobs(main) {
   const list = h('div');
   main.append(message, list);
 
-  async function cancel(id) {
-    if (!await confirmAction(`Cancel job ${id}? Partitions running finish; the rest do not start.`)) return;
-    try {
-      await manage('POST', `/v2/jobs/${encodeURIComponent(id)}/cancel`, {});
-      message.textContent = 'Done.';
-      await load();
-    } catch (error) {
-      message.textContent = error.message;
-      message.className = 'error';
-    }
-  }
+  const cancel = id => act(message, `Cancel job ${id}? Partitions running finish; the rest do not start.`, 'POST', `/v2/jobs/${encodeURIComponent(id)}/cancel`, {}, load);
 
   async function load() {
     let answer;

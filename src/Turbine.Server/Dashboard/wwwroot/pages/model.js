@@ -1,6 +1,6 @@
 // One model: its versions, default version and labels with the actions that change them, its configuration, and its charts.
 import { lineChart } from '../chart.js';
-import { live, manage, confirmAction } from '../app.js';
+import { live, manage, act } from '../app.js';
 import { h, series } from './common.js';
 
 export function model(main, name) {
@@ -19,18 +19,7 @@ export function model(main, name) {
   const details = h('div');
   serving.append(details, message);
 
-  async function act(text, method, target, body) {
-    if (!await confirmAction(text)) return;
-    try {
-      await manage(method, target, body);
-      message.textContent = 'Done.';
-      message.className = 'muted';
-      await load();
-    } catch (error) {
-      message.textContent = error.message;
-      message.className = 'error';
-    }
-  }
+  const perform = (text, method, target, body) => act(message, text, method, target, body, load);
 
   async function load() {
     let view;
@@ -52,16 +41,16 @@ export function model(main, name) {
       h('h2', {}, 'Actions'),
       h('form', { class: 'inline', onsubmit: event => {
         event.preventDefault();
-        act(`Point label '${label.value}' of ${name} at version ${version.value}?`, 'PUT', `${path}/labels/${encodeURIComponent(label.value)}`, { version: Number(version.value) });
+        perform(`Point label '${label.value}' of ${name} at version ${version.value}?`, 'PUT', `${path}/labels/${encodeURIComponent(label.value)}`, { version: Number(version.value) });
       } }, h('label', {}, 'Label', label), h('label', {}, 'Version', version), h('button', { type: 'submit' }, 'Set label')),
       h('p', {},
-        h('button', { onclick: () => act(`Pin version ${version.value} of ${name} as its default?`, 'PUT', `${path}/default`, { version: Number(version.value) }) }, 'Make default'),
+        h('button', { onclick: () => perform(`Pin version ${version.value} of ${name} as its default?`, 'PUT', `${path}/default`, { version: Number(version.value) }) }, 'Make default'),
         ' ',
-        h('button', { class: 'danger', onclick: () => act(`Roll ${name} back to its previous version?`, 'POST', `${path}/rollback`, {}) }, 'Roll back'),
+        h('button', { class: 'danger', onclick: () => perform(`Roll ${name} back to its previous version?`, 'POST', `${path}/rollback`, {}) }, 'Roll back'),
         ' ',
-        h('button', { onclick: () => act(`Load ${name} again from the repository? Changed versions are loaded and warmed before they serve.`, 'POST', `${path}/load`, {}) }, 'Reload'),
+        h('button', { onclick: () => perform(`Load ${name} again from the repository? Changed versions are loaded and warmed before they serve.`, 'POST', `${path}/load`, {}) }, 'Reload'),
         ' ',
-        h('button', { class: 'danger', onclick: () => act(`Unload ${name}? It stops serving; requests in flight finish.`, 'POST', `${path}/unload`, {}) }, 'Unload')));
+        h('button', { class: 'danger', onclick: () => perform(`Unload ${name}? It stops serving; requests in flight finish.`, 'POST', `${path}/unload`, {}) }, 'Unload')));
   }
 
   /** Executions per batch size, from the statistics extension (every version together). */

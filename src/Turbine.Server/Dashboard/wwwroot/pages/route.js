@@ -1,7 +1,7 @@
 // One route: the weight editor, each arm's live figures, the A/B report with its intervals, the shadow's agreement,
 // and the canary rollout with its gates against their limits, its audit log and its commands.
 import { lineChart, format } from '../chart.js';
-import { live, manage, confirmAction } from '../app.js';
+import { live, manage, act } from '../app.js';
 import { h, series, perSecond, ms } from './common.js';
 
 const REFRESH_MS = 2000;
@@ -20,18 +20,7 @@ export function route(main, name) {
   let chart;
   let fetched = 0;
 
-  async function act(text, method, target, body) {
-    if (!await confirmAction(text)) return;
-    try {
-      await manage(method, target, body);
-      message.textContent = 'Done.';
-      message.className = 'muted';
-      await load();
-    } catch (error) {
-      message.textContent = error.message;
-      message.className = 'error';
-    }
-  }
+  const perform = (text, method, target, body) => act(message, text, method, target, body, load);
 
   async function load() {
     try {
@@ -50,7 +39,7 @@ export function route(main, name) {
       h('p', {}, h('button', { class: 'primary', onclick: () => {
         const changed = { ...definition, variants: definition.variants.map((v, i) => ({ ...v, weight: Number(inputs[i].value) })) };
         delete changed.name;
-        act(`Save the weights of route '${name}'? Traffic moves at once.`, 'PUT', path, changed);
+        perform(`Save the weights of route '${name}'? Traffic moves at once.`, 'PUT', path, changed);
       } }, 'Save weights')));
     if (!chart) {
       chart = lineChart(charts, 'Requests per second by arm', names.map((label, i) => ({ label, color: `--series-${(i % 3) + 1}` })), '/s');
@@ -123,7 +112,7 @@ export function route(main, name) {
           gate('p99', f.p99_ms, plan.max_p99_ms, ms),
           gate('Disagreement', f.disagreement, plan.max_disagreement, percent)))),
       h('p', {}, ['pause', 'resume', 'promote', 'rollback'].map(action =>
-        h('button', { class: action === 'rollback' ? 'danger' : '', onclick: () => act(`${action[0].toUpperCase()}${action.slice(1)} the canary of '${name}'?`, 'POST', `${path}/canary/${action}`, {}) }, action))),
+        h('button', { class: action === 'rollback' ? 'danger' : '', onclick: () => perform(`${action[0].toUpperCase()}${action.slice(1)} the canary of '${name}'?`, 'POST', `${path}/canary/${action}`, {}) }, action))),
       h('h2', {}, 'Audit log'),
       h('div', { class: 'table-wrap' }, h('table', {},
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Time'), h('th', { scope: 'col' }, 'Action'), h('th', { scope: 'col' }, 'By'), h('th', { scope: 'col' }, 'Weight'), h('th', { scope: 'col' }, 'Why'))),
