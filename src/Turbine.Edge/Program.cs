@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using Turbine.Core.Execution;
+using Turbine.Core.Lifecycle;
+using Turbine.Core.Repository;
+using Turbine.Edge;
+using Turbine.Onnx;
+
+// turbine-edge: the inference path alone, compiled ahead of time (docs/EDGE.md). The models load before the port
+// opens, so a process that listens is ready.
+var options = EdgeOptions.Parse(args, out var error);
+if (options is null)
+{
+    await Console.Error.WriteLineAsync($"turbine-edge: {error}\n{EdgeOptions.Usage}");
+    return 2;
+}
+
+OnnxThreadBudget.Configure(options.Threads);
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Host, options.HttpPort));
+var app = builder.Build();
+var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+await using var models = new ModelManager(
+    new ModelRepository(options.Repository), BackendRegistry.Of(new OnnxBackend()), TimeProvider.System, loggers.CreateLogger<ModelManager>());
+var executor = new ModelExecutor(models);
+var loaded = false;
+EdgeEndpoints.Map(app, executor, options, () => loaded && models.AllReady());
+await models.LoadAllAsync(CancellationToken.None);
+loaded = true;
+await app.StartAsync();
+var address = app.Urls.FirstOrDefault() ?? $"http://{options.Host}:{options.HttpPort}";
+Console.WriteLine($"turbine-edge is serving {options.Repository} at {address}");
+await app.WaitForShutdownAsync();
+return 0;
