@@ -10,6 +10,7 @@ namespace Turbine.IntegrationTests;
 /// The edge build (issue 21, docs/EDGE.md): `turbine-edge` compiled ahead of time (NativeAOT) with no trimming or AOT
 /// warning, then started on a repository, asked to infer, read for its metrics and stopped with SIGTERM.
 /// </summary>
+[Collection(SerialCollection.Name)] // the ahead-of-time compile takes both cores for a minute: not beside the allocation and battery tests
 public sealed class EdgeBuildTests
 {
     [Fact]
