@@ -137,15 +137,7 @@ internal static class EdgeEndpoints
         return context.Response.Body.WriteAsync(output.WrittenMemory).AsTask();
     }
 
-    private static Task ErrorAsync(HttpContext context, InferenceError error) => ErrorAsync(context, error.Code switch
-    {
-        StatusCode.InvalidArgument => StatusCodes.Status400BadRequest,
-        StatusCode.NotFound => StatusCodes.Status404NotFound,
-        StatusCode.Unavailable or StatusCode.Cancelled => StatusCodes.Status503ServiceUnavailable,
-        StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-        StatusCode.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
-        _ => StatusCodes.Status500InternalServerError,
-    }, error.Message);
+    private static Task ErrorAsync(HttpContext context, InferenceError error) => ErrorAsync(context, KServeHttpStatus.Of(error.Code), error.Message);
 
     private static Task ErrorAsync(HttpContext context, int status, string message)
     {

@@ -7,20 +7,7 @@ namespace Turbine.Server.Http;
 /// <summary>Writes KServe REST responses: JSON bodies, and errors mapped from <see cref="StatusCode"/> exactly once.</summary>
 internal static class HttpResults
 {
-    public static int ToHttpStatus(StatusCode code) => code switch
-    {
-        StatusCode.Ok => StatusCodes.Status200OK,
-        StatusCode.InvalidArgument => StatusCodes.Status400BadRequest,
-        StatusCode.NotFound => StatusCodes.Status404NotFound,
-        StatusCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-        StatusCode.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
-        StatusCode.Cancelled => StatusCodes.Status503ServiceUnavailable,
-        StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
-        StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
-        StatusCode.FailedPrecondition => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status500InternalServerError,
-    };
+    public static int ToHttpStatus(StatusCode code) => KServeHttpStatus.Of(code);
 
     public static Task WriteErrorAsync(HttpContext context, InferenceError error) =>
         WriteErrorAsync(context, ToHttpStatus(error.Code), error.Message);

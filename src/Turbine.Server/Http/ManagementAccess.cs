@@ -18,8 +18,7 @@ internal sealed class ManagementAccess(IOptions<TurbineServerOptions> options)
     /// Whether the dashboard's page itself may be served: management on, and either a token configured (the page holds
     /// no data; every call it makes needs the token) or a loopback client.
     /// </summary>
-    public InferenceError? CheckPage(HttpContext context) =>
-        Check(context) is { Code: StatusCode.Unauthenticated or StatusCode.PermissionDenied } refused && !(_options.Enabled && _token is not null) ? refused : null;
+    public InferenceError? CheckPage(HttpContext context) => _options.Enabled && _token is not null ? null : Check(context);
 
     public InferenceError? Check(HttpContext context)
     {

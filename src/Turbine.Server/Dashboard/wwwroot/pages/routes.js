@@ -2,6 +2,9 @@
 import { live, manage } from '../app.js';
 import { h, perSecond } from './common.js';
 
+/** An arm as the list shows it: variant, share, rate, and its breaker when it is not closed. */
+const describe = arm => `${arm.variant} ${Math.round(arm.weight * 100)}% · ${perSecond(arm.requests_per_second)}${arm.circuit && arm.circuit !== 'closed' ? ` · ${arm.circuit}` : ''}`;
+
 export function routes(main) {
   main.append(h('h1', {}, 'Routes'));
   const list = h('div');
@@ -32,15 +35,14 @@ export function routes(main) {
     const figures = live.latest?.routes.find(r => r.name === name)?.arms ?? [];
     return route.variants.map(v => {
       const variant = v.version ? `${v.model}:${v.version}` : v.model;
-      const arm = figures.find(a => a.variant === variant);
-      return `${variant} ${Math.round((arm?.weight ?? 0) * 100)}% · ${perSecond(arm?.requests_per_second)}${arm?.circuit && arm.circuit !== 'closed' ? ` · ${arm.circuit}` : ''}`;
+      return describe(figures.find(a => a.variant === variant) ?? { variant, weight: 0 });
     }).join('  |  ');
   }
 
   function update() {
     for (const route of live.latest?.routes ?? []) {
       const cell = list.querySelector(`[data-arms="${CSS.escape(route.name)}"]`);
-      if (cell) cell.textContent = route.arms.map(a => `${a.variant} ${Math.round(a.weight * 100)}% · ${perSecond(a.requests_per_second)}${a.circuit && a.circuit !== 'closed' ? ` · ${a.circuit}` : ''}`).join('  |  ');
+      if (cell) cell.textContent = route.arms.map(describe).join('  |  ');
     }
   }
 
