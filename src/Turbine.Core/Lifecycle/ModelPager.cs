@@ -150,9 +150,11 @@ public sealed partial class ModelPager : IDisposable
         var wait = flight.Value.WaitAsync(_settings.MaxWait, _time, cancellationToken);
         Interlocked.Increment(ref _waiting);
         InferenceError? error = null;
+        var held = false;
         try
         {
             error = await wait;
+            held = error is null;
         }
         catch (TimeoutException)
         {
@@ -162,9 +164,9 @@ public sealed partial class ModelPager : IDisposable
         finally
         {
             Interlocked.Decrement(ref _waiting);
-            if (error is not null)
+            if (!held)
             {
-                use.Release();
+                use.Release(); // refused, timed out or cancelled: nothing of this request will run on the model
             }
         }
 
