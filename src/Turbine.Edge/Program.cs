@@ -10,6 +10,11 @@ using Turbine.Onnx;
 
 // turbine-edge: the inference path alone, compiled ahead of time (docs/EDGE.md). The models load before the port
 // opens, so a process that listens is ready.
+if (args is ["agent", .. var agentArgs])
+{
+    return await AgentCommand.RunAsync(agentArgs);
+}
+
 var options = EdgeOptions.Parse(args, out var error);
 if (options is null)
 {
