@@ -46,6 +46,7 @@ public sealed class TelemetryQueue
             Dropped = lost;
         }
 
+        TerminateCutLine();
         _next = Math.Max(_acknowledged, Segments().Select(LastSequence).DefaultIfEmpty(0).Max()) + 1;
     }
 
@@ -165,10 +166,30 @@ public sealed class TelemetryQueue
                 writer.WriteNumber("count", count);
                 writer.WriteNumber("total", dropped);
             });
-            using var stream = new FileStream(Path.Combine(_folder, $"{_next:D16}.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read);
+            using var stream = new FileStream(segments[^1], FileMode.Append, FileAccess.Write, FileShare.Read); // the newest segment is never dropped
             stream.Write(line);
             stream.Flush(flushToDisk: true);
             _next++;
+        }
+    }
+
+    /// <summary>Ends a line a power loss cut short, so that the next record starts on a line of its own.</summary>
+    private void TerminateCutLine()
+    {
+        if (Segments() is not [.., var last])
+        {
+            return;
+        }
+
+        using var stream = new FileStream(last, FileMode.Open, FileAccess.ReadWrite);
+        if (stream.Length > 0)
+        {
+            stream.Seek(-1, SeekOrigin.End);
+            if (stream.ReadByte() != '\n')
+            {
+                stream.WriteByte((byte)'\n');
+                stream.Flush(flushToDisk: true);
+            }
         }
     }
 

@@ -103,6 +103,27 @@ public sealed class EdgeUpdateTests
         Assert.Contains("segmentation fault (simulated)", agent.Log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Update_results_and_metrics_wait_on_disk_while_offline_and_arrive_once_the_receiver_is_back()
+    {
+        await using var receiver = await TelemetryQueueTests.Receiver.StartAsync();
+        receiver.Answer = System.Net.HttpStatusCode.ServiceUnavailable;
+        await using var device = await EdgeDevice.ProvisionAsync();
+        device.Publish(device.MakeBundle(2), 2);
+        var agent = device.Start(telemetryUrl: receiver.Url.ToString());
+        await agent.WaitForAsync("committed slot b (version 2)");
+
+        receiver.Answer = System.Net.HttpStatusCode.OK;
+        await agent.WaitForAsync("forwarded");
+        await agent.WaitForAsync("forwarded"); // a second tick: metrics scraped after the commit
+
+        Assert.Contains("update-switched", receiver.Kinds);
+        Assert.Contains("update-committed", receiver.Kinds);
+        Assert.Contains("metrics", receiver.Kinds);
+        Assert.Equal(receiver.Ids.Count, receiver.Ids.Distinct().Count());
+        Assert.All(receiver.Ids, id => Assert.StartsWith("test-device-", id, StringComparison.Ordinal));
+    }
+
     /// <summary>Every step of an update, where SIGKILL (a power cut, for the process) can land.</summary>
     public static TheoryData<string> Steps() => ["downloading", "downloaded", "unpacking", "installed", "switched", "trial-starting", "trial-started", "committed"];
 
