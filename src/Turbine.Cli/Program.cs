@@ -21,4 +21,5 @@ root.Subcommands.Add(MonitoringCommands.Drift());
 root.Subcommands.Add(MonitoringCommands.Cost());
 root.Subcommands.Add(AutoscaleCommand.Create());
 root.Subcommands.Add(OperatorCommand.Create());
+root.Subcommands.Add(EdgeCommand.Create());
 return await root.Parse(args).InvokeAsync();

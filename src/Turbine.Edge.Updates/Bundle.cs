@@ -79,6 +79,18 @@ public static class Bundle
     /// </summary>
     public static BundleManifest Extract(string archive, string destination, BundleLimits limits, Action? entryWritten = null)
     {
+        try
+        {
+            return Unpack(archive, destination, limits, entryWritten);
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException)
+        {
+            throw new InvalidDataException($"not a gzipped tar: {e.Message}", e);
+        }
+    }
+
+    private static BundleManifest Unpack(string archive, string destination, BundleLimits limits, Action? entryWritten)
+    {
         Directory.CreateDirectory(destination);
         var root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
         long bytes = 0;

@@ -49,7 +49,10 @@ internal static class AgentCommand
                     }
 
                     UpdateAgent.Provision(layout, trusted, values.GetValueOrDefault("--bundle"), new BundleLimits());
-                    Console.WriteLine($"provisioned {layout.Root}: {File.ReadAllText(layout.State).ReplaceLineEndings(" ")}");
+                    var provisioned = AgentState.Load(layout.State);
+                    Console.WriteLine(provisioned.Active is null
+                        ? $"provisioned {layout.Root}: no bundle yet, the first update installs one"
+                        : $"provisioned {layout.Root}: slot {provisioned.Active} holds version {provisioned.ActiveVersion}");
                     return 0;
                 case "status":
                     Console.WriteLine(File.Exists(layout.State) ? File.ReadAllText(layout.State) : "{}");

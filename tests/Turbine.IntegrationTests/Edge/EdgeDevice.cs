@@ -17,14 +17,20 @@ internal sealed class EdgeDevice : IAsyncDisposable
 {
     private readonly List<AgentRun> _runs = [];
 
-    private EdgeDevice(TestTufRepository repository, UpdateServer server)
+    private readonly TestTufRepository? _repository;
+
+    private EdgeDevice(string work, UpdateServer server, TestTufRepository? repository)
     {
-        Repository = repository;
+        Work = work;
+        _repository = repository;
         Server = server;
-        Layout = new AgentLayout(Path.Combine(repository.Root, "device"));
+        Layout = new AgentLayout(Path.Combine(work, "device"));
     }
 
-    public TestTufRepository Repository { get; }
+    /// <summary>The test's folder (bundles are made here, the device's folder is under it).</summary>
+    public string Work { get; }
+
+    public TestTufRepository Repository => _repository ?? throw new InvalidOperationException("this device's repository is the CLI's");
 
     public UpdateServer Server { get; }
 
@@ -35,11 +41,15 @@ internal sealed class EdgeDevice : IAsyncDisposable
     public static async Task<EdgeDevice> ProvisionAsync()
     {
         var repository = new TestTufRepository();
-        var device = new EdgeDevice(repository, await UpdateServer.StartAsync(repository.ServedFolder));
+        var device = new EdgeDevice(repository.Root, await UpdateServer.StartAsync(repository.ServedFolder), repository);
         var factory = device.MakeBundle(1);
         UpdateAgent.Provision(device.Layout, repository.TrustedRoot, factory, new BundleLimits());
         return device;
     }
+
+    /// <summary>A device, not yet provisioned, for a repository the test made in <paramref name="work"/>/repository.</summary>
+    public static async Task<EdgeDevice> ForRepositoryAsync(string work) =>
+        new(work, await UpdateServer.StartAsync(Path.Combine(work, "repository")), repository: null);
 
     /// <summary>
     /// A bundle of version <paramref name="version"/>: "simple" at model version <paramref name="version"/>, a golden case
@@ -48,7 +58,7 @@ internal sealed class EdgeDevice : IAsyncDisposable
     /// </summary>
     public string MakeBundle(long version, int[]? golden = null, string? serverScript = null)
     {
-        var work = Path.Combine(Repository.Root, $"bundle-{version}-{Guid.NewGuid():N}");
+        var work = Path.Combine(Work, $"bundle-{version}-{Guid.NewGuid():N}");
         using var models = new TestRepository().Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""", version: (int)version);
         File.WriteAllBytes(Path.Combine(models.Root, "simple", "padding.bin"), RandomNumberGenerator(256 * 1024));
         var goldenFolder = Directory.CreateDirectory(Path.Combine(work, "golden")).FullName;
@@ -69,6 +79,14 @@ internal sealed class EdgeDevice : IAsyncDisposable
     /// <summary>Signs a bundle into the repository as bundles/edge-VERSION.tar.gz.</summary>
     public void Publish(string bundle, long version) =>
         Repository.Publisher.AddTarget($"bundles/edge-{version}.tar.gz", bundle, JsonDocument.Parse($$"""{"version": {{version}}}""").RootElement);
+
+    /// <summary>Runs <c>turbine-edge ARGS</c> to its end (provision, status, rollback).</summary>
+    public static async Task<string> RunEdgeAsync(params string[] args)
+    {
+        var (code, output, errors) = await ChildProcess.RunAsync(AgentProgram(), args);
+        Assert.True(code == 0, output + errors);
+        return output;
+    }
 
     /// <summary>Starts the agent (optionally armed to kill itself at <paramref name="fault"/>).</summary>
     public AgentRun Start(string? fault = null, string checkInterval = "1s", string probation = "0s", string? telemetryUrl = null)
@@ -136,7 +154,14 @@ internal sealed class EdgeDevice : IAsyncDisposable
 
         await Server.DisposeAsync();
         Bundle.MakeWritable(Layout.Root);
-        Repository.Dispose();
+        if (_repository is not null)
+        {
+            _repository.Dispose();
+        }
+        else
+        {
+            Directory.Delete(Work, recursive: true);
+        }
     }
 
     private static byte[] RandomNumberGenerator(int bytes) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes);
