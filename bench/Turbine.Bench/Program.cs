@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Turbine.Bench;
 
-// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|monitoring|generation|optimize|paging]
+// Usage: dotnet run -c Release --project bench/Turbine.Bench -- [--scenario compare|overload|cross-check|hot-reload|lifecycle-storm|route|lane|batch|monitoring|generation|optimize|paging|edge]
 //        [--model mlp|mlp-medium|resnet18] [--concurrency 64] [--window 3] [--instances N] [--batching-delay-us N]
 //        [--only rest,binary,grpc] [--target-ms 100] [--intra-op-threads N] [--out docs/benchmarks]
 // compare: Turbine beside the references (ORT in-process at batch 1 and 32, Kestrel and gRPC constant, naive ASP.NET).
@@ -18,6 +18,7 @@ using Turbine.Bench;
 // autoscale-check: the autoscaling simulator's p50/p99 against `turbine serve` processes, one core each, behind a balancer at 30/50/70% load, 1 and N replicas [--servers 2; --model resnet18].
 // paging: 200 small models with a budget for 20, Zipf traffic; LRU and LFU against all loaded [--models 200 --resident 20 --zipf 1.0 --warm-up 5 --window 20 --concurrency 16].
 // optimize: turbine optimize's candidates against the original, --model mlp-medium|resnet18|minilm [--batches 1,32 --rounds 5 --round-seconds 1].
+// edge: the published turbine-edge (--edge-binary out/edge/turbine-edge) at 1 and 2 threads against turbine serve: CPU-seconds per 1,000 inferences, req/s, RSS, threads [--concurrency 4 --window 10 --rounds 3].
 var scenario = Arg("--scenario", "compare");
 var modelName = Arg("--model", "mlp");
 var concurrency = int.Parse(Arg("--concurrency", "64"), CultureInfo.InvariantCulture);
@@ -56,6 +57,10 @@ var scenarios = new Scenarios(model, concurrency);
 Console.Error.WriteLine($"{scenario}: model {modelName}, concurrency {concurrency}, window {Scenarios.Window.TotalSeconds} s, {Environment.ProcessorCount} cores");
 switch (scenario)
 {
+    case "edge":
+        await Report($"edge-{modelName}", await EdgeScenario.RunAsync(
+            model, Arg("--edge-binary", "out/edge/turbine-edge"), concurrency, Scenarios.Window, int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture)));
+        break;
     case "overload":
         var target = double.Parse(Arg("--target-ms", "100"), CultureInfo.InvariantCulture);
         await Report($"overload-{modelName}", await OverloadScenario.RunAsync(model, scenarios, concurrency, target, Scenarios.Window));

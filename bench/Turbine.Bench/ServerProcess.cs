@@ -51,6 +51,36 @@ internal sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>A published <c>turbine-edge</c> on the repository, with <paramref name="threads"/> compute threads.</summary>
+    public static async Task<ServerProcess> StartEdgeAsync(string binary, string repository, int threads)
+    {
+        var http = FreePort();
+        var start = new ProcessStartInfo(binary, ["-m", repository, "--http-port", $"{http}", "--threads", $"{threads}"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var process = Process.Start(start)!;
+        var server = new ServerProcess(process, http, grpcPort: 0);
+        process.OutputDataReceived += (_, line) => server.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitReadyAsync();
+        return server;
+    }
+
+    /// <summary>User plus system CPU time the process has used (/proc/PID/stat).</summary>
+    public double CpuSeconds()
+    {
+        var fields = File.ReadAllText($"/proc/{_process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0; // USER_HZ
+    }
+
+    /// <summary>Resident memory and thread count now (/proc/PID/status).</summary>
+    public (long RssBytes, int Threads) Footprint()
+    {
+        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+        static long Field(string[] lines, string name) => long.Parse(lines.First(line => line.StartsWith(name, StringComparison.Ordinal))[name.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return (Field(status, "VmRSS:") * 1024, (int)Field(status, "Threads:"));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

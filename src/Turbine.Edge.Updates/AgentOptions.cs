@@ -48,6 +48,9 @@ public sealed record AgentOptions
     /// <summary>What a bundle may unpack to.</summary>
     public BundleLimits BundleLimits { get; init; } = new();
 
+    /// <summary>Whether the agent and its server may run as root (refused by default).</summary>
+    public bool AllowRoot { get; init; }
+
     /// <summary>The server to run when a slot carries none (default: this executable).</summary>
     public string? DefaultServer { get; init; }
 }

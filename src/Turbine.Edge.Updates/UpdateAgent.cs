@@ -399,7 +399,8 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
 
     private async Task TelemetryTickAsync(CancellationToken stop)
     {
-        if (_server is { } server)
+        // Metrics are queued only for a receiver: without one, the queue keeps the events alone.
+        if (options.TelemetryUrl is not null && _server is { } server)
         {
             try
             {
@@ -435,6 +436,11 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
         foreach (var argument in new[] { "--model-repository", Path.Combine(slot, "models"), "--host", options.Host, "--http-port", options.HttpPort.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (options.AllowRoot)
+        {
+            start.ArgumentList.Add("--allow-root");
         }
 
         if (options.Threads > 0)

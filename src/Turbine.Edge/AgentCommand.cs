@@ -100,6 +100,7 @@ internal static class AgentCommand
                 TelemetryInterval = Duration(values, "--telemetry-interval", TimeSpan.FromMinutes(1)),
                 TelemetryMaxBytes = Math.Max(16 * 1024, Integer(values, "--telemetry-max-bytes", 16 * 1024 * 1024)),
                 DeviceId = values.GetValueOrDefault("--device-id", Environment.MachineName),
+                AllowRoot = values.ContainsKey("--allow-root"),
             };
         }
         catch (FormatException e)

@@ -7,9 +7,9 @@ namespace Turbine.Edge;
 /// What the edge server runs with, from its command line (no configuration binding: it reflects, and the edge build
 /// is compiled ahead of time): the repository, where it listens, and how many threads the models may use.
 /// </summary>
-internal sealed record EdgeOptions(string Repository, IPAddress Host, int HttpPort, int Threads, long MaxRequestBytes)
+internal sealed record EdgeOptions(string Repository, IPAddress Host, int HttpPort, int Threads, long MaxRequestBytes, bool AllowRoot)
 {
-    public const string Usage = "usage: turbine-edge --model-repository DIR [--host 127.0.0.1] [--http-port 8000] [--threads N] [--max-request-bytes 67108864]";
+    public const string Usage = "usage: turbine-edge --model-repository DIR [--host 127.0.0.1] [--http-port 8000] [--threads N] [--max-request-bytes 67108864] [--allow-root]\n       turbine-edge agent provision|run|status|rollback ... (turbine-edge agent for its usage)";
 
     /// <summary>Reads the arguments; null with <paramref name="error"/> set when they do not make sense.</summary>
     public static EdgeOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -18,9 +18,16 @@ internal sealed record EdgeOptions(string Repository, IPAddress Host, int HttpPo
         var host = IPAddress.Loopback;
         int port = 8000, threads = Math.Min(Environment.ProcessorCount, 4);
         long maxRequest = 64L << 20;
+        var allowRoot = false;
         error = null;
         for (var i = 0; i < args.Count; i++)
         {
+            if (args[i] == "--allow-root")
+            {
+                allowRoot = true;
+                continue;
+            }
+
             var value = i + 1 < args.Count ? args[i + 1] : null;
             var ok = args[i] switch
             {
@@ -48,6 +55,6 @@ internal sealed record EdgeOptions(string Repository, IPAddress Host, int HttpPo
             return null;
         }
 
-        return new EdgeOptions(Path.GetFullPath(repository), host, port, threads, maxRequest);
+        return new EdgeOptions(Path.GetFullPath(repository), host, port, threads, maxRequest, allowRoot);
     }
 }

@@ -6,6 +6,7 @@ using Turbine.Core.Execution;
 using Turbine.Core.Lifecycle;
 using Turbine.Core.Repository;
 using Turbine.Edge;
+using Turbine.Edge.Updates;
 using Turbine.Onnx;
 
 // turbine-edge: the inference path alone, compiled ahead of time (docs/EDGE.md). The models load before the port
@@ -19,6 +20,12 @@ var options = EdgeOptions.Parse(args, out var error);
 if (options is null)
 {
     await Console.Error.WriteLineAsync($"turbine-edge: {error}\n{EdgeOptions.Usage}");
+    return 2;
+}
+
+if (Posix.IsRoot && !options.AllowRoot)
+{
+    await Console.Error.WriteLineAsync("turbine-edge: refusing to run as root (a flaw in a model or in the server would own the device); run as an unprivileged user, or give --allow-root");
     return 2;
 }
 

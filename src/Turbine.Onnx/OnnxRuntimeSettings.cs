@@ -8,7 +8,7 @@ public sealed record OnnxRuntimeSettings : BackendSettings
 {
     private const string Section = "onnxruntime";
     private static readonly string[] OptimizationLevels = ["disabled", "none", "basic", "extended", "layout", "all"];
-    private static readonly string[] Providers = ["cpu", "cuda", "tensorrt"];
+    private static readonly string[] Providers = ["cpu", "cuda", "tensorrt", "xnnpack"];
 
     /// <summary>The settings of a configuration without an <c>onnxruntime</c> section.</summary>
     public static OnnxRuntimeSettings Default { get; } = new();
@@ -34,7 +34,7 @@ public sealed record OnnxRuntimeSettings : BackendSettings
     /// <summary>Whether ONNX Runtime plans one block for a run's intermediate tensors from the first run's shapes.</summary>
     public bool EnableMemPattern { get; init; } = true;
 
-    /// <summary>Execution providers in priority order: cpu, cuda, tensorrt. CPU is always appended last.</summary>
+    /// <summary>Execution providers in priority order: cpu, cuda, tensorrt, xnnpack. CPU is always appended last.</summary>
     public IReadOnlyList<string> ExecutionProviders { get; init; } = ["cpu"];
 
     /// <summary>Options of the CUDA provider, by ONNX Runtime's names (<c>onnxruntime.cuda</c>).</summary>

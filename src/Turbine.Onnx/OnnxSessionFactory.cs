@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Turbine.Onnx;
@@ -116,18 +117,26 @@ internal static class OnnxSessionFactory
                 }
 
                 return;
+            case "xnnpack":
+                // XNNPACK's kernels for ARM and x86 (devices); the Linux NuGet packages do not carry it, the Android and
+                // iOS ones and custom builds (--use_xnnpack) do. It runs its own pool, sized like ONNX Runtime's.
+                Require("XnnpackExecutionProvider", provider, "use an ONNX Runtime built with --use_xnnpack (the Android and iOS packages are), or 'cpu'");
+                options.AppendExecutionProvider("XNNPACK", new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["intra_op_num_threads"] = Math.Max(1, config.IntraOpThreads).ToString(CultureInfo.InvariantCulture),
+                });
+                return;
             default:
-                throw new InferenceException($"unknown execution provider '{provider}'; expected cpu, cuda or tensorrt");
+                throw new InferenceException($"unknown execution provider '{provider}'; expected cpu, cuda, tensorrt or xnnpack");
         }
     }
 
-    private static void Require(string runtimeName, string provider)
+    private static void Require(string runtimeName, string provider, string remedy = "build with -p:TurbineGpu=true on a machine with CUDA, or use 'cpu'")
     {
         if (!AvailableProviders.Value.Contains(runtimeName))
         {
             throw new InferenceException(
-                $"execution provider '{provider}' is not available in this build (available: {string.Join(", ", AvailableProviders.Value)}); " +
-                "build with -p:TurbineGpu=true on a machine with CUDA, or use 'cpu'");
+                $"execution provider '{provider}' is not available in this build (available: {string.Join(", ", AvailableProviders.Value)}); {remedy}");
         }
     }
 

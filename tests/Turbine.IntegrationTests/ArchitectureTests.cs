@@ -13,6 +13,8 @@ public sealed class ArchitectureTests
         { "Turbine.Registry", ["Turbine.Monitoring", "Turbine.Traffic", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
         { "Turbine.Llm", ["Turbine.Monitoring", "Turbine.Traffic", "Turbine.Registry", "Turbine.Jobs", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
         { "Turbine.Jobs", ["Turbine.Monitoring", "Turbine.Traffic", "Turbine.Registry", "Turbine.Onnx", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "Microsoft.ML.OnnxRuntime", "Microsoft.AspNetCore", "Grpc", "StackExchange.Redis", "Npgsql", "Microsoft.Data.Sqlite", "AWSSDK"] },
+        // The update agent runs on devices beside the edge server and compiles ahead of time: the BCL and nothing of Turbine.
+        { "Turbine.Edge.Updates", ["Turbine.", "Microsoft.AspNetCore", "Microsoft.Extensions", "Microsoft.ML.OnnxRuntime", "Grpc"] },
         // The simulator is arithmetic over traces and policies: it knows no part of the server.
         { "Turbine.Autoscaling", ["Turbine.", "Microsoft.AspNetCore", "Grpc", "k8s", "KubernetesClient"] },
         // A backend: the contracts and ML.NET, nothing of the server.
@@ -47,7 +49,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Only_Turbine_Onnx_references_onnx_runtime()
     {
-        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Kubernetes", "Turbine.MLNet", "Turbine.Remote", "Turbine.Custom", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
+        foreach (var name in new[] { "Turbine.Abstractions", "Turbine.Core", "Turbine.Traffic", "Turbine.Jobs", "Turbine.Llm", "Turbine.Monitoring", "Turbine.Registry", "Turbine.Kubernetes", "Turbine.MLNet", "Turbine.Remote", "Turbine.Custom", "Turbine.Edge.Updates", "Turbine.Protocols", "Turbine.Server", "Turbine.Client", "turbine" })
         {
             var references = Assembly.Load(name).GetReferencedAssemblies().Select(r => r.Name!);
             Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));

@@ -27,7 +27,16 @@ public sealed class EdgeBuildTests
             var binary = Path.Combine(output, "turbine-edge");
             Assert.True(File.Exists(binary));
 
-            using var edge = Process.Start(new ProcessStartInfo(binary, ["-m", repository.Root, "--http-port", "0"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            if (Turbine.Edge.Updates.Posix.IsRoot)
+            {
+                // Hardening: root is refused unless asked for (CI runs as root, so the rest of the test asks).
+                var (refusedCode, _, refusal) = await ChildProcess.RunAsync(binary, ["-m", repository.Root, "--http-port", "0"]);
+                Assert.Equal(2, refusedCode);
+                Assert.Contains("refusing to run as root", refusal, StringComparison.Ordinal);
+            }
+
+            string[] rootFlag = Turbine.Edge.Updates.Posix.IsRoot ? ["--allow-root"] : [];
+            using var edge = Process.Start(new ProcessStartInfo(binary, ["-m", repository.Root, "--http-port", "0", .. rootFlag]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
             try
             {
                 var started = await edge.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -60,6 +69,7 @@ public sealed class EdgeBuildTests
                 _ = await ChildProcess.RunAsync("kill", ["-TERM", edge.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                 await edge.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
                 Assert.Equal(0, edge.ExitCode);
+                await UpdateWithTheNativeAgentAsync(binary);
             }
             finally
             {
@@ -73,5 +83,21 @@ public sealed class EdgeBuildTests
         {
             Directory.Delete(output, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The compiled agent through a whole update (signature checks, download, unpacking, the switch, the health check's
+    /// golden case, the commit): everything the update path uses must work without reflection.
+    /// </summary>
+    private static async Task UpdateWithTheNativeAgentAsync(string binary)
+    {
+        await using var device = await Edge.EdgeDevice.ProvisionAsync();
+        device.Publish(device.MakeBundle(2), 2);
+        var agent = device.Start(program: binary);
+        await agent.ServingAsync("slot a (version 1) serves at");
+        var address = await agent.ServingAsync("slot b (version 2) serves at");
+        await agent.WaitForAsync("committed slot b (version 2)");
+        Assert.Equal("2", await Edge.EdgeDevice.InferAsync(address));
+        Assert.Equal(0, await agent.StopAsync());
     }
 }

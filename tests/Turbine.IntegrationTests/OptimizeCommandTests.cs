@@ -127,6 +127,44 @@ public sealed class OptimizeCommandTests : IDisposable
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // a reason, never a stack trace
     }
 
+    [Fact]
+    public async Task The_edge_target_keeps_the_most_accurate_candidate_within_the_device_budgets()
+    {
+        var folder = AddModel("dense"); // 80 KiB of fp32 weights
+        var reports = Path.Combine(_repository.Root, "reports");
+
+        var (exit, output) = await CliProcess.RunRawAsync(
+            "optimize", folder, "--data", Data(), "--target", "edge", "--max-size-mb", "0.05", "--max-latency-ms", "1000", "--edge-threads", "1",
+            "--rounds", "1", "--round-ms", "50", "--max-accuracy-drop", "1", "--report-dir", reports);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("over the device's budget of 52,428", output, StringComparison.Ordinal); // the lossless graph pass keeps the size
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(reports, "optimization-report.json")));
+        var candidates = report.RootElement.GetProperty("candidates").EnumerateArray().ToList();
+        Assert.Equal(["graph", "int8", "qdq", "int4"], candidates.Select(c => c.GetProperty("name").GetString()));
+        var kept = candidates.Single(c => c.GetProperty("name").GetString() == report.RootElement.GetProperty("chosen").GetString());
+        Assert.True(kept.GetProperty("bytes").GetInt64() <= 52_428);
+        var fitting = candidates.Where(c => c.GetProperty("accepted").GetBoolean()).ToList();
+        Assert.Equal(fitting.Min(c => c.GetProperty("accuracy_drop").GetDouble()), kept.GetProperty("accuracy_drop").GetDouble());
+        Assert.True(File.Exists(Path.Combine(folder, "2", "model.onnx")));
+    }
+
+    [Fact]
+    public async Task The_edge_target_needs_a_budget_and_keeps_nothing_when_nothing_fits()
+    {
+        var folder = AddModel("dense");
+
+        var (usage, usageOutput) = await CliProcess.RunRawAsync("optimize", folder, "--data", Data(), "--target", "edge");
+        var (none, noneOutput) = await CliProcess.RunRawAsync(
+            "optimize", folder, "--data", Data(), "--target", "edge", "--max-size-mb", "0.001", "--rounds", "1", "--round-ms", "50",
+            "--report-dir", Path.Combine(_repository.Root, "reports"));
+
+        Assert.True(usage == 1, usageOutput);
+        Assert.Contains("--target edge needs a budget", usageOutput, StringComparison.Ordinal);
+        Assert.True(none == 3, noneOutput);
+        Assert.False(Directory.Exists(Path.Combine(folder, "2")));
+    }
+
     private string AddModel(string name)
     {
         _repository.Add(name, SampleModels.Mlp(inputs: 64, hidden: 256, classes: 16), $$"""{ "name": "{{name}}", "max_batch_size": 64 }""");

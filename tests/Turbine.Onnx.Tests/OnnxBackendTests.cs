@@ -199,6 +199,22 @@ public sealed class OnnxBackendTests : IDisposable
         Assert.Contains("-p:TurbineGpu=true", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Xnnpack_is_refused_by_a_build_without_it_naming_what_the_build_has()
+    {
+        // The Linux NuGet package has the CPU provider only (docs/EDGE.md measured it); the provider name still parses.
+        var path = Write("identity", SampleModels.Identity(DataType.Fp32));
+        var errors = new List<string>();
+        var settings = OnnxRuntimeSettings.Read(System.Text.Json.JsonDocument.Parse("""{ "execution_providers": ["xnnpack", "cpu"] }""").RootElement, errors);
+        Assert.Empty(errors);
+        var config = Config(path, "identity") with { Settings = settings };
+
+        var error = Assert.Throws<InferenceException>(() => _backend.CreateInstance(path, config));
+
+        Assert.Contains("execution provider 'xnnpack' is not available in this build (available: CPUExecutionProvider)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--use_xnnpack", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0, 1, 8, 0)] // one instance: ONNX Runtime decides
     [InlineData(0, 2, 8, 4)] // the cores shared out

@@ -39,6 +39,10 @@ internal static class OptimizeCommand
         var int4Accuracy = new Option<int>("--int4-accuracy-level") { Description = "The int4 pass's accuracy level, 0-4 (MatMulNBits' accuracy_level: the precision its activations are computed in)", DefaultValueFactory = _ => 0 };
         var pruneKeep = new Option<double>("--prune-keep") { Description = "The share of hidden units the prune pass keeps", DefaultValueFactory = _ => 0.5 };
         var minSpeedup = new Option<double>("--min-speedup") { Description = "Latency goal: the least speed-up at every batch size", DefaultValueFactory = _ => 1.05 };
+        var target = new Option<string?>("--target") { Description = "edge: pick passes for a device's budgets (--max-size-mb, --max-latency-ms at --edge-threads); the most accurate candidate within them is kept" };
+        var maxSizeMb = new Option<double?>("--max-size-mb") { Description = "--target edge: the largest model file the device takes" };
+        var maxLatencyMs = new Option<double?>("--max-latency-ms") { Description = "--target edge: the largest median latency at the smallest batch size" };
+        var edgeThreads = new Option<int>("--edge-threads") { Description = "--target edge: the compute threads the device gives the model (timing uses as many)", DefaultValueFactory = _ => 1 };
         var tune = new Option<bool>("--tune") { Description = "Search serving configurations (instances, threads, max batch, delay) against a real server instead" };
         var maxP99 = new Option<double>("--max-p99-ms") { Description = "--tune: the p99 latency limit", DefaultValueFactory = _ => 100 };
         var concurrency = new Option<int>("--concurrency") { Description = "--tune: concurrent clients of every trial", DefaultValueFactory = _ => 16 };
@@ -46,7 +50,7 @@ internal static class OptimizeCommand
         var command = new Command("optimize", "Make faster or smaller candidates of a model, measure them against it, and keep the best that meets the goal; or, with --tune, search its serving configuration")
         {
             folder, data, calibrationData, passes, goal, maxDrop, metric, batches, version, output, reportDir, modelFile, rounds, roundMs, calibration, int4Block, int4Accuracy, pruneKeep, minSpeedup,
-            tune, maxP99, concurrency, windowSeconds,
+            target, maxSizeMb, maxLatencyMs, edgeThreads, tune, maxP99, concurrency, windowSeconds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -78,12 +82,31 @@ internal static class OptimizeCommand
                 return Usage("--data is needed to measure candidates (or give --tune)");
             }
 
-            if (!TryParseSizes(parse.GetValue(batches)!, out var sizes))
+            if (parse.GetValue(target) is { } named && named != "edge")
+            {
+                return Usage($"unknown --target '{named}' (edge)");
+            }
+
+            var edge = parse.GetValue(target) is not null;
+            if (edge && parse.GetValue(maxSizeMb) is null && parse.GetValue(maxLatencyMs) is null)
+            {
+                return Usage("--target edge needs a budget: --max-size-mb, --max-latency-ms or both");
+            }
+
+            if (edge)
+            {
+                // Time the candidates with the device's threads: a budget met on this machine's every core means little on two.
+                OnnxThreadBudget.Configure(Math.Max(1, parse.GetValue(edgeThreads)));
+            }
+
+            if (!TryParseSizes(edge && parse.GetResult(batches) is null ? "1" : parse.GetValue(batches)!, out var sizes))
             {
                 return Usage("--batch takes comma-separated positive integers, e.g. 1,8,32");
             }
 
-            var candidates = parse.GetValue(passes) is { } named ? named.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : CandidatePasses.SearchedByDefault;
+            var candidates = parse.GetValue(passes) is { } chosen ? chosen.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : edge ? CandidatePasses.SearchedForEdge
+                : CandidatePasses.SearchedByDefault;
             if (candidates.SelectMany(c => c.Split('+')).FirstOrDefault(pass => !CandidatePasses.Names.Contains(CandidatePasses.NameOf(pass))) is { } unknown)
             {
                 return Usage($"unknown pass '{unknown}' (passes: {string.Join(", ", CandidatePasses.Names)})");
@@ -110,9 +133,11 @@ internal static class OptimizeCommand
             }
 
             var options = new OptimizeOptions(
-                candidates, parse.GetValue(goal), accuracyMetric, parse.GetValue(maxDrop), sizes, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(roundMs))), Math.Max(1, parse.GetValue(rounds)),
+                candidates, edge ? OptimizationGoal.Edge : parse.GetValue(goal), accuracyMetric, parse.GetValue(maxDrop), sizes, TimeSpan.FromMilliseconds(Math.Max(50, parse.GetValue(roundMs))), Math.Max(1, parse.GetValue(rounds)),
                 MinSpeedup: parse.GetValue(minSpeedup),
-                Passes: new PassSettings(Int4BlockSize: parse.GetValue(int4Block), Int4AccuracyLevel: parse.GetValue(int4Accuracy), PruneKeep: parse.GetValue(pruneKeep), Calibration: parse.GetValue(calibration)));
+                Passes: new PassSettings(Int4BlockSize: parse.GetValue(int4Block), Int4AccuracyLevel: parse.GetValue(int4Accuracy), PruneKeep: parse.GetValue(pruneKeep), Calibration: parse.GetValue(calibration)),
+                MaxBytes: parse.GetValue(maxSizeMb) is { } megabytes ? (long)(megabytes * 1024 * 1024) : null,
+                MaxLatencyMs: parse.GetValue(maxLatencyMs));
             var work = Path.Combine(Path.GetTempPath(), $"turbine-optimize-{Guid.NewGuid():N}");
             try
             {

@@ -31,6 +31,12 @@ public static class CandidatePasses
     /// <summary>What a search tries when no passes are named: every pass that keeps a trained model's answers without retraining.</summary>
     public static IReadOnlyList<string> SearchedByDefault { get; } = ["graph", "int8", "qdq", "int4", "fp16"];
 
+    /// <summary>
+    /// What <c>--target edge</c> searches: the lossless graph pass and the integer ones that shrink a model and run on a
+    /// device's CPU; fp16 halves the file too, but CPUs without fp16 arithmetic run it slower than fp32.
+    /// </summary>
+    public static IReadOnlyList<string> SearchedForEdge { get; } = ["graph", "int8", "qdq", "int4"];
+
     /// <summary>The pass name of a pass as a candidate names it (<c>qdq</c> of <c>qdq:entropy</c>).</summary>
     public static string NameOf(string pass) => pass.Split(':', 2)[0];
 

@@ -11,6 +11,9 @@ public enum OptimizationGoal
 
     /// <summary>Smaller on disk, and not much slower.</summary>
     Size,
+
+    /// <summary>Within a device's size and latency budget (<c>--target edge</c>), the most accurate.</summary>
+    Edge,
 }
 
 /// <summary>What <see cref="ModelOptimizer"/> tries and how it judges.</summary>
@@ -25,6 +28,8 @@ public enum OptimizationGoal
 /// <param name="MaxSlowdown">Size goal: the most a candidate may be slower at any batch size (1.1: 10% slower).</param>
 /// <param name="MinSizeRatio">Size goal: the file must be at most this share of the original's.</param>
 /// <param name="Passes">Settings of the passes.</param>
+/// <param name="MaxBytes">Edge goal: the largest model file the device takes (null: no size budget).</param>
+/// <param name="MaxLatencyMs">Edge goal: the largest median latency at the smallest batch size (null: no latency budget).</param>
 public sealed record OptimizeOptions(
     IReadOnlyList<string> Candidates,
     OptimizationGoal Goal,
@@ -36,7 +41,9 @@ public sealed record OptimizeOptions(
     double MinSpeedup = 1.05,
     double MaxSlowdown = 1.10,
     double MinSizeRatio = 0.95,
-    PassSettings? Passes = null);
+    PassSettings? Passes = null,
+    long? MaxBytes = null,
+    double? MaxLatencyMs = null);
 
 /// <summary>One candidate, measured and judged.</summary>
 /// <param name="Name">The candidate (its passes joined by <c>+</c>).</param>
@@ -235,6 +242,19 @@ public sealed class ModelOptimizer(OptimizeOptions options, TimeProvider time)
             }
         }
 
+        if (options.Goal == OptimizationGoal.Edge)
+        {
+            if (model.FileBytes > options.MaxBytes)
+            {
+                reasons.Add($"size: {model.FileBytes:N0} bytes, over the device's budget of {options.MaxBytes:N0}");
+            }
+
+            if (timings.Length > 0 && timings[0].MedianMs > options.MaxLatencyMs)
+            {
+                reasons.Add($"latency: batch {timings[0].BatchSize} takes {timings[0].MedianMs:F2} ms at the median, over the device's budget of {options.MaxLatencyMs:F2} ms");
+            }
+        }
+
         if (options.Goal == OptimizationGoal.Size && model.FileBytes > originalBytes * options.MinSizeRatio)
         {
             reasons.Add($"size: {model.FileBytes:N0} bytes, {(double)model.FileBytes / originalBytes:P0} of the original's, over the {options.MinSizeRatio:P0} the size goal allows");
@@ -246,13 +266,19 @@ public sealed class ModelOptimizer(OptimizeOptions options, TimeProvider time)
     private static CandidateResult Failed(string name, List<string> figures, string failure) =>
         new(name, null, 0, figures, [], [], null, double.NaN, false, [failure]);
 
-    /// <summary>The accepted candidate that best meets the goal: the highest geometric-mean speed-up, or the smallest file.</summary>
+    /// <summary>
+    /// The accepted candidate that best meets the goal: the highest geometric-mean speed-up, the smallest file, or
+    /// (for a device) the smallest accuracy drop within its budgets, the smaller file between equals.
+    /// </summary>
     private CandidateResult? Choose(List<CandidateResult> results)
     {
         var accepted = results.Where(r => r.Accepted).ToList();
-        return options.Goal == OptimizationGoal.Size
-            ? accepted.OrderBy(r => r.Bytes).ThenByDescending(GeometricMeanSpeedup).FirstOrDefault()
-            : accepted.OrderByDescending(GeometricMeanSpeedup).FirstOrDefault();
+        return options.Goal switch
+        {
+            OptimizationGoal.Size => accepted.OrderBy(r => r.Bytes).ThenByDescending(GeometricMeanSpeedup).FirstOrDefault(),
+            OptimizationGoal.Edge => accepted.OrderBy(r => r.AccuracyDrop).ThenBy(r => r.Bytes).FirstOrDefault(),
+            _ => accepted.OrderByDescending(GeometricMeanSpeedup).FirstOrDefault(),
+        };
     }
 
     private static double GeometricMeanSpeedup(CandidateResult result) => Math.Exp(result.Speedups.Average(Math.Log));

@@ -89,9 +89,9 @@ internal sealed class EdgeDevice : IAsyncDisposable
     }
 
     /// <summary>Starts the agent (optionally armed to kill itself at <paramref name="fault"/>).</summary>
-    public AgentRun Start(string? fault = null, string checkInterval = "1s", string probation = "0s", string? telemetryUrl = null)
+    public AgentRun Start(string? fault = null, string checkInterval = "1s", string probation = "0s", string? telemetryUrl = null, string? program = null)
     {
-        var start = new ProcessStartInfo(AgentProgram())
+        var start = new ProcessStartInfo(program ?? AgentProgram())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
