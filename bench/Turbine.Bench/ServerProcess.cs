@@ -41,14 +41,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(start)!;
-        var server = new ServerProcess(process, http, grpc);
-        process.OutputDataReceived += (_, line) => server.Keep(line.Data);
-        process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await server.WaitReadyAsync();
-        return server;
+        return await LaunchAsync(start, http, grpc);
     }
 
     /// <summary>A published <c>turbine-edge</c> on the repository, with <paramref name="threads"/> compute threads.</summary>
@@ -56,8 +49,13 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var http = FreePort();
         var start = new ProcessStartInfo(binary, ["-m", repository, "--http-port", $"{http}", "--threads", $"{threads}"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        return await LaunchAsync(start, http, grpcPort: 0);
+    }
+
+    private static async Task<ServerProcess> LaunchAsync(ProcessStartInfo start, int httpPort, int grpcPort)
+    {
         var process = Process.Start(start)!;
-        var server = new ServerProcess(process, http, grpcPort: 0);
+        var server = new ServerProcess(process, httpPort, grpcPort);
         process.OutputDataReceived += (_, line) => server.Keep(line.Data);
         process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
         process.BeginOutputReadLine();

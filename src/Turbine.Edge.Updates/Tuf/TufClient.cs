@@ -107,14 +107,7 @@ public sealed class TufClient(HttpClient http, Uri metadataUrl, string trustedFo
         }
         else
         {
-            var raw = await FetchAsync(root.ConsistentSnapshot ? $"{entry.Version}.snapshot.json" : "snapshot.json", entry.Length ?? _limits.Snapshot, allowMissing: false, cancellationToken) ?? [];
-            CheckDigest(raw, entry, "snapshot");
-            fresh = SignedMetadata.Parse(raw, "snapshot");
-            fresh.VerifyThreshold(root, "snapshot");
-            if (fresh.Version != entry.Version)
-            {
-                throw new TufException(TufFailure.VersionMismatch, $"snapshot version {fresh.Version} is not the {entry.Version} that timestamp names");
-            }
+            fresh = await FetchNamedVersionAsync(root, "snapshot", "timestamp", entry, _limits.Snapshot, cancellationToken);
 
             if (trusted is not null)
             {
@@ -153,14 +146,7 @@ public sealed class TufClient(HttpClient http, Uri metadataUrl, string trustedFo
         }
         else
         {
-            var raw = await FetchAsync(root.ConsistentSnapshot ? $"{entry.Version}.targets.json" : "targets.json", entry.Length ?? _limits.Targets, allowMissing: false, cancellationToken) ?? [];
-            CheckDigest(raw, entry, "targets");
-            fresh = SignedMetadata.Parse(raw, "targets");
-            fresh.VerifyThreshold(root, "targets");
-            if (fresh.Version != entry.Version)
-            {
-                throw new TufException(TufFailure.VersionMismatch, $"targets version {fresh.Version} is not the {entry.Version} that snapshot names");
-            }
+            fresh = await FetchNamedVersionAsync(root, "targets", "snapshot", entry, _limits.Targets, cancellationToken);
         }
 
         fresh.EnsureNotExpired(time.GetUtcNow());
@@ -170,6 +156,21 @@ public sealed class TufClient(HttpClient http, Uri metadataUrl, string trustedFo
         }
 
         return fresh;
+    }
+
+    /// <summary>
+    /// Fetches the version of <paramref name="role"/> that <paramref name="namedBy"/> names (by its versioned name under
+    /// consistent snapshots), within the length it gives, and checks its digest, signatures and version.
+    /// </summary>
+    private async Task<SignedMetadata> FetchNamedVersionAsync(RootMetadata root, string role, string namedBy, MetaFile entry, long defaultLimit, CancellationToken cancellationToken)
+    {
+        var raw = await FetchAsync(root.ConsistentSnapshot ? $"{entry.Version}.{role}.json" : $"{role}.json", entry.Length ?? defaultLimit, allowMissing: false, cancellationToken) ?? [];
+        CheckDigest(raw, entry, role);
+        var fresh = SignedMetadata.Parse(raw, role);
+        fresh.VerifyThreshold(root, role);
+        return fresh.Version == entry.Version
+            ? fresh
+            : throw new TufException(TufFailure.VersionMismatch, $"{role} version {fresh.Version} is not the {entry.Version} that {namedBy} names");
     }
 
     private static MetaFile SnapshotEntry(SignedMetadata timestamp) =>
