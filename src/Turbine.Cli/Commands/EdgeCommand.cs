@@ -20,6 +20,7 @@ internal static class EdgeCommand
         command.Subcommands.Add(MakeBundle());
         command.Subcommands.Add(Publish());
         command.Subcommands.Add(Timestamp());
+        command.Subcommands.Add(Rotate());
         return command;
     }
 
@@ -34,7 +35,7 @@ internal static class EdgeCommand
         {
             var keyFolder = parse.GetValue(keys)!.FullName;
             var threshold = parse.GetValue(rootThreshold);
-            GenerateMissingKeys(keyFolder, parse.GetValue(rootKeys));
+            GenerateMissingKeys(keyFolder, parse.GetValue(rootKeys), RootMetadata.TopLevelRoles);
             var signers = LoadSigners(keyFolder, new Dictionary<string, int>(StringComparer.Ordinal) { ["root"] = threshold });
             if (threshold < 1 || threshold > signers["root"].Keys.Count)
             {
@@ -124,6 +125,46 @@ internal static class EdgeCommand
         return command;
     }
 
+    private static Command Rotate()
+    {
+        var repository = new Argument<DirectoryInfo>("repository") { Description = "The repository folder" };
+        var keys = KeysOption();
+        var role = new Option<string>("--role") { Description = "The role whose keys are replaced: root, targets, snapshot or timestamp", Required = true };
+        var count = new Option<int>("--keys-count") { Description = "New keys for the role", DefaultValueFactory = _ => 1 };
+        var threshold = new Option<int?>("--threshold") { Description = "The role's new threshold (default: unchanged, at most the new keys)" };
+        var command = new Command("rotate", "Replace a role's keys: sign the next root version with the old and new root keys, then re-sign what the role signs; the old keys move to retired/") { repository, keys, role, count, threshold };
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(role)!;
+            if (!RootMetadata.TopLevelRoles.Contains(name) || parse.GetValue(count) < 1)
+            {
+                return Usage($"--role must be one of {string.Join(", ", RootMetadata.TopLevelRoles)} and --keys-count positive");
+            }
+
+            var folder = parse.GetValue(repository)!.FullName;
+            var keyFolder = parse.GetValue(keys)!.FullName;
+            var current = Open(folder, keyFolder);
+            var oldRootKeys = LoadSigners(keyFolder, new Dictionary<string, int>(StringComparer.Ordinal))["root"].Keys;
+            var retired = Directory.CreateDirectory(Path.Combine(keyFolder, "retired")).FullName;
+            foreach (var file in Directory.GetFiles(keyFolder, $"{name}-*.pem"))
+            {
+                File.Move(file, Path.Combine(retired, $"{Path.GetFileNameWithoutExtension(file)}-{current.RootVersion}.pem"), overwrite: true);
+            }
+
+            GenerateMissingKeys(keyFolder, parse.GetValue(count), [name]);
+            var root = RootMetadata.Parse(File.ReadAllBytes(Path.Combine(folder, "metadata", "root.json")));
+            var thresholds = RootMetadata.TopLevelRoles.ToDictionary(r => r, r => root.Roles[r].Threshold, StringComparer.Ordinal);
+            thresholds[name] = Math.Min(parse.GetValue(threshold) ?? thresholds[name], parse.GetValue(count));
+            var signers = LoadSigners(keyFolder, thresholds);
+            var publisher = new TufPublisher(folder, signers, TimeProvider.System);
+            publisher.WriteRoot(current.RootVersion + 1, [.. oldRootKeys, .. signers["root"].Keys]); // devices follow with the old root's trust
+            publisher.Republish();
+            Console.WriteLine($"rotated {name}: root version {publisher.RootVersion}, {parse.GetValue(count)} new key(s), threshold {thresholds[name]}; the old ones are in {retired}");
+            return 0;
+        });
+        return command;
+    }
+
     private static Option<DirectoryInfo> KeysOption() => new("--keys") { Description = "The folder of role keys (ROLE-N.pem)", Required = true };
 
     private static TufPublisher Open(string repository, string keyFolder)
@@ -133,7 +174,8 @@ internal static class EdgeCommand
         return new TufPublisher(repository, LoadSigners(keyFolder, thresholds), TimeProvider.System);
     }
 
-    private static void GenerateMissingKeys(string keyFolder, int rootKeys)
+    /// <summary>Generates <paramref name="count"/> keys for root (one for the others) for each role that has none.</summary>
+    private static void GenerateMissingKeys(string keyFolder, int count, string[] roles)
     {
         Directory.CreateDirectory(keyFolder);
         if (!OperatingSystem.IsWindows())
@@ -141,14 +183,14 @@ internal static class EdgeCommand
             File.SetUnixFileMode(keyFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        foreach (var role in RootMetadata.TopLevelRoles)
+        foreach (var role in roles)
         {
             if (Directory.EnumerateFiles(keyFolder, $"{role}-*.pem").Any())
             {
                 continue;
             }
 
-            for (var i = 1; i <= (role == "root" ? Math.Max(1, rootKeys) : 1); i++)
+            for (var i = 1; i <= (role == "root" || roles.Length == 1 ? Math.Max(1, count) : 1); i++)
             {
                 using var key = TufSigningKey.Generate();
                 var path = Path.Combine(keyFolder, $"{role}-{i}.pem");

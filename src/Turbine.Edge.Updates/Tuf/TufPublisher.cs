@@ -83,6 +83,12 @@ public sealed class TufPublisher(string folder, IReadOnlyDictionary<string, Role
         return target;
     }
 
+    /// <summary>The version of the newest root.</summary>
+    public long RootVersion => RootMetadata.Parse(File.ReadAllBytes(Path.Combine(MetadataFolder, "root.json"))).Metadata.Version;
+
+    /// <summary>Signs new targets, snapshot and timestamp versions of the same targets (after a key rotation).</summary>
+    public void Republish() => PublishTargets(Targets());
+
     /// <summary>Re-signs the timestamp alone (run it more often than the timestamp expires).</summary>
     public void RefreshTimestamp()
     {

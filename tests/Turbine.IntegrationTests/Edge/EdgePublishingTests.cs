@@ -47,6 +47,39 @@ public sealed class EdgePublishingTests
     }
 
     [Fact]
+    public async Task Rotated_keys_reach_a_device_through_its_old_root_and_a_retired_key_signs_nothing_it_accepts()
+    {
+        var work = Directory.CreateTempSubdirectory("turbine-edge-rotate-").FullName;
+        var repository = Path.Combine(work, "repository");
+        var keys = Path.Combine(work, "keys");
+        await CliProcess.RunAsync("edge", "init", repository, "--keys", keys);
+        await CliProcess.RunAsync("edge", "publish", repository, "--keys", keys, "--bundle", await BundleAsync(work, 1));
+        await using var device = await EdgeDevice.ForRepositoryAsync(work);
+        var trust = Directory.CreateDirectory(Path.Combine(work, "trust")).FullName;
+        var provisioned = Path.Combine(repository, "metadata", "1.root.json");
+        File.Copy(provisioned, Path.Combine(trust, "root.json"));
+        using var http = new HttpClient();
+        var client = new Turbine.Edge.Updates.Tuf.TufClient(http, device.Server.MetadataUrl, trust, TimeProvider.System);
+        Assert.Single(await client.RefreshAsync(CancellationToken.None));
+
+        Assert.Contains("rotated timestamp: root version 2", await CliProcess.RunAsync("edge", "rotate", repository, "--keys", keys, "--role", "timestamp"), StringComparison.Ordinal);
+        Assert.Contains("rotated root: root version 3, 2 new key(s), threshold 2", await CliProcess.RunAsync("edge", "rotate", repository, "--keys", keys, "--role", "root", "--keys-count", "2", "--threshold", "2"), StringComparison.Ordinal);
+
+        Assert.Single(await client.RefreshAsync(CancellationToken.None));
+        Assert.Equal(3, Turbine.Edge.Updates.Tuf.RootMetadata.Parse(File.ReadAllBytes(Path.Combine(trust, "root.json"))).Metadata.Version);
+        var tufJs = Path.Combine(CliProcess.RepositoryRoot(), "tests", "tools", "edge", "tuf-check.mjs");
+        var (code, output, errors) = await ChildProcess.RunAsync("node", [tufJs, device.Server.MetadataUrl.ToString(), device.Server.TargetsUrl.ToString(), provisioned, Path.Combine(work, "tuf-js"), "bundles/edge-1.tar.gz"]);
+        Assert.True(code == 0 && JsonDocument.Parse(output).RootElement.GetProperty("ok").GetBoolean(), output + errors);
+
+        // Whoever kept the retired timestamp key can no longer sign a timestamp the device takes.
+        using var retired = Turbine.Edge.Updates.Tuf.TufSigningKey.FromPem(File.ReadAllText(Directory.GetFiles(Path.Combine(keys, "retired"), "timestamp-*.pem").Single()));
+        var signers = Turbine.Edge.Updates.Tuf.RootMetadata.TopLevelRoles.ToDictionary(role => role, role => new Turbine.Edge.Updates.Tuf.RoleSigners([retired], 1));
+        new Turbine.Edge.Updates.Tuf.TufPublisher(repository, signers, TimeProvider.System).RefreshTimestamp();
+        var refused = await Assert.ThrowsAsync<Turbine.Edge.Updates.Tuf.TufException>(() => client.RefreshAsync(CancellationToken.None));
+        Assert.Equal(Turbine.Edge.Updates.Tuf.TufFailure.BadSignature, refused.Failure);
+    }
+
+    [Fact]
     public async Task Publishing_refuses_a_bundle_a_device_would_refuse()
     {
         var work = Directory.CreateTempSubdirectory("turbine-edge-publish-").FullName;
