@@ -18,6 +18,7 @@ public sealed class EdgeBuildTests
     {
         var output = Directory.CreateTempSubdirectory("turbine-edge-").FullName;
         using var repository = new TestRepository().Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""");
+        AddCompressedVersions(repository);
         try
         {
             var project = Path.Combine(CliProcess.RepositoryRoot(), "src", "Turbine.Edge");
@@ -61,6 +62,8 @@ public sealed class EdgeBuildTests
                     Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
                 }
 
+                await AssertCompressedVersionsAgreeAsync(http);
+
                 var metrics = await http.GetStringAsync("metrics");
                 Assert.Contains("turbine_inference_request_success_total{model=\"simple\",version=\"1\"} 1", metrics, StringComparison.Ordinal);
                 var (exitCode, promtool) = await MetricsTests.PromtoolCheckAsync(metrics);
@@ -83,6 +86,45 @@ public sealed class EdgeBuildTests
         {
             Directory.Delete(output, recursive: true);
         }
+    }
+
+    /// <summary>Version 1 of "dense" in fp32, version 2 quantized to int8 (dynamic), version 3 to int4 weights (MatMulNBits).</summary>
+    private static void AddCompressedVersions(TestRepository repository)
+    {
+        repository.Add("dense", SampleModels.Mlp(inputs: 64, hidden: 256, classes: 16), """{ "max_batch_size": 8, "version_policy": { "all": {} } }""");
+        var original = Path.Combine(repository.Root, "dense", "1", "model.onnx");
+        foreach (var version in new[] { "2", "3" })
+        {
+            Directory.CreateDirectory(Path.Combine(repository.Root, "dense", version));
+        }
+
+        Turbine.Onnx.Tools.Optimization.DynamicQuantizationPass.Run(original, Path.Combine(repository.Root, "dense", "2", "model.onnx"));
+        Turbine.Onnx.Tools.Optimization.Int4WeightPass.Run(original, Path.Combine(repository.Root, "dense", "3", "model.onnx"));
+    }
+
+    /// <summary>The edge build serves the optimization issue's int8 and int4 models, and they answer close to the original.</summary>
+    private static async Task AssertCompressedVersionsAgreeAsync(HttpClient http)
+    {
+        var body = "{\"inputs\":[{\"name\":\"features\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[" +
+            string.Join(",", Enumerable.Range(0, 64).Select(i => MathF.Sin(i).ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]}]}";
+        var answers = new List<double[]>();
+        foreach (var version in new[] { "1", "2", "3" })
+        {
+            using var response = await http.PostAsync($"v2/models/dense/versions/{version}/infer", new StringContent(body, Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            using var json = System.Text.Json.JsonDocument.Parse(text);
+            var probabilities = json.RootElement.GetProperty("outputs").EnumerateArray().First(o => o.GetProperty("name").GetString() == "probabilities");
+            answers.Add([.. probabilities.GetProperty("data").EnumerateArray().Select(v => v.GetDouble())]);
+        }
+
+        // The same class, and probabilities within 0.1 (int4 moves a saturated softmax by up to 0.06 on these random weights).
+        var top = Array.IndexOf(answers[0], answers[0].Max());
+        Assert.All(answers.Skip(1), compressed =>
+        {
+            Assert.Equal(top, Array.IndexOf(compressed, compressed.Max()));
+            Assert.All(compressed.Zip(answers[0]), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 0.1, $"{pair.First} against {pair.Second}"));
+        });
     }
 
     /// <summary>
