@@ -406,10 +406,20 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
             {
                 var metrics = await _http.GetStringAsync(new Uri(server.Address, "/metrics"), stop);
                 Event("metrics", writer => writer.WriteString("prometheus", metrics.Length > 60_000 ? metrics[..60_000] : metrics));
+                var sketch = await _http.GetByteArrayAsync(new Uri(server.Address, "/v2/edge/sketches"), stop);
+                using var parsed = JsonDocument.Parse(sketch);
+                if (parsed.RootElement.GetProperty("models").EnumerateObject().Any())
+                {
+                    Event("drift-sketch", writer =>
+                    {
+                        writer.WritePropertyName("window");
+                        parsed.RootElement.WriteTo(writer);
+                    });
+                }
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException)
             {
-                log($"metrics were not readable: {e.Message}");
+                log($"metrics or the drift sketch were not readable: {e.Message}");
             }
         }
 

@@ -18,7 +18,10 @@ internal static class EdgeEndpoints
 {
     private const string HeaderLengthName = "Inference-Header-Content-Length";
 
-    public static void Map(WebApplication app, ModelExecutor executor, EdgeOptions options, Func<bool> ready)
+    /// <summary>Where the agent reads the drift sketch (loopback clients only: it describes what clients sent).</summary>
+    public const string SketchesPath = "/v2/edge/sketches";
+
+    public static void Map(WebApplication app, ModelExecutor executor, EdgeOptions options, InputSketches sketches, Func<bool> ready)
     {
         var limits = new KServeLimits(options.MaxRequestBytes, 64);
         app.MapGet("/v2/health/live", () => Results.Text("{\"live\":true}", "application/json"));
@@ -32,8 +35,21 @@ internal static class EdgeEndpoints
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext context, string model, string version) => MetadataAsync(context, executor, model, version));
         app.MapGet("/v2/models/{model}/ready", (HttpContext context, string model) => ReadyAsync(context, executor, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext context, string model, string version) => ReadyAsync(context, executor, model, version));
-        app.MapPost("/v2/models/{model}/infer", (HttpContext context, string model) => InferAsync(context, executor, limits, options, model, null));
-        app.MapPost("/v2/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version) => InferAsync(context, executor, limits, options, model, version));
+        app.MapPost("/v2/models/{model}/infer", (HttpContext context, string model) => InferAsync(context, executor, limits, options, sketches, model, null));
+        app.MapPost("/v2/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version) => InferAsync(context, executor, limits, options, sketches, model, version));
+        app.MapGet(SketchesPath, (HttpContext context) =>
+        {
+            if (context.Connection.RemoteIpAddress is not { } client || !System.Net.IPAddress.IsLoopback(client))
+            {
+                return ErrorAsync(context, StatusCodes.Status403Forbidden, "the drift sketch is for the device's own agent (loopback clients only)");
+            }
+
+            return WriteAsync(context, output =>
+            {
+                using var writer = new System.Text.Json.Utf8JsonWriter(output);
+                sketches.WriteAndReset(writer);
+            });
+        });
         app.MapGet("/metrics", (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4";
@@ -50,7 +66,7 @@ internal static class EdgeEndpoints
         return Task.CompletedTask;
     }
 
-    private static async Task InferAsync(HttpContext context, ModelExecutor executor, KServeLimits limits, EdgeOptions options, string model, string? version)
+    private static async Task InferAsync(HttpContext context, ModelExecutor executor, KServeLimits limits, EdgeOptions options, InputSketches sketches, string model, string? version)
     {
         var headerLength = -1;
         if (context.Request.Headers.TryGetValue(HeaderLengthName, out var header) &&
@@ -90,6 +106,7 @@ internal static class EdgeEndpoints
             }
 
             using var response = result.Response!;
+            sketches.Add(request!);
             if (KServeResponseEncoder.CheckJsonOutputs(response) is { } unwritable)
             {
                 await ErrorAsync(context, unwritable);

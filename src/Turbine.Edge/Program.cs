@@ -42,7 +42,7 @@ await using var models = new ModelManager(
     new ModelRepository(options.Repository), BackendRegistry.Of(new OnnxBackend()), TimeProvider.System, loggers.CreateLogger<ModelManager>());
 var executor = new ModelExecutor(models);
 var loaded = false;
-EdgeEndpoints.Map(app, executor, options, () => loaded && models.AllReady());
+EdgeEndpoints.Map(app, executor, options, new InputSketches(TimeProvider.System), () => loaded && models.AllReady());
 await models.LoadAllAsync(CancellationToken.None);
 loaded = true;
 await app.StartAsync();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Turbine.Edge.Updates;
 
 namespace Turbine.IntegrationTests.Edge;
@@ -111,15 +112,27 @@ public sealed class EdgeUpdateTests
         await using var device = await EdgeDevice.ProvisionAsync();
         device.Publish(device.MakeBundle(2), 2);
         var agent = device.Start(telemetryUrl: receiver.Url.ToString());
+        var address = await agent.ServingAsync("slot b (version 2) serves at");
         await agent.WaitForAsync("committed slot b (version 2)");
+        for (var i = 0; i < 5; i++)
+        {
+            await EdgeDevice.InferAsync(address); // INPUT0 = [1, 2, 3, 4] each time
+        }
 
         receiver.Answer = System.Net.HttpStatusCode.OK;
-        await agent.WaitForAsync("forwarded");
-        await agent.WaitForAsync("forwarded"); // a second tick: metrics scraped after the commit
+        while (!receiver.Kinds.Contains("drift-sketch"))
+        {
+            await agent.WaitForAsync("forwarded"); // ticks every 500 ms: metrics and the sketch of the window
+        }
 
         Assert.Contains("update-switched", receiver.Kinds);
         Assert.Contains("update-committed", receiver.Kinds);
         Assert.Contains("metrics", receiver.Kinds);
+        var sketches = receiver.Lines.Select(line => JsonDocument.Parse(line).RootElement).Where(r => r.GetProperty("kind").GetString() == "drift-sketch")
+            .Select(r => r.GetProperty("window").GetProperty("models").GetProperty("simple").GetProperty("INPUT0")).ToList();
+        Assert.Equal(24, sketches.Sum(s => s.GetProperty("count").GetInt64())); // the health check's golden case and 5 requests, 4 values each
+        Assert.All(sketches, s => Assert.Equal((1.0, 4.0), (s.GetProperty("min").GetDouble(), s.GetProperty("max").GetDouble())));
+        Assert.All(sketches, s => Assert.Equal(s.GetProperty("count").GetInt64(), s.GetProperty("sample").GetArrayLength()));
         Assert.Equal(receiver.Ids.Count, receiver.Ids.Distinct().Count());
         Assert.All(receiver.Ids, id => Assert.StartsWith("test-device-", id, StringComparison.Ordinal));
     }

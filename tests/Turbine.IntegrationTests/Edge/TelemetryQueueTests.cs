@@ -101,6 +101,8 @@ public sealed class TelemetryQueueTests : IDisposable
 
         public ConcurrentQueue<string> Kinds { get; } = new();
 
+        public ConcurrentQueue<string> Lines { get; } = new();
+
         public ConcurrentQueue<string> ContentTypes { get; } = new();
 
         public HttpStatusCode Answer { get; set; } = HttpStatusCode.OK;
@@ -137,6 +139,7 @@ public sealed class TelemetryQueueTests : IDisposable
                 using var record = JsonDocument.Parse(line);
                 Ids.Enqueue(record.RootElement.GetProperty("id").GetString()!);
                 Kinds.Enqueue(record.RootElement.GetProperty("kind").GetString()!);
+                Lines.Enqueue(line);
             }
 
             if (LoseNextAnswer)
