@@ -200,7 +200,7 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
         var slot = _layout.Slot(state.Active!);
         try
         {
-            _server = await ServerProcess.StartAsync(ServerStart(slot), options.ReadyTimeout, line => log($"server: {line}"), stop);
+            _server = await ServerProcess.StartAsync(ServerStart(slot), options.ReadyTimeout, ServerLine, stop);
             await File.WriteAllTextAsync(_layout.ServerPid, _server.Id.ToString(CultureInfo.InvariantCulture), CancellationToken.None);
             log($"slot {state.Active} (version {state.ActiveVersion}) serves at {_server.Address}");
             Console.Out.Flush();
@@ -256,6 +256,13 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
         {
             await Task.Delay(Backoff(), time, stop);
         }
+    }
+
+    /// <summary>The server logs warnings and errors only: each line goes to the agent's log and to the telemetry queue.</summary>
+    private void ServerLine(string line)
+    {
+        log($"server: {line}");
+        Event("log", writer => writer.WriteString("line", line.Length > 4096 ? line[..4096] : line));
     }
 
     private AgentState Commit(AgentState state)

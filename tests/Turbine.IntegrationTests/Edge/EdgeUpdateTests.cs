@@ -102,6 +102,9 @@ public sealed class EdgeUpdateTests
         await agent.WaitForAsync("rolled back from version 2 to slot a (version 1): crash loop: 3 start(s) of slot b");
         Assert.Equal("1", await EdgeDevice.InferAsync(await agent.ServingAsync("slot a (version 1) serves at")));
         Assert.Contains("segmentation fault (simulated)", agent.Log, StringComparison.Ordinal);
+        var queued = new Turbine.Edge.Updates.Telemetry.TelemetryQueue(device.Layout.Telemetry, "test-device", 16L << 20, TimeProvider.System).Pending(1000);
+        Assert.Equal(3, queued.Count(r => r.Json.Contains("\"kind\":\"log\"", StringComparison.Ordinal) && r.Json.Contains("segmentation fault (simulated)", StringComparison.Ordinal)));
+        Assert.Contains(queued, r => r.Json.Contains("\"kind\":\"update-rolled-back\"", StringComparison.Ordinal));
     }
 
     [Fact]
