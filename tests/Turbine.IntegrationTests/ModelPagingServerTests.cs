@@ -78,6 +78,10 @@ public sealed class ModelPagingServerTests : IAsyncLifetime
             response.Dispose();
         }
 
+        // The two held requests end together, in either order: one more for m2 makes m1 the least recently used.
+        _backend.HeldModels.Clear();
+        await InferOkAsync("m2");
+
         using (var client = new Turbine.Client.TurbineGrpcClient(new Uri($"http://127.0.0.1:{_server.Server.GrpcPort}")))
         {
             using var request = AddSubRequests.Create("m3");
