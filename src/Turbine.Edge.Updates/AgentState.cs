@@ -55,6 +55,18 @@ public sealed record AgentState
     [JsonIgnore]
     public string Inactive => Active == "a" ? "b" : "a";
 
+    /// <summary>
+    /// The state after a rollback: the previous slot active again (none when there was none), no trial, and the
+    /// version that failed rejected for good.
+    /// </summary>
+    public AgentState RolledBack() => this with
+    {
+        Active = Previous is not null && Slots.ContainsKey(Previous) ? Previous : null,
+        Previous = null,
+        Trial = null,
+        Rejected = [.. Rejected, ActiveVersion],
+    };
+
     /// <summary>Reads the state (the empty state when there is no file yet).</summary>
     public static AgentState Load(string path)
     {

@@ -49,16 +49,8 @@ public static class Bundle
         using var file = File.Create(output);
         using var gzip = new GZipStream(file, CompressionLevel.Optimal);
         using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
-        var manifest = Path.Combine(Path.GetTempPath(), $"turbine-bundle-{Guid.NewGuid():N}.json");
-        try
-        {
-            File.WriteAllText(manifest, $$"""{"version": {{version}}}""");
-            tar.WriteEntry(manifest, BundleManifest.FileName);
-        }
-        finally
-        {
-            File.Delete(manifest);
-        }
+        var manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"version": {{version}}}""");
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, BundleManifest.FileName) { DataStream = new MemoryStream(manifest) });
 
         AddFolder(tar, modelRepository, "models");
         if (goldenFolder is not null)

@@ -14,11 +14,56 @@ public static partial class Posix
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when it is gone.</summary>
     public static bool Signal(int pid, int signal) => Kill(pid, signal) == 0;
 
+    /// <summary>
+    /// Kills a process that is not this one's child and waits for it to end (a child's exit can be awaited; another's
+    /// cannot): a pidfd becomes readable when the process exits, reaped or not. False when it was gone already.
+    /// </summary>
+    public static bool KillAndWait(int pid, TimeSpan timeout)
+    {
+        var descriptor = (int)PidfdOpen(PidfdOpenSyscall, pid, 0);
+        if (descriptor < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            _ = Kill(pid, SigKill);
+            var poll = new PollDescriptor { Descriptor = descriptor, Events = PollIn };
+            _ = Poll(ref poll, 1, (int)timeout.TotalMilliseconds);
+            return true;
+        }
+        finally
+        {
+            _ = CloseDescriptor(descriptor);
+        }
+    }
+
     /// <summary>Whether the effective user is root.</summary>
     public static bool IsRoot => OperatingSystem.IsLinux() && GetEffectiveUserId() == 0;
 
+    private const long PidfdOpenSyscall = 434; // the same number on x86-64 and arm64
+    private const short PollIn = 1;
+
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "syscall")]
+    private static partial long PidfdOpen(long number, int pid, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "poll")]
+    private static partial int Poll(ref PollDescriptor descriptors, ulong count, int timeoutMilliseconds);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int CloseDescriptor(int descriptor);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct PollDescriptor
+    {
+        public int Descriptor;
+        public short Events;
+        public short ReturnedEvents;
+    }
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();

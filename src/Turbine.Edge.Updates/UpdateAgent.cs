@@ -48,11 +48,7 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
             throw new InvalidOperationException($"{layout.Root} already runs version {state.ActiveVersion}; updates replace it");
         }
 
-        RemoveTree(layout.Slot("a"));
-        RemoveTree(layout.Staging("a"));
-        var manifest = Bundle.Extract(factoryBundle, layout.Staging("a"), limits);
-        Directory.Move(layout.Staging("a"), layout.Slot("a"));
-        DurableFile.FlushFolder(Path.GetDirectoryName(layout.Slot("a"))!);
+        var manifest = UnpackIntoSlot(layout, "a", factoryBundle, limits, entryWritten: null);
         var slots = new Dictionary<string, SlotContent>(StringComparer.Ordinal) { ["a"] = new(manifest.Version, "factory", "factory") };
         (state with { Active = "a", Slots = slots }).Save(layout.State);
     }
@@ -66,7 +62,7 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
             throw new InvalidOperationException("there is no previous slot to roll back to");
         }
 
-        var rolledBack = state with { Active = state.Previous, Previous = null, Trial = null, Rejected = [.. state.Rejected, state.ActiveVersion] };
+        var rolledBack = state.RolledBack();
         rolledBack.Save(layout.State);
         return rolledBack;
     }
@@ -283,13 +279,7 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
         FaultPoints.Reach("rolling-back");
         await StopServerAsync();
         var failed = state.ActiveVersion;
-        var rolledBack = state with
-        {
-            Active = state.Previous is not null && state.Slots.ContainsKey(state.Previous) ? state.Previous : null,
-            Previous = null,
-            Trial = null,
-            Rejected = [.. state.Rejected, failed],
-        };
+        var rolledBack = state.RolledBack();
         rolledBack.Save(_layout.State);
         log($"rolled back from version {failed} to {(rolledBack.Active is null ? "no slot" : $"slot {rolledBack.Active} (version {rolledBack.ActiveVersion})")}: {reason}");
         Event("update-rolled-back", writer =>
@@ -366,10 +356,8 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
         slots.Remove(slot);
         state = state with { Installing = new InstallingState(slot, version), Slots = slots, Previous = state.Previous == slot ? null : state.Previous };
         state.Save(_layout.State);
-        RemoveTree(_layout.Slot(slot));
-        RemoveTree(_layout.Staging(slot));
         var first = true;
-        var manifest = Bundle.Extract(file, _layout.Staging(slot), options.BundleLimits, () =>
+        var manifest = UnpackIntoSlot(_layout, slot, file, options.BundleLimits, () =>
         {
             if (first)
             {
@@ -382,8 +370,6 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
             throw new InvalidDataException($"the bundle says version {manifest.Version}; its signed target says {version}");
         }
 
-        Directory.Move(_layout.Staging(slot), _layout.Slot(slot));
-        DurableFile.FlushFolder(Path.GetDirectoryName(_layout.Slot(slot))!);
         slots = new Dictionary<string, SlotContent>(state.Slots, StringComparer.Ordinal) { [slot] = new SlotContent(version, target.Path, target.Sha256) };
         state = state with { Installing = null, Slots = slots };
         state.Save(_layout.State);
@@ -489,12 +475,7 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
             && File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains(Path.Combine(_layout.Root, "slots"), StringComparison.Ordinal))
         {
             log($"stopping the server (pid {pid}) a previous run left behind");
-            Posix.Signal(pid, Posix.SigKill);
-            // Not our child, so there is no exit to await: look for it to be gone (SIGKILL takes milliseconds).
-            for (var i = 0; i < 100 && File.Exists($"/proc/{pid}/cmdline") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal); i++)
-            {
-                Thread.Sleep(20);
-            }
+            Posix.KillAndWait(pid, TimeSpan.FromSeconds(2));
         }
 
         File.Delete(_layout.ServerPid);
@@ -516,6 +497,17 @@ public sealed class UpdateAgent(AgentOptions options, TimeProvider time, Action<
 
     private static long BundleVersion(TargetFile target) =>
         target.Custom.ValueKind == JsonValueKind.Object && target.Custom.TryGetProperty("version", out var version) && version.TryGetInt64(out var number) ? number : 0;
+
+    /// <summary>Unpacks a bundle into its slot's staging folder and renames that over the slot (emptied first).</summary>
+    private static BundleManifest UnpackIntoSlot(AgentLayout layout, string slot, string bundle, BundleLimits limits, Action? entryWritten)
+    {
+        RemoveTree(layout.Slot(slot));
+        RemoveTree(layout.Staging(slot));
+        var manifest = Bundle.Extract(bundle, layout.Staging(slot), limits, entryWritten);
+        Directory.Move(layout.Staging(slot), layout.Slot(slot));
+        DurableFile.FlushFolder(Path.GetDirectoryName(layout.Slot(slot))!);
+        return manifest;
+    }
 
     private static void RemoveTree(string folder)
     {

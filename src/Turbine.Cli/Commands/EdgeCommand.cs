@@ -143,21 +143,20 @@ internal static class EdgeCommand
 
             var folder = parse.GetValue(repository)!.FullName;
             var keyFolder = parse.GetValue(keys)!.FullName;
-            var current = Open(folder, keyFolder);
+            var root = RootMetadata.Parse(File.ReadAllBytes(Path.Combine(folder, "metadata", "root.json")));
             var oldRootKeys = LoadSigners(keyFolder, new Dictionary<string, int>(StringComparer.Ordinal))["root"].Keys;
             var retired = Directory.CreateDirectory(Path.Combine(keyFolder, "retired")).FullName;
             foreach (var file in Directory.GetFiles(keyFolder, $"{name}-*.pem"))
             {
-                File.Move(file, Path.Combine(retired, $"{Path.GetFileNameWithoutExtension(file)}-{current.RootVersion}.pem"), overwrite: true);
+                File.Move(file, Path.Combine(retired, $"{Path.GetFileNameWithoutExtension(file)}-{root.Metadata.Version}.pem"), overwrite: true);
             }
 
             GenerateMissingKeys(keyFolder, parse.GetValue(count), [name]);
-            var root = RootMetadata.Parse(File.ReadAllBytes(Path.Combine(folder, "metadata", "root.json")));
             var thresholds = RootMetadata.TopLevelRoles.ToDictionary(r => r, r => root.Roles[r].Threshold, StringComparer.Ordinal);
             thresholds[name] = Math.Min(parse.GetValue(threshold) ?? thresholds[name], parse.GetValue(count));
             var signers = LoadSigners(keyFolder, thresholds);
             var publisher = new TufPublisher(folder, signers, TimeProvider.System);
-            publisher.WriteRoot(current.RootVersion + 1, [.. oldRootKeys, .. signers["root"].Keys]); // devices follow with the old root's trust
+            publisher.WriteRoot(root.Metadata.Version + 1, [.. oldRootKeys, .. signers["root"].Keys]); // devices follow with the old root's trust
             publisher.Republish();
             Console.WriteLine($"rotated {name}: root version {publisher.RootVersion}, {parse.GetValue(count)} new key(s), threshold {thresholds[name]}; the old ones are in {retired}");
             return 0;

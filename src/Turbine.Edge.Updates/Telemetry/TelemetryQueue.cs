@@ -47,7 +47,8 @@ public sealed class TelemetryQueue
         }
 
         TerminateCutLine();
-        _next = Math.Max(_acknowledged, Segments().Select(LastSequence).DefaultIfEmpty(0).Max()) + 1;
+        var newest = Segments() is [.., var last] ? File.ReadLines(last).Select(Sequence).LastOrDefault(s => s is not null) ?? FirstSequence(last) - 1 : 0;
+        _next = Math.Max(_acknowledged, newest) + 1;
     }
 
     /// <summary>Records lost to the bound since the queue was created.</summary>
@@ -118,9 +119,13 @@ public sealed class TelemetryQueue
         {
             _acknowledged = Math.Max(_acknowledged, sequence);
             SaveCursor();
-            foreach (var segment in Segments().Where(segment => LastSequence(segment) <= _acknowledged))
+            var segments = Segments();
+            for (var i = 0; i < segments.Count; i++)
             {
-                File.Delete(segment);
+                if (LastSequence(segments, i) <= _acknowledged)
+                {
+                    File.Delete(segments[i]);
+                }
             }
         }
     }
@@ -151,7 +156,7 @@ public sealed class TelemetryQueue
         for (var i = 0; i < segments.Count - 1 && total > _maxBytes; i++)
         {
             total -= new FileInfo(segments[i]).Length;
-            lost += File.ReadLines(segments[i]).Count(line => Sequence(line) > _acknowledged);
+            lost += Math.Max(0, LastSequence(segments, i) - Math.Max(FirstSequence(segments[i]) - 1, _acknowledged));
             File.Delete(segments[i]);
         }
 
@@ -197,7 +202,11 @@ public sealed class TelemetryQueue
 
     private List<string> Segments() => [.. Directory.GetFiles(_folder, "*.jsonl").Order(StringComparer.Ordinal)];
 
-    private static long LastSequence(string segment) => File.ReadLines(segment).Select(Sequence).LastOrDefault(s => s is not null) ?? 0;
+    /// <summary>A segment is named by its first record's sequence (records only ever go to the newest one).</summary>
+    private static long FirstSequence(string segment) => long.Parse(Path.GetFileNameWithoutExtension(segment), CultureInfo.InvariantCulture);
+
+    /// <summary>Segment <paramref name="index"/>'s last sequence: the next one's first less one, or the newest record's.</summary>
+    private long LastSequence(List<string> segments, int index) => index + 1 < segments.Count ? FirstSequence(segments[index + 1]) - 1 : _next - 1;
 
     private static long? Sequence(string line)
     {

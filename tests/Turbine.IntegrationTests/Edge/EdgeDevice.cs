@@ -60,7 +60,7 @@ internal sealed class EdgeDevice : IAsyncDisposable
     {
         var work = Path.Combine(Work, $"bundle-{version}-{Guid.NewGuid():N}");
         using var models = new TestRepository().Add("simple", SampleModels.AddSub(DataType.Int32, 4), """{ "max_batch_size": 8 }""", version: (int)version);
-        File.WriteAllBytes(Path.Combine(models.Root, "simple", "padding.bin"), RandomNumberGenerator(256 * 1024));
+        File.WriteAllBytes(Path.Combine(models.Root, "simple", "padding.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(256 * 1024));
         var goldenFolder = Directory.CreateDirectory(Path.Combine(work, "golden")).FullName;
         var expected = JsonSerializer.Serialize(golden ?? [2, 3, 4, 5]);
         File.WriteAllText(Path.Combine(goldenFolder, "simple.jsonl"), "{\"request\": " + AddSubRequests.Json + ", \"expected\": {\"OUTPUT0\": " + expected + "}}\n");
@@ -163,8 +163,6 @@ internal sealed class EdgeDevice : IAsyncDisposable
             Directory.Delete(Work, recursive: true);
         }
     }
-
-    private static byte[] RandomNumberGenerator(int bytes) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes);
 
     private static string AgentProgram()
     {
